@@ -1,0 +1,17 @@
+/** discv4 datagram check built from a keccak and a recover function (used by the wasm and js backends). */
+import { PACKET_HASH_SIZE, PACKET_HEADER_SIZE, type PacketCheck } from './types.js'
+import { bytesEqual } from './bytes.js'
+
+export type Recover = (hash: Uint8Array, sig: Uint8Array, recovery: number) => Uint8Array | null
+
+export function checkPacketWith(d: Uint8Array, keccak: (b: Uint8Array) => Uint8Array, recover: Recover): PacketCheck {
+  if (d.length < PACKET_HEADER_SIZE + 1) return { ok: false, error: 'too-short' }
+  const hash = d.subarray(0, PACKET_HASH_SIZE)
+  if (!bytesEqual(keccak(d.subarray(PACKET_HASH_SIZE)), hash)) return { ok: false, error: 'bad-hash' }
+  const rec = d[PACKET_HEADER_SIZE - 1]!
+  if (rec > 3) return { ok: false, error: 'bad-signature' }
+  // the signature covers type ‖ rlp, i.e. everything after the signature itself
+  const pubkey = recover(keccak(d.subarray(PACKET_HEADER_SIZE)), d.subarray(PACKET_HASH_SIZE, PACKET_HEADER_SIZE - 1), rec)
+  if (!pubkey) return { ok: false, error: 'bad-signature' }
+  return { ok: true, type: d[PACKET_HEADER_SIZE]!, hash, pubkey, payload: d.subarray(PACKET_HEADER_SIZE + 1) }
+}

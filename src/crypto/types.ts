@@ -1,0 +1,133 @@
+/** The crypto backend contract: one interface, three implementations (native, wasm, js). */
+
+export type BackendName = 'native' | 'wasm' | 'js'
+
+/** Incremental keccak-256: `digest()` reads the hash of everything so far without finalising. */
+export interface KeccakState {
+  update(data: Uint8Array): this
+  digest(): Uint8Array
+}
+
+/** Result of checking one discv4 datagram: hash, signature and type in one call. */
+export type PacketCheck =
+  | {
+      ok: true
+      /** packet type byte (1 ping, 2 pong, 3 findnode, 4 neighbors, 5 enrRequest, 6 enrResponse) */
+      type: number
+      /** the 32-byte packet hash (a view of the datagram) */
+      hash: Uint8Array
+      /** the signer's 64-byte public key (uncompressed, no 0x04 prefix) */
+      pubkey: Uint8Array
+      /** the RLP payload after the type byte (a view of the datagram) */
+      payload: Uint8Array
+    }
+  | { ok: false; error: PacketError }
+
+export type PacketError = 'too-short' | 'bad-hash' | 'bad-signature'
+
+/** Inputs to an RLPx frame cipher: the derived secrets and the data each MAC is seeded with. */
+export interface FrameSecrets {
+  aesSecret: Uint8Array // 32
+  macSecret: Uint8Array // 32
+  /** bytes absorbed into the egress MAC before the first frame: (mac-secret ^ remote-nonce) ‖ sent-auth-or-ack */
+  egressMacSeed: Uint8Array
+  /** bytes absorbed into the ingress MAC: (mac-secret ^ local-nonce) ‖ received-auth-or-ack */
+  ingressMacSeed: Uint8Array
+}
+
+/** Stateful RLPx framing (AES-256-CTR both ways, keccak egress/ingress MACs). */
+export interface FrameCipher {
+  /** Seal one frame carrying `frameData` (unpadded): header ‖ header-mac ‖ padded ciphertext ‖ frame-mac. */
+  seal(frameData: Uint8Array): Uint8Array
+  /** Check and decrypt a 32-byte header (16 ciphertext + 16 MAC); returns the frame-data size. */
+  openHeader(header: Uint8Array): number
+  /** Check and decrypt a frame body (padded ciphertext ‖ 16-byte MAC); returns `size` plaintext bytes. */
+  openBody(body: Uint8Array, size: number): Uint8Array
+}
+
+/** What an implementation's frame cipher does; backend.ts adds length checks and typed errors. */
+export interface FrameCipherImpl {
+  seal(frameData: Uint8Array): Uint8Array
+  /** frame-data size, or -1 when the header MAC does not match */
+  openHeader(header: Uint8Array): number
+  /** plaintext, or null when the frame MAC does not match */
+  openBody(body: Uint8Array, size: number): Uint8Array | null
+}
+
+export interface Signature {
+  sig: Uint8Array // 64: r ‖ s
+  recovery: 0 | 1
+}
+
+/**
+ * What every implementation provides. Implementations assume valid lengths and scalar ranges
+ * (backend.ts checks those); they report invalid points or failed operations by returning null.
+ */
+export interface BackendImpl {
+  readonly name: BackendName
+  keccak256(data: Uint8Array): Uint8Array
+  keccak(): KeccakState
+  sign(hash: Uint8Array, priv: Uint8Array): Signature
+  recover(hash: Uint8Array, sig: Uint8Array, recovery: number): Uint8Array | null
+  ecdh(priv: Uint8Array, pub: Uint8Array): Uint8Array | null
+  publicKey(priv: Uint8Array): Uint8Array
+  publicKeyValid(pub: Uint8Array): boolean
+  verifyPacket(datagram: Uint8Array): PacketCheck
+  verifyPackets(datagrams: Uint8Array[]): Promise<PacketCheck[]>
+  /** ECIES with caller-chosen ephemeral key and IV (randomness stays out of the implementations). */
+  eciesEncrypt(pub: Uint8Array, plain: Uint8Array, sharedMacData: Uint8Array, ephPriv: Uint8Array, iv: Uint8Array): Uint8Array | null
+  eciesDecrypt(priv: Uint8Array, cipher: Uint8Array, sharedMacData: Uint8Array): Uint8Array | null
+  frameCipher(secrets: FrameSecrets): FrameCipherImpl
+  closest(target: Uint8Array, ids: Uint8Array, k: number): Uint32Array
+}
+
+/** The checked, public face of a backend. */
+export interface CryptoBackend {
+  readonly name: BackendName
+  keccak256(data: Uint8Array): Uint8Array
+  keccak(): KeccakState
+  sign(hash: Uint8Array, priv: Uint8Array): Signature
+  recover(hash: Uint8Array, sig: Uint8Array, recovery: number): Uint8Array
+  ecdh(priv: Uint8Array, pub: Uint8Array): Uint8Array
+  publicKey(priv: Uint8Array): Uint8Array
+  /** true when `pub` (64 bytes) is a point on secp256k1 with both coordinates < p */
+  publicKeyValid(pub: Uint8Array): boolean
+  privateKeyValid(priv: Uint8Array): boolean
+  verifyPacket(datagram: Uint8Array): PacketCheck
+  /** Checks many datagrams off the event loop (libuv pool or worker threads). */
+  verifyPackets(datagrams: Uint8Array[]): Promise<PacketCheck[]>
+  eciesEncrypt(pub: Uint8Array, plain: Uint8Array, sharedMacData?: Uint8Array, opts?: { ephPriv?: Uint8Array; iv?: Uint8Array }): Uint8Array
+  eciesDecrypt(priv: Uint8Array, cipher: Uint8Array, sharedMacData?: Uint8Array): Uint8Array
+  frameCipher(secrets: FrameSecrets): FrameCipher
+  /** Indices of the `k` IDs (packed n×32 in `ids`) closest to `target` by XOR distance, nearest first. */
+  closest(target: Uint8Array, ids: Uint8Array, k: number): Uint32Array
+}
+
+export type CryptoErrorCode =
+  | 'INVALID_LENGTH'
+  | 'INVALID_PRIVATE_KEY'
+  | 'INVALID_PUBLIC_KEY'
+  | 'INVALID_SIGNATURE'
+  | 'DECRYPT_FAILED'
+  | 'BAD_MAC'
+  | 'FRAME_TOO_LARGE'
+  | 'BACKEND_UNAVAILABLE'
+
+export class CryptoError extends Error {
+  override readonly name = 'CryptoError'
+  constructor(
+    readonly code: CryptoErrorCode,
+    message: string,
+  ) {
+    super(message)
+  }
+}
+
+/** discv4 datagram layout: hash(32) ‖ signature(65) ‖ type(1) ‖ rlp */
+export const PACKET_HASH_SIZE = 32
+export const PACKET_SIG_SIZE = 65
+export const PACKET_HEADER_SIZE = PACKET_HASH_SIZE + PACKET_SIG_SIZE
+/** ECIES overhead: 65-byte ephemeral key + 16-byte IV + 32-byte MAC */
+export const ECIES_OVERHEAD = 65 + 16 + 32
+/** RLPx frame sizes are encoded in 3 bytes */
+export const MAX_FRAME_SIZE = (1 << 24) - 1

@@ -1,0 +1,27 @@
+/** A discovered or configured node: public key, ID = keccak256(pubkey), and its endpoint. */
+import { backend } from '../crypto/backend.js'
+import { hex } from '../crypto/bytes.js'
+
+export class Node {
+  /** 32-byte node ID: keccak256 of the 64-byte public key */
+  readonly id: Uint8Array
+  /** hex of `id`, the key used in maps and sets */
+  readonly idHex: string
+
+  constructor(
+    /** 64-byte uncompressed secp256k1 public key without the 0x04 prefix */
+    readonly pubkey: Uint8Array,
+    /** textual IPv4 or IPv6 address */
+    readonly ip: string,
+    readonly udp: number,
+    readonly tcp: number,
+  ) {
+    this.id = backend.keccak256(pubkey)
+    this.idHex = hex(this.id)
+  }
+
+  /** same identity and endpoint */
+  equals(o: Node): boolean {
+    return this.idHex === o.idHex && this.ip === o.ip && this.udp === o.udp && this.tcp === o.tcp
+  }
+}
