@@ -12,16 +12,24 @@ interface Job {
   reject: (e: unknown) => void
 }
 
+/** From compiled JS the worker file runs as is; from TypeScript sources (tests) it needs tsx's loader. */
+function spawnWorker(name: BackendName): Worker {
+  const workerData = { backend: name }
+  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./verify-worker.js', import.meta.url), { workerData })
+  const tsx = import.meta.resolve('tsx/esm/api')
+  const entry = new URL('./verify-worker.ts', import.meta.url).href
+  const code = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}) })`
+  return new Worker(code, { eval: true, workerData })
+}
+
 class Pool {
   private readonly workers: Worker[] = []
   private readonly jobs = new Map<number, Job>()
   private nextId = 0
 
   constructor(name: BackendName, size: number) {
-    const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js'
-    const url = new URL(`./verify-worker${ext}`, import.meta.url)
     for (let i = 0; i < size; i++) {
-      const w = new Worker(url, { workerData: { backend: name } })
+      const w = spawnWorker(name)
       w.on('message', (m: { id: number; status: Int32Array; keys: Uint8Array }) => this.done(m.id, m))
       w.on('error', (e) => this.failAll(e))
       w.unref()

@@ -1,0 +1,85 @@
+/** Shared bench plumbing: run tinybench suites, print one side-by-side table with ratios, write JSON. */
+import { writeFileSync } from 'node:fs'
+import { Bench } from 'tinybench'
+
+export interface Row {
+  /** the operation, e.g. "recover" */
+  op: string
+  /** implementation label: native, wasm, js, ethereumjs, … */
+  impl: string
+  /** operations per second (scaled by `per` when one task does several operations) */
+  hz: number
+  /** relative margin of error in percent */
+  rme: number
+}
+
+/** A task name is `op [impl]`; `per` multiplies the rate when one call does several operations. */
+export function task(bench: Bench, op: string, impl: string, fn: () => unknown | Promise<unknown>, per = 1): void {
+  bench.add(`${op} [${impl}]`, fn)
+  perOp.set(`${op} [${impl}]`, per)
+}
+const perOp = new Map<string, number>()
+
+export function newBench(time = 400): Bench {
+  return new Bench({ time, warmupTime: 100, iterations: 10 })
+}
+
+export async function runBench(bench: Bench): Promise<Row[]> {
+  await bench.run()
+  const rows: Row[] = []
+  for (const t of bench.tasks) {
+    const m = /^(.*) \[(.*)\]$/.exec(t.name)
+    const r = t.result as { throughput?: { mean: number; rme: number }; hz?: number; rme?: number } | undefined
+    const hz = r?.throughput?.mean ?? r?.hz ?? 0
+    const rme = r?.throughput?.rme ?? r?.rme ?? 0
+    if (m) rows.push({ op: m[1]!, impl: m[2]!, hz: hz * (perOp.get(t.name) ?? 1), rme })
+  }
+  return rows
+}
+
+const IMPL_ORDER = ['native', 'wasm', 'js', 'ethereumjs']
+
+function fmt(hz: number): string {
+  if (hz >= 1e6) return `${(hz / 1e6).toFixed(2)}M`
+  if (hz >= 1e3) return `${(hz / 1e3).toFixed(1)}k`
+  return hz.toFixed(1)
+}
+
+/** One table: rows are operations, columns implementations, then ratios against js and ethereumjs. */
+export function printTable(rows: Row[], unit = 'ops/s'): void {
+  const ops = [...new Set(rows.map((r) => r.op))]
+  const impls = IMPL_ORDER.filter((i) => rows.some((r) => r.impl === i)).concat(
+    [...new Set(rows.map((r) => r.impl))].filter((i) => !IMPL_ORDER.includes(i)),
+  )
+  const header = ['operation', ...impls.map((i) => `${i} ${unit}`), 'native/js', 'wasm/js', 'native/ethjs']
+  const lines = [header]
+  for (const op of ops) {
+    const get = (impl: string) => rows.find((r) => r.op === op && r.impl === impl)?.hz
+    const ratio = (a?: number, b?: number) => (a && b ? `${(a / b).toFixed(1)}×` : '–')
+    lines.push([
+      op,
+      ...impls.map((i) => (get(i) ? fmt(get(i)!) : '–')),
+      ratio(get('native'), get('js')),
+      ratio(get('wasm'), get('js')),
+      ratio(get('native'), get('ethereumjs')),
+    ])
+  }
+  const widths = header.map((_, c) => Math.max(...lines.map((l) => l[c]!.length)))
+  for (const l of lines) console.log(l.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  '))
+}
+
+export interface Target {
+  what: string
+  value: number
+  min: number
+}
+
+export function printTargets(targets: Target[]): void {
+  console.log('\ntargets (informational; speed is measured here, never asserted in tests):')
+  for (const t of targets)
+    console.log(`  ${Number.isFinite(t.value) && t.value >= t.min ? 'met   ' : 'MISSED'}  ${t.what}: ${t.value.toFixed(2)} (target ≥ ${t.min})`)
+}
+
+export function writeJson(file: string, data: unknown): void {
+  writeFileSync(file, JSON.stringify(data, null, 2))
+}

@@ -1,0 +1,16 @@
+/** `ethp2p info`: version, active backend, addon status. */
+import { readFileSync } from 'node:fs'
+import { addonStatus, backend } from '../crypto/backend.js'
+
+export function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+  return pkg.version
+}
+
+export function info(): void {
+  const addon = addonStatus()
+  console.log(`ethp2p ${version()}`)
+  console.log(`node ${process.version} (${process.platform}-${process.arch})`)
+  console.log(`backend: ${backend.name}${process.env.ETHP2P_BACKEND ? ' (forced by ETHP2P_BACKEND)' : ''}`)
+  console.log(`native addon: ${addon.loaded ? 'loaded' : `not loaded (${addon.error ?? 'unknown reason'})`}`)
+}

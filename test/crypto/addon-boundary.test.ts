@@ -1,0 +1,44 @@
+/** The addon itself refuses bad arguments with JS exceptions: a wrong call never reaches C++ unchecked. */
+import assert from 'node:assert/strict'
+import { createRequire } from 'node:module'
+import { fileURLToPath } from 'node:url'
+import { it } from 'node:test'
+
+const skip = process.env.ETHP2P_NO_NATIVE === '1' ? 'no native addon on this machine (ETHP2P_NO_NATIVE=1)' : false
+
+it('native addon rejects wrong types and lengths without crashing', { skip }, async () => {
+  const require = createRequire(import.meta.url)
+  const addon = (require('node-gyp-build') as (d: string) => Record<string, any>)(fileURLToPath(new URL('../../', import.meta.url)))
+  const u = (n: number) => new Uint8Array(n)
+  const bad: [string, unknown[]][] = [
+    ['keccak256', ['abc']],
+    ['keccak256', [undefined]],
+    ['sign', [u(31), u(32)]],
+    ['sign', [u(32), new Uint16Array(16)]],
+    ['recover', [u(32), u(63), 0]],
+    ['recover', [u(32), u(64), 'x']],
+    ['ecdh', [u(32), u(65)]],
+    ['publicKey', [u(31)]],
+    ['publicKeyValid', [u(0)]],
+    ['verifyPacket', [u(100), u(63)]],
+    ['verifyBatch', ['nope', new Int32Array(0), u(0)]],
+    ['verifyBatch', [[u(100)], new Int32Array(0), u(64)]],
+    ['verifyBatch', [[42], new Int32Array(1), u(64)]],
+    ['eciesEncrypt', [u(64), u(1), u(0), u(32), u(15)]],
+    ['eciesDecrypt', [u(32), 'x', u(0)]],
+    ['closest', [u(32), u(33), 1]],
+    ['closest', [u(31), u(32), 1]],
+  ]
+  for (const [fn, args] of bad) assert.throws(() => addon[fn]!(...args), /must be|Uint8Array|verifyBatch|closest|recovery|length/, `${fn} with bad args`)
+  assert.throws(() => new addon.FrameCipher(u(31), u(32), u(0), u(0)))
+  const f = new addon.FrameCipher(u(32), u(32), u(0), u(0))
+  assert.throws(() => f.openHeader(u(16)))
+  assert.throws(() => f.openBody(u(32), 17))
+  assert.throws(() => f.openBody(u(48), -1))
+  // invalid values (not wrong shapes) are results, not exceptions
+  assert.equal(addon.recover!(u(32), u(64), 0), null)
+  assert.equal(addon.recover!(u(32), u(64).fill(1), 9), null)
+  assert.equal(addon.ecdh!(u(32).fill(1), u(64)), null)
+  assert.equal(addon.eciesDecrypt!(u(32).fill(1), u(113), u(0)), null)
+  assert.equal(addon.closest!(u(32), u(64), -5).length, 0)
+})

@@ -1,0 +1,112 @@
+/** The three backends agree with each other on random inputs (fast-check, seeded). */
+import assert from 'node:assert/strict'
+import { it } from 'node:test'
+import fc from 'fast-check'
+import { privateKeyValid } from '../../src/crypto/backend.js'
+import { backends, hexOf } from './helpers.js'
+
+const all = backends()
+const [ref, ...others] = all as [(typeof all)[0], ...typeof all]
+const seed = Number(process.env.FC_SEED ?? 20261125)
+const privKey = fc.uint8Array({ minLength: 32, maxLength: 32 }).filter(privateKeyValid)
+const hash32 = fc.uint8Array({ minLength: 32, maxLength: 32 })
+
+it(`backends agree: keccak256 and incremental keccak (${all.map((b) => b.name).join(', ')})`, () => {
+  fc.assert(
+    fc.property(fc.array(fc.uint8Array({ maxLength: 600 }), { maxLength: 6 }), (parts) => {
+      const whole = Uint8Array.from(parts.flatMap((p) => [...p]))
+      const want = hexOf(ref.keccak256(whole))
+      for (const b of others) assert.equal(hexOf(b.keccak256(whole)), want)
+      for (const b of all) {
+        const s = b.keccak()
+        for (const p of parts) s.update(p)
+        assert.equal(hexOf(s.digest()), want)
+      }
+    }),
+    { seed, numRuns: 300 },
+  )
+})
+
+it('backends agree: sign, recover, public key, ECDH', () => {
+  fc.assert(
+    fc.property(privKey, privKey, hash32, (k1, k2, h) => {
+      const s = ref.sign(h, k1)
+      const pub1 = ref.publicKey(k1)
+      const shared = ref.ecdh(k1, ref.publicKey(k2))
+      for (const b of others) {
+        const t = b.sign(h, k1)
+        assert.equal(hexOf(t.sig), hexOf(s.sig))
+        assert.equal(t.recovery, s.recovery)
+        assert.equal(hexOf(b.publicKey(k1)), hexOf(pub1))
+        assert.equal(hexOf(b.ecdh(k1, b.publicKey(k2))), hexOf(shared))
+      }
+      for (const b of all) assert.equal(hexOf(b.recover(h, s.sig, s.recovery)), hexOf(pub1))
+    }),
+    { seed, numRuns: 60 },
+  )
+})
+
+it('backends agree on arbitrary bytes: public key validity, signature recovery, packet checks', () => {
+  fc.assert(
+    fc.property(fc.uint8Array({ minLength: 64, maxLength: 64 }), hash32, fc.uint8Array({ maxLength: 300 }), (junk, h, dgram) => {
+      const valid = ref.publicKeyValid(junk)
+      let rec: string
+      try {
+        rec = hexOf(ref.recover(h, junk, 0))
+      } catch (e) {
+        rec = (e as { code: string }).code
+      }
+      const check = JSON.stringify(ref.verifyPacket(dgram))
+      for (const b of others) {
+        assert.equal(b.publicKeyValid(junk), valid)
+        let r: string
+        try {
+          r = hexOf(b.recover(h, junk, 0))
+        } catch (e) {
+          r = (e as { code: string }).code
+        }
+        assert.equal(r, rec)
+        assert.equal(JSON.stringify(b.verifyPacket(dgram)), check)
+      }
+    }),
+    { seed, numRuns: 200 },
+  )
+})
+
+it('backends agree: ECIES ciphertexts with fixed randomness decrypt anywhere', () => {
+  fc.assert(
+    fc.property(privKey, privKey, fc.uint8Array({ minLength: 16, maxLength: 16 }), fc.uint8Array({ maxLength: 400 }), (k, eph, iv, m) => {
+      const pub = ref.publicKey(k)
+      const c = ref.eciesEncrypt(pub, m, Uint8Array.of(2, 3), { ephPriv: eph, iv })
+      for (const b of others) assert.equal(hexOf(b.eciesEncrypt(pub, m, Uint8Array.of(2, 3), { ephPriv: eph, iv })), hexOf(c))
+      for (const b of all) assert.equal(hexOf(b.eciesDecrypt(k, c, Uint8Array.of(2, 3))), hexOf(m))
+    }),
+    { seed, numRuns: 40 },
+  )
+})
+
+it('backends agree: identical frame streams for the same secrets', () => {
+  fc.assert(
+    fc.property(hash32, hash32, fc.array(fc.uint8Array({ maxLength: 3000 }), { minLength: 1, maxLength: 5 }), (aes, mac, frames) => {
+      const secrets = { aesSecret: aes, macSecret: mac, egressMacSeed: Uint8Array.of(1, 2), ingressMacSeed: Uint8Array.of(3) }
+      const ciphers = all.map((b) => b.frameCipher(secrets))
+      for (const f of frames) {
+        const sealed = ciphers.map((c) => hexOf(c.seal(f)))
+        for (const s of sealed) assert.equal(s, sealed[0])
+      }
+    }),
+    { seed, numRuns: 40 },
+  )
+})
+
+it('backends agree: k-closest selection', () => {
+  fc.assert(
+    fc.property(hash32, fc.array(hash32, { maxLength: 200 }), fc.nat(40), (t, list, k) => {
+      const ids = new Uint8Array(list.length * 32)
+      list.forEach((id, i) => ids.set(id, i * 32))
+      const want = [...ref.closest(t, ids, k)]
+      for (const b of others) assert.deepEqual([...b.closest(t, ids, k)], want)
+    }),
+    { seed, numRuns: 200 },
+  )
+})
