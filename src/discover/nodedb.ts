@@ -24,7 +24,7 @@ import { open as openLmdb, type RootDatabase } from 'lmdb'
 import { hex } from '../crypto/bytes.js'
 import { Node } from '../enode/node.js'
 import { lockDatadir, type DatadirLock } from './datadir-lock.js'
-import { InvalidIPError, parseIP } from './netset.js'
+import { InvalidIPError, parseIP } from '../util/netutil.js'
 import type { TableDB } from './table.js'
 
 /** bumped when the layout changes; an older database is wiped on open */

@@ -13,7 +13,7 @@ import { randomInt } from 'node:crypto'
 import { backend } from '../crypto/backend.js'
 import { hex } from '../crypto/bytes.js'
 import type { Node } from '../enode/node.js'
-import { DistinctNetSet, isLAN, isUnspecified, parseIP } from './netset.js'
+import { DistinctNetSet, isLAN, isUnspecified, parseIP } from '../util/netutil.js'
 import { lookup } from './lookup.js'
 
 export const BUCKET_SIZE = 16

@@ -114,3 +114,91 @@ export class DistinctNetSet {
     return this.members.get(this.key(ip)) ?? 0
   }
 }
+
+/** The wire form of an address: 4 bytes for IPv4 (also when written v4-mapped), else 16. */
+export function ipToBytes(ip: string): Uint8Array {
+  const a = parseIP(ip)
+  if (!a) throw new InvalidIPError(ip)
+  return isV4Mapped(a) ? a.slice(12) : a
+}
+
+/** Text form of a 4- or 16-byte address (v4-mapped IPv6 becomes dotted IPv4); null for other lengths. */
+export function ipFromBytes(b: Uint8Array): string | null {
+  if (b.length === 4) return `${b[0]}.${b[1]}.${b[2]}.${b[3]}`
+  if (b.length !== 16) return null
+  if (isV4Mapped(b)) return `${b[12]}.${b[13]}.${b[14]}.${b[15]}`
+  const groups: string[] = []
+  for (let i = 0; i < 16; i += 2) groups.push(((b[i]! << 8) | b[i + 1]!).toString(16))
+  // compress the longest run of zero groups, as RFC 5952 asks
+  let best = -1
+  let bestLen = 1
+  for (let i = 0; i < 8; ) {
+    let j = i
+    while (j < 8 && groups[j] === '0') j++
+    if (j - i > bestLen) [best, bestLen] = [i, j - i]
+    i = j === i ? i + 1 : j
+  }
+  if (best < 0) return groups.join(':')
+  return `${groups.slice(0, best).join(':')}::${groups.slice(best + bestLen).join(':')}`
+}
+
+export function isLoopback(ip: string): boolean {
+  const a = parseIP(ip)
+  if (!a) return false
+  if (isV4Mapped(a)) return a[12] === 127
+  return a.subarray(0, 15).every((x) => x === 0) && a[15] === 1
+}
+
+/** IANA special-purpose and documentation ranges, multicast and broadcast: never a real peer. */
+const SPECIAL_V4: [number, number][] = (
+  [
+    ['0.0.0.0', 8], ['192.0.0.0', 29], ['192.0.0.9', 32], ['192.0.0.170', 31], ['192.0.2.0', 24],
+    ['192.31.196.0', 24], ['192.52.193.0', 24], ['192.88.99.0', 24], ['192.175.48.0', 24],
+    ['198.18.0.0', 15], ['198.51.100.0', 24], ['203.0.113.0', 24], ['224.0.0.0', 4], ['240.0.0.0', 4],
+  ] as const
+).map(([ip, bits]) => [v4Number(ip), bits])
+const SPECIAL_V6: [Uint8Array, number][] = (
+  [
+    ['100::', 64], ['2001::', 32], ['2001:1::1', 128], ['2001:2::', 48], ['2001:3::', 32], ['2001:4:112::', 48],
+    ['2001:5::', 32], ['2001:10::', 28], ['2001:20::', 28], ['2001:db8::', 32], ['2002::', 16], ['ff00::', 8],
+  ] as const
+).map(([ip, bits]) => [parseIP(ip)!, bits])
+
+function v4Number(ip: string): number {
+  return ip.split('.').reduce((acc, p) => acc * 256 + Number(p), 0)
+}
+
+function prefixMatch(a: Uint8Array, net: Uint8Array, bits: number): boolean {
+  for (let i = 0; i * 8 < bits; i++) {
+    const keep = Math.min(8, bits - i * 8)
+    const mask = (0xff << (8 - keep)) & 0xff
+    if ((a[i]! & mask) !== (net[i]! & mask)) return false
+  }
+  return true
+}
+
+export function isSpecialNetwork(ip: string): boolean {
+  const a = parseIP(ip)
+  if (!a) return false
+  if (isV4Mapped(a)) {
+    const n = ((a[12]! << 24) >>> 0) + (a[13]! << 16) + (a[14]! << 8) + a[15]!
+    return SPECIAL_V4.some(([net, bits]) => Math.floor(n / 2 ** (32 - bits)) === Math.floor(net / 2 ** (32 - bits)))
+  }
+  return SPECIAL_V6.some(([net, bits]) => prefixMatch(a, net, bits))
+}
+
+export type RelayError = 'unspecified' | 'special' | 'loopback' | 'lan'
+
+/**
+ * Whether a node address `addr` relayed to us by `sender` (in NEIGHBORS) is plausible: never
+ * unspecified or special-purpose, and loopback / LAN addresses only from a sender in the same kind
+ * of network. Returns the reason it is not, or null.
+ */
+export function checkRelayIP(sender: string, addr: string): RelayError | null {
+  const a = parseIP(addr)
+  if (!a || isUnspecified(a)) return 'unspecified'
+  if (isSpecialNetwork(addr)) return 'special'
+  if (isLoopback(addr) && !isLoopback(sender)) return 'loopback'
+  if (isLAN(addr) && !isLAN(sender)) return 'lan'
+  return null
+}

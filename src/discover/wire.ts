@@ -1,0 +1,265 @@
+/**
+ * discv4 packets (geth's p2p/discover/v4wire): pure encode/sign and decode/verify, no sockets.
+ *
+ * Datagram: hash(32) ‖ signature(65) ‖ type(1) ‖ rlp(body), hash = keccak256(signature ‖ type ‖ body),
+ * signature over keccak256(type ‖ body). Decoding is EIP-8 tolerant: extra list elements and bytes after
+ * the list are ignored, any ping version is accepted, and EIP-868's enr-seq is read only when it is a
+ * plain integer (two EIP-8 vectors put a list in that slot).
+ */
+import { backend as defaultBackend } from '../crypto/backend.js'
+import { concatBytes } from '../crypto/bytes.js'
+import type { CryptoBackend, PacketCheck } from '../crypto/types.js'
+import { ipFromBytes, ipToBytes } from '../util/netutil.js'
+import { asBigUint, asBytes, asList, asUint, decodeRLP, encodeRLP, RLPError, uintBytes, type RLPItem } from '../util/rlp.js'
+
+export const MAX_PACKET_SIZE = 1280
+/** neighbors entries that fit a 1280-byte datagram with room to spare (geth computes the same 12) */
+export const MAX_NEIGHBORS = 12
+/** how far in the future our packets expire */
+export const EXPIRATION_S = 20
+
+export const PacketType = {
+  Ping: 1,
+  Pong: 2,
+  FindNode: 3,
+  Neighbors: 4,
+  ENRRequest: 5,
+  ENRResponse: 6,
+} as const
+export type PacketTypeCode = (typeof PacketType)[keyof typeof PacketType]
+
+export const PACKET_NAMES: Record<number, string> = {
+  1: 'ping',
+  2: 'pong',
+  3: 'findnode',
+  4: 'neighbors',
+  5: 'enrRequest',
+  6: 'enrResponse',
+}
+
+export interface Endpoint {
+  /** null when the packet carried no valid 4- or 16-byte address (geth ignores it then) */
+  ip: string | null
+  udp: number
+  tcp: number
+}
+
+export interface NeighborNode {
+  ip: string
+  udp: number
+  tcp: number
+  /** 64-byte public key, checked to be on the curve */
+  pubkey: Uint8Array
+}
+
+export interface Ping {
+  type: 1
+  version: number
+  from: Endpoint
+  to: Endpoint
+  expiration: number
+  enrSeq?: bigint
+}
+export interface Pong {
+  type: 2
+  to: Endpoint
+  /** hash of the ping this answers */
+  replyTok: Uint8Array
+  expiration: number
+  enrSeq?: bigint
+}
+export interface FindNode {
+  type: 3
+  /** any 64 bytes; the remote sorts by keccak256(target) */
+  target: Uint8Array
+  expiration: number
+}
+export interface Neighbors {
+  type: 4
+  nodes: NeighborNode[]
+  expiration: number
+  /** entries dropped for an invalid public key or address (not sent by us; counted on decode) */
+  skipped?: number
+}
+export interface ENRRequest {
+  type: 5
+  expiration: number
+}
+export interface ENRResponse {
+  type: 6
+  /** hash of the ENRRequest this answers */
+  replyTok: Uint8Array
+  /** the encoded record (decode and verify with ENR.decode) */
+  record: Uint8Array
+}
+export type Packet = Ping | Pong | FindNode | Neighbors | ENRRequest | ENRResponse
+
+export type WireErrorCode = 'TOO_LARGE' | 'TOO_SHORT' | 'BAD_HASH' | 'BAD_SIGNATURE' | 'UNKNOWN_TYPE' | 'MALFORMED'
+
+export class WireError extends Error {
+  override readonly name = 'WireError'
+  constructor(
+    readonly code: WireErrorCode,
+    message: string,
+  ) {
+    super(message)
+  }
+}
+
+export interface Decoded {
+  packet: Packet
+  /** the packet hash (pongs and ENRResponses echo it) */
+  hash: Uint8Array
+  /** the signer's 64-byte public key */
+  pubkey: Uint8Array
+}
+
+/** expiration timestamp for a packet sent now */
+export function expiration(nowMs = Date.now()): number {
+  return Math.floor(nowMs / 1000) + EXPIRATION_S
+}
+
+/** whether an expiration timestamp (seconds) lies in the past */
+export function isExpired(exp: number, nowMs = Date.now()): boolean {
+  return exp < nowMs / 1000
+}
+
+function endpointItem(e: Endpoint): RLPItem[] {
+  return [e.ip === null ? new Uint8Array(0) : ipToBytes(e.ip), uintBytes(e.udp), uintBytes(e.tcp)]
+}
+
+function bodyItems(p: Packet): RLPItem[] {
+  switch (p.type) {
+    case 1: {
+      const items = [uintBytes(p.version), endpointItem(p.from), endpointItem(p.to), uintBytes(p.expiration)]
+      if (p.enrSeq !== undefined) items.push(uintBytes(p.enrSeq))
+      return items
+    }
+    case 2: {
+      const items = [endpointItem(p.to), p.replyTok, uintBytes(p.expiration)]
+      if (p.enrSeq !== undefined) items.push(uintBytes(p.enrSeq))
+      return items
+    }
+    case 3:
+      return [p.target, uintBytes(p.expiration)]
+    case 4:
+      return [p.nodes.map((n) => [ipToBytes(n.ip), uintBytes(n.udp), uintBytes(n.tcp), n.pubkey]), uintBytes(p.expiration)]
+    case 5:
+      return [uintBytes(p.expiration)]
+    case 6:
+      return [p.replyTok, decodeRLP(p.record)]
+  }
+}
+
+/** Encode and sign a packet with `priv`; throws WireError TOO_LARGE past 1280 bytes. */
+export function encodePacket(p: Packet, priv: Uint8Array, b: CryptoBackend = defaultBackend): { datagram: Uint8Array; hash: Uint8Array } {
+  if (p.type === PacketType.Neighbors && p.nodes.length > MAX_NEIGHBORS) {
+    throw new WireError('TOO_LARGE', `neighbors carries at most ${MAX_NEIGHBORS} nodes, got ${p.nodes.length}`)
+  }
+  const signed = concatBytes(Uint8Array.of(p.type), encodeRLP(bodyItems(p)))
+  const { sig, recovery } = b.sign(b.keccak256(signed), priv)
+  const tail = concatBytes(sig, Uint8Array.of(recovery), signed)
+  const hash = b.keccak256(tail)
+  const datagram = concatBytes(hash, tail)
+  if (datagram.length > MAX_PACKET_SIZE) throw new WireError('TOO_LARGE', `packet of ${datagram.length} bytes exceeds ${MAX_PACKET_SIZE}`)
+  return { datagram, hash }
+}
+
+function decodeEndpoint(item: RLPItem | undefined, what: string): Endpoint {
+  const l = asList(item, what)
+  if (l.length < 3) throw new RLPError(`${what}: expected [ip, udp, tcp]`)
+  return { ip: ipFromBytes(asBytes(l[0], `${what} ip`)), udp: asUint(l[1], `${what} udp`, 2), tcp: asUint(l[2], `${what} tcp`, 2) }
+}
+
+/** EIP-868 enr-seq, read only when it is a plain integer */
+function lenientSeq(item: RLPItem | undefined): bigint | undefined {
+  if (item === undefined) return undefined
+  try {
+    return asBigUint(item, 'enr-seq')
+  } catch {
+    return undefined
+  }
+}
+
+function decodeBody(type: number, payload: Uint8Array, b: CryptoBackend): Packet {
+  const l = asList(decodeRLP(payload, true), 'packet')
+  const need = (n: number): void => {
+    if (l.length < n) throw new RLPError(`${PACKET_NAMES[type]}: expected at least ${n} elements, got ${l.length}`)
+  }
+  switch (type) {
+    case 1: {
+      need(4)
+      const p: Ping = {
+        type: 1,
+        version: asUint(l[0], 'version'),
+        from: decodeEndpoint(l[1], 'from'),
+        to: decodeEndpoint(l[2], 'to'),
+        expiration: asUint(l[3], 'expiration', 8),
+      }
+      const seq = lenientSeq(l[4])
+      if (seq !== undefined) p.enrSeq = seq
+      return p
+    }
+    case 2: {
+      need(3)
+      const p: Pong = { type: 2, to: decodeEndpoint(l[0], 'to'), replyTok: asBytes(l[1], 'reply token', 32), expiration: asUint(l[2], 'expiration', 8) }
+      const seq = lenientSeq(l[3])
+      if (seq !== undefined) p.enrSeq = seq
+      return p
+    }
+    case 3:
+      need(2)
+      return { type: 3, target: asBytes(l[0], 'target', 64), expiration: asUint(l[1], 'expiration', 8) }
+    case 4: {
+      need(2)
+      const nodes: NeighborNode[] = []
+      let skipped = 0
+      for (const item of asList(l[0], 'nodes')) {
+        const e = asList(item, 'node')
+        if (e.length < 4) throw new RLPError('node: expected [ip, udp, tcp, id]')
+        const ip = ipFromBytes(asBytes(e[0], 'node ip'))
+        const udp = asUint(e[1], 'node udp', 2)
+        const tcp = asUint(e[2], 'node tcp', 2)
+        const pubkey = asBytes(e[3], 'node id', 64)
+        // an entry that is not a real node is dropped, the rest of the packet is still good
+        if (ip === null || !b.publicKeyValid(pubkey)) skipped++
+        else nodes.push({ ip, udp, tcp, pubkey })
+      }
+      return { type: 4, nodes, expiration: asUint(l[1], 'expiration', 8), skipped }
+    }
+    case 5:
+      need(1)
+      return { type: 5, expiration: asUint(l[0], 'expiration', 8) }
+    case 6: {
+      need(2)
+      const replyTok = asBytes(l[0], 'reply token', 32)
+      if (!Array.isArray(l[1])) throw new RLPError('record: expected a list')
+      return { type: 6, replyTok, record: encodeRLP(l[1]) }
+    }
+    default:
+      throw new WireError('UNKNOWN_TYPE', `unknown packet type ${type}`)
+  }
+}
+
+/** Decode the body of a datagram that the backend already verified (the batch path). */
+export function decodeChecked(check: PacketCheck, b: CryptoBackend = defaultBackend): Decoded {
+  if (!check.ok) {
+    const code = check.error === 'too-short' ? 'TOO_SHORT' : check.error === 'bad-hash' ? 'BAD_HASH' : 'BAD_SIGNATURE'
+    throw new WireError(code, `packet rejected: ${check.error}`)
+  }
+  try {
+    return { packet: decodeBody(check.type, check.payload, b), hash: check.hash, pubkey: check.pubkey }
+  } catch (err) {
+    if (err instanceof WireError) throw err
+    throw new WireError('MALFORMED', `${PACKET_NAMES[check.type] ?? 'packet'}: ${(err as Error).message}`)
+  }
+}
+
+/**
+ * Verify (hash, signature: one backend call) and decode a datagram. Throws WireError; never anything
+ * else for any input.
+ */
+export function decodePacket(datagram: Uint8Array, b: CryptoBackend = defaultBackend): Decoded {
+  if (datagram.length > MAX_PACKET_SIZE) throw new WireError('TOO_LARGE', `datagram of ${datagram.length} bytes exceeds ${MAX_PACKET_SIZE}`)
+  return decodeChecked(b.verifyPacket(datagram), b)
+}
