@@ -186,7 +186,7 @@ export class NodeDB implements TableDB {
       mkdirSync(opts.path, { recursive: true })
       this.lock = lockDatadir(opts.path)
       try {
-        this.store = new LmdbStore(openLmdb<unknown, string>({ path: join(opts.path, 'nodes.mdb'), encoding: 'msgpack', cache: true }))
+        this.store = new LmdbStore(openLmdb<unknown, string>({ path: join(opts.path, 'nodes.mdb'), encoding: 'msgpack' }))
       } catch (err) {
         this.lock.release()
         throw err
@@ -196,7 +196,15 @@ export class NodeDB implements TableDB {
       this.store.clear()
       void this.store.put('version', DB_VERSION)
     }
-    this.timer = setInterval(() => void this.expire().catch(() => undefined), opts.cleanupIntervalMs ?? CLEANUP_INTERVAL_MS)
+    // one pass at a time: a slow pass must not pile up behind a short interval
+    let running = false
+    this.timer = setInterval(() => {
+      if (running) return
+      running = true
+      this.expire()
+        .catch(() => undefined)
+        .finally(() => (running = false))
+    }, opts.cleanupIntervalMs ?? CLEANUP_INTERVAL_MS)
     this.timer.unref()
   }
 

@@ -1,0 +1,622 @@
+/**
+ * The discv4 UDP transport (geth's p2p/discover/v4_udp.go): one socket, requests matched to replies,
+ * endpoint proofs, and the Kademlia table on top. Everything that reads the socket is bounded: per-IP
+ * rate, a duplicate filter, the pending-reply set and the batch-verification queue.
+ *
+ * Reply matching: a reply must come from the node ID and IP we asked, with the expected type; pongs
+ * and ENRResponses must echo our request's hash. Requests time out after 500 ms; a FINDNODE answered
+ * by fewer than 16 nodes ends at the first NEIGHBORS packet holding fewer than 12 entries (the sender
+ * has nothing more), or at the timeout with what arrived.
+ *
+ * Endpoint proof: we answer FINDNODE and ENRRequest only for an ID + IP that answered one of our pings
+ * within 24 h. A ping from a sender we have not bonded with gets a pong and a ping back, so both sides
+ * end up bonded; before we send FINDNODE ourselves we make sure the remote has seen a ping from us.
+ */
+import { createSocket, type RemoteInfo, type Socket } from 'node:dgram'
+import { EventEmitter } from 'node:events'
+import { randomBytes } from 'node:crypto'
+import { isIPv6 } from 'node:net'
+import { backend as defaultBackend } from '../crypto/backend.js'
+import { bytesEqual, hex } from '../crypto/bytes.js'
+import type { CryptoBackend } from '../crypto/types.js'
+import { ENR } from '../enode/enr.js'
+import { Node } from '../enode/node.js'
+import { checkRelayIP, isLAN, isUnspecified, parseIP } from '../util/netutil.js'
+import type { RLPItem } from '../util/rlp.js'
+import { EndpointPredictor, type EndpointStatement } from './endpoint.js'
+import { lookup, lookupIterator, randomWalk } from './lookup.js'
+import { NodeDB } from './nodedb.js'
+import { clockOffset, DRIFT_THRESHOLD_MS, NTP_CHECK_AFTER_TIMEOUTS, NTP_COOLDOWN_MS } from './ntp.js'
+import { DEFAULT_RATE_LIMIT, DuplicateFilter, IPRateLimiter, type RateLimitOptions } from './ratelimit.js'
+import { BUCKET_SIZE, Table, type LookupTarget, type TableTransport } from './table.js'
+import {
+  decodeChecked,
+  encodePacket,
+  expiration,
+  isExpired,
+  MAX_NEIGHBORS,
+  MAX_PACKET_SIZE,
+  PACKET_NAMES,
+  PacketType,
+  WireError,
+  type Decoded,
+  type Neighbors,
+  type Packet,
+} from './wire.js'
+
+export const REPLY_TIMEOUT_MS = 500
+export const BOND_EXPIRATION_MS = 24 * 3600_000
+/** bound on requests awaiting a reply */
+export const MAX_PENDING = 20_000
+/** bound on datagrams waiting for batch verification */
+const MAX_VERIFY_QUEUE = 8192
+const VERIFY_BATCH = 256
+/** lowest UDP port accepted for a relayed node (geth refuses privileged ports) */
+const MIN_RELAY_PORT = 1025
+
+export type DropReason = 'too-large' | 'rate' | 'duplicate' | 'queue-full' | 'verify' | 'malformed' | 'expired' | 'unsolicited' | 'unbonded' | 'self'
+
+export class DiscoveryError extends Error {
+  override readonly name = 'DiscoveryError'
+  constructor(
+    readonly code: 'TIMEOUT' | 'CLOSED' | 'TOO_MANY_PENDING' | 'SEND_FAILED' | 'BAD_RECORD',
+    message: string,
+  ) {
+    super(message)
+  }
+}
+
+export interface Discv4Options {
+  privateKey: Uint8Array
+  /** address to bind (default 0.0.0.0) */
+  host?: string
+  /** UDP port (default 30303; 0 picks a free one) */
+  port?: number
+  /** TCP port announced in pings and the ENR (default: the UDP port) */
+  tcpPort?: number
+  /** the IP announced in our ENR when known (NAT extip); otherwise predicted from pongs */
+  externalIP?: string
+  /** node database (default: in-memory) */
+  db?: NodeDB
+  bootnodes?: Node[]
+  /** extra ENR entries, e.g. `eth` with the fork id */
+  enrEntries?: Record<string, RLPItem>
+  /**
+   * apply the per-IP packet rate and the table's /24 limits to loopback and LAN too, and count LAN
+   * peers' endpoint statements (geth exempts LAN from all three; tests turn them on)
+   */
+  limitsOnLAN?: boolean
+  /** per-IP ingress limit; false disables it */
+  rateLimit?: RateLimitOptions | false
+  replyTimeoutMs?: number
+  /** verify datagrams in batches off the event loop (crawler load) rather than one by one */
+  batchVerify?: boolean
+  /** NTP server checked after 32 consecutive timeouts, as host:port; off when absent */
+  ntpServer?: string
+  /** distinct peers that must agree before our external endpoint is predicted (default 10) */
+  endpointStatements?: number
+  /** table revalidation and refresh periods (see TableOptions) */
+  pingIntervalMs?: number
+  refreshIntervalMs?: number
+  backend?: CryptoBackend
+}
+
+export interface Discv4Stats {
+  packetsIn: number
+  packetsOut: number
+  bytesIn: number
+  bytesOut: number
+  /** datagrams dropped, by reason */
+  dropped: Record<DropReason, number>
+  timeouts: number
+  pending: number
+}
+
+export interface Discv4Events {
+  /** a verified packet arrived (after all checks) */
+  packet: [packet: Packet, from: Node]
+  /** a datagram was dropped */
+  drop: [reason: DropReason, from: string]
+  /** our predicted external endpoint changed and the ENR was re-signed */
+  endpoint: [ep: EndpointStatement, enr: ENR]
+  /** the local clock is off by more than 10 s (ms, positive: we are behind) */
+  clockDrift: [offsetMs: number]
+  /** a background DB write failed */
+  dbError: [err: unknown]
+}
+
+interface Pending {
+  key: string
+  /** returns true when the request is complete */
+  onReply(d: Decoded): boolean | 'no-match'
+  fail(err: Error): void
+  timer: NodeJS.Timeout
+}
+
+function emptyDrops(): Record<DropReason, number> {
+  return { 'too-large': 0, rate: 0, duplicate: 0, 'queue-full': 0, verify: 0, malformed: 0, expired: 0, unsolicited: 0, unbonded: 0, self: 0 }
+}
+
+export class Discv4 extends EventEmitter<Discv4Events> implements TableTransport {
+  readonly self: Node
+  readonly db: NodeDB
+  readonly table: Table
+  private readonly ownsDB: boolean
+  private readonly b: CryptoBackend
+  private readonly key: Uint8Array
+  private readonly replyTimeout: number
+  private readonly limiter: IPRateLimiter | undefined
+  private readonly limitsOnLAN: boolean
+  private readonly dups = new DuplicateFilter()
+  private readonly predictor: EndpointPredictor
+  private readonly pending = new Map<string, Pending[]>()
+  private pendingCount = 0
+  /** waiters for a ping from a node we just pinged (ensureBond), by id|ip */
+  private readonly pingWaiters = new Map<string, () => void>()
+  private readonly verifyQueue: { data: Uint8Array; from: RemoteInfo }[] = []
+  private verifying = false
+  private consecutiveTimeouts = 0
+  private lastNtpCheck = -Infinity
+  private enr: ENR
+  private readonly enrEntries: Record<string, RLPItem>
+  private announcedIP: string | undefined
+  private readonly fixedIP: boolean
+  private closed = false
+  readonly stats: Discv4Stats = { packetsIn: 0, packetsOut: 0, bytesIn: 0, bytesOut: 0, dropped: emptyDrops(), timeouts: 0, pending: 0 }
+
+  private constructor(
+    private readonly socket: Socket,
+    private readonly opts: Discv4Options,
+    boundPort: number,
+  ) {
+    super()
+    this.b = opts.backend ?? defaultBackend
+    this.key = opts.privateKey
+    this.replyTimeout = opts.replyTimeoutMs ?? REPLY_TIMEOUT_MS
+    this.limitsOnLAN = opts.limitsOnLAN ?? false
+    this.limiter = opts.rateLimit === false ? undefined : new IPRateLimiter(opts.rateLimit ?? DEFAULT_RATE_LIMIT)
+    this.predictor = new EndpointPredictor(opts.endpointStatements ?? 10)
+    this.ownsDB = opts.db === undefined
+    this.db = opts.db ?? new NodeDB()
+    const host = opts.host ?? '0.0.0.0'
+    const hostBytes = parseIP(host)
+    this.fixedIP = opts.externalIP !== undefined
+    this.announcedIP = opts.externalIP ?? (hostBytes && !isUnspecified(hostBytes) ? host : undefined)
+    this.self = new Node(this.b.publicKey(this.key), this.announcedIP ?? host, boundPort, opts.tcpPort ?? boundPort)
+    this.enrEntries = opts.enrEntries ?? {}
+    // a restarted node must publish a higher sequence number than anything it signed before
+    const seq = this.db.localSeq() + 1n
+    this.enr = this.signENR(seq)
+    this.db.storeLocalSeq(seq).catch((err: unknown) => this.emit('dbError', err))
+    this.table = new Table({
+      transport: this,
+      db: this.db,
+      bootnodes: opts.bootnodes ?? [],
+      ipLimitsOnLAN: this.limitsOnLAN,
+      ...(opts.pingIntervalMs !== undefined ? { pingIntervalMs: opts.pingIntervalMs } : {}),
+      ...(opts.refreshIntervalMs !== undefined ? { refreshIntervalMs: opts.refreshIntervalMs } : {}),
+    })
+    this.table.on('dbError', (err) => this.emit('dbError', err))
+    socket.on('message', (data, from) => this.onDatagram(data, from))
+    // a send to an unreachable host may surface here on some platforms; the socket stays usable
+    socket.on('error', () => undefined)
+  }
+
+  /** Bind the socket and start the table (seeds, bootnodes, refresh). */
+  static async listen(opts: Discv4Options): Promise<Discv4> {
+    const host = opts.host ?? '0.0.0.0'
+    const socket = createSocket({ type: isIPv6(host) ? 'udp6' : 'udp4', reuseAddr: false })
+    await new Promise<void>((resolve, reject) => {
+      socket.once('error', reject)
+      socket.bind(opts.port ?? 30303, host, () => {
+        socket.off('error', reject)
+        resolve()
+      })
+    })
+    const t = new Discv4(socket, opts, socket.address().port)
+    t.table.start()
+    return t
+  }
+
+  /** our current signed record */
+  get localENR(): ENR {
+    return this.enr
+  }
+
+  private signENR(seq: bigint): ENR {
+    const fields: Parameters<typeof ENR.sign>[1] = { seq, udp: this.self.udp, tcp: this.self.tcp, extra: this.enrEntries }
+    if (this.announcedIP !== undefined) {
+      if (isIPv6(this.announcedIP)) fields.ip6 = this.announcedIP
+      else fields.ip = this.announcedIP
+    }
+    return ENR.sign(this.key, fields, this.b)
+  }
+
+  /** the endpoint peers report seeing us at, once enough agree */
+  predictedEndpoint(): EndpointStatement | undefined {
+    return this.predictor.predict()
+  }
+
+  // ---- sending -------------------------------------------------------------------------------
+
+  private send(n: { ip: string; udp: number }, p: Packet): Uint8Array {
+    const { datagram, hash } = encodePacket(p, this.key, this.b)
+    this.stats.packetsOut++
+    this.stats.bytesOut += datagram.length
+    this.socket.send(datagram, n.udp, n.ip, () => undefined)
+    return hash
+  }
+
+  private ourEndpoint(): { ip: string | null; udp: number; tcp: number } {
+    return { ip: this.announcedIP ?? null, udp: this.self.udp, tcp: this.self.tcp }
+  }
+
+  /**
+   * Register a pending reply. `onReply` sees each matching packet and says whether the request is
+   * complete; the promise settles with `result()` when it is, or on timeout via `onTimeout`.
+   */
+  private expect<T>(
+    n: Node,
+    type: number,
+    onReply: (d: Decoded) => boolean | 'no-match',
+    result: () => T,
+    onTimeout: () => T | Error,
+    signal?: AbortSignal,
+  ): Promise<T> {
+    if (this.closed) return Promise.reject(new DiscoveryError('CLOSED', 'discovery closed'))
+    if (this.pendingCount >= MAX_PENDING) return Promise.reject(new DiscoveryError('TOO_MANY_PENDING', `${MAX_PENDING} requests already pending`))
+    signal?.throwIfAborted()
+    const key = `${n.idHex}|${n.ip}|${type}`
+    return new Promise<T>((resolve, reject) => {
+      const onAbort = (): void => done(signal!.reason instanceof Error ? signal!.reason : new DiscoveryError('CLOSED', 'aborted'))
+      const done = (err?: Error): void => {
+        clearTimeout(p.timer)
+        signal?.removeEventListener('abort', onAbort)
+        const list = this.pending.get(key)
+        const i = list ? list.indexOf(p) : -1
+        if (list && i >= 0) {
+          list.splice(i, 1)
+          if (list.length === 0) this.pending.delete(key)
+          this.pendingCount--
+          this.stats.pending = this.pendingCount
+        }
+        if (err) reject(err)
+        else resolve(result())
+      }
+      const p: Pending = {
+        key,
+        onReply: (d) => {
+          const r = onReply(d)
+          if (r === true) done()
+          return r
+        },
+        fail: (err) => done(err),
+        timer: setTimeout(() => {
+          this.stats.timeouts++
+          this.noteTimeout()
+          const r = onTimeout()
+          if (r instanceof Error) done(r)
+          else {
+            // the timeout turned into a (partial) result
+            clearTimeout(p.timer)
+            done()
+          }
+        }, this.replyTimeout),
+      }
+      const list = this.pending.get(key)
+      if (list) list.push(p)
+      else this.pending.set(key, [p])
+      this.pendingCount++
+      this.stats.pending = this.pendingCount
+      signal?.addEventListener('abort', onAbort, { once: true })
+    })
+  }
+
+  private timeoutError(what: string, n: Node): DiscoveryError {
+    return new DiscoveryError('TIMEOUT', `${what} to ${n.ip}:${n.udp} timed out`)
+  }
+
+  /** Ping `n`; resolves with its ENR sequence number (if it sent one) when the pong arrives. */
+  ping(n: Node, signal?: AbortSignal): Promise<{ seq?: bigint }> {
+    let hash: Uint8Array
+    let seq: bigint | undefined
+    const promise = this.expect<{ seq?: bigint }>(
+      n,
+      PacketType.Pong,
+      (d) => {
+        if (d.packet.type !== PacketType.Pong || !bytesEqual(d.packet.replyTok, hash)) return 'no-match'
+        seq = d.packet.enrSeq
+        return true
+      },
+      () => (seq === undefined ? {} : { seq }),
+      () => this.timeoutError('ping', n),
+      signal,
+    )
+    hash = this.send(n, { type: PacketType.Ping, version: 4, from: this.ourEndpoint(), to: { ip: n.ip, udp: n.udp, tcp: n.tcp }, expiration: expiration(), enrSeq: this.enr.seq })
+    return promise
+  }
+
+  /**
+   * Make sure `n` holds an endpoint proof for us before we ask it something: if it has not pinged us
+   * within 24 h (or keeps failing), ping it and give it a moment to ping us back, as geth does.
+   */
+  private async ensureBond(n: Node, signal?: AbortSignal): Promise<void> {
+    const now = Date.now()
+    const stale = now - this.db.lastPingReceived(n.id, n.ip) > BOND_EXPIRATION_MS
+    if (!stale && this.db.findFails(n.id, n.ip) < 5) return
+    const key = `${n.idHex}|${n.ip}`
+    const theirPing = new Promise<void>((resolve) => {
+      const t = setTimeout(() => {
+        this.pingWaiters.delete(key)
+        resolve()
+      }, this.replyTimeout)
+      this.pingWaiters.set(key, () => {
+        clearTimeout(t)
+        this.pingWaiters.delete(key)
+        resolve()
+      })
+    })
+    try {
+      await this.ping(n, signal)
+    } catch (err) {
+      this.pingWaiters.get(key)?.()
+      throw err
+    }
+    await theirPing
+  }
+
+  /** Ask `n` for the nodes closest to `target`; all NEIGHBORS packets of the answer, at most 16 nodes. */
+  async findnode(n: Node, target: LookupTarget, signal?: AbortSignal): Promise<Node[]> {
+    await this.ensureBond(n, signal)
+    const nodes = new Map<string, Node>()
+    let packets = 0
+    const promise = this.expect<Node[]>(
+      n,
+      PacketType.Neighbors,
+      (d) => {
+        const p = d.packet as Neighbors
+        packets++
+        for (const e of p.nodes) {
+          if (nodes.size >= BUCKET_SIZE) break
+          if (e.udp < MIN_RELAY_PORT || checkRelayIP(n.ip, e.ip) !== null) continue
+          const found = new Node(e.pubkey, e.ip, e.udp, e.tcp)
+          if (found.idHex !== this.self.idHex) nodes.set(found.idHex, found)
+        }
+        // a short packet is the sender's last one
+        return nodes.size >= BUCKET_SIZE || p.nodes.length + (p.skipped ?? 0) < MAX_NEIGHBORS
+      },
+      () => [...nodes.values()],
+      () => (packets > 0 ? [...nodes.values()] : this.timeoutError('findnode', n)),
+      signal,
+    )
+    this.send(n, { type: PacketType.FindNode, target: target.key, expiration: expiration() })
+    return promise
+  }
+
+  /** Fetch `n`'s signed record (EIP-868); the record must belong to `n`'s ID. */
+  async enrRequest(n: Node, signal?: AbortSignal): Promise<ENR> {
+    await this.ensureBond(n, signal)
+    let hash: Uint8Array
+    let record: ENR | Error | undefined
+    const promise = this.expect<ENR | Error | undefined>(
+      n,
+      PacketType.ENRResponse,
+      (d) => {
+        if (d.packet.type !== PacketType.ENRResponse || !bytesEqual(d.packet.replyTok, hash)) return 'no-match'
+        try {
+          const r = ENR.decode(d.packet.record, this.b)
+          record = r.nodeId.length === 32 && hex(r.nodeId) === n.idHex ? r : new DiscoveryError('BAD_RECORD', 'record is signed by another node')
+        } catch (err) {
+          record = new DiscoveryError('BAD_RECORD', `invalid record: ${(err as Error).message}`)
+        }
+        return true
+      },
+      () => record,
+      () => this.timeoutError('ENRRequest', n),
+      signal,
+    )
+    hash = this.send(n, { type: PacketType.ENRRequest, expiration: expiration() })
+    const r = await promise
+    if (r === undefined) throw new DiscoveryError('BAD_RECORD', 'no record')
+    if (r instanceof Error) throw r
+    return r
+  }
+
+  /** TableTransport: the node as its current record describes it */
+  async requestENR(n: Node, signal?: AbortSignal): Promise<{ node: Node; seq: bigint }> {
+    const r = await this.enrRequest(n, signal)
+    return { node: r.toNode() ?? n, seq: r.seq }
+  }
+
+  randomTarget(): LookupTarget {
+    const key = new Uint8Array(randomBytes(64))
+    return { key, id: this.b.keccak256(key) }
+  }
+
+  selfTarget(): LookupTarget {
+    return { key: this.self.pubkey, id: this.self.id }
+  }
+
+  // ---- lookups -------------------------------------------------------------------------------
+
+  /** the 16 nodes closest to `target` found by an iterative lookup (a random target when omitted) */
+  lookup(target: LookupTarget = this.randomTarget(), signal?: AbortSignal): Promise<Node[]> {
+    return lookup(this.table, target, signal ? { signal } : {})
+  }
+
+  /** newly found nodes of one lookup, as they arrive */
+  lookupIterator(target: LookupTarget = this.randomTarget(), signal?: AbortSignal): AsyncGenerator<Node, void> {
+    return lookupIterator(this.table, target, signal ? { signal } : {})
+  }
+
+  /** an endless stream of nodes from successive random lookups, until `signal` aborts or close() */
+  randomNodes(signal?: AbortSignal): AsyncGenerator<Node, void> {
+    return randomWalk(this.table, signal ? { signal } : {})
+  }
+
+  // ---- receiving -----------------------------------------------------------------------------
+
+  private drop(reason: DropReason, from: string): void {
+    this.stats.dropped[reason]++
+    this.emit('drop', reason, from)
+  }
+
+  private onDatagram(data: Buffer, rinfo: RemoteInfo): void {
+    if (this.closed) return
+    // a dual-stack socket reports IPv4 senders v4-mapped; node identity uses the plain form
+    const from = rinfo.address.startsWith('::ffff:') && rinfo.address.includes('.') ? { ...rinfo, address: rinfo.address.slice(7) } : rinfo
+    this.stats.packetsIn++
+    this.stats.bytesIn += data.length
+    if (data.length > MAX_PACKET_SIZE) return this.drop('too-large', from.address)
+    if (this.limiter && (this.limitsOnLAN || !isLAN(from.address)) && !this.limiter.allow(from.address)) return this.drop('rate', from.address)
+    // the first 32 bytes are the packet hash; a replay inside the expiry window is dropped unverified
+    if (data.length >= 32 && this.dups.seen(data.toString('latin1', 0, 32))) return this.drop('duplicate', from.address)
+    if (!this.opts.batchVerify) {
+      this.handleChecked(this.b.verifyPacket(data), from)
+      return
+    }
+    if (this.verifyQueue.length >= MAX_VERIFY_QUEUE) return this.drop('queue-full', from.address)
+    this.verifyQueue.push({ data, from })
+    if (!this.verifying) void this.drainVerifyQueue()
+  }
+
+  private async drainVerifyQueue(): Promise<void> {
+    this.verifying = true
+    try {
+      while (this.verifyQueue.length > 0 && !this.closed) {
+        const batch = this.verifyQueue.splice(0, VERIFY_BATCH)
+        const checks = await this.b.verifyPackets(batch.map((e) => e.data))
+        checks.forEach((c, i) => this.handleChecked(c, batch[i]!.from))
+      }
+    } finally {
+      this.verifying = false
+    }
+  }
+
+  private handleChecked(check: ReturnType<CryptoBackend['verifyPacket']>, from: RemoteInfo): void {
+    if (this.closed) return
+    let d: Decoded
+    try {
+      d = decodeChecked(check, this.b)
+    } catch (err) {
+      const code = err instanceof WireError ? err.code : 'MALFORMED'
+      return this.drop(code === 'BAD_HASH' || code === 'BAD_SIGNATURE' || code === 'TOO_SHORT' ? 'verify' : 'malformed', from.address)
+    }
+    const sender = new Node(d.pubkey, from.address, from.port, d.packet.type === PacketType.Ping ? d.packet.from.tcp : 0)
+    if (sender.idHex === this.self.idHex) return this.drop('self', from.address)
+    const p = d.packet
+    if ('expiration' in p && isExpired(p.expiration)) return this.drop('expired', from.address)
+    switch (p.type) {
+      case PacketType.Ping:
+        this.onPing(d, sender)
+        break
+      case PacketType.Pong:
+      case PacketType.Neighbors:
+      case PacketType.ENRResponse:
+        if (!this.matchReply(d, sender)) return this.drop('unsolicited', from.address)
+        if (p.type === PacketType.Pong) this.onPong(p.to, sender)
+        break
+      case PacketType.FindNode:
+        if (!this.bonded(sender)) return this.drop('unbonded', from.address)
+        this.onFindnode(d, sender)
+        break
+      case PacketType.ENRRequest:
+        if (!this.bonded(sender)) return this.drop('unbonded', from.address)
+        this.send(sender, { type: PacketType.ENRResponse, replyTok: d.hash, record: this.enr.raw })
+        break
+    }
+    this.emit('packet', p, sender)
+  }
+
+  private matchReply(d: Decoded, sender: Node): boolean {
+    const list = this.pending.get(`${sender.idHex}|${sender.ip}|${d.packet.type}`)
+    if (!list) return false
+    for (const p of [...list]) {
+      if (p.onReply(d) !== 'no-match') {
+        this.consecutiveTimeouts = 0
+        return true
+      }
+    }
+    return false
+  }
+
+  private bonded(n: Node): boolean {
+    return Date.now() - this.db.lastPongReceived(n.id, n.ip) < BOND_EXPIRATION_MS
+  }
+
+  private onPing(d: Decoded, sender: Node): void {
+    const ping = d.packet as Extract<Packet, { type: 1 }>
+    this.send(sender, { type: PacketType.Pong, to: { ip: sender.ip, udp: sender.udp, tcp: ping.from.tcp }, replyTok: d.hash, expiration: expiration(), enrSeq: this.enr.seq })
+    const now = Date.now()
+    this.dbWrite(this.db.updateLastPingReceived(sender.id, sender.ip, now))
+    this.pingWaiters.get(`${sender.idHex}|${sender.ip}`)?.()
+    if (this.bonded(sender)) {
+      this.table.addVerifiedNode(sender, ping.enrSeq ?? 0n)
+      return
+    }
+    // unknown sender: ping back so that both sides hold an endpoint proof
+    this.ping(sender)
+      .then(({ seq }) => this.table.addVerifiedNode(sender, seq ?? ping.enrSeq ?? 0n))
+      .catch(() => undefined)
+  }
+
+  private onPong(to: { ip: string | null; udp: number }, sender: Node): void {
+    this.dbWrite(this.db.updateLastPongReceived(sender.id, sender.ip, Date.now()))
+    // what the peer saw as our address; LAN peers see a LAN address, which says nothing about NAT
+    if (to.ip === null || (!this.limitsOnLAN && isLAN(sender.ip))) return
+    this.predictor.add(sender.ip, { ip: to.ip, port: to.udp })
+    const ep = this.predictor.predict()
+    if (!ep || this.fixedIP || ep.ip === this.announcedIP) return
+    this.announcedIP = ep.ip
+    this.enr = this.signENR(this.enr.seq + 1n)
+    this.dbWrite(this.db.storeLocalSeq(this.enr.seq))
+    this.emit('endpoint', ep, this.enr)
+  }
+
+  private onFindnode(d: Decoded, sender: Node): void {
+    const target = this.b.keccak256((d.packet as Extract<Packet, { type: 3 }>).target)
+    const closest = this.table.closest(target, BUCKET_SIZE, true).filter((n) => checkRelayIP(sender.ip, n.ip) === null)
+    // always at least one packet, empty when we know nobody
+    for (let i = 0; i === 0 || i < closest.length; i += MAX_NEIGHBORS) {
+      const chunk = closest.slice(i, i + MAX_NEIGHBORS).map((n) => ({ ip: n.ip, udp: n.udp, tcp: n.tcp, pubkey: n.pubkey }))
+      this.send(sender, { type: PacketType.Neighbors, nodes: chunk, expiration: expiration() })
+    }
+  }
+
+  private dbWrite(p: Promise<void>): void {
+    p.catch((err: unknown) => {
+      if (!this.closed) this.emit('dbError', err)
+    })
+  }
+
+  private noteTimeout(): void {
+    this.consecutiveTimeouts++
+    const server = this.opts.ntpServer
+    if (!server || this.consecutiveTimeouts < NTP_CHECK_AFTER_TIMEOUTS) return
+    const now = Date.now()
+    if (now - this.lastNtpCheck < NTP_COOLDOWN_MS) return
+    this.lastNtpCheck = now
+    this.consecutiveTimeouts = 0
+    const i = server.lastIndexOf(':')
+    const host = i > 0 ? server.slice(0, i).replace(/^\[|\]$/g, '') : server
+    const port = i > 0 ? Number(server.slice(i + 1)) : 123
+    clockOffset(host, port)
+      .then((offset) => {
+        if (Math.abs(offset) > DRIFT_THRESHOLD_MS && !this.closed) this.emit('clockDrift', offset)
+      })
+      .catch(() => undefined)
+  }
+
+  /** Stop the table, fail pending requests, close the socket (and the DB if we opened it). */
+  async close(): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    this.table.close()
+    const err = new DiscoveryError('CLOSED', 'discovery closed')
+    for (const list of [...this.pending.values()]) for (const p of [...list]) p.fail(err)
+    for (const w of [...this.pingWaiters.values()]) w()
+    await new Promise<void>((resolve) => this.socket.close(() => resolve()))
+    if (this.ownsDB) await this.db.close()
+  }
+}
+

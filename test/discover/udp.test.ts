@@ -1,0 +1,241 @@
+import { after, describe, it } from 'node:test'
+import assert from 'node:assert/strict'
+import { createSocket, type Socket } from 'node:dgram'
+import { randomPrivateKey, backend } from '../../src/crypto/backend.js'
+import { hex } from '../../src/crypto/bytes.js'
+import { Node } from '../../src/enode/node.js'
+import { Discv4 } from '../../src/discover/udp.js'
+import { decodePacket, encodePacket, expiration, PacketType, type Decoded, type Packet } from '../../src/discover/wire.js'
+import { until } from './fakenet.js'
+
+const open: Discv4[] = []
+const sockets: Socket[] = []
+after(async () => {
+  for (const d of open) await d.close()
+  for (const s of sockets) s.close()
+})
+
+async function start(opts: Partial<Parameters<typeof Discv4.listen>[0]> = {}): Promise<Discv4> {
+  const d = await Discv4.listen({ privateKey: randomPrivateKey(), host: '127.0.0.1', port: 0, ...opts })
+  open.push(d)
+  return d
+}
+
+/** A hand-driven peer: raw socket, our codec, its own key. */
+class RawPeer {
+  readonly key = randomPrivateKey()
+  readonly pubkey = backend.publicKey(this.key)
+  readonly received: Decoded[] = []
+  bytesIn = 0
+  bytesOut = 0
+  private constructor(readonly sock: Socket) {
+    sock.on('message', (m) => {
+      this.bytesIn += m.length
+      try {
+        this.received.push(decodePacket(m))
+      } catch {
+        // not for this test
+      }
+    })
+  }
+  static async create(host = '127.0.0.1'): Promise<RawPeer> {
+    const sock = createSocket('udp4')
+    sockets.push(sock)
+    await new Promise<void>((r) => sock.bind(0, host, () => r()))
+    return new RawPeer(sock)
+  }
+  get port(): number {
+    return this.sock.address().port
+  }
+  send(to: Discv4, p: Packet): Uint8Array {
+    const { datagram, hash } = encodePacket(p, this.key)
+    this.bytesOut += datagram.length
+    this.sock.send(datagram, to.self.udp, '127.0.0.1')
+    return hash
+  }
+  ping(to: Discv4): Uint8Array {
+    return this.send(to, { type: PacketType.Ping, version: 4, from: { ip: '127.0.0.1', udp: this.port, tcp: 0 }, to: { ip: '127.0.0.1', udp: to.self.udp, tcp: to.self.tcp }, expiration: expiration() })
+  }
+  of(type: number): Decoded[] {
+    return this.received.filter((d) => d.packet.type === type)
+  }
+  /** answer every ping we got so far with a pong (completes the node's bond with us) */
+  pongAll(to: Discv4, tamper = false): void {
+    for (const d of this.of(PacketType.Ping)) {
+      const tok = new Uint8Array(d.hash)
+      if (tamper) tok[0]! ^= 1
+      this.send(to, { type: PacketType.Pong, to: { ip: '127.0.0.1', udp: this.port, tcp: 0 }, replyTok: tok, expiration: expiration() })
+    }
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+describe('discv4 transport', () => {
+  it('ping/pong bonds both ways and carries the ENR sequence number', async () => {
+    const a = await start()
+    const b = await start()
+    const { seq } = await a.ping(b.self)
+    assert.equal(seq, b.localENR.seq)
+    // b got an unknown ping, answered it and pinged back: both hold proofs now
+    await until(() => b.db.lastPongReceived(a.self.id, '127.0.0.1') > 0, 2000, 'b bonded with a')
+    assert.ok(a.db.lastPongReceived(b.self.id, '127.0.0.1') > 0)
+    assert.ok(b.db.lastPingReceived(a.self.id, '127.0.0.1') > 0)
+  })
+
+  it('answers a bonded findnode with neighbors (12 per packet, 16 at most) and an empty one when it knows nobody', async () => {
+    const a = await start()
+    const b = await start()
+    // b knows nobody: findnode still gets one (empty) neighbors packet
+    assert.deepEqual(await a.findnode(b.self, a.randomTarget()), [])
+    const known = await Promise.all(Array.from({ length: 20 }, () => start()))
+    await b.table.waitInit()
+    for (const k of known) b.table.addSeenNode(k.self)
+    const raw = await RawPeer.create()
+    raw.ping(b)
+    await until(() => raw.of(PacketType.Ping).length > 0, 2000, 'ping back')
+    raw.pongAll(b)
+    await until(() => b.db.lastPongReceived(backend.keccak256(raw.pubkey), '127.0.0.1') > 0, 2000, 'bond')
+    raw.send(b, { type: PacketType.FindNode, target: new Uint8Array(64).fill(1), expiration: expiration() })
+    await until(() => raw.of(PacketType.Neighbors).length >= 2, 2000, 'neighbors')
+    const sizes = raw.of(PacketType.Neighbors).map((d) => (d.packet.type === 4 ? d.packet.nodes.length : -1))
+    assert.deepEqual(sizes, [12, 4])
+    const target = a.randomTarget()
+    const found = await a.findnode(b.self, target)
+    // b also knows a (they bonded), and a never lists itself
+    const expected = b.table.closest(target.id, 16).filter((n) => n.idHex !== a.self.idHex)
+    assert.deepEqual(new Set(found.map((n) => n.idHex)), new Set(expected.map((n) => n.idHex)))
+    assert.ok(found.length >= 15, `found ${found.length}, b knows ${b.table.size}`)
+    const knownIds = new Set([...known.map((k) => k.self.idHex), hex(backend.keccak256(raw.pubkey))])
+    for (const n of found) assert.ok(knownIds.has(n.idHex))
+  })
+
+  it('ignores findnode and ENRRequest from an unbonded sender: nothing sent back, no amplification', async () => {
+    const b = await start()
+    const raw = await RawPeer.create()
+    for (let i = 0; i < 10; i++) raw.send(b, { type: PacketType.FindNode, target: new Uint8Array(64).fill(i), expiration: expiration() })
+    raw.send(b, { type: PacketType.ENRRequest, expiration: expiration() })
+    await sleep(200)
+    assert.equal(raw.received.length, 0)
+    assert.equal(b.stats.dropped.unbonded, 11)
+    assert.ok(raw.bytesIn <= raw.bytesOut)
+  })
+
+  it('a pong with a wrong reply token is unsolicited and creates no bond', async () => {
+    const b = await start()
+    const raw = await RawPeer.create()
+    raw.ping(b)
+    await until(() => raw.of(PacketType.Ping).length > 0, 2000, 'ping back')
+    raw.pongAll(b, true)
+    await sleep(100)
+    assert.equal(b.db.lastPongReceived(backend.keccak256(raw.pubkey), '127.0.0.1'), 0)
+    assert.ok(b.stats.dropped.unsolicited >= 1)
+    raw.send(b, { type: PacketType.FindNode, target: new Uint8Array(64), expiration: expiration() })
+    await sleep(100)
+    assert.equal(raw.of(PacketType.Neighbors).length, 0)
+  })
+
+  it('a bond made from one IP does not let another IP ask findnode', async () => {
+    const b = await start()
+    const raw = await RawPeer.create('127.0.0.1')
+    raw.ping(b)
+    await until(() => raw.of(PacketType.Ping).length > 0, 2000, 'ping back')
+    raw.pongAll(b)
+    const id = backend.keccak256(raw.pubkey)
+    await until(() => b.db.lastPongReceived(id, '127.0.0.1') > 0, 2000, 'bond')
+    // same key, other address
+    const other = await RawPeer.create('127.0.0.2')
+    Object.assign(other, { key: raw.key, pubkey: raw.pubkey })
+    const { datagram } = encodePacket({ type: PacketType.FindNode, target: new Uint8Array(64), expiration: expiration() }, raw.key)
+    other.sock.send(datagram, b.self.udp, '127.0.0.1')
+    await sleep(150)
+    assert.equal(other.received.length, 0)
+    assert.equal(b.stats.dropped.unbonded, 1)
+  })
+
+  it('drops expired packets, replays and unsolicited neighbors', async () => {
+    const b = await start()
+    const raw = await RawPeer.create()
+    raw.send(b, { type: PacketType.Ping, version: 4, from: { ip: '127.0.0.1', udp: raw.port, tcp: 0 }, to: { ip: '127.0.0.1', udp: 1, tcp: 1 }, expiration: 1000 })
+    const { datagram } = encodePacket({ type: PacketType.Ping, version: 4, from: { ip: null, udp: 0, tcp: 0 }, to: { ip: null, udp: 0, tcp: 0 }, expiration: expiration() }, raw.key)
+    raw.sock.send(datagram, b.self.udp, '127.0.0.1')
+    raw.sock.send(datagram, b.self.udp, '127.0.0.1')
+    raw.send(b, { type: PacketType.Neighbors, nodes: [], expiration: expiration() })
+    await until(() => b.stats.dropped.expired + b.stats.dropped.duplicate + b.stats.dropped.unsolicited >= 3, 2000, 'drops')
+    assert.equal(b.stats.dropped.expired, 1)
+    assert.equal(b.stats.dropped.duplicate, 1)
+    assert.equal(b.stats.dropped.unsolicited, 1)
+    assert.equal(raw.of(PacketType.Pong).length, 1, 'the one valid ping was answered once')
+  })
+
+  it('survives garbage datagrams and keeps answering', async () => {
+    const b = await start()
+    const raw = await RawPeer.create()
+    for (let i = 0; i < 200; i++) raw.sock.send(Buffer.from(Array.from({ length: (i * 7) % 1400 }, (_, j) => (i * j) & 0xff)), b.self.udp, '127.0.0.1')
+    raw.ping(b)
+    await until(() => raw.of(PacketType.Pong).length === 1, 2000, 'pong after garbage')
+    const d = b.stats.dropped
+    // everything that arrived besides the ping was dropped (the kernel may drop some of the burst)
+    assert.equal(d.verify + d['too-large'] + d.duplicate, b.stats.packetsIn - 1, JSON.stringify(d))
+    assert.ok(d.verify >= 50)
+  })
+
+  it('serves a well-behaved loopback peer without limits, and rate-limits when limits apply to LAN', async () => {
+    const free = await start()
+    const limited = await start({ limitsOnLAN: true, rateLimit: { perMinute: 60, burst: 10 } })
+    const raw = await RawPeer.create()
+    for (let i = 0; i < 30; i++) {
+      raw.send(free, { type: PacketType.ENRRequest, expiration: expiration() + i })
+      raw.send(limited, { type: PacketType.ENRRequest, expiration: expiration() + i })
+    }
+    await until(() => free.stats.dropped.unbonded === 30, 2000, 'free saw all')
+    await until(() => limited.stats.dropped.rate + limited.stats.dropped.unbonded === 30, 2000, 'limited saw all')
+    assert.equal(free.stats.dropped.rate, 0)
+    assert.equal(limited.stats.dropped.rate, 20)
+  })
+
+  it('fetches a node record with ENRRequest and checks it belongs to the node', async () => {
+    const a = await start()
+    const b = await start({ enrEntries: { eth: [[Uint8Array.of(1, 2, 3, 4), new Uint8Array(0)]] } })
+    const r = await a.enrRequest(b.self)
+    assert.equal(hex(r.nodeId), b.self.idHex)
+    assert.equal(r.seq, b.localENR.seq)
+    assert.deepEqual(r.ethForkId, { hash: Uint8Array.of(1, 2, 3, 4), next: 0n })
+    assert.equal(r.udp, b.self.udp)
+  })
+
+  it('times out requests to a silent node', async () => {
+    const a = await start({ replyTimeoutMs: 100 })
+    const silent = createSocket('udp4')
+    sockets.push(silent)
+    await new Promise<void>((r) => silent.bind(0, '127.0.0.1', () => r()))
+    const n = new Node(backend.publicKey(randomPrivateKey()), '127.0.0.1', silent.address().port, 0)
+    await assert.rejects(a.ping(n), { name: 'DiscoveryError', code: 'TIMEOUT' })
+    assert.equal(a.stats.pending, 0)
+  })
+
+  it('a bumped sequence number after restart: the node DB keeps the local seq', async () => {
+    const a = await start()
+    const seq1 = a.localENR.seq
+    const key = randomPrivateKey()
+    const b1 = await start({ privateKey: key, db: a.db })
+    assert.ok(b1.localENR.seq > seq1)
+  })
+})
+
+describe('discv4 network', () => {
+  it('20 nodes bootstrapped from one find each other through lookups', async () => {
+    const boot = await start()
+    const nodes = await Promise.all(Array.from({ length: 20 }, () => start({ bootnodes: [boot.self] })))
+    await Promise.all(nodes.map((n) => n.table.waitInit()))
+    // a second round of lookups spreads knowledge beyond the bootnode
+    await Promise.all(nodes.map((n) => n.lookup()))
+    const sizes = nodes.map((n) => n.table.size)
+    assert.ok(sizes.every((s) => s >= 5), `table sizes ${sizes.join(',')}`)
+    assert.ok(boot.table.size >= 15, `bootnode knows ${boot.table.size}`)
+    // the iterator yields nodes as they come
+    const seen = new Set<string>()
+    for await (const n of nodes[0]!.lookupIterator()) seen.add(n.idHex)
+    assert.ok(seen.size >= 10, `iterator yielded ${seen.size}`)
+  })
+})
