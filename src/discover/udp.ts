@@ -18,7 +18,7 @@ import { randomBytes } from 'node:crypto'
 import { isIPv6 } from 'node:net'
 import { backend as defaultBackend } from '../crypto/backend.js'
 import { bytesEqual, hex } from '../crypto/bytes.js'
-import type { CryptoBackend } from '../crypto/types.js'
+import { PACKET_HEADER_SIZE, type CryptoBackend } from '../crypto/types.js'
 import { ENR } from '../enode/enr.js'
 import { Node } from '../enode/node.js'
 import { checkRelayIP, isLAN, isUnspecified, parseIP } from '../util/netutil.js'
@@ -131,6 +131,10 @@ interface Pending {
   onReply(d: Decoded): boolean | 'no-match'
   fail(err: Error): void
   timer: NodeJS.Timeout
+}
+
+function isRequestType(t: number): boolean {
+  return t === PacketType.Ping || t === PacketType.FindNode || t === PacketType.ENRRequest
 }
 
 function emptyDrops(): Record<DropReason, number> {
@@ -469,8 +473,13 @@ export class Discv4 extends EventEmitter<Discv4Events> implements TableTransport
     this.stats.bytesIn += data.length
     if (data.length > MAX_PACKET_SIZE) return this.drop('too-large', from.address)
     if (this.limiter && (this.limitsOnLAN || !isLAN(from.address)) && !this.limiter.allow(from.address)) return this.drop('rate', from.address)
-    // the first 32 bytes are the packet hash; a replay inside the expiry window is dropped unverified
-    if (data.length >= 32 && this.dups.seen(data.toString('latin1', 0, 32))) return this.drop('duplicate', from.address)
+    // A replayed request inside the expiry window is dropped unverified (the first 32 bytes are the
+    // hash, byte 97 the type; a forged type fails the hash check later). Replies are not filtered:
+    // they must match a pending request anyway, and two identical pings sent within one second
+    // legitimately get byte-identical pongs back.
+    if (data.length > PACKET_HEADER_SIZE && isRequestType(data[PACKET_HEADER_SIZE]!) && this.dups.seen(data.toString('latin1', 0, 32))) {
+      return this.drop('duplicate', from.address)
+    }
     if (!this.opts.batchVerify) {
       this.handleChecked(this.b.verifyPacket(data), from)
       return

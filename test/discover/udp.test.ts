@@ -5,68 +5,22 @@ import { randomPrivateKey, backend } from '../../src/crypto/backend.js'
 import { hex } from '../../src/crypto/bytes.js'
 import { Node } from '../../src/enode/node.js'
 import { Discv4 } from '../../src/discover/udp.js'
-import { decodePacket, encodePacket, expiration, PacketType, type Decoded, type Packet } from '../../src/discover/wire.js'
+import { encodePacket, expiration, PacketType } from '../../src/discover/wire.js'
 import { until } from './fakenet.js'
+import { RawPeer } from './rawpeer.js'
 
 const open: Discv4[] = []
 const sockets: Socket[] = []
 after(async () => {
   for (const d of open) await d.close()
   for (const s of sockets) s.close()
+  RawPeer.closeAll()
 })
 
 async function start(opts: Partial<Parameters<typeof Discv4.listen>[0]> = {}): Promise<Discv4> {
   const d = await Discv4.listen({ privateKey: randomPrivateKey(), host: '127.0.0.1', port: 0, ...opts })
   open.push(d)
   return d
-}
-
-/** A hand-driven peer: raw socket, our codec, its own key. */
-class RawPeer {
-  readonly key = randomPrivateKey()
-  readonly pubkey = backend.publicKey(this.key)
-  readonly received: Decoded[] = []
-  bytesIn = 0
-  bytesOut = 0
-  private constructor(readonly sock: Socket) {
-    sock.on('message', (m) => {
-      this.bytesIn += m.length
-      try {
-        this.received.push(decodePacket(m))
-      } catch {
-        // not for this test
-      }
-    })
-  }
-  static async create(host = '127.0.0.1'): Promise<RawPeer> {
-    const sock = createSocket('udp4')
-    sockets.push(sock)
-    await new Promise<void>((r) => sock.bind(0, host, () => r()))
-    return new RawPeer(sock)
-  }
-  get port(): number {
-    return this.sock.address().port
-  }
-  send(to: Discv4, p: Packet): Uint8Array {
-    const { datagram, hash } = encodePacket(p, this.key)
-    this.bytesOut += datagram.length
-    this.sock.send(datagram, to.self.udp, '127.0.0.1')
-    return hash
-  }
-  ping(to: Discv4): Uint8Array {
-    return this.send(to, { type: PacketType.Ping, version: 4, from: { ip: '127.0.0.1', udp: this.port, tcp: 0 }, to: { ip: '127.0.0.1', udp: to.self.udp, tcp: to.self.tcp }, expiration: expiration() })
-  }
-  of(type: number): Decoded[] {
-    return this.received.filter((d) => d.packet.type === type)
-  }
-  /** answer every ping we got so far with a pong (completes the node's bond with us) */
-  pongAll(to: Discv4, tamper = false): void {
-    for (const d of this.of(PacketType.Ping)) {
-      const tok = new Uint8Array(d.hash)
-      if (tamper) tok[0]! ^= 1
-      this.send(to, { type: PacketType.Pong, to: { ip: '127.0.0.1', udp: this.port, tcp: 0 }, replyTok: tok, expiration: expiration() })
-    }
-  }
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
@@ -162,6 +116,8 @@ describe('discv4 transport', () => {
     raw.sock.send(datagram, b.self.udp, '127.0.0.1')
     raw.send(b, { type: PacketType.Neighbors, nodes: [], expiration: expiration() })
     await until(() => b.stats.dropped.expired + b.stats.dropped.duplicate + b.stats.dropped.unsolicited >= 3, 2000, 'drops')
+    await until(() => raw.of(PacketType.Pong).length > 0, 2000, 'pong')
+    await sleep(50) // room for a wrong second pong to show up
     assert.equal(b.stats.dropped.expired, 1)
     assert.equal(b.stats.dropped.duplicate, 1)
     assert.equal(b.stats.dropped.unsolicited, 1)
