@@ -85,14 +85,15 @@ function parsePlatform(segment: string): { os: string; arch?: string } | undefin
   return arch === undefined ? { os } : { os, arch }
 }
 
+/** Never throws: any input gives at least a (possibly empty) name. */
 export function parseClientId(input: string | Uint8Array): ClientId {
   const raw = sanitise(input)
   const segments = raw.split('/')
   const out: ClientId = { name: segments[0]!.trim().toLowerCase(), raw }
   const userData: string[] = []
-  let i = 1
   // The version is the first segment shaped like one; whatever precedes it is user data.
   const v = segments.findIndex((s, j) => j > 0 && VERSION.test(s))
+  let i = 1
   if (v > 0) {
     userData.push(...segments.slice(1, v).filter((s) => s !== ''))
     const [, version, build] = VERSION.exec(segments[v]!)!
@@ -100,18 +101,14 @@ export function parseClientId(input: string | Uint8Array): ClientId {
     if (build) out.build = build
     i = v + 1
   }
-  for (; i < segments.length; i++) {
-    const seg = segments[i]!
+  for (const seg of segments.slice(i)) {
+    if (seg === '') continue
     const platform = out.os === undefined ? parsePlatform(seg) : undefined
-    if (platform) {
-      Object.assign(out, platform)
-    } else if (seg !== '' && out.runtime === undefined && (out.os !== undefined || RUNTIME.test(seg))) {
-      // what follows the platform is the runtime, whatever its shape; besu and teku start it with
-      // '-' when the JVM vendor is unknown
-      out.runtime = seg.replace(/^-+/, '')
-    } else if (seg !== '') {
-      userData.push(seg)
-    }
+    if (platform) Object.assign(out, platform)
+    // what follows the platform is the runtime, whatever its shape; besu and teku start it with '-'
+    // when the JVM vendor is unknown
+    else if (out.runtime === undefined && (out.os !== undefined || RUNTIME.test(seg))) out.runtime = seg.replace(/^-+/, '')
+    else userData.push(seg)
   }
   if (userData.length > 0) out.userData = userData.join('/')
   return out
