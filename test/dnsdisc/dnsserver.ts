@@ -25,6 +25,8 @@ export interface DnsServer {
   readonly queries: string[]
   /** called with each question name as it arrives */
   onQuery?: (name: string) => void
+  /** when set, answers go out only when the hook calls `send` (to hold queries in flight) */
+  defer?: (send: () => void, name: string) => void
   close(): Promise<void>
 }
 
@@ -110,7 +112,10 @@ export async function startDnsServer(): Promise<DnsServer> {
     server.queries.push(q.name)
     server.onQuery?.(q.name)
     if (server.silent.has(q.name)) return
-    sock.send(answer(q, zone.get(q.name)), from.port, from.address)
+    const reply = answer(q, zone.get(q.name))
+    const send = (): void => sock.send(reply, from.port, from.address)
+    if (server.defer) server.defer(send, q.name)
+    else send()
   })
   return server
 }
