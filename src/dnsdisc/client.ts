@@ -168,7 +168,7 @@ export class DnsClient {
       if (failure !== undefined) throw failure
     } finally {
       this.signal?.removeEventListener('abort', onAbort)
-      if (!finished) ctl.abort(new DnsDiscError('LIMIT', 'node iteration stopped by its consumer'))
+      if (!finished) ctl.abort()
     }
   }
 
