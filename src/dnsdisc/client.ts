@@ -80,6 +80,8 @@ export class DnsClient {
     }
     this.opts = o
     this.servers = options.servers
+    // setServers throws on a malformed address: surface that here rather than at the first walk
+    this.resolver()
     this.signal = options.signal
     this.onError = options.onError
   }

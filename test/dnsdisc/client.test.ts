@@ -263,5 +263,6 @@ describe('dnsdisc client over loopback DNS', () => {
     await assert.rejects(client().resolveTree('enrtree://nokey.test'), code('BAD_URL'))
     await assert.rejects(collect(client().nodes(['https://example.org'])), code('BAD_URL'))
     assert.equal(dns.queries.length, before)
+    assert.throws(() => new DnsClient({ servers: ['not-an-ip'] }), { code: 'ERR_INVALID_IP_ADDRESS' })
   })
 })
