@@ -1,8 +1,11 @@
 #!/usr/bin/env node
 /** The `ethp2p` command line (DESIGN.md's contract): exit 0 ok, 1 runtime failure, 2 bad arguments. */
 import { Command, CommanderError, InvalidArgumentError } from 'commander'
+import type { NodeOptions } from './node.js'
+import { NodeKeyError } from '../config/nodekey.js'
 import { info, version } from './info.js'
 import { keygen } from './keygen.js'
+import { enodesArg, ipArg, portArg, secondsArg } from './args.js'
 
 function backendArg(v: string): 'native' | 'wasm' | 'js' | 'all' {
   if (v === 'native' || v === 'wasm' || v === 'js' || v === 'all') return v
@@ -28,6 +31,27 @@ program
   .action(keygen)
 
 program
+  .command('node')
+  .description('run a node: discv4 discovery (RLPx listener and dialer follow); prints its enode URL first')
+  .option('--datadir <dir>', 'node database and node key live here (in memory and a fresh key when absent)')
+  .option('--host <ip>', 'address to listen on', ipArg, '0.0.0.0')
+  .option('--port <n>', 'TCP port (0: any free one)', portArg, 30303)
+  .option('--discport <n>', 'UDP discovery port (default: --port)', portArg)
+  .option('--nodekey <file>', 'private key file (64 hex characters)')
+  .option('--nodekeyhex <hex>', 'private key as hex')
+  .option('--bootnodes <enodes>', 'comma-separated enode URLs', enodesArg)
+  .option('--nat <spec>', 'none | extip:IP', 'none')
+  .option('--ntp <server>', 'SNTP server for the clock-drift check, host[:port], or none', 'pool.ntp.org')
+  .option('--duration <s>', 'stop after this many seconds', secondsArg)
+  .action(async (opts: NodeOptions) => {
+    if (opts.nodekey !== undefined && opts.nodekeyhex !== undefined) throw new InvalidArgumentError('--nodekey and --nodekeyhex exclude each other')
+    if (opts.nat !== undefined && opts.nat !== 'none' && !/^extip:/.test(opts.nat)) throw new InvalidArgumentError(`--nat ${opts.nat}: want none or extip:IP`)
+    if (opts.nat?.startsWith('extip:')) ipArg(opts.nat.slice(6))
+    const { runNode } = await import('./node.js')
+    await runNode(opts)
+  })
+
+program
   .command('bench')
   .description('crypto hot paths on native, WASM and JS side by side')
   .option('--backend <name>', 'native|wasm|js|all', backendArg, 'all')
@@ -40,6 +64,10 @@ program
 try {
   await program.parseAsync(process.argv)
 } catch (e) {
+  if (e instanceof InvalidArgumentError || e instanceof NodeKeyError) {
+    console.error(`ethp2p: ${e.message}`)
+    process.exit(2)
+  }
   if (e instanceof CommanderError) {
     // help and version are not errors; anything else commander rejects is a bad argument
     process.exit(e.exitCode === 0 ? 0 : 2)

@@ -70,15 +70,31 @@ interface Store {
 }
 
 class LmdbStore implements Store {
+  /**
+   * Writes not yet committed, newest per key. LMDB commits asynchronously in batches and its reads
+   * see committed data only, but an endpoint proof must count the moment the pong is handled: the
+   * peer's FINDNODE may arrive in the very next datagram.
+   */
+  private readonly inflight = new Map<string, { value: unknown }>()
   constructor(private readonly db: RootDatabase<unknown, string>) {}
   get(key: string): unknown {
-    return this.db.get(key)
+    const w = this.inflight.get(key)
+    return w ? w.value : this.db.get(key)
   }
-  async put(key: string, value: unknown): Promise<void> {
-    await this.db.put(key, value)
+  private async write(key: string, value: unknown, commit: Promise<unknown>): Promise<void> {
+    const w = { value }
+    this.inflight.set(key, w)
+    try {
+      await commit
+    } finally {
+      if (this.inflight.get(key) === w) this.inflight.delete(key)
+    }
   }
-  async remove(key: string): Promise<void> {
-    await this.db.remove(key)
+  put(key: string, value: unknown): Promise<void> {
+    return this.write(key, value, this.db.put(key, value))
+  }
+  remove(key: string): Promise<void> {
+    return this.write(key, undefined, this.db.remove(key))
   }
   range(start: string, end: string): Iterable<{ key: string; value: unknown }> {
     return this.db.getRange({ start, end })

@@ -133,8 +133,8 @@ interface Pending {
   timer: NodeJS.Timeout
 }
 
-function isRequestType(t: number): boolean {
-  return t === PacketType.Ping || t === PacketType.FindNode || t === PacketType.ENRRequest
+function isDedupedType(t: number): boolean {
+  return t === PacketType.FindNode || t === PacketType.ENRRequest
 }
 
 function emptyDrops(): Record<DropReason, number> {
@@ -473,11 +473,11 @@ export class Discv4 extends EventEmitter<Discv4Events> implements TableTransport
     this.stats.bytesIn += data.length
     if (data.length > MAX_PACKET_SIZE) return this.drop('too-large', from.address)
     if (this.limiter && (this.limitsOnLAN || !isLAN(from.address)) && !this.limiter.allow(from.address)) return this.drop('rate', from.address)
-    // A replayed request inside the expiry window is dropped unverified (the first 32 bytes are the
-    // hash, byte 97 the type; a forged type fails the hash check later). Replies are not filtered:
-    // they must match a pending request anyway, and two identical pings sent within one second
-    // legitimately get byte-identical pongs back.
-    if (data.length > PACKET_HEADER_SIZE && isRequestType(data[PACKET_HEADER_SIZE]!) && this.dups.seen(data.toString('latin1', 0, 32))) {
+    // A replayed FINDNODE or ENRRequest inside the expiry window is dropped unverified: those are
+    // the requests worth replaying for amplification (the first 32 bytes are the hash, byte 97 the
+    // type; a forged type fails the hash check later). Pings are not filtered: a peer that pings
+    // twice within one second sends byte-identical pings and must get both pongs.
+    if (data.length > PACKET_HEADER_SIZE && isDedupedType(data[PACKET_HEADER_SIZE]!) && this.dups.seen(data.toString('latin1', 0, 32))) {
       return this.drop('duplicate', from.address)
     }
     if (!this.opts.batchVerify) {

@@ -107,21 +107,27 @@ describe('discv4 transport', () => {
     assert.equal(b.stats.dropped.unbonded, 1)
   })
 
-  it('drops expired packets, replays and unsolicited neighbors', async () => {
+  it('drops expired packets, replayed requests and unsolicited neighbors; answers repeated pings', async () => {
     const b = await start()
     const raw = await RawPeer.create()
     raw.send(b, { type: PacketType.Ping, version: 4, from: { ip: '127.0.0.1', udp: raw.port, tcp: 0 }, to: { ip: '127.0.0.1', udp: 1, tcp: 1 }, expiration: 1000 })
-    const { datagram } = encodePacket({ type: PacketType.Ping, version: 4, from: { ip: null, udp: 0, tcp: 0 }, to: { ip: null, udp: 0, tcp: 0 }, expiration: expiration() }, raw.key)
+    // a replayed request: the first copy is judged (unbonded here), the replay dropped unread
+    const { datagram } = encodePacket({ type: PacketType.ENRRequest, expiration: expiration() }, raw.key)
     raw.sock.send(datagram, b.self.udp, '127.0.0.1')
     raw.sock.send(datagram, b.self.udp, '127.0.0.1')
     raw.send(b, { type: PacketType.Neighbors, nodes: [], expiration: expiration() })
-    await until(() => b.stats.dropped.expired + b.stats.dropped.duplicate + b.stats.dropped.unsolicited >= 3, 2000, 'drops')
-    await until(() => raw.of(PacketType.Pong).length > 0, 2000, 'pong')
-    await sleep(50) // room for a wrong second pong to show up
+    // identical pings (a peer pinging twice within a second) are both answered
+    const ping = encodePacket({ type: PacketType.Ping, version: 4, from: { ip: null, udp: 0, tcp: 0 }, to: { ip: null, udp: 0, tcp: 0 }, expiration: expiration() }, raw.key)
+    raw.sock.send(ping.datagram, b.self.udp, '127.0.0.1')
+    raw.sock.send(ping.datagram, b.self.udp, '127.0.0.1')
+    await until(() => b.stats.dropped.expired + b.stats.dropped.duplicate + b.stats.dropped.unsolicited + b.stats.dropped.unbonded >= 4, 2000, 'drops')
+    await until(() => raw.of(PacketType.Pong).length >= 2, 2000, 'pongs')
+    await sleep(50) // room for a wrong third pong to show up
     assert.equal(b.stats.dropped.expired, 1)
+    assert.equal(b.stats.dropped.unbonded, 1)
     assert.equal(b.stats.dropped.duplicate, 1)
     assert.equal(b.stats.dropped.unsolicited, 1)
-    assert.equal(raw.of(PacketType.Pong).length, 1, 'the one valid ping was answered once')
+    assert.equal(raw.of(PacketType.Pong).length, 2, 'both copies of the valid ping were answered, the expired one not')
   })
 
   it('survives garbage datagrams and keeps answering', async () => {

@@ -1,0 +1,39 @@
+/** Argument parsers for commander: each throws InvalidArgumentError, which the CLI maps to exit 2. */
+import { InvalidArgumentError } from 'commander'
+import { isIP } from 'node:net'
+import type { Node } from '../enode/node.js'
+import { EnodeURLError, parseEnode } from '../enode/url.js'
+
+export function portArg(v: string): number {
+  if (!/^\d{1,5}$/.test(v) || Number(v) > 65535) throw new InvalidArgumentError('must be a port number (0-65535)')
+  return Number(v)
+}
+
+export function positiveIntArg(v: string): number {
+  if (!/^\d{1,9}$/.test(v) || Number(v) === 0) throw new InvalidArgumentError('must be a positive integer')
+  return Number(v)
+}
+
+export function secondsArg(v: string): number {
+  const n = Number(v)
+  if (!/^\d+(\.\d+)?$/.test(v) || !(n > 0)) throw new InvalidArgumentError('must be a positive number of seconds')
+  return n
+}
+
+export function ipArg(v: string): string {
+  if (isIP(v) === 0) throw new InvalidArgumentError('must be an IP address')
+  return v
+}
+
+/** comma-separated enode URLs */
+export function enodesArg(v: string): Node[] {
+  const out: Node[] = []
+  for (const url of v.split(',').map((s) => s.trim()).filter(Boolean)) {
+    try {
+      out.push(parseEnode(url))
+    } catch (err) {
+      throw new InvalidArgumentError(err instanceof EnodeURLError ? err.message : String(err))
+    }
+  }
+  return out
+}

@@ -1,0 +1,74 @@
+/** `ethp2p node` as a user runs it: a child process, its first stdout line, signals, exit codes. */
+import { after, describe, it } from 'node:test'
+import assert from 'node:assert/strict'
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createInterface } from 'node:readline'
+import { randomPrivateKey } from '../../src/crypto/backend.js'
+import { hex } from '../../src/crypto/bytes.js'
+import { parseEnode } from '../../src/enode/url.js'
+import { Discv4 } from '../../src/discover/udp.js'
+
+const MAIN = join(import.meta.dirname, '../../src/cli/main.ts')
+const children: ChildProcess[] = []
+const dirs: string[] = []
+const open: Discv4[] = []
+after(async () => {
+  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL')
+  for (const d of open) await d.close()
+  for (const d of dirs) rmSync(d, { recursive: true, force: true })
+})
+
+function run(args: string[]): { child: ChildProcess; firstLine: Promise<string>; exit: Promise<number | null>; stderr: () => string } {
+  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+  children.push(child)
+  let err = ''
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()))
+  const exit = new Promise<number | null>((r) => child.once('exit', (code) => r(code)))
+  const firstLine = new Promise<string>((resolve, reject) => {
+    createInterface({ input: child.stdout! }).once('line', resolve)
+    void exit.then((code) => reject(new Error(`exited ${code} before printing: ${err}`)))
+  })
+  firstLine.catch(() => undefined) // callers that only want the exit code
+
+  return { child, firstLine, exit, stderr: () => err }
+}
+
+describe('ethp2p node', () => {
+  it('prints its enode URL, answers discovery, keeps its key across restarts, exits 0 on SIGTERM', async () => {
+    const datadir = mkdtempSync(join(tmpdir(), 'ethp2p-node-'))
+    dirs.push(datadir)
+    const args = ['node', '--datadir', datadir, '--host', '127.0.0.1', '--port', '0', '--ntp', 'none', '--duration', '30']
+    const first = run(args)
+    const n1 = parseEnode(await first.firstLine)
+    assert.match(readFileSync(join(datadir, 'nodekey'), 'utf8'), /^[0-9a-f]{64}$/)
+    // a child process just started may still be compiling: allow it more than the 500 ms default
+    const probe = await Discv4.listen({ privateKey: randomPrivateKey(), host: '127.0.0.1', port: 0, replyTimeoutMs: 3000 })
+    open.push(probe)
+    await probe.ping(n1)
+    const enr1 = await probe.enrRequest(n1)
+    assert.equal(hex(enr1.nodeId), n1.idHex)
+    assert.deepEqual(await probe.findnode(n1, probe.randomTarget()), [], 'it knows nobody yet, and says so')
+    first.child.kill('SIGTERM')
+    assert.equal(await first.exit, 0)
+    assert.match(first.stderr(), /"msg":"stopped"/)
+
+    const second = run(args)
+    const n2 = parseEnode(await second.firstLine)
+    assert.equal(n2.idHex, n1.idHex, 'same node key')
+    const enr2 = await probe.enrRequest(n2)
+    assert.ok(enr2.seq > enr1.seq, 'a restart publishes a higher ENR sequence number')
+    second.child.kill('SIGINT')
+    assert.equal(await second.exit, 0)
+  })
+
+  it('refuses bad arguments with exit code 2 and a one-line reason', async () => {
+    for (const bad of [['--port', '70000'], ['--nodekeyhex', 'zz'], ['--bootnodes', 'enode://00@1.2.3.4:1'], ['--host', 'example.org'], ['--nat', 'upnp-ish']]) {
+      const r = run(['node', '--ntp', 'none', ...bad])
+      assert.equal(await r.exit, 2, bad.join(' '))
+      assert.equal(r.stderr().trim().split('\n').length, 1, r.stderr())
+    }
+  })
+})
