@@ -13,3 +13,30 @@ export type {
   Signature,
 } from './crypto/types.js'
 export { Node } from './enode/node.js'
+export { parseEnode, formatEnode, EnodeURLError } from './enode/url.js'
+export { ENR, ENRError, MAX_RECORD_SIZE, type ENRFields, type ENRErrorCode } from './enode/enr.js'
+
+// discovery (discv4)
+export { Discv4, DiscoveryError, type Discv4Options, type Discv4Stats, type Discv4Events, type DropReason } from './discover/udp.js'
+export { NodeDB, NodeDBClosedError, type NodeDBOptions } from './discover/nodedb.js'
+export { Table, type LookupTarget } from './discover/table.js'
+export { lookup, lookupIterator, randomWalk, ALPHA } from './discover/lookup.js'
+export { DatadirLockedError } from './discover/datadir-lock.js'
+export {
+  encodePacket,
+  decodePacket,
+  PacketType,
+  WireError,
+  MAX_PACKET_SIZE,
+  type Packet,
+  type Decoded,
+  type WireErrorCode,
+} from './discover/wire.js'
+
+// DNS discovery (EIP-1459)
+export { DnsClient, DnsDiscError, makeTree, parseLink, type DnsClientOptions, type TreeResult } from './dnsdisc/index.js'
+
+// eth protocol pieces a crawler or client needs
+export { encodeStatus, decodeStatus, emptyReply, EthMsg, EthError, ETH_PROTOCOL_LENGTHS, type Status } from './eth/status.js'
+export { forkId, validateForkId, type ForkId, type ChainSpec, type ForkIdCheck } from './eth/forkid.js'
+export { MAINNET, SEPOLIA, HOLESKY, HOODI, NETWORKS, classifyNetwork, matchForkHash, type NetworkName } from './eth/networks.js'
