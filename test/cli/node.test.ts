@@ -57,6 +57,10 @@ describe('ethp2p node', () => {
 
     const second = run(args)
     const n2 = parseEnode(await second.firstLine)
+    // a second process on the same datadir is refused, and the first keeps running
+    const intruder = run(args)
+    assert.equal(await intruder.exit, 1)
+    assert.match(intruder.stderr(), /in use by process \d+/)
     assert.equal(n2.idHex, n1.idHex, 'same node key')
     const enr2 = await probe.enrRequest(n2)
     assert.ok(enr2.seq > enr1.seq, 'a restart publishes a higher ENR sequence number')
