@@ -6,7 +6,7 @@ import { ethereumjs } from './partner.js'
 
 const BATCH = 256
 
-function available(names: readonly BackendName[]): CryptoBackend[] {
+export function available(names: readonly BackendName[]): CryptoBackend[] {
   const out: CryptoBackend[] = []
   for (const n of names) {
     try {
