@@ -11,5 +11,6 @@ export async function runAll(opts: { backends?: readonly BackendName[]; json?: s
   const crypto = await cryptoBench(names)
   printTable(crypto.rows)
   printTargets(crypto.targets)
+  await (await import('./rlpx.js')).rlpxSection(names)
   if (opts.json) writeJson(opts.json, { crypto })
 }
