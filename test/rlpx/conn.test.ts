@@ -8,7 +8,7 @@ import { ECIES_OVERHEAD, type CryptoBackend } from '../../src/crypto/types.js'
 import { RLPxConnection, type ConnectionOptions } from '../../src/rlpx/conn.js'
 import { RLPxError } from '../../src/rlpx/errors.js'
 import { FrameCodec, type Message } from '../../src/rlpx/frame.js'
-import { deriveSecrets, InitiatorHandshake, makeAck } from '../../src/rlpx/handshake.js'
+import { deriveSecrets, InitiatorHandshake, LEGACY_ACK_SIZE, makeAck, makeAuth, readAck } from '../../src/rlpx/handshake.js'
 import { encodeRLP } from '../../src/util/rlp.js'
 import { backends, hexOf } from '../crypto/helpers.js'
 
@@ -158,6 +158,50 @@ for (const b of backends()) {
       server.setSnappy(false)
       await server.write(0x01, Uint8Array.of(0xc1, 0x08))
       assert.deepEqual(await take(client, 3), ['3:c0', '1:c104', '1:c108'])
+    })
+
+    it('honours back-pressure: writes wait for drain, a slow reader pauses the socket, nothing is lost', async () => {
+      const { port, nth } = await listen(b, serverKey, { maxBuffered: 64 * 1024 })
+      const client = await RLPxConnection.connect('127.0.0.1', port, randomPrivateKey(), serverPub, { backend: b })
+      const server = await nth(0)
+      const chunk = (i: number) => new Uint8Array(256 * 1024).fill(i)
+      const writes = Array.from({ length: 32 }, (_, i) => client.write(0x10, chunk(i)))
+      const pending = await Promise.race([writes[31]!.then(() => 'done'), new Promise((r) => setImmediate(() => r('pending')))])
+      assert.equal(pending, 'pending', 'the last write waits for the socket to drain')
+      const it = server[Symbol.asyncIterator]()
+      for (let i = 0; i < 32; i++) {
+        const r = await it.next()
+        assert.ok(!r.done)
+        assert.equal(r.value.payload.length, 256 * 1024)
+        assert.equal(r.value.payload[0], i)
+      }
+      await Promise.all(writes)
+      client.close()
+    })
+
+    it('fails writes with WRITE_TIMEOUT when the peer stops reading', async () => {
+      const { port, nth } = await listen(b, serverKey, { writeTimeout: 300 })
+      const raw = await rawInitiator(b, port, serverPub)
+      const server = await nth(0)
+      // the peer stops reading: kernel buffers fill, a write then waits for a drain that never comes
+      raw.s.pause()
+      const big = new Uint8Array(1 << 20)
+      const writeUntilStuck = async () => {
+        for (let i = 0; i < 64; i++) await server.write(0x10, big)
+      }
+      await rejectsWith(writeUntilStuck(), 'WRITE_TIMEOUT')
+      assert.equal((await server.closed)?.code, 'WRITE_TIMEOUT')
+    })
+
+    it('answers a legacy auth with a legacy ack over TCP', async () => {
+      const { port, nth } = await listen(b, serverKey)
+      const s = await rawSocket(port)
+      const key = randomPrivateKey()
+      s.write(makeAuth(b, { priv: key, remotePubkey: serverPub, ephemeralKey: randomPrivateKey(), nonce: new Uint8Array(32).fill(9) }, {}, true))
+      const ack = await readUntil(s, (buf) => readAck(b, key, buf))
+      assert.equal(ack.body.legacy, true)
+      assert.equal(ack.wire.length, LEGACY_ACK_SIZE)
+      assert.equal(hexOf((await nth(0)).remotePubkey), hexOf(b.publicKey(key)))
     })
 
     it('refuses tampered frames (one bit in header, header MAC, body, frame MAC) with BAD_MAC and closes', async () => {
