@@ -139,7 +139,9 @@ export class RLPxConnection implements AsyncIterable<Message> {
     socket.on('error', (e) => this.fail(new RLPxError('CLOSED', `socket error: ${e.message}`, { cause: e })))
     socket.on('drain', () => this.onDrain())
     this.armRead()
-    if (rest.length > 0) this.onData(rest)
+    // the socket may have gone between the handshake's last byte and here, its 'close' already emitted
+    if (socket.destroyed) this.fail(new RLPxError('CLOSED', 'connection closed'))
+    else if (rest.length > 0) this.onData(rest)
   }
 
   /** Dial host:port and run the initiator handshake against `remotePubkey`. */
@@ -226,7 +228,11 @@ export class RLPxConnection implements AsyncIterable<Message> {
     return new Promise((resolve, reject) => this.drainWaiters.push({ resolve, reject }))
   }
 
-  /** Messages in arrival order; ends after a local close, throws the RLPxError of any other ending. */
+  /**
+   * Messages in arrival order; ends after a local close, throws the RLPxError of any other ending.
+   * Leaving a for-await loop early closes the connection (as with streams); call `next()` on an
+   * iterator directly to read a few messages and keep the connection.
+   */
   [Symbol.asyncIterator](): AsyncIterator<Message> {
     return {
       next: () => {
