@@ -40,3 +40,18 @@ export { DnsClient, DnsDiscError, makeTree, parseLink, type DnsClientOptions, ty
 export { encodeStatus, decodeStatus, emptyReply, EthMsg, EthError, ETH_PROTOCOL_LENGTHS, type Status } from './eth/status.js'
 export { forkId, validateForkId, type ForkId, type ChainSpec, type ForkIdCheck } from './eth/forkid.js'
 export { MAINNET, SEPOLIA, HOLESKY, HOODI, NETWORKS, classifyNetwork, matchForkHash, type NetworkName } from './eth/networks.js'
+
+// RLPx transport
+export {
+  RLPxConnection,
+  RLPxError,
+  FrameCodec,
+  InitiatorHandshake,
+  RecipientHandshake,
+  MAX_HANDSHAKE_SIZE,
+  MAX_MESSAGE_SIZE,
+  type RLPxErrorCode,
+  type ConnectionOptions,
+  type DialOptions,
+  type Message,
+} from './rlpx/index.js'

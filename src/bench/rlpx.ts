@@ -6,7 +6,7 @@ import { ALL_BACKENDS, loadBackend, randomPrivateKey } from '../crypto/backend.j
 import type { BackendName, CryptoBackend } from '../crypto/types.js'
 import { FrameCodec } from '../rlpx/frame.js'
 import { InitiatorHandshake, RecipientHandshake } from '../rlpx/handshake.js'
-import { newBench, printTable, printTargets, runBench, task, type Row, type Target } from './harness.js'
+import { newBench, runBench, task, type Row, type Target } from './harness.js'
 import { ethereumjs, type EthereumJs } from './partner.js'
 
 const SIZES = [
@@ -104,13 +104,4 @@ export async function rlpxBench(names: readonly BackendName[] = ALL_BACKENDS): P
     { what: 'native 1 MiB frames ÷ two bare native keccak passes', value: hz('frame seal+open 1 MiB', 'native') / hz('bare keccak256 ×2 1 MiB', 'native'), min: 0.7 },
   ]
   return { rows, targets }
-}
-
-/** The suite as a section of `runAll`'s report (run.ts loads it lazily: one line, and no snappy load for crypto-only runs). */
-export async function rlpxSection(names: readonly BackendName[]): Promise<{ rows: Row[]; targets: Target[] }> {
-  console.log('\n== rlpx ==')
-  const r = await rlpxBench(names)
-  printTable(r.rows)
-  printTargets(r.targets)
-  return r
 }

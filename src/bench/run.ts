@@ -1,16 +1,27 @@
 /** Every benchmark suite in one run, printed side by side with ratios (`npm run bench`, `ethp2p bench`). */
 import { ALL_BACKENDS } from '../crypto/backend.js'
 import type { BackendName } from '../crypto/types.js'
-import { cryptoBench } from './crypto.js'
-import { printTable, printTargets, writeJson } from './harness.js'
+import { printTable, printTargets, writeJson, type Row, type Target } from './harness.js'
+
+type Suite = (names: readonly BackendName[]) => Promise<{ rows: Row[]; targets: Target[] }>
+
+/** loaded lazily, so a run never pays for suites it does not reach */
+const SUITES: Record<string, () => Promise<Suite>> = {
+  crypto: async () => (await import('./crypto.js')).cryptoBench,
+  discv4: async () => (await import('./discover.js')).discoverBench,
+  rlpx: async () => (await import('./rlpx.js')).rlpxBench,
+}
 
 export async function runAll(opts: { backends?: readonly BackendName[]; json?: string }): Promise<void> {
   const names = opts.backends ?? ALL_BACKENDS
-  console.log(`ethp2p bench — node ${process.version}, backends: ${names.join(', ')}\n`)
-  console.log('== crypto ==')
-  const crypto = await cryptoBench(names)
-  printTable(crypto.rows)
-  printTargets(crypto.targets)
-  await (await import('./rlpx.js')).rlpxSection(names)
-  if (opts.json) writeJson(opts.json, { crypto })
+  console.log(`ethp2p bench — node ${process.version}, backends: ${names.join(', ')}`)
+  const results: Record<string, { rows: Row[]; targets: Target[] }> = {}
+  for (const [name, load] of Object.entries(SUITES)) {
+    console.log(`\n== ${name} ==`)
+    const r = await (await load())(names)
+    printTable(r.rows)
+    printTargets(r.targets)
+    results[name] = r
+  }
+  if (opts.json) writeJson(opts.json, results)
 }
