@@ -1,0 +1,34 @@
+/** Typed p2p-layer failures: codec errors, handshake refusals and misuse of a closed peer. */
+import type { DisconnectReason } from './messages.js'
+
+export type P2PErrorCode =
+  /** a Hello payload is not a valid Hello */
+  | 'BAD_HELLO'
+  /** a Hello payload is larger than the base protocol allows (2 KiB) */
+  | 'HELLO_TOO_LARGE'
+  /** a Disconnect payload carries no readable reason */
+  | 'BAD_DISCONNECT'
+  /** the remote Hello did not arrive within the handshake deadline */
+  | 'HANDSHAKE_TIMEOUT'
+  /** the peer ended (either side, with `reason`): during the handshake, or before a read/write */
+  | 'DISCONNECTED'
+  /** a protocol wrote a message code outside its own range */
+  | 'INVALID_CODE'
+
+export class P2PError extends Error {
+  override readonly name = 'P2PError'
+  /** the Disconnect reason that ended the peer, when there is one */
+  readonly reason: DisconnectReason | undefined
+  /** true when the remote side sent the Disconnect */
+  readonly remoteRequested: boolean
+
+  constructor(
+    readonly code: P2PErrorCode,
+    message: string,
+    options: { cause?: unknown; reason?: DisconnectReason; remoteRequested?: boolean } = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause })
+    this.reason = options.reason
+    this.remoteRequested = options.remoteRequested ?? false
+  }
+}
