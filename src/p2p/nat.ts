@@ -515,9 +515,10 @@ export class PortMapper extends EventEmitter<PortMapperEvents> {
       const want = this.active.get(protocol)?.externalPort ?? port
       try {
         const externalPort = await this.nat.map(protocol, port, want, this.name, this.lifetimeMs, signal)
-        if (signal.aborted) return
+        // recorded even when stop came meanwhile: stop waits for this round, then removes it
         const m: PortMapping = { protocol, internalPort: port, externalPort }
         this.active.set(protocol, m)
+        if (signal.aborted) return
         this.emit('mapped', m)
       } catch (err) {
         if (signal.aborted) {
