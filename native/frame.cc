@@ -90,7 +90,8 @@ Napi::Value FrameCipher::Seal(const Napi::CallbackInfo &info) {
   memcpy(o + 3, kZeroHeader, 3);
   Crypt(enc_, o, o, 16);
   MacStep(&egress_, o, o + 16);
-  memcpy(o + 32, data.data, data.len);
+  // an empty Uint8Array may have no backing store: memcpy from NULL is undefined even for 0 bytes
+  if (data.len > 0) memcpy(o + 32, data.data, data.len);
   memset(o + 32 + data.len, 0, padded - data.len);
   Crypt(enc_, o + 32, o + 32, padded);
   FrameMac(&egress_, o + 32, padded, o + 32 + padded);

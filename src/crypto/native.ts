@@ -30,8 +30,9 @@ function load(): Addon {
   if (loadError) throw new Error(loadError)
   try {
     const require = createRequire(import.meta.url)
-    const gypBuild = require('node-gyp-build') as (dir: string) => Addon
-    addon = gypBuild(root)
+    // ETHP2P_ADDON names a specific build (the sanitizer build in scripts/asan.sh) instead of build/Release
+    const override = process.env.ETHP2P_ADDON
+    addon = override ? (require(override) as Addon) : (require('node-gyp-build') as (dir: string) => Addon)(root)
     return addon
   } catch (e) {
     loadError = (e as Error).message.split('\n')[0] ?? 'unknown error'

@@ -8,7 +8,9 @@ const skip = process.env.ETHP2P_NO_NATIVE === '1' ? 'no native addon on this mac
 
 it('native addon rejects wrong types and lengths without crashing', { skip }, async () => {
   const require = createRequire(import.meta.url)
-  const addon = (require('node-gyp-build') as (d: string) => Record<string, any>)(fileURLToPath(new URL('../../', import.meta.url)))
+  // the same build the backend loads: ETHP2P_ADDON points at the sanitizer build under scripts/asan.sh
+  const override = process.env.ETHP2P_ADDON
+  const addon = (override ? require(override) : (require('node-gyp-build') as (d: string) => unknown)(fileURLToPath(new URL('../../', import.meta.url)))) as Record<string, any>
   const u = (n: number) => new Uint8Array(n)
   const bad: [string, unknown[]][] = [
     ['keccak256', ['abc']],
