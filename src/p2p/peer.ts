@@ -70,16 +70,23 @@ export interface PeerEnd {
 }
 
 /**
- * Send Disconnect(reason) on a connection and close it as soon as the remote has closed, or after
- * `grace` ms. For refusing a connection before (or instead of) running a Peer on it.
+ * Send Disconnect(reason) on a connection and close it once the remote has closed or said goodbye
+ * too, or after `grace` ms; what else arrives meanwhile is dropped. For refusing a connection nobody
+ * else is reading (before or instead of running a Peer on it).
  */
 export async function sendDisconnect(conn: RLPxConnection, reason: DisconnectReason, grace = DISCONNECT_GRACE): Promise<void> {
   if (conn.isClosed) return
   conn.write(BaseMsg.Disconnect, encodeDisconnect(reason)).catch(() => undefined)
-  let timer: NodeJS.Timeout | undefined
-  await Promise.race([conn.closed, new Promise((r) => (timer = setTimeout(r, grace)))])
-  clearTimeout(timer)
-  conn.close()
+  const timer = setTimeout(() => conn.close(), grace)
+  try {
+    const it = conn[Symbol.asyncIterator]()
+    for (let r = await it.next(); !r.done && r.value.code !== BaseMsg.Disconnect; r = await it.next());
+  } catch {
+    // the connection failed: it is closed already
+  } finally {
+    clearTimeout(timer)
+    conn.close()
+  }
 }
 
 function reasonForConnError(e: unknown): DisconnectReason {
@@ -123,6 +130,7 @@ export class Peer {
   private readonly rws: ProtocolRW[]
   private endState: PeerEnd | undefined
   private started = false
+  private reading = false
   private pingTimer: NodeJS.Timeout | undefined
 
   private constructor(
@@ -222,7 +230,7 @@ export class Peer {
     this.started = true
     const interval = this.opts.pingInterval ?? PING_INTERVAL
     this.pingTimer = setInterval(() => this.send(BaseMsg.Ping, EMPTY_LIST).catch(() => undefined), interval)
-    void this.readLoop()
+    this.startReading()
     this.caps.forEach((cap, i) => {
       const rw = this.rws[i]!
       Promise.resolve()
@@ -245,19 +253,26 @@ export class Peer {
     return this.conn.write(code, payload)
   }
 
+  private startReading(): void {
+    if (this.reading) return
+    this.reading = true
+    void this.readLoop()
+  }
+
+  /** Dispatch until the peer ends, then drain until the remote closes or says goodbye too. */
   private async readLoop(): Promise<void> {
     const it = this.conn[Symbol.asyncIterator]()
-    while (!this.endState) {
+    for (;;) {
       let r: IteratorResult<Message>
       try {
         r = await it.next()
       } catch (e) {
         return this.end({ reason: reasonForConnError(e), remoteRequested: false, error: asError(e) }, false)
       }
-      // the connection was closed under us (by whoever holds it): nothing left to say on it
+      // closed locally: by our own end, or by whoever holds the connection (then nothing is left to say)
       if (r.done) return this.end({ reason: DisconnectReason.Requested, remoteRequested: false }, false)
-      if (this.endState) return
-      await this.dispatch(r.value)
+      if (!this.endState) await this.dispatch(r.value)
+      else if (r.value.code === BaseMsg.Disconnect) this.conn.close()
     }
   }
 
@@ -287,14 +302,21 @@ export class Peer {
     await this.rws[i]!.push({ code: m.code - this.caps[i]!.offset, payload: m.payload })
   }
 
-  /** The one way a peer ends: record why, stop everything, say goodbye if asked, resolve `done` once closed. */
+  /**
+   * The one way a peer ends: record why, stop pinging and the protocols, say goodbye if asked (then
+   * close once the remote has, or after the grace), and resolve `done` once the connection is closed.
+   */
   private end(end: PeerEnd, sayGoodbye: boolean): void {
     if (this.endState) return
     this.endState = end
     clearInterval(this.pingTimer)
     for (const rw of this.rws) rw.close(end)
-    const closing = sayGoodbye ? sendDisconnect(this.conn, end.reason, this.opts.disconnectGrace ?? DISCONNECT_GRACE) : Promise.resolve(this.conn.close())
-    void closing.then(() => this.resolveDone(end))
+    void this.conn.closed.then(() => this.resolveDone(end))
+    if (!sayGoodbye || this.conn.isClosed) return this.conn.close()
+    this.conn.write(BaseMsg.Disconnect, encodeDisconnect(end.reason)).catch(() => undefined)
+    const timer = setTimeout(() => this.conn.close(), this.opts.disconnectGrace ?? DISCONNECT_GRACE)
+    void this.conn.closed.then(() => clearTimeout(timer))
+    this.startReading()
   }
 }
 

@@ -1,0 +1,180 @@
+import { after, describe, it } from 'node:test'
+import assert from 'node:assert/strict'
+import { connect, type Socket } from 'node:net'
+import { randomPrivateKey } from '../../src/crypto/backend.js'
+import { Server, type ServerConfig } from '../../src/p2p/server.js'
+import { DisconnectReason } from '../../src/p2p/messages.js'
+import { NetRestrict } from '../../src/p2p/netrestrict.js'
+import { P2PError } from '../../src/p2p/errors.js'
+import { Peer } from '../../src/p2p/peer.js'
+import type { MsgReadWriter, Protocol } from '../../src/p2p/protocol.js'
+import { RLPxConnection } from '../../src/rlpx/conn.js'
+import { until } from '../discover/fakenet.js'
+
+const servers: Server[] = []
+const sockets: Socket[] = []
+after(async () => {
+  for (const s of sockets) s.destroy()
+  await Promise.all(servers.map((s) => s.stop()))
+})
+
+/** echoes every message back; remembers each peer's reader/writer so tests can talk */
+class Echo implements Protocol {
+  readonly name = 'echo'
+  readonly version = 1
+  readonly length = 2
+  readonly rws = new Map<string, MsgReadWriter>()
+  async run(peer: Peer, rw: MsgReadWriter): Promise<void> {
+    this.rws.set(peer.node.idHex, rw)
+    for await (const m of rw) if (m.code === 0) await rw.write(1, m.payload)
+  }
+}
+
+async function start(cfg: Partial<ServerConfig> = {}): Promise<Server & { echo: Echo }> {
+  const echo = new Echo()
+  const s = new Server({ privateKey: randomPrivateKey(), host: '127.0.0.1', port: 0, protocols: [echo], noDiscovery: true, noDial: true, ...cfg })
+  servers.push(s)
+  await s.start()
+  return Object.assign(s, { echo })
+}
+
+/** dial `s` as a bare client with its own key: RLPx + Hello with the echo capability */
+async function client(s: Server, caps: Protocol[] = [new Echo()]): Promise<Peer> {
+  const key = randomPrivateKey()
+  const conn = await RLPxConnection.connect('127.0.0.1', s.port, key, s.self.pubkey)
+  const { backend } = await import('../../src/crypto/backend.js')
+  const peer = await Peer.handshake(conn, { id: backend.publicKey(key), clientId: 'test', protocols: caps })
+  void peer.run()
+  return peer
+}
+
+async function refusedWith(p: Promise<unknown>): Promise<DisconnectReason | undefined> {
+  try {
+    const peer = (await p) as Peer
+    // some refusals come right after the Hello, from the server's second checkpoint
+    const end = await peer.done
+    return end.remoteRequested ? end.reason : undefined
+  } catch (e) {
+    return e instanceof P2PError ? e.reason : undefined
+  }
+}
+
+describe('p2p server', () => {
+  it('finds a peer through discovery, connects and runs a protocol both ways', async () => {
+    const a = await start({ noDiscovery: false, noDial: false })
+    const b = await start({ noDiscovery: false, noDial: false, bootnodes: [a.localNode] })
+    await until(() => a.peerCount === 1 && b.peerCount === 1, 8000, 'peers connected')
+    const rw = b.echo.rws.get(a.self.idHex) ?? a.echo.rws.get(b.self.idHex)
+    assert.ok(rw, 'the echo protocol runs')
+    await rw.write(0, Uint8Array.of(0xc1, 0x07))
+    const back = await rw.read()
+    assert.deepEqual([back.code, [...back.payload]], [1, [0xc1, 0x07]])
+    const [pa] = a.peerList()
+    assert.equal(pa!.remoteHello.clientId.split('/')[0], 'ethp2p')
+  })
+
+  it('refuses peers beyond MaxPeers with TooManyPeers, but lets trusted nodes in', async () => {
+    const trustedKey = randomPrivateKey()
+    const { backend } = await import('../../src/crypto/backend.js')
+    const { Node } = await import('../../src/enode/node.js')
+    const s = await start({ maxPeers: 1, dialRatio: 1_000, trustedNodes: [new Node(backend.publicKey(trustedKey), '127.0.0.1', 0, 0)] })
+    await client(s)
+    await until(() => s.peerCount === 1, 2000, 'first peer')
+    assert.equal(await refusedWith(client(s)), DisconnectReason.TooManyPeers)
+    const conn = await RLPxConnection.connect('127.0.0.1', s.port, trustedKey, s.self.pubkey)
+    await Peer.handshake(conn, { id: backend.publicKey(trustedKey), clientId: 'trusted', protocols: [new Echo()] })
+    await until(() => s.peerCount === 2, 2000, 'trusted peer beyond MaxPeers')
+  })
+
+  it('keeps room for dialled peers: inbound peers stop at MaxPeers - MaxPeers/DialRatio', async () => {
+    const s = await start({ maxPeers: 6, dialRatio: 3, noDial: false })
+    const reasons = []
+    for (let i = 0; i < 5; i++) reasons.push(await refusedWith(client(s)))
+    assert.equal(s.peerCount, 4)
+    assert.equal(reasons.filter((r) => r === DisconnectReason.TooManyPeers).length, 1)
+  })
+
+  it('refuses a peer with no shared capability as useless', async () => {
+    const s = await start()
+    const failures: string[] = []
+    s.on('conn:failed', (f) => failures.push(`${f.stage}:${(f.error as P2PError).reason}`))
+    const other: Protocol = { name: 'other', version: 1, length: 1, run: async () => undefined }
+    assert.equal(await refusedWith(client(s, [other])), DisconnectReason.UselessPeer)
+    await until(() => failures.length === 1, 2000, 'failure event')
+    assert.equal(failures[0], `hello:${DisconnectReason.UselessPeer}`)
+    assert.equal(s.peerCount, 0)
+  })
+
+  it('applies NetRestrict to inbound connections', async () => {
+    const closed = await start({ netRestrict: NetRestrict.parse('10.0.0.0/8') })
+    await assert.rejects(client(closed))
+    assert.equal(closed.stats.inboundRefused, 1)
+    const open = await start({ netRestrict: NetRestrict.parse('10.0.0.0/8,127.0.0.0/8') })
+    await client(open)
+    await until(() => open.peerCount === 1, 2000, 'allowed peer')
+  })
+
+  it('throttles repeated inbound connections from one IP when limits apply to LAN', async () => {
+    const s = await start({ limitsOnLAN: true })
+    await client(s)
+    await assert.rejects(client(s))
+    assert.equal(s.stats.inboundRefused, 1)
+    const lan = await start()
+    await client(lan)
+    await client(lan)
+    await until(() => lan.peerCount === 2, 2000, 'loopback is exempt by default')
+  })
+
+  it('lets a real peer in past hundreds of idle connections holding the pending slots', async () => {
+    const s = await start({ maxPendingPeers: 50 })
+    const idle: Socket[] = []
+    for (let i = 0; i < 300; i++) {
+      const sock = connect(s.port, '127.0.0.1')
+      sock.on('error', () => undefined)
+      sockets.push(sock)
+      idle.push(sock)
+    }
+    await until(() => s.stats.inboundAccepted >= 300, 5000, 'idle connections accepted')
+    assert.ok(s.pendingCount <= 50, `pending ${s.pendingCount}`)
+    const t0 = Date.now()
+    await client(s)
+    await until(() => s.peerCount === 1, 5000, 'peer past the idle crowd')
+    assert.ok(Date.now() - t0 < 5000)
+  })
+
+  it('refuses newcomers while every pending slot holds a connection that is mid-handshake', async () => {
+    const s = await start({ maxPendingPeers: 3, rlpx: { handshakeTimeout: 2000 } })
+    const busy: Socket[] = []
+    for (let i = 0; i < 3; i++) {
+      const sock = connect(s.port, '127.0.0.1', () => sock.write(Uint8Array.of(0x01)))
+      sock.on('error', () => undefined)
+      sockets.push(sock)
+      busy.push(sock)
+    }
+    await until(() => s.pendingCount === 3, 2000, 'slots taken')
+    await new Promise((r) => setTimeout(r, 50)) // the byte has arrived
+    await assert.rejects(client(s))
+    // the deadline frees the slots, and then a peer gets in
+    await until(() => s.pendingCount === 0, 4000, 'deadline frees the slots')
+    await client(s)
+    await until(() => s.peerCount === 1, 2000, 'peer after the slots freed')
+  })
+
+  it('stop() disconnects peers with ClientQuitting and closes the listener and discovery', async () => {
+    const s = await start({ noDiscovery: false })
+    const p = await client(s)
+    await until(() => s.peerCount === 1, 2000, 'peer')
+    const port = s.port
+    await s.stop()
+    const end = await p.done
+    assert.equal(end.reason, DisconnectReason.ClientQuitting)
+    assert.equal(end.remoteRequested, true)
+    assert.equal(s.peerCount, 0)
+    await assert.rejects(
+      new Promise((resolve, reject) => {
+        const sock = connect(port, '127.0.0.1', () => resolve(sock))
+        sock.on('error', reject)
+      }),
+    )
+  })
+})
