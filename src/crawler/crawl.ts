@@ -15,7 +15,7 @@
  * queue; the crawl ends when nothing is queued, in flight or waiting for a retry, at the duration
  * limit, or on abort; every node found is reported exactly once.
  */
-import { EventEmitter } from 'node:events'
+import { EventEmitter, setMaxListeners } from 'node:events'
 import { hex } from '../crypto/bytes.js'
 import { backend as defaultBackend } from '../crypto/backend.js'
 import type { CryptoBackend } from '../crypto/types.js'
@@ -101,7 +101,7 @@ export interface CrawlerOptions {
   attempts?: number
   /** first retry delay; doubles each attempt (default 1000 ms) */
   retryDelayMs?: number
-  /** FINDNODE attempts per distance (default 2) */
+  /** ENRRequest and FINDNODE attempts per question once a node answered (default 2) */
   findnodeAttempts?: number
   /** extra probes per full bucket when a table turns out bigger than geth's (default 2; 0: none) */
   reprobes?: number
@@ -221,6 +221,8 @@ export class Crawler extends EventEmitter<CrawlerEvents> {
     this.reprobes = opts.reprobes ?? 2
     this.lowest = Math.max(1, Math.min(256, opts.lowestDistance ?? 240))
     this.maxNodes = opts.maxNodes ?? 500_000
+    // every visit in flight listens on the one crawl-wide signal
+    setMaxListeners(0, this.abort.signal)
     const now = Date.now()
     for (const p of opts.previous ?? []) {
       try {
@@ -391,13 +393,16 @@ export class Crawler extends EventEmitter<CrawlerEvents> {
     const start = Date.now()
     e.attempts++
     let record: ENR | undefined
-    try {
-      record = await this.t.enrRequest(n, signal)
-    } catch (err) {
-      if (this.t.db.lastPongReceived(n.id, n.ip) < start) return this.unanswered(e, err)
-      // it answered the ping but not the ENRRequest (pre-EIP-868 clients): still a live node
-      e.error = `ENRRequest failed: ${errorText(err)}`
-      this.emit('nodeError', new CrawlError('ENR_FAILED', `${n.ip}:${n.udp}`, e.error))
+    for (let i = 0; record === undefined && i < this.findnodeAttempts; i++) {
+      try {
+        record = await this.t.enrRequest(n, signal)
+      } catch (err) {
+        if (this.t.db.lastPongReceived(n.id, n.ip) < start) return this.unanswered(e, err)
+        if (signal.aborted || i + 1 < this.findnodeAttempts) continue
+        // it answered the ping but not the ENRRequest (pre-EIP-868 clients): still a live node
+        e.error = `ENRRequest failed: ${errorText(err)}`
+        this.emit('nodeError', new CrawlError('ENR_FAILED', `${n.ip}:${n.udp}`, e.error))
+      }
     }
     if (this.t.db.lastPingReceived(n.id, n.ip) < start) {
       // It answered our ping without pinging back: geth does that when it still holds a proof for us,
