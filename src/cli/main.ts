@@ -5,7 +5,8 @@ import type { NodeOptions } from './node.js'
 import { NodeKeyError } from '../config/nodekey.js'
 import { info, version } from './info.js'
 import { keygen } from './keygen.js'
-import { enodesArg, ipArg, portArg, secondsArg } from './args.js'
+import { enodesArg, ipArg, portArg, positiveIntArg, secondsArg } from './args.js'
+import { enrtreeArg, networkArg, type CrawlCliOptions } from './crawl.js'
 
 function backendArg(v: string): 'native' | 'wasm' | 'js' | 'all' {
   if (v === 'native' || v === 'wasm' || v === 'js' || v === 'all') return v
@@ -49,6 +50,36 @@ program
     if (opts.nat?.startsWith('extip:')) ipArg(opts.nat.slice(6))
     const { runNode } = await import('./node.js')
     await runNode(opts)
+  })
+
+program
+  .command('crawl')
+  .description('crawl the discv4 network: every node with its record, one JSON object per line')
+  .option('--bootnodes <enodes>', 'comma-separated enode URLs to start from', enodesArg)
+  .option('--network <name>', "start from a network's public bootnodes: mainnet|sepolia|holesky|hoodi", networkArg)
+  .option('--dns <urls>', 'comma-separated enrtree:// URLs (EIP-1459) to seed from', enrtreeArg)
+  .option('--testnet <n>', 'crawl a loopback testnet of N nodes started in this process', positiveIntArg)
+  .option('--duration <s>', 'stop after this many seconds', secondsArg)
+  .option('--concurrency <n>', 'nodes visited at once (default 64)', positiveIntArg)
+  .option('--out <file>', 'JSON lines output (default stdout)')
+  .option('--csv <file>', 'CSV output')
+  .option('--nodes-json <file>', "geth's nodes.json node set")
+  .option('--datadir <dir>', 'keep results (and the crawler key) here; a later crawl resumes from them')
+  .option('--since <dir>', "compare with an earlier crawl's datadir: new, gone, changed")
+  .action(async (opts: CrawlCliOptions) => {
+    const { runCrawl } = await import('./crawl.js')
+    await runCrawl(opts)
+  })
+
+program
+  .command('testnet')
+  .description('a loopback discv4 network of N nodes; prints its bootnode enodes first')
+  .requiredOption('--nodes <n>', 'number of nodes', positiveIntArg)
+  .option('--base-port <p>', 'node i listens on P + i (default: free ports)', portArg)
+  .option('--duration <s>', 'stop after this many seconds', secondsArg)
+  .action(async (opts: { nodes: number; basePort?: number; duration?: number }) => {
+    const { runTestnet } = await import('./testnet.js')
+    await runTestnet(opts)
   })
 
 program

@@ -200,6 +200,8 @@ export class Crawler extends EventEmitter<CrawlerEvents> {
   private readonly ipInFlight = new Map<string, number>()
   private readonly retryTimers = new Set<NodeJS.Timeout>()
   private inFlight = 0
+  /** external node sources (a DNS walk) still producing: the crawl waits for them */
+  private sources = 0
   private answeredCount = 0
   private unansweredCount = 0
   private dropped = 0
@@ -250,6 +252,27 @@ export class Crawler extends EventEmitter<CrawlerEvents> {
     this.entries.set(n.idHex, e)
     this.queue.push(e)
     this.pump()
+  }
+
+  /**
+   * Feed nodes from an outside source (a DNS tree walk) while crawling; the crawl does not end before
+   * the source does. A failing source is reported through `onError` and otherwise ignored.
+   */
+  addSource(nodes: AsyncIterable<Node>, onError: (err: unknown) => void = () => undefined): void {
+    this.sources++
+    void (async () => {
+      try {
+        for await (const n of nodes) {
+          if (this.stopped) break
+          this.add(n)
+        }
+      } catch (err) {
+        if (!this.stopped) onError(err)
+      } finally {
+        this.sources--
+        this.signal()
+      }
+    })()
   }
 
   progress(): CrawlProgress {
@@ -332,7 +355,7 @@ export class Crawler extends EventEmitter<CrawlerEvents> {
 
   private finished(): boolean {
     if (this.stopped) return this.inFlight === 0
-    return this.inFlight === 0 && this.head >= this.queue.length && this.retryTimers.size === 0 && this.parked.size === 0
+    return this.inFlight === 0 && this.head >= this.queue.length && this.retryTimers.size === 0 && this.parked.size === 0 && this.sources === 0
   }
 
   private signal(): void {

@@ -1,0 +1,190 @@
+/**
+ * `ethp2p crawl`: crawl the discv4 network from bootnodes, a network's public bootnodes, DNS trees, the
+ * datadir's earlier results or an in-process testnet. Records go to --out (stdout by default), --csv
+ * and --nodes-json; progress and the summary go to stderr. SIGINT/SIGTERM end the crawl, the outputs
+ * are completed and the exit code is 0.
+ */
+import { join } from 'node:path'
+import { InvalidArgumentError } from 'commander'
+import { SingleBar } from 'cli-progress'
+import { loadOrCreateNodeKey } from '../config/nodekey.js'
+import { randomPrivateKey } from '../crypto/backend.js'
+import { Crawler, type CrawlProgress, type CrawlRecord } from '../crawler/crawl.js'
+import { bootnodes as networkBootnodes, isCrawlNetwork } from '../crawler/bootnodes.js'
+import { CsvWriter, formatSummary, JsonlWriter, nodeSet, summarize, writeNodesJson } from '../crawler/output.js'
+import { compareCrawls, CrawlStore, CrawlStoreError } from '../crawler/store.js'
+import { NodeDB } from '../discover/nodedb.js'
+import { Discv4 } from '../discover/udp.js'
+import { DnsClient } from '../dnsdisc/client.js'
+import type { Node } from '../enode/node.js'
+import { startTestnet, type Testnet } from '../testnet/testnet.js'
+import { createLogger } from '../util/log.js'
+
+export interface CrawlCliOptions {
+  bootnodes?: Node[]
+  network?: string
+  dns?: string[]
+  testnet?: number
+  duration?: number
+  concurrency?: number
+  out?: string
+  csv?: string
+  nodesJson?: string
+  datadir?: string
+  since?: string
+}
+
+/** `--dns` values: comma-separated enrtree:// URLs */
+export function enrtreeArg(v: string, prev: string[] = []): string[] {
+  const urls = v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+  for (const u of urls) if (!/^enrtree:\/\/[A-Z2-7]+@[^\s@]+$/.test(u)) throw new InvalidArgumentError(`${u}: want enrtree://KEY@domain`)
+  return [...prev, ...urls]
+}
+
+export function networkArg(v: string): string {
+  if (!isCrawlNetwork(v)) throw new InvalidArgumentError('must be mainnet, sepolia, holesky or hoodi')
+  return v
+}
+
+/** progress on stderr: a live bar on a terminal, a plain line every few seconds otherwise */
+function progressReporter(crawler: Crawler): () => void {
+  const line = (p: CrawlProgress): string => {
+    const s = p.elapsedMs / 1000 || 1
+    return `found ${p.found} answered ${p.answered} unanswered ${p.unanswered} queued ${p.queued} in-flight ${p.inFlight} rate ${Math.round((p.answered + p.unanswered) / s)} nodes/s ${Math.round((p.packetsIn + p.packetsOut) / s)} packets/s`
+  }
+  if (process.stderr.isTTY) {
+    const bar = new SingleBar({ format: 'crawl [{bar}] {value}/{total} checked | {info}', stream: process.stderr, hideCursor: true })
+    bar.start(1, 0, { info: '' })
+    const timer = setInterval(() => {
+      const p = crawler.progress()
+      bar.setTotal(Math.max(1, p.found))
+      bar.update(p.answered + p.unanswered, { info: line(p) })
+    }, 250)
+    return () => {
+      clearInterval(timer)
+      bar.stop()
+    }
+  }
+  const timer = setInterval(() => process.stderr.write(`crawl: ${line(crawler.progress())}\n`), 5000)
+  return () => clearInterval(timer)
+}
+
+export async function runCrawl(opts: CrawlCliOptions): Promise<void> {
+  const log = createLogger()
+  const seeds: Node[] = [...(opts.bootnodes ?? [])]
+  if (opts.network !== undefined && isCrawlNetwork(opts.network)) seeds.push(...networkBootnodes(opts.network))
+
+  // --since names an earlier crawl; a missing one is a bad argument, caught before anything starts
+  let earlier: CrawlStore | undefined
+  if (opts.since !== undefined) {
+    try {
+      earlier = CrawlStore.open(opts.since, { readOnly: true })
+    } catch (err) {
+      throw new InvalidArgumentError(`--since ${opts.since}: ${(err as Error).message}`)
+    }
+  }
+  const store = opts.datadir !== undefined ? CrawlStore.open(opts.datadir) : undefined
+  const previous = store?.previous() ?? []
+  if (seeds.length === 0 && previous.length === 0 && (opts.dns ?? []).length === 0 && opts.testnet === undefined) {
+    await store?.close()
+    await earlier?.close()
+    throw new InvalidArgumentError('nothing to crawl from: give --bootnodes, --network, --dns or --testnet (or a --datadir with earlier results)')
+  }
+
+  const closers: (() => Promise<void>)[] = []
+  const closeAll = async (): Promise<void> => {
+    for (const c of closers.reverse()) await c().catch((err: unknown) => log.error({ err }, 'closing failed'))
+  }
+  try {
+    if (store) closers.push(() => store.close())
+    if (earlier) closers.push(() => earlier.close())
+    let testnet: Testnet | undefined
+    if (opts.testnet !== undefined) {
+      testnet = await startTestnet({ nodes: opts.testnet })
+      closers.push(() => testnet!.close())
+      seeds.push(...testnet.bootnodes)
+      log.info({ nodes: opts.testnet, bootnodes: testnet.bootnodes.length }, 'testnet started')
+    }
+    const db = opts.datadir !== undefined ? new NodeDB({ path: join(opts.datadir, 'nodes') }) : new NodeDB()
+    closers.push(() => db.close())
+    const disc = await Discv4.listen({
+      privateKey: opts.datadir !== undefined ? loadOrCreateNodeKey(join(opts.datadir, 'nodekey')) : randomPrivateKey(),
+      // a testnet lives on loopback; a real crawl answers from every interface
+      host: testnet ? '127.0.0.1' : '0.0.0.0',
+      port: 0,
+      db,
+      batchVerify: true,
+      // the crawler reads tables itself: its own table needs no refresh lookups
+      refreshIntervalMs: 24 * 3600_000,
+    })
+    closers.push(() => disc.close())
+
+    const seedIds = new Set(seeds.map((n) => n.idHex))
+    const crawler = new Crawler({
+      transport: disc,
+      seeds,
+      previous,
+      ...(opts.concurrency !== undefined ? { concurrency: opts.concurrency } : {}),
+      ...(opts.duration !== undefined ? { durationMs: opts.duration * 1000 } : {}),
+    })
+    let nodeErrors = 0
+    crawler.on('nodeError', (err) => {
+      nodeErrors++
+      // a seed that fails deserves a word; the thousands of dead entries out there do not
+      const seed = seeds.find((n) => `${n.ip}:${n.udp}` === err.endpoint && seedIds.has(n.idHex))
+      if (seed) log.warn({ endpoint: err.endpoint, code: err.code }, `bootnode ${err.endpoint}: ${err.message}`)
+      else log.debug({ endpoint: err.endpoint, code: err.code }, err.message)
+    })
+    if ((opts.dns ?? []).length > 0) {
+      const dnsAbort = new AbortController()
+      closers.push(async () => dnsAbort.abort())
+      const client = new DnsClient({ signal: dnsAbort.signal, onError: (err) => log.warn({ code: err.code }, `DNS discovery: ${err.message}`) })
+      crawler.addSource(client.nodes(opts.dns!), (err) => log.warn(`DNS discovery failed: ${(err as Error).message}`))
+    }
+
+    const stopOn = (sig: NodeJS.Signals): void => {
+      log.info({ signal: sig }, 'stopping the crawl; writing what it found')
+      crawler.stop()
+    }
+    const onInt = (): void => stopOn('SIGINT')
+    const onTerm = (): void => stopOn('SIGTERM')
+    process.on('SIGINT', onInt)
+    process.on('SIGTERM', onTerm)
+    closers.push(async () => {
+      process.off('SIGINT', onInt)
+      process.off('SIGTERM', onTerm)
+    })
+
+    const jsonl = opts.out !== undefined ? JsonlWriter.toFile(opts.out) : JsonlWriter.toStream(process.stdout)
+    const csv = opts.csv !== undefined ? await CsvWriter.toFile(opts.csv) : undefined
+    const records: CrawlRecord[] = []
+    const stopProgress = progressReporter(crawler)
+    const started = Date.now()
+    try {
+      for await (const r of crawler.records()) {
+        records.push(r)
+        await jsonl.write(r)
+        await csv?.write(r)
+        void store?.put(r)
+      }
+    } finally {
+      stopProgress()
+      await jsonl.close()
+      await csv?.close()
+    }
+    await store?.flush()
+    if (opts.nodesJson !== undefined) writeNodesJson(opts.nodesJson, nodeSet(records, store ? (id) => store.get(id) : undefined))
+    const diff = earlier ? compareCrawls(records, earlier) : undefined
+    const summary = summarize(records, (Date.now() - started) / 1000, diff)
+    process.stderr.write(formatSummary(summary) + '\n')
+    log.info({ ...summary, nodeErrors, packets: { in: disc.stats.packetsIn, out: disc.stats.packetsOut } }, 'crawl finished')
+  } catch (err) {
+    if (err instanceof CrawlStoreError) throw new InvalidArgumentError(err.message)
+    throw err
+  } finally {
+    await closeAll()
+  }
+}
