@@ -101,8 +101,9 @@ export class WireError extends Error {
   constructor(
     readonly code: WireErrorCode,
     message: string,
+    options?: { cause?: unknown },
   ) {
-    super(message)
+    super(message, options)
   }
 }
 
@@ -251,7 +252,8 @@ export function decodeChecked(check: PacketCheck, b: CryptoBackend = defaultBack
     return { packet: decodeBody(check.type, check.payload, b), hash: check.hash, pubkey: check.pubkey }
   } catch (err) {
     if (err instanceof WireError) throw err
-    throw new WireError('MALFORMED', `${PACKET_NAMES[check.type] ?? 'packet'}: ${(err as Error).message}`)
+    // the cause keeps a non-RLP failure (a bug, not a bad packet) visible to tests and logs
+    throw new WireError('MALFORMED', `${PACKET_NAMES[check.type] ?? 'packet'}: ${(err as Error).message}`, { cause: err })
   }
 }
 

@@ -23,8 +23,9 @@ export class ENRError extends Error {
   constructor(
     readonly code: ENRErrorCode,
     message: string,
+    options?: { cause?: unknown },
   ) {
-    super(message)
+    super(message, options)
   }
 }
 
@@ -87,7 +88,8 @@ export class ENR {
       }
     } catch (err) {
       if (err instanceof ENRError) throw err
-      throw new ENRError('MALFORMED', (err as Error).message)
+      // the cause keeps a non-RLP failure (a bug, not a bad record) visible to tests and logs
+      throw new ENRError('MALFORMED', (err as Error).message, { cause: err })
     }
     const id = entries.get('id')
     if (!(id instanceof Uint8Array) || text.decode(id) !== 'v4') throw new ENRError('UNKNOWN_SCHEME', 'identity scheme is not "v4"')

@@ -11,14 +11,61 @@ export class RLPError extends Error {
   override readonly name = 'RLPError'
 }
 
-/** Decode one RLP item; extra bytes after it are an error unless `allowTrailing` (EIP-8 tolerance). */
+/**
+ * Lists nest deeper than this nowhere in devp2p (an eth message goes about six deep). The bound keeps
+ * recursion on hostile input far from the stack limit.
+ */
+export const MAX_RLP_DEPTH = 256
+
+/**
+ * Decode one RLP item; extra bytes after it are an error unless `allowTrailing` (EIP-8 tolerance).
+ * Canonical forms only, as @ethereumjs/rlp and geth read them (a single byte below 0x80 is never
+ * prefixed, long forms only past 55 bytes, no leading zeros in lengths); an empty input reads as the
+ * empty string, as @ethereumjs/rlp has it. Not @ethereumjs/rlp's decoder itself: that one copies every
+ * list's contents at every level, so a 16 MiB message of nested lists cost minutes of copying.
+ * Here lists are walked in place and only byte strings are copied, once: linear in the input.
+ */
 export function decodeRLP(data: Uint8Array, allowTrailing = false): RLPItem {
-  try {
-    if (allowTrailing) return RLP.decode(data, true).data as RLPItem
-    return RLP.decode(data) as RLPItem
-  } catch (err) {
-    throw new RLPError(`invalid RLP: ${(err as Error).message}`)
+  if (data.length === 0) return new Uint8Array(0)
+  const [item, end] = decodeItem(data, 0, data.length, 0)
+  if (!allowTrailing && end !== data.length) throw new RLPError(`invalid RLP: ${data.length - end} bytes after the item`)
+  return item
+}
+
+/** The item at data[pos] (pos < end) and the offset after it; nothing may extend past `end`. */
+function decodeItem(data: Uint8Array, pos: number, end: number, depth: number): [RLPItem, number] {
+  const b = data[pos]!
+  if (b < 0x80) return [data.slice(pos, pos + 1), pos + 1]
+  const isList = b >= 0xc0
+  const short = isList ? b <= 0xf7 : b <= 0xb7
+  let len: number
+  let start: number
+  if (short) {
+    len = b - (isList ? 0xc0 : 0x80)
+    start = pos + 1
+  } else {
+    const ll = b - (isList ? 0xf7 : 0xb7)
+    if (pos + 1 + ll > end) throw new RLPError('invalid RLP: not enough bytes for the length')
+    if (data[pos + 1] === 0) throw new RLPError('invalid RLP: length with leading zeros')
+    len = 0
+    for (let i = 1; i <= ll; i++) len = len * 256 + data[pos + i]!
+    if (len <= 55) throw new RLPError('invalid RLP: long form for a length under 56')
+    start = pos + 1 + ll
   }
+  const stop = start + len
+  if (stop > end) throw new RLPError(`invalid RLP: item of ${len} bytes runs past its input`)
+  if (!isList) {
+    if (len === 1 && data[start]! < 0x80) throw new RLPError('invalid RLP: single byte < 0x80 must not be prefixed')
+    return [data.slice(start, stop), stop]
+  }
+  if (depth >= MAX_RLP_DEPTH) throw new RLPError(`invalid RLP: lists nested deeper than ${MAX_RLP_DEPTH}`)
+  const items: RLPItem[] = []
+  for (let p = start; p < stop; ) {
+    const [item, next] = decodeItem(data, p, stop, depth + 1)
+    items.push(item)
+    p = next
+  }
+  return [items, stop]
 }
 
 export function encodeRLP(item: unknown): Uint8Array {
