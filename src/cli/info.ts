@@ -1,11 +1,8 @@
 /** `ethp2p info`: version, active backend, addon status. */
-import { readFileSync } from 'node:fs'
 import { addonStatus, backend } from '../crypto/backend.js'
+import { packageVersion as version } from '../util/version.js'
 
-export function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
-  return pkg.version
-}
+export { version }
 
 export function info(): void {
   const addon = addonStatus()

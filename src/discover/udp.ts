@@ -110,6 +110,8 @@ export interface Discv4Stats {
   dropped: Record<DropReason, number>
   timeouts: number
   pending: number
+  /** datagrams the socket refused to send (bad address) */
+  sendErrors: number
 }
 
 export interface Discv4Events {
@@ -166,7 +168,7 @@ export class Discv4 extends EventEmitter<Discv4Events> implements TableTransport
   private announcedIP: string | undefined
   private readonly fixedIP: boolean
   private closed = false
-  readonly stats: Discv4Stats = { packetsIn: 0, packetsOut: 0, bytesIn: 0, bytesOut: 0, dropped: emptyDrops(), timeouts: 0, pending: 0 }
+  readonly stats: Discv4Stats = { packetsIn: 0, packetsOut: 0, bytesIn: 0, bytesOut: 0, dropped: emptyDrops(), timeouts: 0, pending: 0, sendErrors: 0 }
 
   private constructor(
     private readonly socket: Socket,
@@ -245,9 +247,16 @@ export class Discv4 extends EventEmitter<Discv4Events> implements TableTransport
 
   private send(n: { ip: string; udp: number }, p: Packet): Uint8Array {
     const { datagram, hash } = encodePacket(p, this.key, this.b)
-    this.stats.packetsOut++
-    this.stats.bytesOut += datagram.length
-    this.socket.send(datagram, n.udp, n.ip, () => undefined)
+    // never throws: a closed socket or an unusable address (port 0…) just means no reply comes,
+    // and the caller's pending request times out or has already been failed by close()
+    if (this.closed) return hash
+    try {
+      this.socket.send(datagram, n.udp, n.ip, () => undefined)
+      this.stats.packetsOut++
+      this.stats.bytesOut += datagram.length
+    } catch {
+      this.stats.sendErrors++
+    }
     return hash
   }
 

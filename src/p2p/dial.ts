@@ -87,7 +87,8 @@ export class DialScheduler extends EventEmitter<DialerEvents> {
     this.running = false
     this.abort.abort()
     clearTimeout(this.timer)
-    void this.iterator?.return?.()
+    // the iterator may be mid-read; its pending read fails on its own, and so may this
+    this.iterator?.return?.(undefined).catch(() => undefined)
   }
 
   get activeDials(): number {

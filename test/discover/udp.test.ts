@@ -174,6 +174,9 @@ describe('discv4 transport', () => {
     const n = new Node(backend.publicKey(randomPrivateKey()), '127.0.0.1', silent.address().port, 0)
     await assert.rejects(a.ping(n), { name: 'DiscoveryError', code: 'TIMEOUT' })
     assert.equal(a.stats.pending, 0)
+    // an address the socket refuses (port 0) is a request that goes unanswered, not a throw
+    await assert.rejects(a.ping(new Node(n.pubkey, '127.0.0.1', 0, 0)), { name: 'DiscoveryError', code: 'TIMEOUT' })
+    assert.equal(a.stats.sendErrors, 1)
   })
 
   it('a bumped sequence number after restart: the node DB keeps the local seq', async () => {
