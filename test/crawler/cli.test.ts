@@ -1,0 +1,70 @@
+/** `ethp2p crawl` and `ethp2p testnet` as a user runs them: child processes, output lines, exit codes. */
+import assert from 'node:assert/strict'
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createInterface } from 'node:readline'
+import { after, describe, it } from 'node:test'
+import { parseEnode } from '../../src/enode/url.js'
+
+const MAIN = join(import.meta.dirname, '../../src/cli/main.ts')
+const children: ChildProcess[] = []
+const dir = mkdtempSync(join(tmpdir(), 'ethp2p-crawl-cli-'))
+after(() => {
+  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL')
+  rmSync(dir, { recursive: true, force: true })
+})
+
+function run(args: string[]): { child: ChildProcess; stdout: () => string; stderr: () => string; exit: Promise<number | null> } {
+  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+  children.push(child)
+  let out = ''
+  let err = ''
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()))
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()))
+  const exit = new Promise<number | null>((r) => child.once('exit', (code) => r(code)))
+  return { child, stdout: () => out, stderr: () => err, exit }
+}
+
+describe('ethp2p crawl', () => {
+  it('--testnet 50: one JSON line per node on stdout, a summary on stderr, exit 0; a second run resumes', async () => {
+    const datadir = join(dir, 'data')
+    const r = run(['crawl', '--testnet', '50', '--duration', '120', '--datadir', datadir, '--csv', join(dir, 'c.csv'), '--nodes-json', join(dir, 'nodes.json')])
+    assert.equal(await r.exit, 0, r.stderr())
+    const lines = r.stdout().trim().split('\n').map((l) => JSON.parse(l) as { id: string; answered: boolean; enr?: string; seq?: number })
+    assert.equal(lines.length, 50)
+    assert.equal(new Set(lines.map((l) => l.id)).size, 50)
+    assert.equal(lines.filter((l) => l.answered).length, 45)
+    assert.ok(lines.filter((l) => l.answered).every((l) => l.enr?.startsWith('enr:') && typeof l.seq === 'number'))
+    assert.match(r.stderr(), /crawl: 50 found, 45 answered, 5 unanswered/)
+    assert.equal(readFileSync(join(dir, 'c.csv'), 'utf8').trim().split('\n').length, 51)
+    assert.equal(Object.keys(JSON.parse(readFileSync(join(dir, 'nodes.json'), 'utf8')) as object).length, 45)
+
+    // a new testnet (new keys): the old nodes are gone, the new ones new; nothing reported twice
+    const again = run(['crawl', '--testnet', '50', '--duration', '120', '--datadir', join(dir, 'data2'), '--since', datadir, '--out', join(dir, 'b.jsonl')])
+    assert.equal(await again.exit, 0, again.stderr())
+    assert.equal(readFileSync(join(dir, 'b.jsonl'), 'utf8').trim().split('\n').length, 50)
+    assert.match(again.stderr(), /since: 45 new, 45 gone, 0 changed, 0 same/)
+  })
+
+  it('bad arguments exit 2 with a one-line reason', async () => {
+    for (const args of [['crawl'], ['crawl', '--network', 'ropsten'], ['crawl', '--dns', 'http://x'], ['crawl', '--testnet', '0'], ['crawl', '--bootnodes', 'enode://zz'], ['crawl', '--testnet', '5', '--since', join(dir, 'nope')], ['testnet']]) {
+      const r = run(args)
+      assert.equal(await r.exit, 2, args.join(' '))
+      assert.equal(r.stderr().trim().split('\n').length, 1, r.stderr())
+    }
+  })
+})
+
+describe('ethp2p testnet', () => {
+  it('prints its bootnode enodes first and exits 0 on SIGINT', async () => {
+    const r = run(['testnet', '--nodes', '20', '--duration', '60'])
+    const first = await new Promise<string>((resolve) => createInterface({ input: r.child.stdout! }).once('line', resolve))
+    const boot = first.split(',').map((u) => parseEnode(u))
+    assert.equal(boot.length, 3)
+    assert.ok(boot.every((n) => n.ip.startsWith('127.')))
+    r.child.kill('SIGINT')
+    assert.equal(await r.exit, 0)
+  })
+})
