@@ -55,3 +55,24 @@ export {
   type DialOptions,
   type Message,
 } from './rlpx/index.js'
+
+// p2p: server, peers, protocols
+export { Server, ServerError, type ServerConfig, type ServerEvents } from './p2p/server.js'
+export { DialScheduler, type DialerOptions } from './p2p/dial.js'
+export {
+  Peer,
+  P2PError,
+  DisconnectReason,
+  disconnectReasonText,
+  matchCaps,
+  sendDisconnect,
+  type P2PErrorCode,
+  type PeerEnd,
+  type PeerOptions,
+  type Protocol,
+  type MsgReadWriter,
+  type Hello,
+  type Cap,
+} from './p2p/index.js'
+export { NetRestrict, NetRestrictError } from './p2p/netrestrict.js'
+export { ethProtocols, localStatus, EthStatusError, type EthProtocolOptions } from './eth/protocol.js'

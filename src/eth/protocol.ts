@@ -1,0 +1,92 @@
+/**
+ * The eth wire protocol as a p2p sub-protocol, as far as a node without a chain needs it: the Status
+ * exchange (both layouts), fork-id validation, and polite empty answers to requests. Offered as
+ * eth/68 and eth/69 together so peers of either generation share a capability with us.
+ */
+import { bytesEqual, hex } from '../crypto/bytes.js'
+import type { MsgReadWriter, Protocol } from '../p2p/protocol.js'
+import type { Peer } from '../p2p/peer.js'
+import { decodeStatus, emptyReply, encodeStatus, EthMsg, ETH_PROTOCOL_LENGTHS, ETH69, type Status } from './status.js'
+import { forkId, validateForkId, type ChainHead, type ChainSpec } from './forkid.js'
+
+export const DEFAULT_ETH_VERSIONS = [68, 69] as const
+/** geth: the remote Status must arrive within the handshake timeout */
+const STATUS_TIMEOUT_MS = 5_000
+
+export interface EthProtocolOptions {
+  chain: ChainSpec
+  /** our head; genesis when absent (a node without a chain) */
+  head?: ChainHead & { hash?: Uint8Array; td?: bigint }
+  versions?: readonly number[]
+  /**
+   * Answer with the peer's own Status instead of ours (network, genesis, fork id): a crawler that
+   * only wants to learn the peer's chain must not be hung up on for a fork mismatch.
+   */
+  mirror?: boolean
+  statusTimeoutMs?: number
+  /** called once per peer with its Status, after validation */
+  onStatus?(peer: Peer, status: Status): void
+}
+
+export class EthStatusError extends Error {
+  override readonly name = 'EthStatusError'
+}
+
+/** one Protocol per version, sharing the options */
+export function ethProtocols(opts: EthProtocolOptions): Protocol[] {
+  return (opts.versions ?? DEFAULT_ETH_VERSIONS).map((version) => {
+    const length = ETH_PROTOCOL_LENGTHS[version]
+    if (length === undefined) throw new RangeError(`eth/${version} is not supported`)
+    return { name: 'eth', version, length, run: (peer: Peer, rw: MsgReadWriter) => runEth(peer, rw, version, opts) }
+  })
+}
+
+/** our Status for eth/`version` */
+export function localStatus(opts: EthProtocolOptions, version: number): Status {
+  const head = opts.head ?? { number: 0n, time: opts.chain.genesisTime }
+  const hash = opts.head?.hash ?? opts.chain.genesisHash
+  const common = { version, networkId: opts.chain.networkId, genesis: opts.chain.genesisHash, forkId: forkId(opts.chain, head) }
+  return version >= ETH69
+    ? { ...common, layout: 69, earliestBlock: 0n, latestBlock: BigInt(head.number), latestBlockHash: hash }
+    : { ...common, layout: 68, td: opts.head?.td ?? 0n, head: hash }
+}
+
+async function readStatus(rw: MsgReadWriter, timeoutMs: number): Promise<Status> {
+  let timer: NodeJS.Timeout | undefined
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new EthStatusError(`no Status within ${timeoutMs} ms`)), timeoutMs)
+  })
+  try {
+    const m = await Promise.race([rw.read(), expired])
+    if (m.code !== EthMsg.Status) throw new EthStatusError(`expected Status, got message 0x${m.code.toString(16)}`)
+    return decodeStatus(m.payload)
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+async function runEth(peer: Peer, rw: MsgReadWriter, version: number, opts: EthProtocolOptions): Promise<void> {
+  const timeout = opts.statusTimeoutMs ?? STATUS_TIMEOUT_MS
+  let theirs: Status
+  if (opts.mirror) {
+    theirs = await readStatus(rw, timeout)
+    await rw.write(EthMsg.Status, encodeStatus({ ...theirs, version }))
+  } else {
+    const ours = localStatus(opts, version)
+    await rw.write(EthMsg.Status, encodeStatus(ours))
+    theirs = await readStatus(rw, timeout)
+    if (theirs.version !== version) throw new EthStatusError(`Status says eth/${theirs.version}, negotiated eth/${version}`)
+    if (theirs.networkId !== ours.networkId) throw new EthStatusError(`network ${theirs.networkId}, ours ${ours.networkId}`)
+    if (!bytesEqual(theirs.genesis, ours.genesis)) throw new EthStatusError(`genesis ${hex(theirs.genesis)} is not ours`)
+    const head = opts.head ?? { number: 0n, time: opts.chain.genesisTime }
+    const check = validateForkId(opts.chain, head, theirs.forkId)
+    if (!check.ok) throw new EthStatusError(`fork id ${hex(theirs.forkId.hash)}/${theirs.forkId.next}: ${check.reason}`)
+  }
+  opts.onStatus?.(peer, theirs)
+  // a malformed request throws (EthError), which ends the peer with SubprotocolError; messages that
+  // are not requests (announcements, transactions) are ignored
+  for await (const m of rw) {
+    const reply = emptyReply(m.code, m.payload, version)
+    if (reply) await rw.write(reply.code, reply.payload)
+  }
+}
