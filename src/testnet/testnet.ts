@@ -46,8 +46,8 @@ export interface TestnetNode {
   behaviour: Behaviour
   /** what it answers to ENRRequest */
   enr: ENR
-  /** entries in its routing table */
-  tableSize: number
+  /** its routing table (shared Node objects; ground truth for tests) */
+  table: Node[]
 }
 
 export interface Testnet {
@@ -167,12 +167,12 @@ export async function startTestnet(opts: TestnetOptions): Promise<Testnet> {
     const enr = ENR.sign(key, { seq: BigInt(1 + (i % 7)), ip, udp: port, tcp: port, extra }, b)
     const behaviour = behaviourOf(i)
     responders.push(new Responder(sockets[i]!, node, key, enr.raw, enr.seq, behaviour, b, stats))
-    members.push({ node, behaviour, enr, tableSize: 0 })
+    members.push({ node, behaviour, enr, table: [] })
   }
   const tables = buildTables(members.map((m) => m.node))
   responders.forEach((r, i) => {
     r.table = tables[i]!
-    members[i]!.tableSize = tables[i]!.length
+    members[i]!.table = tables[i]!
   })
 
   const bootnodes = members
