@@ -3,6 +3,8 @@ import { InvalidArgumentError } from 'commander'
 import { isIP } from 'node:net'
 import type { Node } from '../enode/node.js'
 import { EnodeURLError, parseEnode } from '../enode/url.js'
+import { NetRestrict, NetRestrictError } from '../p2p/netrestrict.js'
+import { NATError, parseNAT } from '../p2p/nat.js'
 
 export function portArg(v: string): number {
   if (!/^\d{1,5}$/.test(v) || Number(v) > 65535) throw new InvalidArgumentError('must be a port number (0-65535)')
@@ -36,4 +38,22 @@ export function enodesArg(v: string): Node[] {
     }
   }
   return out
+}
+
+export function netrestrictArg(v: string): NetRestrict {
+  try {
+    return NetRestrict.parse(v)
+  } catch (err) {
+    throw new InvalidArgumentError(err instanceof NetRestrictError ? err.message : String(err))
+  }
+}
+
+/** validated here, built by the command (parsing does no I/O) */
+export function natArg(v: string): string {
+  try {
+    parseNAT(v)
+  } catch (err) {
+    throw new InvalidArgumentError(err instanceof NATError ? err.message : String(err))
+  }
+  return v
 }

@@ -5,7 +5,7 @@ import type { NodeOptions } from './node.js'
 import { NodeKeyError } from '../config/nodekey.js'
 import { info, version } from './info.js'
 import { keygen } from './keygen.js'
-import { enodesArg, ipArg, portArg, positiveIntArg, secondsArg } from './args.js'
+import { enodesArg, ipArg, natArg, netrestrictArg, portArg, positiveIntArg, secondsArg } from './args.js'
 import { enrtreeArg, networkArg, type CrawlCliOptions } from './crawl.js'
 
 function backendArg(v: string): 'native' | 'wasm' | 'js' | 'all' {
@@ -33,21 +33,27 @@ program
 
 program
   .command('node')
-  .description('run a node: discv4 discovery (RLPx listener and dialer follow); prints its enode URL first')
-  .option('--datadir <dir>', 'node database and node key live here (in memory and a fresh key when absent)')
+  .description('run a node: discovery, RLPx listener and dialer, eth/68 + eth/69; prints its enode URL first')
+  .option('--datadir <dir>', 'node key, node database, static-nodes.json and trusted-nodes.json live here')
   .option('--host <ip>', 'address to listen on', ipArg, '0.0.0.0')
   .option('--port <n>', 'TCP port (0: any free one)', portArg, 30303)
-  .option('--discport <n>', 'UDP discovery port (default: --port)', portArg)
+  .option('--discport <n>', 'UDP discovery port (default: the TCP port)', portArg)
   .option('--nodekey <file>', 'private key file (64 hex characters)')
   .option('--nodekeyhex <hex>', 'private key as hex')
   .option('--bootnodes <enodes>', 'comma-separated enode URLs', enodesArg)
-  .option('--nat <spec>', 'none | extip:IP', 'none')
+  .option('--maxpeers <n>', 'maximum number of peers', positiveIntArg, 50)
+  .option('--maxpendpeers <n>', 'maximum number of inbound handshakes in progress', positiveIntArg, 50)
+  .option('--netrestrict <cidrs>', 'only these networks may connect or be dialled (comma-separated CIDRs)', netrestrictArg)
+  .option('--nat <spec>', 'none | any | upnp | pmp | extip:IP', natArg, 'none')
+  .option('--static <file>', 'static nodes (default DATADIR/static-nodes.json)')
+  .option('--trusted <file>', 'trusted nodes (default DATADIR/trusted-nodes.json)')
+  .option('--metrics <addr>', 'serve Prometheus metrics on host:port at /metrics')
+  .option('--network <name>', 'the chain our eth Status announces: mainnet|sepolia|holesky|hoodi', networkArg, 'mainnet')
+  .option('--nodiscover', 'no discovery: peers come from --static and inbound connections only')
   .option('--ntp <server>', 'SNTP server for the clock-drift check, host[:port], or none', 'pool.ntp.org')
   .option('--duration <s>', 'stop after this many seconds', secondsArg)
   .action(async (opts: NodeOptions) => {
     if (opts.nodekey !== undefined && opts.nodekeyhex !== undefined) throw new InvalidArgumentError('--nodekey and --nodekeyhex exclude each other')
-    if (opts.nat !== undefined && opts.nat !== 'none' && !/^extip:/.test(opts.nat)) throw new InvalidArgumentError(`--nat ${opts.nat}: want none or extip:IP`)
-    if (opts.nat?.startsWith('extip:')) ipArg(opts.nat.slice(6))
     const { runNode } = await import('./node.js')
     await runNode(opts)
   })

@@ -1,17 +1,23 @@
 /**
- * `ethp2p node`: run a node. First line on stdout is its enode URL; logs go to stderr as JSON;
- * SIGINT/SIGTERM close everything and exit 0.
+ * `ethp2p node`: run a node — discovery, the RLPx listener and dialer, eth/68 + eth/69. First line
+ * on stdout is its enode URL; logs go to stderr as JSON; SIGINT/SIGTERM close everything and exit 0.
  */
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { hex } from '../crypto/bytes.js'
-import { Node } from '../enode/node.js'
+import type { Node } from '../enode/node.js'
 import { formatEnode } from '../enode/url.js'
-import { Discv4 } from '../discover/udp.js'
 import { NodeDB } from '../discover/nodedb.js'
 import { loadOrCreateNodeKey, parseNodeKey, readNodeKey } from '../config/nodekey.js'
+import { readNodesFile } from '../config/nodesfile.js'
 import { randomPrivateKey } from '../crypto/backend.js'
-import { createLogger } from '../util/log.js'
+import { ethProtocols } from '../eth/protocol.js'
+import { NETWORKS, type NetworkName } from '../eth/networks.js'
+import { Server } from '../p2p/server.js'
+import type { NetRestrict } from '../p2p/netrestrict.js'
+import { parseNAT, PortMapper } from '../p2p/nat.js'
+import { disconnectReasonText } from '../p2p/messages.js'
+import { P2PMetrics, serveMetrics } from '../metrics/metrics.js'
+import { createLogger, type Logger } from '../util/log.js'
 
 export interface NodeOptions {
   datadir?: string
@@ -21,7 +27,15 @@ export interface NodeOptions {
   nodekey?: string
   nodekeyhex?: string
   bootnodes?: Node[]
-  nat?: string
+  maxpeers: number
+  maxpendpeers: number
+  netrestrict?: NetRestrict
+  nat: string
+  static?: string
+  trusted?: string
+  metrics?: string
+  network: NetworkName
+  nodiscover?: boolean
   ntp: string
   duration?: number
 }
@@ -33,40 +47,77 @@ function nodeKey(opts: NodeOptions): Uint8Array {
   return randomPrivateKey()
 }
 
-/** `--nat extip:IP` pins the announced address; `none` leaves it to prediction from pongs */
-function externalIP(nat: string | undefined): string | undefined {
-  if (nat === undefined || nat === 'none') return undefined
-  if (nat.startsWith('extip:')) return nat.slice('extip:'.length)
-  throw new Error(`--nat ${nat}: only none and extip:IP are supported`)
+/** static/trusted nodes: the named file, else geth's file name in the datadir (absent → none) */
+function nodesFile(log: Logger, given: string | undefined, datadir: string | undefined, name: string): Node[] {
+  const file = given ?? (datadir !== undefined ? join(datadir, name) : undefined)
+  if (file === undefined) return []
+  return readNodesFile(file, { onWarning: (w) => log.warn({ file: w.file, entry: w.entry, err: w.error.message }, 'skipping bad node entry') })
 }
 
 export async function runNode(opts: NodeOptions): Promise<void> {
   const log = createLogger()
   if (opts.datadir !== undefined) mkdirSync(opts.datadir, { recursive: true })
   const key = nodeKey(opts)
+  const staticNodes = nodesFile(log, opts.static, opts.datadir, 'static-nodes.json')
+  const trustedNodes = nodesFile(log, opts.trusted, opts.datadir, 'trusted-nodes.json')
+  const nat = parseNAT(opts.nat)
+  const extip = opts.nat.startsWith('extip:') ? opts.nat.slice('extip:'.length) : undefined
   const db = opts.datadir !== undefined ? new NodeDB({ path: join(opts.datadir, 'nodes') }) : new NodeDB()
-  const ext = externalIP(opts.nat)
-  const disc = await Discv4.listen({
+  const server = new Server({
     privateKey: key,
+    protocols: ethProtocols({ chain: NETWORKS[opts.network] }),
     host: opts.host,
-    port: opts.discport ?? opts.port,
-    tcpPort: opts.port,
-    db,
+    port: opts.port,
+    ...(opts.discport !== undefined ? { discPort: opts.discport } : {}),
+    maxPeers: opts.maxpeers,
+    maxPendingPeers: opts.maxpendpeers,
     bootnodes: opts.bootnodes ?? [],
-    ...(ext !== undefined ? { externalIP: ext } : {}),
-    ...(opts.ntp !== 'none' ? { ntpServer: opts.ntp } : {}),
+    staticNodes,
+    trustedNodes,
+    ...(opts.netrestrict ? { netRestrict: opts.netrestrict } : {}),
+    ...(extip !== undefined ? { externalIP: extip } : {}),
+    noDiscovery: opts.nodiscover === true,
+    db,
+    discovery: opts.ntp !== 'none' ? { ntpServer: opts.ntp } : {},
   })
-  // a wildcard bind has no address of its own to announce: say loopback, as geth does
-  const ip = disc.self.ip === '0.0.0.0' || disc.self.ip === '::' ? '127.0.0.1' : disc.self.ip
-  process.stdout.write(formatEnode(new Node(disc.self.pubkey, ip, disc.self.udp, disc.self.tcp)) + '\n')
-  log.info({ id: disc.self.idHex, udp: disc.self.udp, enr: disc.localENR.toText(), datadir: opts.datadir ?? null }, 'node started')
+  await server.start()
+  process.stdout.write(formatEnode(server.localNode) + '\n')
+  const disc = server.discovery
+  log.info(
+    { id: server.self.idHex, tcp: server.port, udp: disc?.self.udp ?? null, enr: disc?.localENR.toText() ?? null, network: opts.network, datadir: opts.datadir ?? null },
+    'node started',
+  )
 
-  disc.on('endpoint', (ep, enr) => log.info({ ip: ep.ip, port: ep.port, seq: String(enr.seq) }, 'external endpoint predicted, ENR updated'))
-  disc.on('clockDrift', (ms) => log.warn({ offsetMs: Math.round(ms) }, 'system clock is off by more than 10 s: discovery packets will look expired; adjust the clock'))
-  disc.on('dbError', (err) => log.error({ err }, 'node database write failed'))
+  server.on('peer:added', (p) => log.info({ id: p.node.idHex, ip: p.node.ip, inbound: p.inbound, client: p.remoteHello.clientId, caps: p.caps.map((c) => `${c.name}/${c.version}`) }, 'peer added'))
+  server.on('peer:removed', (p, end) => log.info({ id: p.node.idHex, reason: disconnectReasonText(end.reason), remote: end.remoteRequested }, 'peer removed'))
+  disc?.on('endpoint', (ep, enr) => log.info({ ip: ep.ip, port: ep.port, seq: String(enr.seq) }, 'external endpoint predicted, ENR updated'))
+  disc?.on('clockDrift', (ms) => log.warn({ offsetMs: Math.round(ms) }, 'system clock is off by more than 10 s: discovery packets will look expired; adjust the clock'))
+  disc?.on('dbError', (err) => log.error({ err }, 'node database write failed'))
+
+  const stopping = new AbortController()
+  const mapper = nat && extip === undefined ? new PortMapper(nat, { tcpPort: server.port, udpPort: disc?.self.udp ?? server.port, name: 'ethp2p' }) : undefined
+  if (mapper) {
+    mapper.on('mapped', (m) => log.info(m, 'port mapped'))
+    mapper.on('mapFailed', (proto, port, err) => log.warn({ proto, port, err: err.message }, 'port mapping failed'))
+    mapper.on('externalIP', (ip) => log.info({ ip, nat: nat!.name }, 'external address from the gateway'))
+    mapper.start(stopping.signal).catch((err: unknown) => log.warn({ err: (err as Error).message }, 'NAT port mapping unavailable'))
+  }
+
+  let metricsServer: { close(): Promise<void> } | undefined
+  if (opts.metrics !== undefined) {
+    const metrics = new P2PMetrics({ discovery: () => server.discovery, peers: () => server.peerCounts() })
+    server.on('dial:start', () => metrics.dialAttempted())
+    server.on('dial:end', (_n, _k, err) => (err ? metrics.dialFailed(err.name) : metrics.dialSucceeded()))
+    server.on('peer:added', () => metrics.handshake(true))
+    server.on('conn:failed', () => metrics.handshake(false))
+    const m = await serveMetrics(opts.metrics, metrics.registry, stopping.signal)
+    metricsServer = m
+    log.info({ port: m.port }, 'metrics at /metrics')
+  }
+
   const stats = setInterval(() => {
-    const s = disc.stats
-    log.info({ table: disc.table.size, packetsIn: s.packetsIn, packetsOut: s.packetsOut, timeouts: s.timeouts, pending: s.pending }, 'discovery')
+    const s = disc?.stats
+    log.info({ peers: server.peerCount, pending: server.pendingCount, table: disc?.table.size ?? 0, packetsIn: s?.packetsIn ?? 0, packetsOut: s?.packetsOut ?? 0 }, 'status')
   }, 60_000)
   stats.unref()
 
@@ -77,11 +128,15 @@ export async function runNode(opts: NodeOptions): Promise<void> {
     }
     process.once('SIGINT', () => stop('SIGINT'))
     process.once('SIGTERM', () => stop('SIGTERM'))
-    // the bound socket keeps the process alive until then
+    // the listening sockets keep the process alive until then
     if (opts.duration !== undefined) setTimeout(() => stop('duration elapsed'), opts.duration * 1000).unref()
   })
   clearInterval(stats)
-  await disc.close()
+  stopping.abort()
+  await server.stop()
+  await mapper?.stop()
+  await nat?.close()
+  await metricsServer?.close()
   await db.close()
-  log.info({ id: hex(disc.self.id) }, 'stopped')
+  log.info({ id: server.self.idHex }, 'stopped')
 }

@@ -72,6 +72,9 @@ export interface ServerConfig {
 export interface ServerEvents {
   'peer:added': [peer: Peer]
   'peer:removed': [peer: Peer, end: PeerEnd]
+  /** the dialer started a dial; `dial:end` follows with the error when it did not become a peer */
+  'dial:start': [node: Node, kind: 'static' | 'dynamic']
+  'dial:end': [node: Node, kind: 'static' | 'dynamic', error: Error | undefined]
   /** a connection that never became a peer: the step it failed at and why */
   'conn:failed': [info: { inbound: boolean; ip: string; stage: 'rlpx' | 'checkpoint' | 'hello'; error: Error }]
 }
@@ -199,6 +202,8 @@ export class Server extends EventEmitter<ServerEvents> {
         ...(this.config.netRestrict ? { allowed: (ip: string) => this.config.netRestrict!.contains(ip) } : {}),
         ...(disc ? { candidates: dialable(disc.randomNodes()) } : {}),
       })
+      this.dialer.on('dialStart', (n, kind) => this.emit('dial:start', n, kind))
+      this.dialer.on('dialEnd', (n, kind, err) => this.emit('dial:end', n, kind, err))
       for (const n of this.config.staticNodes ?? []) this.dialer.addStatic(n)
       this.dialer.start()
     }

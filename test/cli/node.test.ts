@@ -2,7 +2,7 @@
 import { after, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
@@ -10,12 +10,29 @@ import { randomPrivateKey } from '../../src/crypto/backend.js'
 import { hex } from '../../src/crypto/bytes.js'
 import { parseEnode } from '../../src/enode/url.js'
 import { Discv4 } from '../../src/discover/udp.js'
+import { formatEnode } from '../../src/enode/url.js'
+import { Server } from '../../src/p2p/server.js'
+import { ethProtocols } from '../../src/eth/protocol.js'
+import { MAINNET } from '../../src/eth/networks.js'
+import { until } from '../discover/fakenet.js'
+
+/** one of our servers offering the given eth versions; records the caps of its peers */
+async function ethServer(versions: number[]): Promise<{ server: Server; caps: string[] }> {
+  const caps: string[] = []
+  const server = new Server({ privateKey: randomPrivateKey(), host: '127.0.0.1', port: 0, noDiscovery: true, protocols: ethProtocols({ chain: MAINNET, versions }) })
+  servers.push(server)
+  server.on('peer:added', (p) => caps.push(...p.caps.map((c) => `${c.name}/${c.version}`)))
+  await server.start()
+  return { server, caps }
+}
 
 const MAIN = join(import.meta.dirname, '../../src/cli/main.ts')
 const children: ChildProcess[] = []
 const dirs: string[] = []
 const open: Discv4[] = []
+const servers: Server[] = []
 after(async () => {
+  for (const s of servers) await s.stop()
   for (const c of children) if (c.exitCode === null) c.kill('SIGKILL')
   for (const d of open) await d.close()
   for (const d of dirs) rmSync(d, { recursive: true, force: true })
@@ -68,8 +85,29 @@ describe('ethp2p node', () => {
     assert.equal(await second.exit, 0)
   })
 
+  it('speaks eth/68 and eth/69 to peers of either generation, serves metrics, reads static-nodes.json', async () => {
+    const datadir = mkdtempSync(join(tmpdir(), 'ethp2p-node-'))
+    dirs.push(datadir)
+    // a static node the child dials on its own: one of our servers offering eth/68 only
+    const old = await ethServer([68])
+    writeFileSync(join(datadir, 'static-nodes.json'), JSON.stringify([formatEnode(old.server.localNode), 'enode://bogus']))
+    const r = run(['node', '--datadir', datadir, '--host', '127.0.0.1', '--port', '0', '--ntp', 'none', '--nodiscover', '--metrics', '127.0.0.1:0', '--duration', '30'])
+    const n = parseEnode(await r.firstLine)
+    const young = await ethServer([69])
+    young.server.addStatic(n)
+    await until(() => old.caps.length === 1 && young.caps.length === 1, 10_000, 'both peers connected')
+    assert.deepEqual([old.caps[0], young.caps[0]], ['eth/68', 'eth/69'])
+    assert.match(r.stderr(), /skipping bad node entry/)
+    const port = Number(/"port":(\d+),"msg":"metrics at \/metrics"/.exec(r.stderr())?.[1])
+    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()
+    assert.match(text, /ethp2p_peers\{direction="inbound"\} 1/)
+    assert.match(text, /ethp2p_peers\{direction="outbound"\} 1/)
+    r.child.kill('SIGTERM')
+    assert.equal(await r.exit, 0)
+  })
+
   it('refuses bad arguments with exit code 2 and a one-line reason', async () => {
-    for (const bad of [['--port', '70000'], ['--nodekeyhex', 'zz'], ['--bootnodes', 'enode://00@1.2.3.4:1'], ['--host', 'example.org'], ['--nat', 'upnp-ish']]) {
+    for (const bad of [['--port', '70000'], ['--nodekeyhex', 'zz'], ['--bootnodes', 'enode://00@1.2.3.4:1'], ['--host', 'example.org'], ['--nat', 'upnp-ish'], ['--netrestrict', '10.0.0.0/33'], ['--maxpeers', '0'], ['--network', 'ropsten']]) {
       const r = run(['node', '--ntp', 'none', ...bad])
       assert.equal(await r.exit, 2, bad.join(' '))
       assert.equal(r.stderr().trim().split('\n').length, 1, r.stderr())
