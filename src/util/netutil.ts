@@ -12,15 +12,39 @@ export class InvalidIPError extends Error {
   }
 }
 
+/**
+ * A strict dotted quad (no leading zeros, each part ≤ 255) into `out[12..16]`; false otherwise.
+ * Hand-rolled: every datagram and every NEIGHBORS entry is classified, and this is the common case.
+ */
+function parseV4Into(ip: string, out: Uint8Array): boolean {
+  let part = 0
+  let digits = 0
+  let value = 0
+  for (let i = 0; i <= ip.length; i++) {
+    const c = i < ip.length ? ip.charCodeAt(i) : 46 /* '.' ends the last part */
+    if (c === 46) {
+      if (digits === 0 || part > 3) return false
+      out[12 + part++] = value
+      digits = 0
+      value = 0
+    } else if (c >= 48 && c <= 57) {
+      if (digits > 0 && value === 0) return false // leading zero
+      value = value * 10 + (c - 48)
+      if (++digits > 3 || value > 255) return false
+    } else return false
+  }
+  return part === 4
+}
+
 /** Parse a textual IPv4/IPv6 address into 16 bytes (IPv4 as ::ffff:a.b.c.d); null if not an address. */
 export function parseIP(ip: string): Uint8Array | null {
   const out = new Uint8Array(16)
-  if (isIPv4(ip)) {
+  if (parseV4Into(ip, out)) {
     out[10] = 0xff
     out[11] = 0xff
-    ip.split('.').forEach((p, i) => (out[12 + i] = Number(p)))
     return out
   }
+  out.fill(0)
   if (!isIPv6(ip)) return null
   let text = ip.split('%')[0]! // drop a zone index
   // an embedded dotted quad becomes two hex groups
@@ -50,7 +74,10 @@ function isV4Mapped(a: Uint8Array): boolean {
 /** loopback, RFC 1918 / RFC 4193 private, or link-local: the ranges geth exempts from IP limits */
 export function isLAN(ip: string): boolean {
   const a = parseIP(ip)
-  if (!a) return false
+  return a !== null && lanBytes(a)
+}
+
+function lanBytes(a: Uint8Array): boolean {
   if (isV4Mapped(a)) {
     const [b0 = 0, b1 = 0] = a.subarray(12)
     return b0 === 127 || b0 === 10 || (b0 === 172 && (b1 & 0xf0) === 16) || (b0 === 192 && b1 === 168) || (b0 === 169 && b1 === 254)
@@ -144,7 +171,10 @@ export function ipFromBytes(b: Uint8Array): string | null {
 
 export function isLoopback(ip: string): boolean {
   const a = parseIP(ip)
-  if (!a) return false
+  return a !== null && loopbackBytes(a)
+}
+
+function loopbackBytes(a: Uint8Array): boolean {
   if (isV4Mapped(a)) return a[12] === 127
   return a.subarray(0, 15).every((x) => x === 0) && a[15] === 1
 }
@@ -179,7 +209,10 @@ function prefixMatch(a: Uint8Array, net: Uint8Array, bits: number): boolean {
 
 export function isSpecialNetwork(ip: string): boolean {
   const a = parseIP(ip)
-  if (!a) return false
+  return a !== null && specialBytes(a)
+}
+
+function specialBytes(a: Uint8Array): boolean {
   if (isV4Mapped(a)) {
     const n = ((a[12]! << 24) >>> 0) + (a[13]! << 16) + (a[14]! << 8) + a[15]!
     return SPECIAL_V4.some(([net, bits]) => Math.floor(n / 2 ** (32 - bits)) === Math.floor(net / 2 ** (32 - bits)))
@@ -197,8 +230,12 @@ export type RelayError = 'unspecified' | 'special' | 'loopback' | 'lan'
 export function checkRelayIP(sender: string, addr: string): RelayError | null {
   const a = parseIP(addr)
   if (!a || isUnspecified(a)) return 'unspecified'
-  if (isSpecialNetwork(addr)) return 'special'
-  if (isLoopback(addr) && !isLoopback(sender)) return 'loopback'
-  if (isLAN(addr) && !isLAN(sender)) return 'lan'
+  if (specialBytes(a)) return 'special'
+  const loopback = loopbackBytes(a)
+  const lan = lanBytes(a)
+  if (!loopback && !lan) return null
+  const s = parseIP(sender)
+  if (loopback && !(s && loopbackBytes(s))) return 'loopback'
+  if (lan && !(s && lanBytes(s))) return 'lan'
   return null
 }

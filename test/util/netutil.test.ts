@@ -1,0 +1,46 @@
+import { describe, it } from 'node:test'
+import assert from 'node:assert/strict'
+import { isIPv4 } from 'node:net'
+import fc from 'fast-check'
+import { checkRelayIP, ipFromBytes, isLAN, isLoopback, isSpecialNetwork, parseIP } from '../../src/util/netutil.js'
+
+describe('netutil', () => {
+  it('parses exactly the dotted quads node:net accepts, to the same address', () => {
+    const text = fc.oneof(fc.ipV4(), fc.ipV4Extended(), fc.string(), fc.stringMatching(/^[0-9.]{0,16}$/))
+    fc.assert(
+      fc.property(text, (s) => {
+        const a = parseIP(s)
+        if (isIPv4(s)) assert.equal(a && [...a.subarray(12)].join('.'), s)
+        else if (!s.includes(':')) assert.equal(a, null, JSON.stringify(s))
+      }),
+      { seed: 7, numRuns: 20_000 },
+    )
+  })
+
+  it('parses IPv6, embedded quads and zone indexes', () => {
+    assert.equal(ipFromBytes(parseIP('::ffff:1.2.3.4')!), '1.2.3.4')
+    assert.equal(ipFromBytes(parseIP('fe80::1%eth0')!), 'fe80::1')
+    assert.equal(ipFromBytes(parseIP('2001:db8::8:800:200c:417a')!), '2001:db8::8:800:200c:417a')
+    assert.equal(parseIP('1.2.3'), null)
+    assert.equal(parseIP('01.2.3.4'), null)
+  })
+
+  it('classifies loopback, LAN and special-purpose networks', () => {
+    assert.ok(isLoopback('127.9.9.9') && isLoopback('::1'))
+    assert.ok(isLAN('10.1.2.3') && isLAN('172.31.0.1') && isLAN('192.168.1.1') && isLAN('fd00::1') && isLAN('fe80::1'))
+    assert.ok(!isLAN('172.32.0.1') && !isLAN('8.8.8.8'))
+    assert.ok(isSpecialNetwork('192.0.2.1') && isSpecialNetwork('2001:db8::1') && isSpecialNetwork('224.0.0.1'))
+    assert.ok(!isSpecialNetwork('1.1.1.1'))
+  })
+
+  it('accepts relayed addresses only from senders in the same kind of network', () => {
+    assert.equal(checkRelayIP('8.8.8.8', '1.1.1.1'), null)
+    assert.equal(checkRelayIP('8.8.8.8', '127.0.0.1'), 'loopback')
+    assert.equal(checkRelayIP('8.8.8.8', '10.0.0.1'), 'lan')
+    assert.equal(checkRelayIP('127.0.0.1', '127.0.0.2'), null)
+    assert.equal(checkRelayIP('10.0.0.5', '192.168.0.1'), null)
+    assert.equal(checkRelayIP('10.0.0.5', '127.0.0.1'), 'loopback')
+    assert.equal(checkRelayIP('1.2.3.4', '0.0.0.0'), 'unspecified')
+    assert.equal(checkRelayIP('1.2.3.4', '203.0.113.5'), 'special')
+  })
+})
