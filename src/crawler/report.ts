@@ -1,0 +1,373 @@
+/**
+ * `crawl --report FILE.html`: one self-contained page about a crawl. No scripts, no fonts, no images:
+ * the CSS is inline and every chart is SVG drawn here, so the file opens offline and makes no request.
+ *
+ * Everything a peer chose (client ids, capability names, fork hashes, record fields) is attacker
+ * controlled: it only ever reaches the page through `esc`, and is cut to a bounded length. Lists are
+ * top-N and the timeline is thinned, so the page stays small however big the crawl.
+ *
+ * The --dial fields (clientId, client, caps, networkId, forkId) are read defensively: the page works
+ * on discovery-only records and shows the dial sections when any record carries them.
+ */
+import { matchForkHash } from '../eth/networks.js'
+import type { CrawlRecord } from './crawl.js'
+import { parseClientId } from './clientid.js'
+
+export interface ReportMeta {
+  /** epoch ms */
+  started: number
+  ended: number
+  /** seed nodes the crawl started from */
+  seeds: number
+  /** the crawl dialled nodes over RLPx (shows the dial rows even when nobody answered) */
+  dial?: boolean
+  packetsIn?: number
+  packetsOut?: number
+  title?: string
+}
+
+/** one sample of the crawl's counters; `t` is ms since the start */
+export interface TimelinePoint {
+  t: number
+  found: number
+  answered: number
+}
+
+/** rows kept in each ranked list */
+const TOP = 15
+const VERSIONS_PER_CLIENT = 5
+const CLIENTS_WITH_VERSIONS = 8
+/** points drawn on the timeline */
+const MAX_POINTS = 400
+/** peer-provided text is cut to this before it is escaped */
+const MAX_LABEL = 64
+
+const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }
+
+/** escape for text and attribute values alike */
+export function esc(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => ESCAPES[c]!)
+}
+
+/** bounded, printable label for peer-provided text */
+function label(s: string): string {
+  // eslint-disable-next-line no-control-regex
+  const clean = s.replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, '')
+  return clean.length > MAX_LABEL ? clean.slice(0, MAX_LABEL - 1) + '…' : clean
+}
+
+class Counter {
+  private readonly m = new Map<string, number>()
+  add(k: string, n = 1): void {
+    this.m.set(k, (this.m.get(k) ?? 0) + n)
+  }
+  get size(): number {
+    return this.m.size
+  }
+  /** the n largest, then one 'other' row for the rest */
+  top(n: number): [string, number][] {
+    const all = [...this.m].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+    if (all.length <= n) return all
+    const rest = all.slice(n).reduce((s, [, v]) => s + v, 0)
+    return [...all.slice(0, n), [`(${all.length - n} others)`, rest]]
+  }
+}
+
+// ---- reading the optional --dial fields ---------------------------------------------------------
+
+type Loose = Record<string, unknown>
+
+function str(v: unknown): string | undefined {
+  return typeof v === 'string' && v !== '' ? v : undefined
+}
+
+function clientOf(r: Loose): { name: string; version: string } | undefined {
+  const c = r['client']
+  if (c !== null && typeof c === 'object') {
+    const o = c as Loose
+    const name = str(o['name'])
+    if (name !== undefined) return { name, version: str(o['version']) ?? '?' }
+  }
+  const id = str(r['clientId'])
+  if (id === undefined) return undefined
+  const p = parseClientId(id)
+  return { name: p.name || '(empty)', version: p.version ?? '?' }
+}
+
+function capsOf(r: Loose): string[] {
+  const caps = r['caps']
+  if (!Array.isArray(caps)) return []
+  return caps.flatMap((c: unknown) => {
+    if (typeof c === 'string') return [c]
+    if (c !== null && typeof c === 'object') {
+      const o = c as Loose
+      if (typeof o['name'] === 'string') return [`${o['name']}/${String(o['version'] ?? '?')}`]
+    }
+    return []
+  })
+}
+
+/** Status fork id as 8 hex digits, from `{hash}` (hex or bytes) or a plain 'hash' / 'hash:next' string */
+function statusForkHash(r: Loose): string | undefined {
+  const f = r['forkId']
+  const h = f !== null && typeof f === 'object' ? (f as Loose)['hash'] : f
+  if (typeof h === 'string') {
+    const m = /^(?:0x)?([0-9a-f]{8})\b/i.exec(h)
+    return m ? m[1]!.toLowerCase() : undefined
+  }
+  if (h instanceof Uint8Array && h.length === 4) return Buffer.from(h).toString('hex')
+  return undefined
+}
+
+/** DisconnectReason.TooManyPeers */
+const TOO_MANY_PEERS = 4
+
+/**
+ * What dialling the node gave: a Hello (client id), a TooManyPeers refusal (busy, but alive and
+ * counted as a result), or a dial error; undefined when it was not dialled.
+ */
+function dialOutcome(r: Loose): 'ok' | 'tooMany' | 'failed' | undefined {
+  const d = r['disconnect']
+  if (d !== null && typeof d === 'object' && (d as Loose)['code'] === TOO_MANY_PEERS) return 'tooMany'
+  if (str(r['clientId']) !== undefined || r['client'] !== undefined) return 'ok'
+  const err = str(r['error'])
+  if (err !== undefined && /too many peers/i.test(err)) return 'tooMany'
+  // discovery errors of answered nodes are about ENRRequest/FINDNODE; dial errors name their stage
+  if (err !== undefined && /^(?:rlpx|hello|no status|disconnected|dial|not dialled)/i.test(err)) return 'failed'
+  return undefined
+}
+
+// ---- aggregation ------------------------------------------------------------------------------
+
+interface Census {
+  found: number
+  answered: number
+  eth2: number
+  withRecord: number
+  dialOk: number
+  tooMany: number
+  dialFailed: number
+  dialFields: boolean
+  clients: Counter
+  versions: Map<string, Counter>
+  caps: Counter
+  networks: Counter
+  octets: Counter
+  subnets: Counter
+  errors: Counter
+}
+
+function census(records: Iterable<CrawlRecord>, dial: boolean): Census {
+  const c: Census = {
+    found: 0,
+    answered: 0,
+    eth2: 0,
+    withRecord: 0,
+    dialOk: 0,
+    tooMany: 0,
+    dialFailed: 0,
+    dialFields: dial,
+    clients: new Counter(),
+    versions: new Map(),
+    caps: new Counter(),
+    networks: new Counter(),
+    octets: new Counter(),
+    subnets: new Counter(),
+    errors: new Counter(),
+  }
+  for (const rec of records) {
+    const r = rec as unknown as Loose
+    c.found++
+    if (rec.enr !== undefined) c.withRecord++
+    const v4 = /^(\d+)\.(\d+)\.\d+\.\d+$/.exec(rec.ip)
+    if (v4) {
+      c.octets.add(`${v4[1]}.x`)
+      c.subnets.add(`${v4[1]}.${v4[2]}.0.0/16`)
+    } else c.octets.add('IPv6 / other')
+    if (!rec.answered) {
+      // the reason a node stayed silent, without its address: "… to 1.2.3.4:30303 timed out" → one row
+      if (rec.error !== undefined) c.errors.add(label(rec.error.replace(/\d+\.\d+\.\d+\.\d+:\d+/g, 'IP:PORT')))
+      continue
+    }
+    c.answered++
+    if (rec.eth2) c.eth2++
+    if (rec.network !== undefined) c.networks.add(`${rec.network} · ${rec.fork ?? '?'} (ENR)`)
+    else if (rec.enr !== undefined) c.networks.add('no eth entry (ENR)')
+    const client = clientOf(r)
+    const outcome = dialOutcome(r)
+    if (outcome !== undefined || client !== undefined || r['caps'] !== undefined) c.dialFields = true
+    if (outcome === 'ok') c.dialOk++
+    else if (outcome === 'tooMany') c.tooMany++
+    else if (outcome === 'failed' || (dial && outcome === undefined)) c.dialFailed++
+    if (client) {
+      const name = label(client.name)
+      c.clients.add(name)
+      let vs = c.versions.get(name)
+      if (!vs) c.versions.set(name, (vs = new Counter()))
+      vs.add(label(client.version))
+    }
+    for (const cap of capsOf(r)) c.caps.add(label(cap))
+    const fh = statusForkHash(r)
+    if (fh !== undefined) {
+      // the fork state's name comes from the hash; the network from id + hash (the dialer's `chain`)
+      const known = matchForkHash(Buffer.from(fh, 'hex'))
+      const chain = str(r['chain']) ?? known?.network ?? 'unknown'
+      const nid = r['networkId'] !== undefined ? ` id ${label(String(r['networkId']))}` : ''
+      c.networks.add(`${label(chain)} · ${known ? known.fork : fh} (Status${nid})`)
+    }
+  }
+  return c
+}
+
+// ---- SVG ----------------------------------------------------------------------------------------
+
+const COLORS = ['#2b6cb0', '#2f855a', '#c05621', '#6b46c1', '#b83280', '#2c7a7b', '#975a16', '#4a5568']
+
+function fmt(n: number): string {
+  return n.toLocaleString('en-US')
+}
+
+/** horizontal bars: label, bar, count; rows already escaped-free (escaped here) */
+function barChart(rows: [string, number][], color = COLORS[0]!): string {
+  if (rows.length === 0) return '<p class="none">nothing to show</p>'
+  const rowH = 22
+  const labelW = 230
+  const barW = 300
+  const max = Math.max(...rows.map(([, v]) => v))
+  const total = rows.reduce((s, [, v]) => s + v, 0)
+  const h = rows.length * rowH + 4
+  const bars = rows
+    .map(([k, v], i) => {
+      const y = i * rowH + 2
+      const w = max > 0 ? Math.max(1, Math.round((v / max) * barW)) : 0
+      const pct = total > 0 ? ((100 * v) / total).toFixed(1) : '0'
+      return (
+        `<text x="${labelW - 6}" y="${y + 15}" text-anchor="end">${esc(k)}</text>` +
+        `<rect x="${labelW}" y="${y + 3}" width="${w}" height="${rowH - 6}" fill="${color}" rx="2"/>` +
+        `<text x="${labelW + w + 6}" y="${y + 15}">${fmt(v)} (${pct}%)</text>`
+      )
+    })
+    .join('')
+  // scales down with its card; the text stays readable down to about half size
+  return `<svg class="bars" viewBox="0 0 ${labelW + barW + 110} ${h}" width="100%" style="max-width:${labelW + barW + 110}px" role="img">${bars}</svg>`
+}
+
+/** keep at most `max` points, evenly spaced, always the last */
+function thin<T>(pts: T[], max: number): T[] {
+  if (pts.length <= max) return pts
+  const step = pts.length / max
+  const out: T[] = []
+  for (let i = 0; i < max - 1; i++) out.push(pts[Math.floor(i * step)]!)
+  out.push(pts[pts.length - 1]!)
+  return out
+}
+
+/** a round step for about `n` ticks over [0, max] */
+function tickStep(max: number, n: number): number {
+  const raw = max / n
+  const p = 10 ** Math.floor(Math.log10(raw || 1))
+  return [1, 2, 5, 10].map((m) => m * p).find((s) => s >= raw) ?? raw
+}
+
+function lineChart(timeline: TimelinePoint[]): string {
+  const pts = thin(timeline, MAX_POINTS)
+  if (pts.length < 2) return '<p class="none">the crawl was too short to sample</p>'
+  const W = 1000
+  const H = 260
+  const L = 70
+  const B = 30
+  const T = 30
+  const R = 20
+  const maxT = Math.max(1, pts[pts.length - 1]!.t)
+  const maxY = Math.max(1, ...pts.map((p) => Math.max(p.found, p.answered)))
+  const x = (t: number): number => L + ((W - L - R) * t) / maxT
+  const y = (v: number): number => H - B - ((H - B - T) * v) / maxY
+  const path = (key: 'found' | 'answered'): string => pts.map((p) => `${x(p.t).toFixed(1)},${y(p[key]).toFixed(1)}`).join(' ')
+  const parts: string[] = []
+  const ys = tickStep(maxY, 5)
+  for (let v = 0; v <= maxY; v += ys) parts.push(`<line x1="${L}" x2="${W - R}" y1="${y(v)}" y2="${y(v)}" class="grid"/><text x="${L - 6}" y="${y(v) + 4}" text-anchor="end">${fmt(v)}</text>`)
+  const xs = tickStep(maxT / 1000, 8)
+  for (let s = 0; s * 1000 <= maxT; s += xs) parts.push(`<text x="${x(s * 1000)}" y="${H - 10}" text-anchor="middle">${fmt(s)} s</text>`)
+  parts.push(`<polyline points="${path('found')}" fill="none" stroke="${COLORS[0]}" stroke-width="2"/>`)
+  parts.push(`<polyline points="${path('answered')}" fill="none" stroke="${COLORS[1]}" stroke-width="2"/>`)
+  // legend above the plot, where no line can cross it
+  parts.push(`<rect x="${L}" y="6" width="12" height="12" fill="${COLORS[0]}"/><text x="${L + 18}" y="16">found</text>`)
+  parts.push(`<rect x="${L + 80}" y="6" width="12" height="12" fill="${COLORS[1]}"/><text x="${L + 98}" y="16">answered</text>`)
+  return `<svg class="line" viewBox="0 0 ${W} ${H}" width="100%" role="img">${parts.join('')}</svg>`
+}
+
+// ---- page ---------------------------------------------------------------------------------------
+
+const CSS = `
+body{font:14px/1.4 system-ui,-apple-system,"Segoe UI",sans-serif;margin:24px;color:#1a202c;background:#f7fafc}
+h1{font-size:22px;margin:0 0 4px}h2{font-size:16px;margin:0 0 10px}
+.sub{color:#4a5568;margin-bottom:16px}
+.grid2{display:grid;grid-template-columns:repeat(auto-fit,minmax(560px,1fr));gap:16px}
+.card{background:#fff;border:1px solid #e2e8f0;border-radius:8px;padding:14px 16px;margin-bottom:16px;overflow-x:auto}
+.kpis{display:flex;flex-wrap:wrap;gap:12px}
+.kpi{background:#fff;border:1px solid #e2e8f0;border-radius:8px;padding:10px 14px;min-width:120px}
+.kpi b{display:block;font-size:22px}.kpi span{color:#4a5568;font-size:12px}
+svg text{font-size:12px;fill:#2d3748}svg .grid{stroke:#e2e8f0}
+table{border-collapse:collapse}td,th{padding:2px 10px 2px 0;text-align:left}td.n{text-align:right}
+.none{color:#718096}`
+
+function kpi(value: string, what: string): string {
+  return `<div class="kpi"><b>${esc(value)}</b><span>${esc(what)}</span></div>`
+}
+
+function card(title: string, body: string): string {
+  return `<section class="card"><h2>${esc(title)}</h2>${body}</section>`
+}
+
+function versionsTable(c: Census): string {
+  const rows = c.clients
+    .top(CLIENTS_WITH_VERSIONS)
+    .filter(([name]) => c.versions.has(name))
+    .map(([name]) => {
+      const vs = c.versions.get(name)!.top(VERSIONS_PER_CLIENT)
+      return `<tr><th>${esc(name)}</th><td>${vs.map(([v, n]) => `${esc(v)} <small>(${fmt(n)})</small>`).join(', ')}</td></tr>`
+    })
+  return rows.length > 0 ? `<table>${rows.join('')}</table>` : '<p class="none">no client ids (crawl without --dial)</p>'
+}
+
+/** Render the whole page. `records` is read once. */
+export function renderReport(records: Iterable<CrawlRecord>, meta: ReportMeta, timeline: TimelinePoint[]): string {
+  const c = census(records, meta.dial ?? false)
+  const secs = Math.max(0.001, (meta.ended - meta.started) / 1000)
+  const packets = (meta.packetsIn ?? 0) + (meta.packetsOut ?? 0)
+  const kpis = [
+    kpi(fmt(c.found), 'nodes found'),
+    kpi(fmt(c.answered), 'answered discovery'),
+    kpi(fmt(c.found - c.answered), 'unanswered'),
+    kpi(fmt(c.withRecord), 'with ENR'),
+    kpi(fmt(c.eth2), 'eth2 (consensus) entry'),
+    ...(c.dialFields ? [kpi(fmt(c.dialOk), 'dialled ok (Hello)')] : []),
+    kpi(`${secs.toFixed(1)} s`, 'duration'),
+    kpi(`${fmt(Math.round(c.found / secs))}/s`, 'nodes found per second'),
+    ...(packets > 0 ? [kpi(`${fmt(Math.round(packets / secs))}/s`, 'packets per second')] : []),
+    kpi(fmt(meta.seeds), 'seeds'),
+  ]
+  const reach: [string, number][] = [
+    ['answered discovery', c.answered],
+    ['no answer', c.found - c.answered],
+  ]
+  if (c.dialFields) reach.push(['dialled ok (Hello)', c.dialOk], ['TooManyPeers', c.tooMany], ['dial failed / not dialled', c.dialFailed])
+  const title = meta.title ?? 'ethp2p crawl report'
+  const when = `${new Date(meta.started).toISOString()} → ${new Date(meta.ended).toISOString()}`
+  const body = [
+    `<h1>${esc(title)}</h1><div class="sub">${esc(when)}</div>`,
+    `<div class="kpis card">${kpis.join('')}</div>`,
+    card('Nodes found over time', lineChart(timeline)),
+    '<div class="grid2">',
+    card('Reachability', barChart(reach, COLORS[1])),
+    card(`Networks by fork id (answered nodes, ${fmt(c.networks.size)} distinct)`, barChart(c.networks.top(TOP), COLORS[3])),
+    card(`Clients (${fmt(c.clients.size)} distinct names)`, barChart(c.clients.top(TOP), COLORS[0])),
+    card('Top versions per client', versionsTable(c)),
+    card(`Capabilities (${fmt(c.caps.size)} distinct)`, barChart(c.caps.top(TOP), COLORS[2])),
+    card('IPv4 first octet', barChart(c.octets.top(TOP), COLORS[5])),
+    card('Busiest /16 networks', barChart(c.subnets.top(10), COLORS[6])),
+    card('Why nodes did not answer', barChart(c.errors.top(8), COLORS[7])),
+    '</div>',
+  ].join('\n')
+  return `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>${esc(title)}</title><style>${CSS}</style></head><body>\n${body}\n</body></html>\n`
+}

@@ -1,0 +1,147 @@
+/** The HTML crawl report: self-contained, escaped, bounded, and readable by a real browser. */
+import assert from 'node:assert/strict'
+import { execFileSync, spawnSync } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, describe, it } from 'node:test'
+import { backend, randomPrivateKey } from '../../src/crypto/backend.js'
+import { Crawler, type CrawlRecord } from '../../src/crawler/crawl.js'
+import { renderReport, type TimelinePoint } from '../../src/crawler/report.js'
+import { TargetTable } from '../../src/crawler/targets.js'
+import { Discv4 } from '../../src/discover/udp.js'
+import { startTestnet } from '../../src/testnet/testnet.js'
+
+const HOSTILE = '<script>alert("x")</script><img src=http://evil.example/x onerror=alert(1)>'
+const dirs: string[] = []
+after(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true })
+})
+
+/** records shaped like a --dial crawl, with one hostile client id */
+function synthetic(n: number): CrawlRecord[] {
+  const clients = ['Geth/v1.14.11-stable-f3c696fa/linux-amd64/go1.23.2', 'Nethermind/v1.29.1+dfea5240/linux-x64/dotnet8.0.10', 'reth/v1.1.0-1ba631b/x86_64-unknown-linux-gnu', 'erigon/v2.60.10/linux-amd64/go1.22.8']
+  return Array.from({ length: n }, (_, i) => {
+    const r: CrawlRecord & Record<string, unknown> = {
+      id: i.toString(16).padStart(128, '0'),
+      ip: `${10 + (i % 3)}.${i % 7}.0.${i % 250}`,
+      udp: 30303,
+      tcp: 30303,
+      firstSeen: new Date(0).toISOString(),
+      lastSeen: new Date(1000).toISOString(),
+      answered: i % 10 !== 9,
+      eth2: i % 4 === 0,
+    }
+    if (!r.answered) r.error = `ping to 10.0.0.${i}:30303 timed out`
+    else {
+      r.enr = 'enr:-placeholder'
+      r.seq = 1
+      r.network = 'mainnet'
+      r.fork = 'Prague'
+      if (i % 3 === 0) r['disconnect'] = { reason: 'too many peers', code: 4, by: 'remote' }
+      else {
+        r['clientId'] = i === 1 ? HOSTILE : clients[i % clients.length]
+        r['caps'] = i % 2 === 0 ? ['eth/68', 'eth/69', 'snap/1'] : ['eth/68']
+        r['networkId'] = 1
+        r['forkId'] = { hash: 'c376cf8b', next: 0 }
+        r['chain'] = 'mainnet'
+      }
+    }
+    return r
+  })
+}
+
+const timeline: TimelinePoint[] = Array.from({ length: 30 }, (_, i) => ({ t: i * 1000, found: i * 3, answered: i * 2 }))
+
+function assertSelfContained(html: string): void {
+  assert.doesNotMatch(html, /\b(?:src|href|action)\s*=\s*["']?\s*(?:https?:)?\/\//i, 'no external references')
+  assert.doesNotMatch(html, /<(?:script|link|img|iframe|object)\b/i, 'no elements that load or run anything')
+  assert.doesNotMatch(html, /url\(/i, 'no CSS url()')
+}
+
+describe('crawl report', () => {
+  it('renders a synthetic --dial crawl: counts, clients, caps, networks, reachability', () => {
+    const records = synthetic(100)
+    const html = renderReport(records, { started: 0, ended: 10_000, seeds: 3, dial: true, packetsIn: 500, packetsOut: 500 }, timeline)
+    assertSelfContained(html)
+    assert.match(html, /<b>100<\/b><span>nodes found/)
+    assert.match(html, /<b>90<\/b><span>answered discovery/)
+    assert.match(html, /<b>25<\/b><span>eth2/)
+    assert.match(html, />geth<\/text>/)
+    assert.match(html, />nethermind<\/text>/)
+    assert.match(html, /1\.14\.11/)
+    assert.match(html, />eth\/68<\/text>/)
+    assert.match(html, /mainnet · Prague \(ENR\)/)
+    assert.match(html, />TooManyPeers<\/text>/)
+    assert.match(html, /<polyline/)
+  })
+
+  it('escapes hostile client ids', () => {
+    const html = renderReport(synthetic(20), { started: 0, ended: 1000, seeds: 1, dial: true }, timeline)
+    assertSelfContained(html)
+    assert.ok(!html.includes('<script>'), 'the script tag is not emitted')
+    assert.ok(html.includes('&lt;script&gt;'), 'it is shown escaped')
+  })
+
+  it('stays bounded with many distinct clients and a long timeline', () => {
+    const records = synthetic(5000).map((r, i) => (r.answered ? { ...r, clientId: `client${i}/v1.${i}.0/linux-amd64/go1.23` } : r))
+    const long = Array.from({ length: 20_000 }, (_, i) => ({ t: i * 1000, found: i, answered: i }))
+    const html = renderReport(records, { started: 0, ended: 20_000_000, seeds: 1, dial: true }, long)
+    assert.ok(html.length < 100_000, `page is ${html.length} bytes`)
+    assert.match(html, /others\)/)
+  })
+
+  it('renders a real crawl of a small testnet', async () => {
+    const net = await startTestnet({ nodes: 80, deadFraction: 0.1 })
+    const disc = await Discv4.listen({ privateKey: randomPrivateKey(), host: '127.0.0.1', port: 0, batchVerify: true, refreshIntervalMs: 3600_000 })
+    try {
+      const crawler = new Crawler({ transport: disc, seeds: net.bootnodes, targets: TargetTable.build(backend, new Uint8Array(56).fill(3)), retryDelayMs: 100, attempts: 2 })
+      const records: CrawlRecord[] = []
+      crawler.on('record', (r) => records.push(r))
+      const started = Date.now()
+      const samples: TimelinePoint[] = [{ t: 0, found: net.bootnodes.length, answered: 0 }]
+      const sampler = setInterval(() => {
+        const p = crawler.progress()
+        samples.push({ t: Date.now() - started, found: p.found, answered: p.answered })
+      }, 100)
+      const p = await crawler.run().finally(() => clearInterval(sampler))
+      samples.push({ t: Date.now() - started, found: p.found, answered: p.answered })
+      const html = renderReport(records, { started, ended: Date.now(), seeds: net.bootnodes.length, packetsIn: disc.stats.packetsIn, packetsOut: disc.stats.packetsOut }, samples)
+      assertSelfContained(html)
+      assert.match(html, /<b>80<\/b><span>nodes found/)
+      assert.match(html, /<b>72<\/b><span>answered discovery/)
+      assert.match(html, /mainnet · /)
+      assert.match(html, />127\.x<\/text>/)
+      screenshot(html)
+    } finally {
+      await disc.close()
+      await net.close()
+    }
+  })
+})
+
+function chromium(): string | undefined {
+  for (const bin of ['chromium', 'chromium-browser', 'google-chrome']) if (spawnSync('which', [bin]).status === 0) return bin
+  return undefined
+}
+
+/**
+ * The page as a browser draws it. Without a browser this says so in the test output (a skip with its
+ * reason would hide the HTML checks above, which have run by then).
+ */
+function screenshot(html: string): void {
+  const bin = chromium()
+  if (bin === undefined) {
+    process.stderr.write('report test: no chromium on this machine, screenshot not taken (apt-get install chromium)\n')
+    return
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'ethp2p-report-'))
+  dirs.push(dir)
+  writeFileSync(join(dir, 'report.html'), html)
+  const png = join(dir, 'report.png')
+  // no sandbox: test machines often run as root, where chromium refuses to start with it
+  execFileSync(bin, ['--headless', '--no-sandbox', '--disable-gpu', '--hide-scrollbars', `--screenshot=${png}`, '--window-size=1200,1600', `file://${join(dir, 'report.html')}`], { stdio: 'ignore', timeout: 60_000 })
+  assert.deepEqual([...readFileSync(png).subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], 'a PNG')
+  // a blank 1200×1600 page compresses to a few kB; charts and text make it tens of kB
+  assert.ok(statSync(png).size > 20_000, `screenshot is ${statSync(png).size} bytes`)
+}
