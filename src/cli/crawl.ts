@@ -4,6 +4,7 @@
  * and --nodes-json; progress and the summary go to stderr. SIGINT/SIGTERM end the crawl, the outputs
  * are completed and the exit code is 0.
  */
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { InvalidArgumentError } from 'commander'
 import { SingleBar } from 'cli-progress'
@@ -12,6 +13,7 @@ import { randomPrivateKey } from '../crypto/backend.js'
 import { Crawler, type CrawlProgress, type CrawlRecord } from '../crawler/crawl.js'
 import { bootnodes as networkBootnodes, isCrawlNetwork } from '../crawler/bootnodes.js'
 import { CsvWriter, formatSummary, JsonlWriter, nodeSet, summarize, writeNodesJson } from '../crawler/output.js'
+import { renderReport, type TimelinePoint } from '../crawler/report.js'
 import { compareCrawls, CrawlStore, CrawlStoreError } from '../crawler/store.js'
 import { NodeDB } from '../discover/nodedb.js'
 import { Discv4 } from '../discover/udp.js'
@@ -32,6 +34,7 @@ export interface CrawlCliOptions {
   nodesJson?: string
   datadir?: string
   since?: string
+  report?: string
 }
 
 /** `--dns` values: comma-separated enrtree:// URLs */
@@ -163,6 +166,13 @@ export async function runCrawl(opts: CrawlCliOptions): Promise<void> {
     const records: CrawlRecord[] = []
     const stopProgress = progressReporter(crawler)
     const started = Date.now()
+    // the report's "found over time" chart: one sample a second, thinned to half past 2 h of samples
+    const timeline: TimelinePoint[] = [{ t: 0, found: crawler.progress().found, answered: 0 }]
+    const sampler = setInterval(() => {
+      const p = crawler.progress()
+      timeline.push({ t: Date.now() - started, found: p.found, answered: p.answered })
+      if (timeline.length > 7200) timeline.splice(0, timeline.length, ...timeline.filter((_, i) => i % 2 === 0))
+    }, 1000)
     try {
       for await (const r of crawler.records()) {
         records.push(r)
@@ -171,6 +181,7 @@ export async function runCrawl(opts: CrawlCliOptions): Promise<void> {
         void store?.put(r)
       }
     } finally {
+      clearInterval(sampler)
       stopProgress()
       await jsonl.close()
       await csv?.close()
@@ -180,6 +191,12 @@ export async function runCrawl(opts: CrawlCliOptions): Promise<void> {
     const diff = earlier ? compareCrawls(records, earlier) : undefined
     const summary = summarize(records, (Date.now() - started) / 1000, diff)
     process.stderr.write(formatSummary(summary) + '\n')
+    if (opts.report !== undefined) {
+      const p = crawler.progress()
+      timeline.push({ t: Date.now() - started, found: p.found, answered: p.answered })
+      const meta = { started, ended: Date.now(), seeds: seeds.length, packetsIn: disc.stats.packetsIn, packetsOut: disc.stats.packetsOut }
+      writeFileSync(opts.report, renderReport(records, meta, timeline))
+    }
     log.info({ ...summary, nodeErrors, packets: { in: disc.stats.packetsIn, out: disc.stats.packetsOut } }, 'crawl finished')
   } catch (err) {
     if (err instanceof CrawlStoreError) throw new InvalidArgumentError(err.message)

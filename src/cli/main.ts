@@ -72,6 +72,7 @@ program
   .option('--nodes-json <file>', "geth's nodes.json node set")
   .option('--datadir <dir>', 'keep results (and the crawler key) here; a later crawl resumes from them')
   .option('--since <dir>', "compare with an earlier crawl's datadir: new, gone, changed")
+  .option('--report <file>', 'a self-contained HTML report of the crawl')
   .action(async (opts: CrawlCliOptions) => {
     const { runCrawl } = await import('./crawl.js')
     await runCrawl(opts)
