@@ -8,7 +8,12 @@ import { createWriteStream, writeFileSync, type WriteStream } from 'node:fs'
 import type { Writable } from 'node:stream'
 import { backend } from '../crypto/backend.js'
 import { hex } from '../crypto/bytes.js'
-import type { CrawlRecord } from './crawl.js'
+import type { Node } from '../enode/node.js'
+import type { CrawlRecord as DiscoveryRecord } from './crawl.js'
+import type { DialInfo, DialResult, Dialer } from './dialer.js'
+
+/** A record as written: the crawl's, plus (with --dial) what the node's RLPx side said. */
+export type CrawlRecord = DiscoveryRecord & DialInfo
 import type { CrawlDiff, StoredNode } from './store.js'
 
 /** A line-per-record sink over a file or stdout; `close()` waits until everything is written. */
@@ -54,12 +59,48 @@ export class JsonlWriter {
   }
 }
 
-const CSV_COLUMNS = ['id', 'ip', 'udp', 'tcp', 'seq', 'answered', 'network', 'fork', 'eth2', 'neighbors', 'firstSeen', 'lastSeen', 'enr', 'error'] as const
+const CSV_COLUMNS = [
+  'id',
+  'ip',
+  'udp',
+  'tcp',
+  'seq',
+  'answered',
+  'network',
+  'fork',
+  'eth2',
+  'neighbors',
+  'firstSeen',
+  'lastSeen',
+  'enr',
+  'clientId',
+  'caps',
+  'networkId',
+  'forkId',
+  'chain',
+  'disconnect',
+  'inbound',
+  'error',
+] as const
 
 /** RFC 4180 quoting: only fields holding a comma, quote or line break are quoted */
 function csvField(v: unknown): string {
   const s = v === undefined ? '' : String(v)
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s
+}
+
+/** the dial's structured fields flattened into one cell each */
+function csvValue(r: CrawlRecord, k: (typeof CSV_COLUMNS)[number]): unknown {
+  switch (k) {
+    case 'caps':
+      return r.caps?.join(' ')
+    case 'forkId':
+      return r.forkId && `${r.forkId.hash}/${r.forkId.next}`
+    case 'disconnect':
+      return r.disconnect && `${r.disconnect.reason} (${r.disconnect.by})`
+    default:
+      return r[k]
+  }
 }
 
 export class CsvWriter {
@@ -70,7 +111,7 @@ export class CsvWriter {
     return c
   }
   write(r: CrawlRecord): Promise<void> {
-    return this.w.line(CSV_COLUMNS.map((k) => csvField(r[k])).join(','))
+    return this.w.line(CSV_COLUMNS.map((k) => csvField(csvValue(r, k))).join(','))
   }
   close(): Promise<void> {
     return this.w.close()
@@ -122,14 +163,42 @@ export interface CrawlSummary {
   /** answered nodes by the network of their `eth` entry ('none' without one) */
   networks: Record<string, number>
   eth2: number
+  /** with --dial: nodes dialled (or that dialled us), with a Hello, with a Status, that dialled us */
+  dial?: { dialled: number; hello: number; status: number; inbound: number }
+  /** with --dial: nodes with a Hello by client name */
+  clients?: Record<string, number>
+  /** with --dial: nodes with a Status by the chain it names (network id + fork id) */
+  chains?: Record<string, number>
+  /** with --dial: disconnect reasons the remote side gave */
+  disconnects?: Record<string, number>
   seconds: number
   since?: { new: number; gone: number; changed: number; same: number }
 }
 
 export function summarize(records: Iterable<CrawlRecord>, seconds: number, diff?: CrawlDiff): CrawlSummary {
   const s: CrawlSummary = { found: 0, answered: 0, unanswered: 0, networks: {}, eth2: 0, seconds: Math.round(seconds * 10) / 10 }
+  const bump = (m: Record<string, number>, k: string): void => {
+    m[k] = (m[k] ?? 0) + 1
+  }
   for (const r of records) {
     s.found++
+    if (r.clientId !== undefined || r.disconnect !== undefined || r.inbound || r.networkId !== undefined || (r.error !== undefined && /rlpx:|hello:|not dialled/.test(r.error))) {
+      s.dial ??= { dialled: 0, hello: 0, status: 0, inbound: 0 }
+      s.clients ??= {}
+      s.chains ??= {}
+      s.disconnects ??= {}
+      s.dial.dialled++
+      if (r.inbound) s.dial.inbound++
+      if (r.clientId !== undefined) {
+        s.dial.hello++
+        bump(s.clients, r.client?.name || 'unnamed')
+      }
+      if (r.chain !== undefined) {
+        s.dial.status++
+        bump(s.chains, r.chain)
+      }
+      if (r.disconnect?.by === 'remote') bump(s.disconnects, r.disconnect.reason)
+    }
     if (!r.answered) {
       s.unanswered++
       continue
@@ -143,6 +212,13 @@ export function summarize(records: Iterable<CrawlRecord>, seconds: number, diff?
   return s
 }
 
+function counts(m: Record<string, number>): string {
+  const parts = Object.entries(m)
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, v]) => `${k} ${v}`)
+  return parts.join(', ') || '-'
+}
+
 /** the summary as a few human lines (stderr) */
 export function formatSummary(s: CrawlSummary): string {
   const nets = Object.entries(s.networks)
@@ -150,6 +226,102 @@ export function formatSummary(s: CrawlSummary): string {
     .map(([k, v]) => `${k} ${v}`)
     .join(', ')
   const lines = [`crawl: ${s.found} found, ${s.answered} answered, ${s.unanswered} unanswered in ${s.seconds} s`, `networks: ${nets || '-'}; eth2 entries: ${s.eth2}`]
+  if (s.dial) {
+    lines.push(`dialled: ${s.dial.dialled}, hello ${s.dial.hello}, status ${s.dial.status}, inbound ${s.dial.inbound}`)
+    lines.push(`clients by name: ${counts(s.clients ?? {})}`)
+    lines.push(`chains (Status): ${counts(s.chains ?? {})}; remote disconnects: ${counts(s.disconnects ?? {})}`)
+  }
   if (s.since) lines.push(`since: ${s.since.new} new, ${s.since.gone} gone, ${s.since.changed} changed, ${s.since.same} same`)
   return lines.join('\n')
+}
+
+/** A record with what its dial (or, when the dial got no Hello, its inbound visit) learnt; error texts joined. */
+export function mergeDial(r: CrawlRecord, dial: DialResult | undefined, inbound?: DialResult): CrawlRecord {
+  const useInbound = inbound !== undefined && dial?.clientId === undefined
+  const info = useInbound ? inbound : dial
+  if (!info) return r
+  const { timings: _timings, error: _error, ...fields } = info
+  const out: CrawlRecord = { ...r, ...fields }
+  if (inbound) out.inbound = true
+  const errs = [r.error, dial?.error, useInbound ? inbound.error : undefined].filter((e): e is string => e !== undefined)
+  if (errs.length > 0) out.error = errs.join('; ')
+  else delete out.error
+  return out
+}
+
+/**
+ * The crawl's records, each held back until its node's dial is over and merged with the result; nodes
+ * that dialled us and that the crawl never listed come last, as records of their own (`inbound`).
+ * Holds only records whose dial runs and results whose record is still to come. Ends once the
+ * records have and every dial is over; the dialer is stopped then.
+ */
+export async function* withDials(records: AsyncIterable<DiscoveryRecord>, dialer: Dialer): AsyncGenerator<CrawlRecord> {
+  const waiting = new Map<string, CrawlRecord>()
+  const results = new Map<string, DialResult>()
+  const inbound = new Map<string, { node: Node; result: DialResult }>()
+  const written = new Set<string>()
+  const ready: CrawlRecord[] = []
+  let notify: (() => void) | undefined
+  const push = (r: CrawlRecord): void => {
+    written.add(r.id)
+    const ib = inbound.get(r.id)
+    inbound.delete(r.id)
+    const dial = results.get(r.id)
+    results.delete(r.id)
+    ready.push(mergeDial(r, dial, ib?.result))
+    notify?.()
+  }
+  const onResult = (id: string, res: DialResult): void => {
+    results.set(id, res)
+    const r = waiting.get(id)
+    if (!r) return
+    waiting.delete(id)
+    push(r)
+  }
+  const onInbound = (node: Node, res: DialResult): void => {
+    const id = Buffer.from(node.pubkey).toString('hex')
+    // already written: the node is on record, its later visit adds nothing the crawl can still use
+    if (!written.has(id)) inbound.set(id, { node, result: res })
+  }
+  dialer.on('result', onResult)
+  dialer.on('inbound', onInbound)
+  let done = false
+  let failure: unknown
+  const consume = (async () => {
+    try {
+      for await (const r of records) {
+        if (dialer.isPending(r.id)) waiting.set(r.id, r)
+        else push(r)
+      }
+      await dialer.drain()
+    } catch (err) {
+      failure = err
+    } finally {
+      await dialer.stop()
+      for (const r of waiting.values()) push(r)
+      waiting.clear()
+      const now = new Date().toISOString()
+      for (const [id, { node, result }] of inbound) {
+        if (written.has(id)) continue
+        const base: CrawlRecord = { id, ip: node.ip, udp: 0, tcp: node.tcp, firstSeen: now, lastSeen: now, answered: false, eth2: false }
+        ready.push(mergeDial(base, undefined, result))
+      }
+      inbound.clear()
+      done = true
+      notify?.()
+    }
+  })()
+  try {
+    for (;;) {
+      while (ready.length > 0) yield ready.shift()!
+      if (done) break
+      await new Promise<void>((resolve) => (notify = resolve))
+      notify = undefined
+    }
+    await consume
+    if (failure !== undefined) throw failure
+  } finally {
+    dialer.off('result', onResult)
+    dialer.off('inbound', onInbound)
+  }
 }
