@@ -178,9 +178,8 @@ async function readStatusAndLeave(peer: Peer, status: Promise<Status>, ms: numbe
   peer.disconnect(outcome === 'aborted' ? DisconnectReason.ClientQuitting : DisconnectReason.Requested)
   const end = await peer.done
   endFields(end, r)
-  // the peer ended before any Status for a reason of its own (not our goodbye): say why
-  if (speaksEth && r.networkId === undefined && r.error === undefined && end.remoteRequested) r.error = `disconnected before Status: ${disconnectReasonText(end.reason)}`
-  if (speaksEth && r.networkId === undefined && r.error === undefined && end.error) r.error = `no Status: ${end.error.message}`
+  // a remote goodbye (TooManyPeers…) is a result in `disconnect`; a failure on our side is an error
+  if (speaksEth && r.networkId === undefined && r.error === undefined && !end.remoteRequested && end.error) r.error = `no Status: ${end.error.message}`
 }
 
 /** Per-peer Status waiters behind one shared protocol instance. */

@@ -7,6 +7,10 @@
  * sorted, the nodes at distance d from x are one contiguous run (x's prefix with the next bit
  * flipped), so building all tables costs N × buckets binary searches. Dead nodes stay listed in
  * others' tables, as departed nodes do in real ones, and never answer.
+ *
+ * A share of the live nodes (`rlpxFraction`) also accepts RLPx on its TCP port (see rlpx.ts): varied
+ * client ids, mainnet or sepolia Status, some busy. The others announce a TCP port nobody listens on,
+ * as nodes behind a firewall do.
  */
 import { createSocket, type Socket } from 'node:dgram'
 import { backend as defaultBackend, randomPrivateKey } from '../crypto/backend.js'
@@ -14,9 +18,10 @@ import type { CryptoBackend } from '../crypto/types.js'
 import { ENR } from '../enode/enr.js'
 import { Node } from '../enode/node.js'
 import { forkHashes } from '../eth/forkid.js'
-import { MAINNET } from '../eth/networks.js'
+import { MAINNET, SEPOLIA } from '../eth/networks.js'
 import { uintBytes } from '../util/rlp.js'
 import { Responder, type Behaviour, type ResponderStats } from './responder.js'
+import { RLPxResponder, TESTNET_CLIENT_IDS, type RLPxBehaviour, type RLPxProfile } from './rlpx.js'
 
 const BUCKET_SIZE = 16
 /** nodes that fit the address plan (127.1-255.y.z, two per /24) */
@@ -36,6 +41,8 @@ export interface TestnetOptions {
   deadFraction?: number
   /** share of nodes that answer everything with garbage (default 0) */
   garbageFraction?: number
+  /** share of nodes (live ones only) that also answer RLPx on their TCP port (default 0.5) */
+  rlpxFraction?: number
   /** how many live nodes to hand out as bootnodes (default 3) */
   bootnodes?: number
   backend?: CryptoBackend
@@ -48,6 +55,8 @@ export interface TestnetNode {
   enr: ENR
   /** its routing table (shared Node objects; ground truth for tests) */
   table: Node[]
+  /** what its RLPx side answers, when it has one */
+  rlpx?: RLPxProfile
 }
 
 export interface Testnet {
@@ -139,6 +148,11 @@ export async function startTestnet(opts: TestnetOptions): Promise<Testnet> {
   const garbageCount = Math.round(count * garbage)
   // live nodes first, so the bootnodes (taken from the front) answer
   const behaviourOf = (i: number): Behaviour => (i >= count - deadCount ? 'dead' : i >= count - deadCount - garbageCount ? 'garbage' : 'live')
+  const rlpxShare = opts.rlpxFraction ?? 0.5
+  if (!(rlpxShare >= 0 && rlpxShare <= 1)) throw new TestnetError('rlpxFraction must be within 0..1')
+  // spread evenly over the live nodes: node i is one when floor((i+1)·f) steps up
+  const rlpxIndex = (i: number): number | undefined =>
+    behaviourOf(i) === 'live' && Math.floor((i + 1) * rlpxShare) > Math.floor(i * rlpxShare) ? Math.floor(i * rlpxShare) : undefined
 
   const sockets: Socket[] = []
   try {
@@ -151,23 +165,45 @@ export async function startTestnet(opts: TestnetOptions): Promise<Testnet> {
     throw err
   }
 
-  // half the nodes announce mainnet's current fork in an `eth` entry, a fifth an `eth2` entry
-  const mainnetFork = forkHashes(MAINNET).at(-1)!
+  const keys = Array.from({ length: count }, () => randomPrivateKey())
+  const profiles = Array.from({ length: count }, (_, i) => {
+    const k = rlpxIndex(i)
+    return k === undefined ? undefined : rlpxProfile(k)
+  })
+  const listeners: RLPxResponder[] = []
+  const want = profiles.flatMap((p, i) => (p ? [i] : []))
+  try {
+    for (let j = 0; j < want.length; j += BIND_BATCH) {
+      const batch = await Promise.all(want.slice(j, j + BIND_BATCH).map((i) => RLPxResponder.listen(testnetIP(i), sockets[i]!.address().port, keys[i]!, profiles[i]!, b)))
+      listeners.push(...batch)
+    }
+  } catch (err) {
+    for (const s of sockets) s.close()
+    await Promise.all(listeners.map((l) => l.close()))
+    throw err
+  }
+  const tcpOf = new Map(want.map((i, j) => [i, listeners[j]!.port]))
+
+  // half the nodes announce their chain's current fork in an `eth` entry, a fifth an `eth2` entry
+  const latestFork = { mainnet: forkHashes(MAINNET).at(-1)!, sepolia: forkHashes(SEPOLIA).at(-1)! }
   const stats: ResponderStats = { packetsIn: 0, packetsOut: 0 }
   const members: TestnetNode[] = []
   const responders: Responder[] = []
   for (let i = 0; i < count; i++) {
-    const key = randomPrivateKey()
+    const key = keys[i]!
     const ip = testnetIP(i)
     const port = sockets[i]!.address().port
-    const node = new Node(b.publicKey(key), ip, port, port)
+    // without RLPx the node still announces a TCP port (its UDP one): dials there are refused
+    const tcp = tcpOf.get(i) ?? port
+    const node = new Node(b.publicKey(key), ip, port, tcp)
+    const profile = profiles[i]
     const extra: Parameters<typeof ENR.sign>[1]['extra'] = {}
-    if (i % 2 === 0) extra['eth'] = [[mainnetFork, uintBytes(0)]]
+    if (i % 2 === 0) extra['eth'] = [[profile?.chain === SEPOLIA ? latestFork.sepolia : latestFork.mainnet, uintBytes(0)]]
     if (i % 5 === 0) extra['eth2'] = new Uint8Array(16).fill(i & 255)
-    const enr = ENR.sign(key, { seq: BigInt(1 + (i % 7)), ip, udp: port, tcp: port, extra }, b)
+    const enr = ENR.sign(key, { seq: BigInt(1 + (i % 7)), ip, udp: port, tcp, extra }, b)
     const behaviour = behaviourOf(i)
     responders.push(new Responder(sockets[i]!, node, key, enr.raw, enr.seq, behaviour, b, stats))
-    members.push({ node, behaviour, enr, table: [] })
+    members.push({ node, behaviour, enr, table: [], ...(profile ? { rlpx: profile } : {}) })
   }
   const tables = buildTables(members.map((m) => m.node))
   responders.forEach((r, i) => {
@@ -187,7 +223,21 @@ export async function startTestnet(opts: TestnetOptions): Promise<Testnet> {
     async close() {
       if (closed) return
       closed = true
-      await Promise.all(responders.map((r) => r.close()))
+      await Promise.all([...responders.map((r) => r.close()), ...listeners.map((l) => l.close())])
     },
+  }
+}
+
+/**
+ * The k-th RLPx node: client ids round-robin, a third on sepolia, a quarter speaking only eth/68 (the
+ * older Status layout), a fifth busy right after Hello, a tenth busy instead of it.
+ */
+function rlpxProfile(k: number): RLPxProfile {
+  const behaviour: RLPxBehaviour = k % 10 === 9 ? 'busy-instead-of-hello' : k % 5 === 3 ? 'busy-after-hello' : 'ok'
+  return {
+    clientId: TESTNET_CLIENT_IDS[k % TESTNET_CLIENT_IDS.length]!,
+    chain: k % 3 === 2 ? SEPOLIA : MAINNET,
+    ethVersions: k % 4 === 1 ? [68] : [68, 69],
+    behaviour,
   }
 }
