@@ -61,7 +61,7 @@ describe('crawl of a 300-node testnet', () => {
         assert.equal(r.seq, Number(m.enr.seq))
         assert.deepEqual([r.ip, r.udp, r.tcp], [m.node.ip, m.node.udp, m.node.tcp])
         assert.equal(r.eth2, m.enr.isEth2)
-        assert.equal(r.network, m.enr.ethForkId ? 'mainnet' : undefined)
+        assert.equal(r.network, m.enr.ethForkId ? m.rlpx?.chain.name ?? 'mainnet' : undefined)
         assert.ok((r.neighbors ?? 0) > 0)
       } else {
         assert.equal(r.answered, false)
