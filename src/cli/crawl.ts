@@ -10,15 +10,16 @@ import { InvalidArgumentError } from 'commander'
 import { SingleBar } from 'cli-progress'
 import { loadOrCreateNodeKey } from '../config/nodekey.js'
 import { randomPrivateKey } from '../crypto/backend.js'
-import { Crawler, type CrawlProgress, type CrawlRecord } from '../crawler/crawl.js'
+import { Crawler, type CrawlProgress } from '../crawler/crawl.js'
+import { Dialer } from '../crawler/dialer.js'
 import { bootnodes as networkBootnodes, isCrawlNetwork } from '../crawler/bootnodes.js'
-import { CsvWriter, formatSummary, JsonlWriter, nodeSet, summarize, writeNodesJson } from '../crawler/output.js'
+import { CsvWriter, formatSummary, JsonlWriter, nodeSet, summarize, withDials, writeNodesJson, type CrawlRecord } from '../crawler/output.js'
 import { renderReport, type TimelinePoint } from '../crawler/report.js'
 import { compareCrawls, CrawlStore, CrawlStoreError } from '../crawler/store.js'
 import { NodeDB } from '../discover/nodedb.js'
 import { Discv4 } from '../discover/udp.js'
 import { DnsClient } from '../dnsdisc/client.js'
-import type { Node } from '../enode/node.js'
+import { Node } from '../enode/node.js'
 import { startTestnet, type Testnet } from '../testnet/testnet.js'
 import { createLogger } from '../util/log.js'
 
@@ -35,6 +36,8 @@ export interface CrawlCliOptions {
   datadir?: string
   since?: string
   report?: string
+  dial?: boolean
+  dialConcurrency?: number
 }
 
 /** `--dns` values: comma-separated enrtree:// URLs */
@@ -53,10 +56,12 @@ export function networkArg(v: string): string {
 }
 
 /** progress on stderr: a live bar on a terminal, a plain line every few seconds otherwise */
-function progressReporter(crawler: Crawler): () => void {
+function progressReporter(crawler: Crawler, dialer?: Dialer): () => void {
   const line = (p: CrawlProgress): string => {
     const s = p.elapsedMs / 1000 || 1
-    return `found ${p.found} answered ${p.answered} unanswered ${p.unanswered} queued ${p.queued} in-flight ${p.inFlight} rate ${Math.round((p.answered + p.unanswered) / s)} nodes/s ${Math.round((p.packetsIn + p.packetsOut) / s)} packets/s`
+    const d = dialer?.progress()
+    const dial = d ? ` dialled ${d.dialled} (hello ${d.hello}, status ${d.status}, inbound ${d.inbound}) dial-queue ${d.queued + d.inFlight}` : ''
+    return `found ${p.found} answered ${p.answered} unanswered ${p.unanswered} queued ${p.queued} in-flight ${p.inFlight}${dial} rate ${Math.round((p.answered + p.unanswered) / s)} nodes/s ${Math.round((p.packetsIn + p.packetsOut) / s)} packets/s`
   }
   if (process.stderr.isTTY) {
     const bar = new SingleBar({ format: 'crawl [{bar}] {value}/{total} checked | {info}', stream: process.stderr, hideCursor: true })
@@ -113,16 +118,29 @@ export async function runCrawl(opts: CrawlCliOptions): Promise<void> {
     }
     const db = opts.datadir !== undefined ? new NodeDB({ path: join(opts.datadir, 'nodes') }) : new NodeDB()
     closers.push(() => db.close())
-    const disc = await Discv4.listen({
-      privateKey: opts.datadir !== undefined ? loadOrCreateNodeKey(join(opts.datadir, 'nodekey')) : randomPrivateKey(),
-      // a testnet lives on loopback; a real crawl answers from every interface
-      host: testnet ? '127.0.0.1' : '0.0.0.0',
-      port: 0,
+    const privateKey = opts.datadir !== undefined ? loadOrCreateNodeKey(join(opts.datadir, 'nodekey')) : randomPrivateKey()
+    // a testnet lives on loopback; a real crawl answers from every interface
+    const host = testnet ? '127.0.0.1' : '0.0.0.0'
+    // with --dial the crawler also listens on TCP (nodes behind NAT only show up by dialling in),
+    // on the discovery port number, which is what our pings announce
+    let dialer: Dialer | undefined
+    let tcpPort = 0
+    if (opts.dial) {
+      dialer = new Dialer({ privateKey, ...(opts.dialConcurrency !== undefined ? { concurrency: opts.dialConcurrency } : {}) })
+      closers.push(() => dialer!.stop())
+      tcpPort = await dialer.listen(host, 0)
+    }
+    const discOpts = {
+      privateKey,
+      host,
       db,
       batchVerify: true,
       // the crawler reads tables itself: its own table needs no refresh lookups
       refreshIntervalMs: 24 * 3600_000,
-    })
+      ...(dialer ? { tcpPort } : {}),
+    }
+    // the same port number for UDP when it is free; any port otherwise (pings still announce the TCP one)
+    const disc = await Discv4.listen({ ...discOpts, port: tcpPort }).catch(() => Discv4.listen({ ...discOpts, port: 0 }))
     closers.push(() => disc.close())
 
     const seedIds = new Set(seeds.map((n) => n.idHex))
@@ -132,7 +150,17 @@ export async function runCrawl(opts: CrawlCliOptions): Promise<void> {
       previous,
       ...(opts.concurrency !== undefined ? { concurrency: opts.concurrency } : {}),
       ...(opts.duration !== undefined ? { durationMs: opts.duration * 1000 } : {}),
+      ...(dialer
+        ? {
+            onNode: (r: { id: string; ip: string; udp: number; tcp: number }) => {
+              if (r.tcp > 0) dialer!.add(new Node(Buffer.from(r.id, 'hex'), r.ip, r.udp, r.tcp))
+            },
+          }
+        : {}),
     })
+    // the duration bounds the dials too: what is still queued then is reported as not dialled
+    const dialDeadline = dialer && opts.duration !== undefined ? setTimeout(() => void dialer!.stop(), opts.duration * 1000) : undefined
+    closers.push(async () => clearTimeout(dialDeadline))
     let nodeErrors = 0
     crawler.on('nodeError', (err) => {
       nodeErrors++
@@ -151,6 +179,7 @@ export async function runCrawl(opts: CrawlCliOptions): Promise<void> {
     const stopOn = (sig: NodeJS.Signals): void => {
       log.info({ signal: sig }, 'stopping the crawl; writing what it found')
       crawler.stop()
+      void dialer?.stop()
     }
     const onInt = (): void => stopOn('SIGINT')
     const onTerm = (): void => stopOn('SIGTERM')
@@ -164,7 +193,7 @@ export async function runCrawl(opts: CrawlCliOptions): Promise<void> {
     const jsonl = opts.out !== undefined ? JsonlWriter.toFile(opts.out) : JsonlWriter.toStream(process.stdout)
     const csv = opts.csv !== undefined ? await CsvWriter.toFile(opts.csv) : undefined
     const records: CrawlRecord[] = []
-    const stopProgress = progressReporter(crawler)
+    const stopProgress = progressReporter(crawler, dialer)
     const started = Date.now()
     // the report's "found over time" chart: one sample a second, thinned to half past 2 h of samples
     const timeline: TimelinePoint[] = [{ t: 0, found: crawler.progress().found, answered: 0 }]
@@ -174,7 +203,7 @@ export async function runCrawl(opts: CrawlCliOptions): Promise<void> {
       if (timeline.length > 7200) timeline.splice(0, timeline.length, ...timeline.filter((_, i) => i % 2 === 0))
     }, 1000)
     try {
-      for await (const r of crawler.records()) {
+      for await (const r of dialer ? withDials(crawler.records(), dialer) : crawler.records()) {
         records.push(r)
         await jsonl.write(r)
         await csv?.write(r)

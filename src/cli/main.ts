@@ -73,6 +73,8 @@ program
   .option('--datadir <dir>', 'keep results (and the crawler key) here; a later crawl resumes from them')
   .option('--since <dir>', "compare with an earlier crawl's datadir: new, gone, changed")
   .option('--report <file>', 'a self-contained HTML report of the crawl')
+  .option('--dial', 'also dial every answering node over RLPx (Hello, eth Status) and listen for nodes dialling in')
+  .option('--dial-concurrency <n>', 'RLPx dials at once (default 32)', positiveIntArg)
   .action(async (opts: CrawlCliOptions) => {
     const { runCrawl } = await import('./crawl.js')
     await runCrawl(opts)

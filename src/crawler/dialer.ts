@@ -12,7 +12,7 @@
  * hammered), queued nodes (`maxQueue`, beyond which nodes are reported as not dialled), and results
  * held until the caller takes them (one per queued or dialled node).
  */
-import { EventEmitter } from 'node:events'
+import { EventEmitter, setMaxListeners } from 'node:events'
 import { backend as defaultBackend } from '../crypto/backend.js'
 import { hex } from '../crypto/bytes.js'
 import type { CryptoBackend } from '../crypto/types.js'
@@ -300,6 +300,8 @@ export class Dialer extends EventEmitter<DialerEvents> {
     this.concurrency = opts.concurrency ?? 32
     this.perIP = opts.perIP ?? 2
     this.maxQueue = opts.maxQueue ?? 100_000
+    // every dial in flight listens on the one dialer-wide signal
+    setMaxListeners(0, this.abort.signal)
   }
 
   /** Queue a node for one dial; nodes without a TCP port, known ones and ours are ignored. */
