@@ -7,6 +7,8 @@ import { info, version } from './info.js'
 import { keygen } from './keygen.js'
 import { enodesArg, ipArg, natArg, netrestrictArg, portArg, positiveIntArg, secondsArg } from './args.js'
 import { enrtreeArg, networkArg, type CrawlCliOptions } from './crawl.js'
+import { enodeArg, type ProbeOptions } from './probe.js'
+import type { Node } from '../enode/node.js'
 
 function backendArg(v: string): 'native' | 'wasm' | 'js' | 'all' {
   if (v === 'native' || v === 'wasm' || v === 'js' || v === 'all') return v
@@ -78,6 +80,16 @@ program
   .action(async (opts: CrawlCliOptions) => {
     const { runCrawl } = await import('./crawl.js')
     await runCrawl(opts)
+  })
+
+program
+  .command('probe')
+  .description('one node: discovery bond, ENR, RLPx Hello and eth Status, with timings; JSON on stdout')
+  .argument('<enode>', 'enode://…@ip:port[?discport=N]', enodeArg)
+  .option('--timeout <s>', 'seconds each step may take (default 5)', secondsArg)
+  .action(async (node: Node, opts: ProbeOptions) => {
+    const { runProbe } = await import('./probe.js')
+    if (!(await runProbe(node, opts))) process.exitCode = 1
   })
 
 program
