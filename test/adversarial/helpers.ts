@@ -7,6 +7,7 @@ import assert from 'node:assert/strict'
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import { backend, randomPrivateKey } from '../../src/crypto/backend.js'
+import { hex } from '../../src/crypto/bytes.js'
 import type { Discv4 } from '../../src/discover/udp.js'
 import { PacketType } from '../../src/discover/wire.js'
 import { Peer } from '../../src/p2p/peer.js'
@@ -104,8 +105,9 @@ export async function acceptsFreshPeer(s: Server): Promise<void> {
   const conn = await RLPxConnection.connect('127.0.0.1', s.port, key, s.self.pubkey)
   const peer = await Peer.handshake(conn, { id: backend.publicKey(key), clientId: 'probe', protocols: [new Sink()] })
   const run = peer.run()
-  await until(() => s.peerList().some((p) => p.node.idHex === peer.node.idHex), 5000, 'probe peer registered')
+  const id = hex(backend.keccak256(backend.publicKey(key)))
+  await until(() => s.peerList().some((p) => p.node.idHex === id), 5000, 'probe peer registered')
   peer.disconnect()
   await run
-  await until(() => !s.peerList().some((p) => p.node.idHex === peer.node.idHex), 5000, 'probe peer removed')
+  await until(() => !s.peerList().some((p) => p.node.idHex === id), 5000, 'probe peer removed')
 }
