@@ -10,6 +10,8 @@ const SUITES: Record<string, () => Promise<Suite>> = {
   crypto: async () => (await import('./crypto.js')).cryptoBench,
   discv4: async () => (await import('./discover.js')).discoverBench,
   rlpx: async () => (await import('./rlpx.js')).rlpxBench,
+  crawl: async () => (await import('./crawl.js')).crawlBench,
+  lookup: async () => (await import('./lookup.js')).lookupBench,
 }
 
 export async function runAll(opts: { backends?: readonly BackendName[]; json?: string }): Promise<void> {
