@@ -3,7 +3,7 @@
  * created once, written exclusively with mode 0600, and never rewritten: the node's identity must
  * survive restarts and crashes.
  */
-import { closeSync, fsyncSync, openSync, readFileSync, writeSync } from 'node:fs'
+import { closeSync, fsyncSync, linkSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs'
 import { hex } from '../crypto/bytes.js'
 import { privateKeyValid, randomPrivateKey } from '../crypto/backend.js'
 
@@ -30,21 +30,39 @@ export function readNodeKey(file: string): Uint8Array {
   return parseNodeKey(text, file)
 }
 
-/** Read `file`, or create it with a fresh key when it does not exist. */
+/**
+ * Read `file`, or create it with a fresh key when it does not exist. The key is written and synced
+ * under a temporary name and then hard-linked into place: creating `file` itself and writing into it
+ * afterwards left an empty key file, which no later start could read, when the process was killed
+ * between the two steps. link() never replaces an existing file, so a key once in place stays.
+ */
 export function loadOrCreateNodeKey(file: string): Uint8Array {
-  let fd: number
   try {
-    fd = openSync(file, 'wx', 0o600)
+    return parseNodeKey(readFileSync(file, 'utf8'), file)
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return readNodeKey(file)
-    throw new NodeKeyError(`cannot create ${file}: ${(err as Error).message}`)
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err instanceof NodeKeyError ? err : new NodeKeyError(`cannot read ${file}: ${(err as Error).message}`)
   }
+  const tmp = `${file}.${process.pid}.tmp`
   const key = randomPrivateKey()
   try {
-    writeSync(fd, hex(key))
-    fsyncSync(fd)
+    const fd = openSync(tmp, 'w', 0o600)
+    try {
+      writeSync(fd, hex(key))
+      fsyncSync(fd)
+    } finally {
+      closeSync(fd)
+    }
+    linkSync(tmp, file)
+  } catch (err) {
+    // another start created it first: that key is the node's
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return readNodeKey(file)
+    throw new NodeKeyError(`cannot create ${file}: ${(err as Error).message}`)
   } finally {
-    closeSync(fd)
+    try {
+      unlinkSync(tmp)
+    } catch {
+      // not created, or already gone
+    }
   }
   return key
 }
