@@ -31,9 +31,7 @@ export interface CrawlTransport {
   findnode(n: Node, target: LookupTarget, signal?: AbortSignal): Promise<Node[]>
   enrRequest(n: Node, signal?: AbortSignal): Promise<ENR>
   readonly db: {
-    lastPingReceived(id: Uint8Array, ip: string): number
     lastPongReceived(id: Uint8Array, ip: string): number
-    updateLastPingReceived(id: Uint8Array, ip: string, at: number): Promise<void>
   }
   readonly stats?: { packetsIn: number; packetsOut: number }
 }
@@ -426,11 +424,6 @@ export class Crawler extends EventEmitter<CrawlerEvents> {
         e.error = `ENRRequest failed: ${errorText(err)}`
         this.emit('nodeError', new CrawlError('ENR_FAILED', `${n.ip}:${n.udp}`, e.error))
       }
-    }
-    if (this.t.db.lastPingReceived(n.id, n.ip) < start) {
-      // It answered our ping without pinging back: geth does that when it still holds a proof for us,
-      // so it will answer FINDNODE. Without this note every FINDNODE would re-ping and wait 500 ms.
-      await this.t.db.updateLastPingReceived(n.id, n.ip, Date.now()).catch(() => undefined)
     }
     e.answered = true
     e.lastSeen = Date.now()

@@ -28,7 +28,7 @@ import { lookup, lookupIterator, randomWalk } from './lookup.js'
 import { NodeDB } from './nodedb.js'
 import { clockOffset, DRIFT_THRESHOLD_MS, NTP_CHECK_AFTER_TIMEOUTS, NTP_COOLDOWN_MS } from './ntp.js'
 import { DEFAULT_RATE_LIMIT, DuplicateFilter, IPRateLimiter, type RateLimitOptions } from './ratelimit.js'
-import { BUCKET_SIZE, Table, type LookupTarget, type TableTransport } from './table.js'
+import { BUCKET_SIZE, MAX_FINDNODE_FAILURES, Table, type LookupTarget, type TableTransport } from './table.js'
 import {
   decodeChecked,
   encodePacket,
@@ -48,6 +48,8 @@ export const REPLY_TIMEOUT_MS = 500
 export const BOND_EXPIRATION_MS = 24 * 3600_000
 /** bound on requests awaiting a reply */
 export const MAX_PENDING = 20_000
+/** bonding rounds remembered (oldest forgotten first) */
+const MAX_BOND_ATTEMPTS = 50_000
 /** bound on datagrams waiting for batch verification */
 const MAX_VERIFY_QUEUE = 8192
 const VERIFY_BATCH = 256
@@ -159,6 +161,8 @@ export class Discv4 extends EventEmitter<Discv4Events> implements TableTransport
   private pendingCount = 0
   /** waiters for a ping from a node we just pinged (ensureBond), by id|ip */
   private readonly pingWaiters = new Map<string, () => void>()
+  /** when we last completed a bonding round with id|ip (answered ping, ping-back window waited) */
+  private readonly bondAttempts = new Map<string, number>()
   private readonly verifyQueue: { data: Uint8Array; from: RemoteInfo }[] = []
   private verifying = false
   private consecutiveTimeouts = 0
@@ -355,9 +359,16 @@ export class Discv4 extends EventEmitter<Discv4Events> implements TableTransport
    */
   private async ensureBond(n: Node, signal?: AbortSignal): Promise<void> {
     const now = Date.now()
-    const stale = now - this.db.lastPingReceived(n.id, n.ip) > BOND_EXPIRATION_MS
-    if (!stale && this.db.findFails(n.id, n.ip) < 5) return
     const key = `${n.idHex}|${n.ip}`
+    const stale = now - this.db.lastPingReceived(n.id, n.ip) > BOND_EXPIRATION_MS
+    // A node that already holds a proof for us answers our ping but does not ping back; one bonding
+    // round is enough then, or every FINDNODE to it would wait out the ping-back window again.
+    // Repeated FINDNODE failures (counted by the table) bring the round back.
+    const tried = this.bondAttempts.get(key)
+    const recentlyTried = tried !== undefined && now - tried < BOND_EXPIRATION_MS
+    if ((!stale || recentlyTried) && this.db.findFails(n.id, n.ip) < MAX_FINDNODE_FAILURES) return
+    this.bondAttempts.delete(key)
+    if (this.bondAttempts.size >= MAX_BOND_ATTEMPTS) this.bondAttempts.delete(this.bondAttempts.keys().next().value!)
     const theirPing = new Promise<void>((resolve) => {
       const t = setTimeout(() => {
         this.pingWaiters.delete(key)
@@ -375,6 +386,7 @@ export class Discv4 extends EventEmitter<Discv4Events> implements TableTransport
       this.pingWaiters.get(key)?.()
       throw err
     }
+    this.bondAttempts.set(key, Date.now())
     await theirPing
   }
 
@@ -399,7 +411,12 @@ export class Discv4 extends EventEmitter<Discv4Events> implements TableTransport
         return nodes.size >= BUCKET_SIZE || p.nodes.length + (p.skipped ?? 0) < MAX_NEIGHBORS
       },
       () => [...nodes.values()],
-      () => (packets > 0 ? [...nodes.values()] : this.timeoutError('findnode', n)),
+      () => {
+        if (packets > 0) return [...nodes.values()]
+        // no answer: maybe it holds no proof for us after all, so the next request bonds again
+        this.bondAttempts.delete(`${n.idHex}|${n.ip}`)
+        return this.timeoutError('findnode', n)
+      },
       signal,
     )
     this.send(n, { type: PacketType.FindNode, target: target.key, expiration: expiration() })
@@ -425,7 +442,10 @@ export class Discv4 extends EventEmitter<Discv4Events> implements TableTransport
         return true
       },
       () => record,
-      () => this.timeoutError('ENRRequest', n),
+      () => {
+        this.bondAttempts.delete(`${n.idHex}|${n.ip}`) // as for FINDNODE: bond again next time
+        return this.timeoutError('ENRRequest', n)
+      },
       signal,
     )
     hash = this.send(n, { type: PacketType.ENRRequest, expiration: expiration() })

@@ -166,6 +166,28 @@ describe('discv4 transport', () => {
     assert.equal(r.udp, b.self.udp)
   })
 
+  it('bonds once with a node that answers pings but never pings back, and again after it goes silent', async () => {
+    const a = await start({ replyTimeoutMs: 200 })
+    const raw = await RawPeer.create()
+    const answerFindnodes = (): void => void raw.send(a, { type: PacketType.Neighbors, nodes: [], expiration: expiration() })
+    const first = a.findnode(raw.node, a.randomTarget())
+    await until(() => raw.of(PacketType.Ping).length === 1, 2000, 'bonding ping')
+    raw.pongAll(a)
+    await until(() => raw.of(PacketType.FindNode).length === 1, 2000, 'first findnode')
+    answerFindnodes()
+    assert.deepEqual(await first, [])
+    const second = a.findnode(raw.node, a.randomTarget())
+    await until(() => raw.of(PacketType.FindNode).length === 2, 2000, 'second findnode')
+    answerFindnodes()
+    assert.deepEqual(await second, [])
+    assert.equal(raw.of(PacketType.Ping).length, 1, 'no second bonding round')
+    // unanswered: the next request bonds again
+    await assert.rejects(a.findnode(raw.node, a.randomTarget()), { code: 'TIMEOUT' })
+    const fourth = a.findnode(raw.node, a.randomTarget()).catch(() => undefined)
+    await until(() => raw.of(PacketType.Ping).length === 2, 2000, 'bonding again')
+    await fourth
+  })
+
   it('times out requests to a silent node', async () => {
     const a = await start({ replyTimeoutMs: 100 })
     const silent = createSocket('udp4')
