@@ -81,6 +81,14 @@ export async function runNode(opts: NodeOptions): Promise<void> {
     discovery: opts.ntp !== 'none' ? { ntpServer: opts.ntp } : {},
   })
   await server.start()
+  // listen for signals before telling anyone we are up: a SIGTERM right after the first line must
+  // still stop the node cleanly
+  const stopped = new Promise<string>((resolve) => {
+    process.once('SIGINT', () => resolve('SIGINT'))
+    process.once('SIGTERM', () => resolve('SIGTERM'))
+    // the listening sockets keep the process alive until then
+    if (opts.duration !== undefined) setTimeout(() => resolve('duration elapsed'), opts.duration * 1000).unref()
+  })
   process.stdout.write(formatEnode(server.localNode) + '\n')
   const disc = server.discovery
   log.info(
@@ -121,16 +129,7 @@ export async function runNode(opts: NodeOptions): Promise<void> {
   }, 60_000)
   stats.unref()
 
-  await new Promise<void>((resolve) => {
-    const stop = (why: string): void => {
-      log.info({ why }, 'stopping')
-      resolve()
-    }
-    process.once('SIGINT', () => stop('SIGINT'))
-    process.once('SIGTERM', () => stop('SIGTERM'))
-    // the listening sockets keep the process alive until then
-    if (opts.duration !== undefined) setTimeout(() => stop('duration elapsed'), opts.duration * 1000).unref()
-  })
+  log.info({ why: await stopped }, 'stopping')
   clearInterval(stats)
   stopping.abort()
   await server.stop()

@@ -15,18 +15,18 @@ export interface TestnetCliOptions {
 export async function runTestnet(opts: TestnetCliOptions): Promise<void> {
   const log = createLogger()
   const net = await startTestnet({ nodes: opts.nodes, ...(opts.basePort !== undefined ? { basePort: opts.basePort } : {}) })
+  // listen for signals before telling anyone we are up: a SIGINT right after the first line must
+  // still close the network cleanly
+  const stopped = new Promise<string>((resolve) => {
+    process.once('SIGINT', () => resolve('SIGINT'))
+    process.once('SIGTERM', () => resolve('SIGTERM'))
+    // the bound sockets keep the process alive until then
+    if (opts.duration !== undefined) setTimeout(() => resolve('duration elapsed'), opts.duration * 1000).unref()
+  })
   process.stdout.write(net.bootnodes.map((n) => formatEnode(n)).join(',') + '\n')
   const count = (b: string): number => net.nodes.filter((n) => n.behaviour === b).length
   log.info({ nodes: opts.nodes, live: count('live'), dead: count('dead') }, 'testnet running')
-  await new Promise<void>((resolve) => {
-    const stop = (why: string): void => {
-      log.info({ why, packetsIn: net.stats.packetsIn, packetsOut: net.stats.packetsOut }, 'stopping')
-      resolve()
-    }
-    process.once('SIGINT', () => stop('SIGINT'))
-    process.once('SIGTERM', () => stop('SIGTERM'))
-    // the bound sockets keep the process alive until then
-    if (opts.duration !== undefined) setTimeout(() => stop('duration elapsed'), opts.duration * 1000).unref()
-  })
+  const why = await stopped
+  log.info({ why, packetsIn: net.stats.packetsIn, packetsOut: net.stats.packetsOut }, 'stopping')
   await net.close()
 }
