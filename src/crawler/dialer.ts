@@ -21,7 +21,7 @@ import { classifyNetwork, MAINNET } from '../eth/networks.js'
 import { ethProtocols } from '../eth/protocol.js'
 import type { Status } from '../eth/status.js'
 import { P2PError } from '../p2p/errors.js'
-import { DisconnectReason, disconnectReasonText } from '../p2p/messages.js'
+import { DisconnectReason, disconnectReasonText, type Hello } from '../p2p/messages.js'
 import { Peer, type PeerEnd } from '../p2p/peer.js'
 import type { Protocol } from '../p2p/protocol.js'
 import { Server } from '../p2p/server.js'
@@ -108,8 +108,7 @@ function isNetworkError(err: unknown): boolean {
   return /peer closed the connection/.test(err.message)
 }
 
-function helloFields(peer: Peer, r: DialResult): void {
-  const h = peer.remoteHello
+function helloFields(h: Hello, r: DialResult): void {
   const parsed = parseClientId(h.clientId)
   r.clientId = parsed.raw
   const client: NonNullable<DialResult['client']> = { name: parsed.name }
@@ -230,12 +229,14 @@ export async function dialNode(n: Node, opts: DialOptions, retry = true, waiters
   } catch (err) {
     conn.close()
     if (err instanceof P2PError && err.reason !== undefined) endFields({ reason: err.reason, remoteRequested: err.remoteRequested }, r)
+    // refused after its Hello (no shared capability, say): who it is still counts
+    if (err instanceof P2PError && err.hello) helloFields(err.hello, r)
     r.error = `hello: ${errorText(err)}`
     r.timings.total = Date.now() - t0
     return r
   }
   r.timings.hello = Date.now() - t0
-  helloFields(peer, r)
+  helloFields(peer.remoteHello, r)
   const status = waiters.wait(peer)
   void peer.run()
   await readStatusAndLeave(peer, status, opts.statusTimeout ?? STATUS_TIMEOUT, r, t0, opts.signal)
@@ -357,7 +358,7 @@ export class Dialer extends EventEmitter<DialerEvents> {
     if (!peer.inbound) return
     const t0 = Date.now()
     const r: DialResult = { inbound: true, timings: { hello: 0, total: 0 } }
-    helloFields(peer, r)
+    helloFields(peer.remoteHello, r)
     const status = this.waiters.wait(peer)
     const running = readStatusAndLeave(peer, status, this.opts.statusTimeout ?? STATUS_TIMEOUT, r, t0, this.abort.signal).then(() => {
       r.timings.total = Date.now() - t0

@@ -1,5 +1,5 @@
 /** Typed p2p-layer failures: codec errors, handshake refusals and misuse of a closed peer. */
-import type { DisconnectReason } from './messages.js'
+import type { DisconnectReason, Hello } from './messages.js'
 
 export type P2PErrorCode =
   /** a Hello payload is not a valid Hello */
@@ -21,14 +21,17 @@ export class P2PError extends Error {
   readonly reason: DisconnectReason | undefined
   /** true when the remote side sent the Disconnect */
   readonly remoteRequested: boolean
+  /** the remote Hello, when the refusal came after it was read (a crawler still wants the client id) */
+  readonly hello: Hello | undefined
 
   constructor(
     readonly code: P2PErrorCode,
     message: string,
-    options: { cause?: unknown; reason?: DisconnectReason; remoteRequested?: boolean } = {},
+    options: { cause?: unknown; reason?: DisconnectReason; remoteRequested?: boolean; hello?: Hello } = {},
   ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause })
     this.reason = options.reason
     this.remoteRequested = options.remoteRequested ?? false
+    this.hello = options.hello
   }
 }

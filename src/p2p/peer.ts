@@ -178,9 +178,10 @@ export class Peer {
     conn.write(BaseMsg.Hello, payload).catch(() => undefined)
     const first = await firstMessage(conn, opts.handshakeTimeout ?? HANDSHAKE_TIMEOUT)
 
+    let hello: Hello | undefined
     const refuse = async (reason: DisconnectReason, why: string, cause?: unknown): Promise<never> => {
       await sendDisconnect(conn, reason, grace)
-      throw new P2PError('DISCONNECTED', `${why}: ${disconnectReasonText(reason)}`, { reason, cause })
+      throw new P2PError('DISCONNECTED', `${why}: ${disconnectReasonText(reason)}`, { reason, cause, ...(hello && { hello }) })
     }
     if (first.code === BaseMsg.Disconnect) {
       let reason = DisconnectReason.Requested
@@ -193,7 +194,6 @@ export class Peer {
       throw new P2PError('DISCONNECTED', `remote disconnected during the handshake: ${disconnectReasonText(reason)}`, { reason, remoteRequested: true })
     }
     if (first.code !== BaseMsg.Hello) return refuse(DisconnectReason.BreachOfProtocol, `expected Hello, got message 0x${first.code.toString(16)}`)
-    let hello: Hello
     try {
       hello = decodeHello(first.payload)
     } catch (e) {

@@ -148,7 +148,7 @@ export class RLPxConnection implements AsyncIterable<Message> {
   static connect(host: string, port: number, priv: Uint8Array, remotePubkey: Uint8Array, opts: DialOptions = {}): Promise<RLPxConnection> {
     return new Promise<Socket>((resolve, reject) => {
       if (opts.signal?.aborted) return reject(abortError(opts.signal))
-      const socket = netConnect({ host, port })
+      const socket = netConnect({ host, port, noDelay: true })
       const ms = opts.dialTimeout ?? DIAL_TIMEOUT
       const done = (e?: RLPxError) => {
         clearTimeout(timer)

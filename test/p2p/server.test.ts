@@ -107,7 +107,12 @@ describe('p2p server', () => {
     const failures: string[] = []
     s.on('conn:failed', (f) => failures.push(`${f.stage}:${(f.error as P2PError).reason}`))
     const other: Protocol = { name: 'other', version: 1, length: 1, run: async () => undefined }
-    assert.equal(await refusedWith(client(s, [other])), DisconnectReason.UselessPeer)
+    const err = await client(s, [other]).then(
+      () => assert.fail('connected'),
+      (e: unknown) => e as P2PError,
+    )
+    assert.equal(err.reason, DisconnectReason.UselessPeer)
+    assert.match(err.hello?.clientId ?? '', /^ethp2p\//, 'the refused Hello is kept: a crawler still learns the client')
     await until(() => failures.length === 1, 2000, 'failure event')
     assert.equal(failures[0], `hello:${DisconnectReason.UselessPeer}`)
     assert.equal(s.peerCount, 0)
