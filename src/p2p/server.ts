@@ -8,7 +8,7 @@ import { EventEmitter } from 'node:events'
 import { createServer, type Server as NetServer, type Socket } from 'node:net'
 import { backend as defaultBackend } from '../crypto/backend.js'
 import { hex } from '../crypto/bytes.js'
-import type { CryptoBackend } from '../crypto/types.js'
+import { MAX_FRAME_SIZE, type CryptoBackend } from '../crypto/types.js'
 import { Node } from '../enode/node.js'
 import { Discv4, type Discv4Options } from '../discover/udp.js'
 import type { NodeDB } from '../discover/nodedb.js'
@@ -28,6 +28,11 @@ export const DEFAULT_DIAL_RATIO = 3
 /** geth: an IP that connected to us is refused again for this long */
 export const INBOUND_THROTTLE_MS = 30_000
 const MAX_THROTTLE_ENTRIES = 10_000
+/**
+ * largest frame accepted before the Hello exchange is through (a Hello is at most 2 KiB, and what
+ * follows it right away is small): 50 pending handshakes then hold at most 50 × 256 KiB, not 50 × 16 MiB
+ */
+export const PRE_HELLO_MAX_FRAME = 256 * 1024
 
 export interface ServerConfig {
   privateKey: Uint8Array
@@ -283,7 +288,7 @@ export class Server extends EventEmitter<ServerEvents> {
   private async setupInbound(socket: Socket, ip: string, slot: Pending): Promise<void> {
     let conn: RLPxConnection
     try {
-      conn = await RLPxConnection.accept(socket, this.config.privateKey, { ...this.config.rlpx, backend: this.b })
+      conn = await RLPxConnection.accept(socket, this.config.privateKey, this.rlpxOptions())
     } catch (e) {
       this.pending.delete(slot)
       this.failed(true, ip, 'rlpx', e)
@@ -302,8 +307,7 @@ export class Server extends EventEmitter<ServerEvents> {
     this.handshaking.add(n.idHex)
     try {
       conn = await RLPxConnection.connect(n.ip, n.tcp, this.config.privateKey, n.pubkey, {
-        ...this.config.rlpx,
-        backend: this.b,
+        ...this.rlpxOptions(),
         signal,
         ...(this.config.dialTimeout !== undefined ? { dialTimeout: this.config.dialTimeout } : {}),
       })
@@ -315,6 +319,10 @@ export class Server extends EventEmitter<ServerEvents> {
     this.handshaking.delete(n.idHex)
     const err = await this.setupPeer(conn, false, n.ip, n.tcp)
     if (err) throw err
+  }
+
+  private rlpxOptions(): ConnectionOptions {
+    return { ...this.config.rlpx, backend: this.b, maxFrameSize: Math.min(PRE_HELLO_MAX_FRAME, this.config.rlpx?.maxFrameSize ?? MAX_FRAME_SIZE) }
   }
 
   /** why a connection to `id` may not become a peer right now, if it may not */
@@ -355,6 +363,7 @@ export class Server extends EventEmitter<ServerEvents> {
       return this.failed(inbound, ip, 'hello', e)
     }
     this.handshaking.delete(id)
+    conn.setMaxFrameSize(this.config.rlpx?.maxFrameSize ?? MAX_FRAME_SIZE)
     const late = this.checkpoint(id, inbound)
     if (late !== undefined) {
       peer.disconnect(late)

@@ -195,6 +195,14 @@ export class RLPxConnection implements AsyncIterable<Message> {
   }
 
   /** Compress every later message both ways (p2p v5, once both Hellos are exchanged). */
+  /**
+   * The largest frame accepted from now on. A server keeps it small until the Hello is through, so a
+   * stranger cannot make a pending handshake hold a 16 MiB frame.
+   */
+  setMaxFrameSize(n: number): void {
+    this.codec.setMaxFrameSize(n)
+  }
+
   setSnappy(on: boolean): void {
     this.codec.snappy = on
   }

@@ -86,7 +86,7 @@ function macError(e: unknown): never {
 export class FrameCodec {
   /** compress payloads both ways (set by the p2p layer once both Hellos say version ≥ 5) */
   snappy = false
-  private readonly maxFrameSize: number
+  private maxFrameSize: number
   private chunks: Uint8Array[] = []
   /** read offset into chunks[0] */
   private head = 0
@@ -99,6 +99,11 @@ export class FrameCodec {
     opts: FrameOptions = {},
   ) {
     this.maxFrameSize = Math.min(opts.maxFrameSize ?? MAX_FRAME_SIZE, MAX_FRAME_SIZE)
+  }
+
+  /** Change the largest frame accepted from now on (capped at 2^24 - 1). */
+  setMaxFrameSize(n: number): void {
+    this.maxFrameSize = Math.min(n, MAX_FRAME_SIZE)
   }
 
   /** One sealed frame carrying message `code` with `payload`. */

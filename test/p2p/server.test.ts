@@ -118,6 +118,23 @@ describe('p2p server', () => {
     assert.equal(s.peerCount, 0)
   })
 
+  it('accepts only small frames until the Hello is through', async () => {
+    const s = await start()
+    const failures: string[] = []
+    s.on('conn:failed', (f) => failures.push(`${f.stage}:${(f.error.cause as { code?: string } | undefined)?.code}`))
+    const key = randomPrivateKey()
+    const conn = await RLPxConnection.connect('127.0.0.1', s.port, key, s.self.pubkey)
+    await conn.write(0x10, new Uint8Array(300 * 1024))
+    await until(() => failures.length === 1, 3000, 'refusal')
+    assert.deepEqual(failures, ['hello:FRAME_TOO_LARGE'])
+    // after the Hello the full limit applies: a 1 MiB message goes out and its echo comes back
+    await client(s)
+    await until(() => s.peerCount === 1 && s.echo.rws.size === 1, 2000, 'peer')
+    await [...s.echo.rws.values()][0]!.write(0, new Uint8Array(1 << 20).fill(7))
+    await until(() => s.echo.echoes.length === 1, 3000, '1 MiB echo')
+    assert.equal(s.echo.echoes[0]!.length, 1 << 20)
+  })
+
   it('applies NetRestrict to inbound connections', async () => {
     const closed = await start({ netRestrict: NetRestrict.parse('10.0.0.0/8') })
     await assert.rejects(client(closed))
