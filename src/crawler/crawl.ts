@@ -2,18 +2,20 @@
  * The discovery crawl: visit every node we hear of once, straight over the discv4 transport (not
  * through its Kademlia table, which would keep only 16 nodes a bucket).
  *
- * A visit bonds (ping/pong, done inside the ENRRequest), fetches the node's record, then reads its
- * routing table bucket by bucket: a FINDNODE whose target lies at log distance d from the node is
- * answered, by a geth-shaped table, with exactly bucket d when that bucket is full, or with bucket d
- * plus the closest entries below it. So we walk d = 256, 255, … and stop as soon as an answer holds
- * fewer than 16 entries at distance ≤ d: everything below was in it. Tables that are not shaped like
- * geth's (bigger buckets) show it when a second probe of the nearest full bucket, with another
- * preimage, brings new nodes; then the full buckets are probed again until they bring nothing new.
+ * Work runs in two lanes. The confirm lane bonds with a node (ping/pong, done inside the ENRRequest)
+ * and fetches its record: a handful of packets that say the node is alive, so it never waits behind
+ * table reads. An answering node then joins the table lane, which reads its routing table bucket by
+ * bucket: a FINDNODE whose target lies at log distance d from the node is answered, by a geth-shaped
+ * table, with exactly bucket d when that bucket is full, or with bucket d plus the closest entries
+ * below it. So we walk d = 256, 255, … and stop as soon as an answer holds fewer than 16 entries at
+ * distance ≤ d: everything below was in it. Tables that are not shaped like geth's (bigger buckets)
+ * show it when a second probe of the nearest full bucket, with another preimage, brings new nodes;
+ * then the full buckets are probed again until they bring nothing new.
  *
- * Bounds: visits in flight (--concurrency), visits in flight per IP (politeness towards hosts that run
- * many nodes), nodes kept (each a compact entry), retries per node. Nodes found by a visit join the
- * queue; the crawl ends when nothing is queued, in flight or waiting for a retry, at the duration
- * limit, or on abort; every node found is reported exactly once.
+ * Bounds: tasks in flight per lane (--concurrency), tasks in flight per IP and lane (politeness
+ * towards hosts that run many nodes), nodes kept (each a compact entry), retries per node. Nodes
+ * found by a table read join the confirm lane; the crawl ends when nothing is queued, in flight or
+ * waiting for a retry, at the duration limit, or on abort; every node found is reported exactly once.
  */
 import { EventEmitter, setMaxListeners } from 'node:events'
 import { hex } from '../crypto/bytes.js'
@@ -23,6 +25,7 @@ import { ENR } from '../enode/enr.js'
 import { Node } from '../enode/node.js'
 import type { LookupTarget } from '../discover/table.js'
 import { matchForkHash } from '../eth/networks.js'
+import { Lane } from './lane.js'
 import { logDistance, TargetTable } from './targets.js'
 
 /** What the crawler needs of the discovery transport (Discv4 provides it). */
@@ -93,7 +96,9 @@ export interface CrawlerOptions {
   previous?: Iterable<PreviousNode>
   /** visits in flight (default 64: 2 cores verify ~15k packets/s, a visit is ~35 packets) */
   concurrency?: number
-  /** visits in flight towards one IP (default 2) */
+  /** table reads in flight (default: the same as concurrency) */
+  tableConcurrency?: number
+  /** visits in flight towards one IP, per lane (default 2) */
   perIP?: number
   /** bond attempts before a node counts as unanswered (default 3) */
   attempts?: number
@@ -191,13 +196,12 @@ export class Crawler extends EventEmitter<CrawlerEvents> {
   private readonly maxNodes: number
   private readonly entries = new Map<string, Entry>()
   /** FIFO of queued entries; `head` spares the O(n) shift */
-  private queue: Entry[] = []
-  private head = 0
   /** entries held back because their IP already has `perIP` visits in flight */
-  private readonly parked = new Map<string, Entry[]>()
-  private readonly ipInFlight = new Map<string, number>()
+  /** bond + record: cheap, and what says a node is alive, so it never waits behind table reads */
+  private readonly confirm: Lane<Entry>
+  /** FINDNODE walks of answering nodes' tables */
+  private readonly tables: Lane<Entry>
   private readonly retryTimers = new Set<NodeJS.Timeout>()
-  private inFlight = 0
   /** external node sources (a DNS walk) still producing: the crawl waits for them */
   private sources = 0
   private answeredCount = 0
@@ -221,6 +225,13 @@ export class Crawler extends EventEmitter<CrawlerEvents> {
     this.reprobes = opts.reprobes ?? 2
     this.lowest = Math.max(1, Math.min(256, opts.lowestDistance ?? 240))
     this.maxNodes = opts.maxNodes ?? 500_000
+    const settled = (): void => {
+      this.pump()
+      this.signal()
+    }
+    const stopped = (): boolean => this.stopped
+    this.confirm = new Lane<Entry>(this.concurrency, this.perIP, (e) => this.visit(e), settled, stopped)
+    this.tables = new Lane<Entry>(opts.tableConcurrency ?? this.concurrency, this.perIP, (e) => this.readTableOf(e), settled, stopped)
     // every visit in flight listens on the one crawl-wide signal
     setMaxListeners(0, this.abort.signal)
     const now = Date.now()
@@ -248,7 +259,7 @@ export class Crawler extends EventEmitter<CrawlerEvents> {
     }
     const e = new Entry(n, firstSeen)
     this.entries.set(n.idHex, e)
-    this.queue.push(e)
+    this.confirm.push(e)
     this.pump()
   }
 
@@ -278,8 +289,8 @@ export class Crawler extends EventEmitter<CrawlerEvents> {
       found: this.entries.size,
       answered: this.answeredCount,
       unanswered: this.unansweredCount,
-      queued: this.queue.length - this.head + [...this.parked.values()].reduce((a, l) => a + l.length, 0),
-      inFlight: this.inFlight,
+      queued: this.confirm.queued + this.tables.queued,
+      inFlight: this.confirm.inFlight + this.tables.inFlight,
       retrying: this.retryTimers.size,
       dropped: this.dropped,
       packetsIn: this.t.stats?.packetsIn ?? 0,
@@ -352,8 +363,8 @@ export class Crawler extends EventEmitter<CrawlerEvents> {
   }
 
   private finished(): boolean {
-    if (this.stopped) return this.inFlight === 0
-    return this.inFlight === 0 && this.head >= this.queue.length && this.retryTimers.size === 0 && this.parked.size === 0 && this.sources === 0
+    if (this.stopped) return this.confirm.inFlight === 0 && this.tables.inFlight === 0
+    return this.confirm.idle && this.tables.idle && this.retryTimers.size === 0 && this.sources === 0
   }
 
   private signal(): void {
@@ -362,76 +373,49 @@ export class Crawler extends EventEmitter<CrawlerEvents> {
     w?.()
   }
 
-  /** start visits while there is room */
   private pump(): void {
     if (this.started === 0) return
-    while (!this.stopped && this.inFlight < this.concurrency && this.head < this.queue.length) {
-      const e = this.queue[this.head++]!
-      if (this.head > 4096 && this.head * 2 > this.queue.length) {
-        this.queue = this.queue.slice(this.head)
-        this.head = 0
-      }
-      const ip = e.node.ip
-      if ((this.ipInFlight.get(ip) ?? 0) >= this.perIP) {
-        const l = this.parked.get(ip)
-        if (l) l.push(e)
-        else this.parked.set(ip, [e])
-        continue
-      }
-      this.launch(e)
-    }
+    this.confirm.pump()
+    this.tables.pump()
   }
 
-  private launch(e: Entry): void {
-    const ip = e.node.ip
-    this.ipInFlight.set(ip, (this.ipInFlight.get(ip) ?? 0) + 1)
-    this.inFlight++
-    e.state = State.InFlight
-    void this.visit(e)
-      .catch((err: unknown) => {
-        e.error ??= errorText(err)
-      })
-      .finally(() => {
-        this.inFlight--
-        const left = (this.ipInFlight.get(ip) ?? 1) - 1
-        if (left > 0) this.ipInFlight.set(ip, left)
-        else this.ipInFlight.delete(ip)
-        // a parked node of this IP goes first: its turn came while it waited
-        const l = this.parked.get(ip)
-        if (l && !this.stopped) {
-          const next = l.shift()!
-          if (l.length === 0) this.parked.delete(ip)
-          this.launch(next)
-        }
-        this.pump()
-        this.signal()
-      })
-  }
-
+  /** Bond and fetch the record; an answering node then waits in the table lane. */
   private async visit(e: Entry): Promise<void> {
+    e.state = State.InFlight
     const n = e.node
     const signal = this.abort.signal
     const start = Date.now()
     e.attempts++
     let record: ENR | undefined
-    for (let i = 0; record === undefined && i < this.findnodeAttempts; i++) {
-      try {
-        record = await this.t.enrRequest(n, signal)
-      } catch (err) {
-        if (this.t.db.lastPongReceived(n.id, n.ip) < start) return this.unanswered(e, err)
-        if (signal.aborted || i + 1 < this.findnodeAttempts) continue
-        // it answered the ping but not the ENRRequest (pre-EIP-868 clients): still a live node
-        e.error = `ENRRequest failed: ${errorText(err)}`
-        this.emit('nodeError', new CrawlError('ENR_FAILED', `${n.ip}:${n.udp}`, e.error))
+    try {
+      for (let i = 0; record === undefined && i < this.findnodeAttempts; i++) {
+        try {
+          record = await this.t.enrRequest(n, signal)
+        } catch (err) {
+          if (this.t.db.lastPongReceived(n.id, n.ip) < start) return this.unanswered(e, err)
+          if (signal.aborted || i + 1 < this.findnodeAttempts) continue
+          // it answered the ping but not the ENRRequest (pre-EIP-868 clients): still a live node
+          e.error = `ENRRequest failed: ${errorText(err)}`
+          this.emit('nodeError', new CrawlError('ENR_FAILED', `${n.ip}:${n.udp}`, e.error))
+        }
       }
+    } catch (err) {
+      e.error ??= errorText(err)
+      return this.finish(e)
     }
     e.answered = true
     e.lastSeen = Date.now()
     this.answeredCount++
     if (record) this.takeRecord(e, record)
     this.opts.onNode?.(this.toRecord(e))
+    this.tables.push(e)
+  }
+
+  private async readTableOf(e: Entry): Promise<void> {
     try {
-      await this.readTable(e, signal)
+      await this.readTable(e, this.abort.signal)
+    } catch (err) {
+      e.error ??= errorText(err)
     } finally {
       this.finish(e)
     }
@@ -446,7 +430,7 @@ export class Crawler extends EventEmitter<CrawlerEvents> {
         () => {
           this.retryTimers.delete(timer)
           e.state = State.Queued
-          this.queue.push(e)
+          this.confirm.push(e)
           this.pump()
           this.signal()
         },
