@@ -14,11 +14,14 @@ const SUITES: Record<string, () => Promise<Suite>> = {
   lookup: async () => (await import('./lookup.js')).lookupBench,
 }
 
-export async function runAll(opts: { backends?: readonly BackendName[]; json?: string }): Promise<void> {
+export const SUITE_NAMES = Object.keys(SUITES)
+
+export async function runAll(opts: { backends?: readonly BackendName[]; json?: string; suites?: readonly string[] }): Promise<void> {
   const names = opts.backends ?? ALL_BACKENDS
   console.log(`ethp2p bench — node ${process.version}, backends: ${names.join(', ')}`)
   const results: Record<string, { rows: Row[]; targets: Target[] }> = {}
   for (const [name, load] of Object.entries(SUITES)) {
+    if (opts.suites && !opts.suites.includes(name)) continue
     console.log(`\n== ${name} ==`)
     const r = await (await load())(names)
     printTable(r.rows)

@@ -68,7 +68,7 @@ program
   .option('--dns <urls>', 'comma-separated enrtree:// URLs (EIP-1459) to seed from', enrtreeArg)
   .option('--testnet <n>', 'crawl a loopback testnet of N nodes started in this process', positiveIntArg)
   .option('--duration <s>', 'stop after this many seconds', secondsArg)
-  .option('--concurrency <n>', 'nodes visited at once (default 64)', positiveIntArg)
+  .option('--concurrency <n>', 'tasks in flight per lane: confirming nodes, reading tables (default 64)', positiveIntArg)
   .option('--out <file>', 'JSON lines output (default stdout)')
   .option('--csv <file>', 'CSV output')
   .option('--nodes-json <file>', "geth's nodes.json node set")
@@ -105,12 +105,16 @@ program
 
 program
   .command('bench')
-  .description('crypto hot paths on native, WASM and JS side by side')
+  .description('hot paths on native, WASM and JS side by side; crawl and lookup on a loopback testnet')
   .option('--backend <name>', 'native|wasm|js|all', backendArg, 'all')
+  .option('--suite <names>', 'only these suites, comma-separated: crypto, discv4, rlpx, crawl, lookup')
   .option('--json <file>', 'write the results as JSON')
-  .action(async (opts: { backend: 'native' | 'wasm' | 'js' | 'all'; json?: string }) => {
-    const { runAll } = await import('../bench/run.js')
-    await runAll({ ...(opts.backend === 'all' ? {} : { backends: [opts.backend] }), ...(opts.json ? { json: opts.json } : {}) })
+  .action(async (opts: { backend: 'native' | 'wasm' | 'js' | 'all'; json?: string; suite?: string }) => {
+    const { runAll, SUITE_NAMES } = await import('../bench/run.js')
+    const suites = opts.suite?.split(',')
+    const unknown = suites?.filter((s) => !SUITE_NAMES.includes(s)) ?? []
+    if (unknown.length > 0) throw new InvalidArgumentError(`unknown suite ${unknown.join(', ')}: choose from ${SUITE_NAMES.join(', ')}`)
+    await runAll({ ...(opts.backend === 'all' ? {} : { backends: [opts.backend] }), ...(suites ? { suites } : {}), ...(opts.json ? { json: opts.json } : {}) })
   })
 
 try {

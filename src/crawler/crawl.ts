@@ -94,7 +94,7 @@ export interface CrawlerOptions {
   transport: CrawlTransport
   seeds?: Iterable<Node>
   previous?: Iterable<PreviousNode>
-  /** visits in flight (default 64: 2 cores verify ~15k packets/s, a visit is ~35 packets) */
+  /** tasks in flight per lane (default 64: a confirmation is ~6 packets, a table read ~35; replies must still be read within the 500 ms reply timeout on 2 busy cores) */
   concurrency?: number
   /** table reads in flight (default: the same as concurrency) */
   tableConcurrency?: number
@@ -230,8 +230,17 @@ export class Crawler extends EventEmitter<CrawlerEvents> {
       this.signal()
     }
     const stopped = (): boolean => this.stopped
-    this.confirm = new Lane<Entry>(this.concurrency, this.perIP, (e) => this.visit(e), settled, stopped)
-    this.tables = new Lane<Entry>(opts.tableConcurrency ?? this.concurrency, this.perIP, (e) => this.readTableOf(e), settled, stopped)
+    const tableLimit = opts.tableConcurrency ?? this.concurrency
+    // while nodes wait to be confirmed, table reads (dozens of packets each) give them the CPU
+    const backlogTableLimit = Math.max(2, Math.floor(tableLimit / 8))
+    this.confirm = new Lane<Entry>(() => this.concurrency, this.perIP, (e) => this.visit(e), settled, stopped)
+    this.tables = new Lane<Entry>(
+      () => (this.confirm.queued > this.concurrency ? backlogTableLimit : tableLimit),
+      this.perIP,
+      (e) => this.readTableOf(e),
+      settled,
+      stopped,
+    )
     // every visit in flight listens on the one crawl-wide signal
     setMaxListeners(0, this.abort.signal)
     const now = Date.now()

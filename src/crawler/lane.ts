@@ -14,7 +14,8 @@ export class Lane<T extends LaneItem> {
   inFlight = 0
 
   constructor(
-    private readonly limit: number,
+    /** tasks in flight allowed now (may change with the other lane's backlog) */
+    private readonly limit: () => number,
     private readonly perIP: number,
     private readonly run: (item: T) => Promise<void>,
     /** after every task: the owner pumps its lanes and checks whether the crawl is over */
@@ -38,7 +39,7 @@ export class Lane<T extends LaneItem> {
 
   /** start tasks while there is room */
   pump(): void {
-    while (!this.stopped() && this.inFlight < this.limit && this.head < this.queue.length) {
+    while (!this.stopped() && this.inFlight < this.limit() && this.head < this.queue.length) {
       const item = this.queue[this.head++]!
       if (this.head > 4096 && this.head * 2 > this.queue.length) {
         this.queue = this.queue.slice(this.head)
