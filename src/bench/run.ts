@@ -10,6 +10,7 @@ const SUITES: Record<string, () => Promise<Suite>> = {
   crypto: async () => (await import('./crypto.js')).cryptoBench,
   discv4: async () => (await import('./discover.js')).discoverBench,
   rlpx: async () => (await import('./rlpx.js')).rlpxBench,
+  p2p: async () => (await import('./p2p.js')).p2pBench,
   crawl: async () => (await import('./crawl.js')).crawlBench,
   lookup: async () => (await import('./lookup.js')).lookupBench,
 }
