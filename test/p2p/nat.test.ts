@@ -6,6 +6,14 @@ import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { extIP, NATError, parseNAT, pmpNAT, PortMapper, upnpNAT, type NAT, type NATProtocol, type PortMapping } from '../../src/p2p/nat.js'
 
+// The mapper's refresh timers are unref'd (they must never keep a node alive), so a test waiting on a
+// refresh would see its process end under it: hold the event loop open for the whole file.
+let holdLoop: NodeJS.Timeout
+before(() => {
+  holdLoop = setInterval(() => undefined, 60_000)
+})
+after(() => clearInterval(holdLoop))
+
 // Fake gateways on loopback: a NAT-PMP responder (RFC 6886) on 127.0.0.1:5351, the port the library
 // always sends to, and a UPnP IGD v2 (device description + SOAP control URL) over HTTP.
 
