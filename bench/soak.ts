@@ -1,5 +1,5 @@
 /**
- * `npm run soak`: a loopback testnet (1,000 nodes) crawled over and over for SOAK_MINUTES (default 10)
+ * `npm run soak`: a loopback testnet (1,000 nodes, in a child process) crawled over and over for SOAK_MINUTES (default 10)
  * by one discv4 transport, the way a long-running crawler uses it. Every 10 s it samples RSS, heap,
  * event-loop delay (perf_hooks histogram, p50/p99 over the interval) and open handles; at the end it
  * prints an ASCII chart and a JSON summary, and exits 1 when
@@ -8,12 +8,15 @@
  *     the linear-regression slope once start-up allocation has settled.
  * Env: SOAK_MINUTES, SOAK_NODES, SOAK_MAX_SLOPE, SOAK_SAMPLE_S (default 10).
  */
+import { spawn } from 'node:child_process'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
+import { createInterface } from 'node:readline'
+import { fileURLToPath } from 'node:url'
 import { randomPrivateKey } from '../src/crypto/backend.js'
 import { Crawler } from '../src/crawler/crawl.js'
 import { TargetTable } from '../src/crawler/targets.js'
 import { Discv4 } from '../src/discover/udp.js'
-import { startTestnet } from '../src/testnet/testnet.js'
+import { parseEnode } from '../src/enode/url.js'
 
 const MiB = 2 ** 20
 const minutes = Number(process.env['SOAK_MINUTES'] ?? 10)
@@ -38,7 +41,18 @@ interface Sample {
   visited: number
 }
 
-const testnet = await startTestnet({ nodes })
+/**
+ * The testnet runs in a child process (`ethp2p testnet`), so what is sampled here — RSS, event-loop
+ * delay, handles — is the crawler's alone, not the thousand responders' verifying and signing.
+ */
+const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('../src/cli/main.ts', import.meta.url)), 'testnet', '--nodes', String(nodes), '--duration', String(minutes * 60 + 120)], {
+  stdio: ['ignore', 'pipe', 'inherit'],
+})
+const bootLine = await new Promise<string>((resolve, reject) => {
+  createInterface({ input: child.stdout! }).once('line', resolve)
+  child.once('exit', (code) => reject(new Error(`testnet exited (${code}) before printing its bootnodes`)))
+})
+const bootnodes = bootLine.split(',').map((u) => parseEnode(u))
 const disc = await Discv4.listen({
   privateKey: randomPrivateKey(),
   host: '127.0.0.1',
@@ -91,7 +105,7 @@ const sampler = setInterval(sample, sampleMs)
 // one crawl visits every node once and ends; a new one revisits them all (fresh bonds are not needed
 // twice, so later rounds are the steady state of a crawler re-checking a known network)
 while (Date.now() < deadline) {
-  current = new Crawler({ transport: disc, seeds: testnet.bootnodes, targets, durationMs: deadline - Date.now() })
+  current = new Crawler({ transport: disc, seeds: bootnodes, targets, durationMs: deadline - Date.now() })
   const p = await current.run()
   rounds++
   visited += p.found
@@ -103,7 +117,7 @@ sample()
 interval.disable()
 whole.disable()
 await disc.close()
-await testnet.close()
+child.kill('SIGINT')
 
 /** least-squares slope of y over x */
 function slope(xs: number[], ys: number[]): number {

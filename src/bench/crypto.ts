@@ -1,22 +1,10 @@
 /** Crypto hot paths on native, WASM and JS side by side, plus @ethereumjs/devp2p where it has the same work. */
-import { ALL_BACKENDS, loadBackend } from '../crypto/backend.js'
+import { ALL_BACKENDS } from '../crypto/backend.js'
 import type { BackendName, CryptoBackend } from '../crypto/types.js'
-import { newBench, runBench, task, type Row, type Target } from './harness.js'
+import { available, newBench, runBench, task, type Row, type Target } from './harness.js'
 import { ethereumjs } from './partner.js'
 
 const BATCH = 256
-
-export function available(names: readonly BackendName[]): CryptoBackend[] {
-  const out: CryptoBackend[] = []
-  for (const n of names) {
-    try {
-      out.push(loadBackend(n))
-    } catch (e) {
-      console.error(`skipping ${n}: ${(e as Error).message}`)
-    }
-  }
-  return out
-}
 
 /** A ping: from @ethereumjs/devp2p's encoder when it is installed, so both decoders see identical bytes. */
 function pingDatagram(b: CryptoBackend, priv: Uint8Array, ejs: Awaited<ReturnType<typeof ethereumjs>>): Uint8Array {

@@ -4,8 +4,7 @@
  */
 import type { BackendName } from '../crypto/types.js'
 import { decodePacket, encodePacket, expiration, PacketType, type NeighborNode } from '../discover/wire.js'
-import { available } from './crypto.js'
-import { newBench, runBench, task, type Row, type Target } from './harness.js'
+import { available, newBench, runBench, task, type Row, type Target } from './harness.js'
 import { ethereumjs } from './partner.js'
 
 export async function discoverBench(names: readonly BackendName[]): Promise<{ rows: Row[]; targets: Target[] }> {

@@ -1,6 +1,8 @@
 /** Shared bench plumbing: run tinybench suites, print one side-by-side table with ratios, write JSON. */
 import { writeFileSync } from 'node:fs'
 import { Bench } from 'tinybench'
+import { loadBackend } from '../crypto/backend.js'
+import type { BackendName, CryptoBackend } from '../crypto/types.js'
 
 export interface Row {
   /** the operation, e.g. "recover" */
@@ -82,4 +84,17 @@ export function printTargets(targets: Target[]): void {
 
 export function writeJson(file: string, data: unknown): void {
   writeFileSync(file, JSON.stringify(data, null, 2))
+}
+
+/** The backends of `names` this machine can load; the others are reported and skipped. */
+export function available(names: readonly BackendName[]): CryptoBackend[] {
+  const out: CryptoBackend[] = []
+  for (const n of names) {
+    try {
+      out.push(loadBackend(n))
+    } catch (e) {
+      console.error(`skipping ${n}: ${(e as Error).message}`)
+    }
+  }
+  return out
 }

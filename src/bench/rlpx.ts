@@ -2,29 +2,17 @@
  * RLPx on native, WASM and JS side by side with @ethereumjs/devp2p's ECIES doing the same work:
  * complete handshakes (both sides in memory: auth, ack, secrets, frame state) and frame seal+open.
  */
-import { ALL_BACKENDS, loadBackend, randomPrivateKey } from '../crypto/backend.js'
+import { ALL_BACKENDS, randomPrivateKey } from '../crypto/backend.js'
 import type { BackendName, CryptoBackend } from '../crypto/types.js'
 import { FrameCodec } from '../rlpx/frame.js'
 import { InitiatorHandshake, RecipientHandshake } from '../rlpx/handshake.js'
-import { newBench, runBench, task, type Row, type Target } from './harness.js'
+import { available, newBench, runBench, task, type Row, type Target } from './harness.js'
 import { ethereumjs, type EthereumJs } from './partner.js'
 
 const SIZES = [
   ['1 KiB', 1024],
   ['1 MiB', 1 << 20],
 ] as const
-
-function available(names: readonly BackendName[]): CryptoBackend[] {
-  const out: CryptoBackend[] = []
-  for (const n of names) {
-    try {
-      out.push(loadBackend(n))
-    } catch (e) {
-      console.error(`skipping ${n}: ${(e as Error).message}`)
-    }
-  }
-  return out
-}
 
 function handshake(b: CryptoBackend, keyA: Uint8Array, keyB: Uint8Array, pubB: Uint8Array) {
   const ini = new InitiatorHandshake(b, keyA, pubB)
