@@ -68,7 +68,7 @@ program
   .option('--dns <urls>', 'comma-separated enrtree:// URLs (EIP-1459) to seed from', enrtreeArg)
   .option('--testnet <n>', 'crawl a loopback testnet of N nodes started in this process', positiveIntArg)
   .option('--duration <s>', 'stop after this many seconds', secondsArg)
-  .option('--concurrency <n>', 'tasks in flight per lane: confirming nodes, reading tables (default 64)', positiveIntArg)
+  .option('--concurrency <n>', 'tasks in flight, confirming nodes before reading tables (default 64; 32 on wasm, 4 on js)', positiveIntArg)
   .option('--out <file>', 'JSON lines output (default stdout)')
   .option('--csv <file>', 'CSV output')
   .option('--nodes-json <file>', "geth's nodes.json node set")

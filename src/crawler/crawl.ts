@@ -12,7 +12,7 @@
  * show it when a second probe of the nearest full bucket, with another preimage, brings new nodes;
  * then the full buckets are probed again until they bring nothing new.
  *
- * Bounds: tasks in flight per lane (--concurrency), tasks in flight per IP and lane (politeness
+ * Bounds: tasks in flight (--concurrency, shared by the lanes), tasks in flight per IP and lane (politeness
  * towards hosts that run many nodes), nodes kept (each a compact entry), retries per node. Nodes
  * found by a table read join the confirm lane; the crawl ends when nothing is queued, in flight or
  * waiting for a retry, at the duration limit, or on abort; every node found is reported exactly once.
@@ -94,10 +94,8 @@ export interface CrawlerOptions {
   transport: CrawlTransport
   seeds?: Iterable<Node>
   previous?: Iterable<PreviousNode>
-  /** tasks in flight per lane (default 64: a confirmation is ~6 packets, a table read ~35; replies must still be read within the 500 ms reply timeout on 2 busy cores) */
+  /** tasks in flight, confirmations first (default by backend: native 64, wasm 32, js 4) */
   concurrency?: number
-  /** table reads in flight (default: the same as concurrency) */
-  tableConcurrency?: number
   /** visits in flight towards one IP, per lane (default 2) */
   perIP?: number
   /** bond attempts before a node counts as unanswered (default 3) */
@@ -145,6 +143,11 @@ export class CrawlError extends Error {
 }
 
 const BUCKET_SIZE = 16
+/**
+ * Tasks in flight by backend: every reply must be verified within the 500 ms reply timeout, and the
+ * backends verify ~15k (native), ~7k (wasm) and ~650 (js) packets per second on one core.
+ */
+const DEFAULT_CONCURRENCY: Readonly<Record<CryptoBackend['name'], number>> = { native: 64, wasm: 32, js: 4 }
 /** consecutive answers without anything new after which a table is taken as read */
 const STALE_ANSWERS = 3
 
@@ -217,7 +220,7 @@ export class Crawler extends EventEmitter<CrawlerEvents> {
     this.t = opts.transport
     this.b = opts.backend ?? defaultBackend
     this.targets = opts.targets ?? TargetTable.build(this.b)
-    this.concurrency = opts.concurrency ?? 64
+    this.concurrency = opts.concurrency ?? DEFAULT_CONCURRENCY[this.b.name]
     this.perIP = opts.perIP ?? 2
     this.attempts = opts.attempts ?? 3
     this.retryDelay = opts.retryDelayMs ?? 1000
@@ -230,12 +233,13 @@ export class Crawler extends EventEmitter<CrawlerEvents> {
       this.signal()
     }
     const stopped = (): boolean => this.stopped
-    const tableLimit = opts.tableConcurrency ?? this.concurrency
-    // while nodes wait to be confirmed, table reads (dozens of packets each) give them the CPU
-    const backlogTableLimit = Math.max(2, Math.floor(tableLimit / 8))
+    // One budget of `concurrency` tasks, confirmations first: while nodes wait to be confirmed, table
+    // reads (dozens of packets each) keep only a small share, so replies are still read in time on a
+    // slow backend; the share guarantees discovery goes on meanwhile.
+    const tableShare = Math.max(2, Math.floor(this.concurrency / 8))
     this.confirm = new Lane<Entry>(() => this.concurrency, this.perIP, (e) => this.visit(e), settled, stopped)
     this.tables = new Lane<Entry>(
-      () => (this.confirm.queued > this.concurrency ? backlogTableLimit : tableLimit),
+      () => Math.max(tableShare, this.concurrency - this.confirm.inFlight),
       this.perIP,
       (e) => this.readTableOf(e),
       settled,
