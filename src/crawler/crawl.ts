@@ -552,9 +552,10 @@ export class Crawler extends EventEmitter<CrawlerEvents> {
   private variant(id: Uint8Array, d: number, k: number): Uint8Array | undefined {
     const bit = 15 - (256 - d)
     if (k > bit) return undefined
-    // flipping the highest free bit first puts the other half of the bucket in front
-    const prefix = ((id[0]! << 8) | id[1]!) ^ (1 << bit)
-    return this.targets.preimage(prefix ^ (1 << (bit - k)))
+    // flipping the highest free bit first puts the other half of the bucket in front; the bits below
+    // the flipped one are free
+    const prefix = ((id[0]! << 8) | id[1]!) ^ (1 << bit) ^ (1 << (bit - k))
+    return this.targets.withPrefix(prefix >>> (bit - k), 16 - (bit - k))
   }
 
   private finish(e: Entry): void {

@@ -27,3 +27,15 @@ it('target table: every 16-bit prefix filled; targets land at the asked log dist
     assert.ok(logDistance(backend.keccak256(t.targetAt(id, 200)), id) <= 240)
   }
 })
+
+it('target table: a preimage for any k-bit prefix, found lazily and reused', () => {
+  const t = TargetTable.build(backend, new Uint8Array(56).fill(9))
+  for (let k = 1; k <= 16; k += 3) {
+    for (const v of [0, (1 << k) - 1, (0x5a5a >>> (16 - k)) & ((1 << k) - 1)]) {
+      const pre = t.withPrefix(v, k)
+      const h = backend.keccak256(pre)
+      assert.equal(((h[0]! << 8) | h[1]!) >>> (16 - k), v, `k=${k} v=${v}`)
+      assert.deepEqual(t.withPrefix(v, k), pre, 'the same preimage when asked again')
+    }
+  }
+})
