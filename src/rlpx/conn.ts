@@ -106,8 +106,8 @@ export class RLPxConnection implements AsyncIterable<Message> {
   private readonly codec: FrameCodec
   private readonly queue: Message[] = []
   private queuedBytes = 0
-  private waiter: ((r: IteratorResult<Message>) => void) | null = null
-  private waiterFail: ((e: RLPxError) => void) | null = null
+  /** readers waiting for a message, first come first served */
+  private waiters: { resolve: (r: IteratorResult<Message>) => void; reject: (e: RLPxError) => void }[] = []
   private ended = false
   private failure: RLPxError | undefined
   private framesIn = 0
@@ -247,10 +247,7 @@ export class RLPxConnection implements AsyncIterable<Message> {
         const m = this.queue.shift()
         if (m) return this.deliver(m)
         if (this.ended) return this.failure ? Promise.reject(this.failure) : Promise.resolve({ done: true, value: undefined })
-        return new Promise((resolve, reject) => {
-          this.waiter = resolve
-          this.waiterFail = reject
-        })
+        return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }))
       },
       return: () => {
         this.close()
@@ -300,10 +297,9 @@ export class RLPxConnection implements AsyncIterable<Message> {
       this.framesIn++
       this.armRead()
       this.queuedBytes += m.payload.length
-      if (this.waiter) {
-        const [ok, bad] = [this.waiter, this.waiterFail!]
-        this.waiter = this.waiterFail = null
-        this.deliver(m).then(ok, bad)
+      const w = this.waiters.shift()
+      if (w) {
+        this.deliver(m).then(w.resolve, w.reject)
         continue
       }
       this.queue.push(m)
@@ -312,17 +308,21 @@ export class RLPxConnection implements AsyncIterable<Message> {
       // the consumer is behind: stop reading (and stop the read deadline, which is not the peer's fault)
       this.socket.pause()
       clearTimeout(this.readTimer)
+      this.readTimer = undefined
     }
   }
 
+  /** (re)start the read deadline; refresh() reuses the timer, so a frame costs no new one */
   private armRead(): void {
-    clearTimeout(this.readTimer)
-    this.readTimer = setTimeout(() => this.fail(new RLPxError('READ_TIMEOUT', `no frame within ${this.readTimeout} ms`)), this.readTimeout)
+    if (this.ended) return
+    if (this.readTimer) this.readTimer.refresh()
+    else this.readTimer = setTimeout(() => this.fail(new RLPxError('READ_TIMEOUT', `no frame within ${this.readTimeout} ms`)), this.readTimeout)
   }
 
   private armWrite(): void {
-    clearTimeout(this.writeTimer)
-    this.writeTimer = setTimeout(() => this.fail(new RLPxError('WRITE_TIMEOUT', `write not flushed within ${this.writeTimeout} ms`)), this.writeTimeout)
+    if (this.ended) return
+    if (this.writeTimer) this.writeTimer.refresh()
+    else this.writeTimer = setTimeout(() => this.fail(new RLPxError('WRITE_TIMEOUT', `write not flushed within ${this.writeTimeout} ms`)), this.writeTimeout)
   }
 
   private onFlushed(): void {
@@ -355,12 +355,11 @@ export class RLPxConnection implements AsyncIterable<Message> {
     const closedErr = err ?? new RLPxError('CLOSED', 'connection closed')
     for (const w of this.drainWaiters) w.reject(closedErr)
     this.drainWaiters = []
-    if (this.waiter) {
-      const [ok, bad] = [this.waiter, this.waiterFail!]
-      this.waiter = this.waiterFail = null
-      if (err) bad(err)
-      else ok({ done: true, value: undefined })
+    for (const w of this.waiters) {
+      if (err) w.reject(err)
+      else w.resolve({ done: true, value: undefined })
     }
+    this.waiters = []
     this.resolveClosed(err)
   }
 }

@@ -111,6 +111,21 @@ for (const b of backends()) {
     const serverKey = randomPrivateKey()
     const serverPub = b.publicKey(serverKey)
 
+    it('serves concurrent readers in order, and ends every waiting one when the connection closes', async () => {
+      const { port, nth } = await listen(b, serverKey)
+      const client = await RLPxConnection.connect('127.0.0.1', port, randomPrivateKey(), serverPub, { backend: b })
+      const server = await nth(0)
+      const it = server[Symbol.asyncIterator]()
+      const [r1, r2] = [it.next(), it.next()]
+      const r3 = it.next()
+      await client.write(0x10, Uint8Array.of(1))
+      await client.write(0x11, Uint8Array.of(2))
+      assert.deepEqual([(await r1).value?.code, (await r2).value?.code], [0x10, 0x11])
+      server.close()
+      assert.equal((await r3).done, true)
+      client.close()
+    })
+
     it('handshakes, exchanges messages both ways (snappy on, 1 MiB included) and closes cleanly', async () => {
       const { port, nth } = await listen(b, serverKey)
       const clientKey = randomPrivateKey()
