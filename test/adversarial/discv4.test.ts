@@ -11,25 +11,19 @@ import { ALL_BACKENDS, backend, loadBackend, randomPrivateKey } from '../../src/
 import { concatBytes } from '../../src/crypto/bytes.js'
 import type { CryptoBackend } from '../../src/crypto/types.js'
 import { Node } from '../../src/enode/node.js'
-import { DiscoveryError, Discv4, type Discv4Options } from '../../src/discover/udp.js'
+import { DiscoveryError, type Discv4 } from '../../src/discover/udp.js'
 import { BUCKET_IP_LIMIT, N_BUCKETS, TABLE_IP_LIMIT } from '../../src/discover/table.js'
 import { encodePacket, expiration, PacketType, type NeighborNode } from '../../src/discover/wire.js'
 import { encodeRLP } from '../../src/util/rlp.js'
 import { until } from '../discover/fakenet.js'
 import { RawPeer } from '../discover/rawpeer.js'
+import { closeNodes, startNode as start } from '../discover/nodes.js'
 import { answersFreshPing, assertHeapBounded, BAD_KEYS, bytes, heapAfterGC, paced, sleep } from './helpers.js'
 
-const open: Discv4[] = []
 after(async () => {
-  for (const d of open) await d.close()
+  await closeNodes()
   RawPeer.closeAll()
 })
-
-async function start(opts: Partial<Discv4Options> = {}): Promise<Discv4> {
-  const d = await Discv4.listen({ privateKey: randomPrivateKey(), host: '127.0.0.1', port: 0, ...opts })
-  open.push(d)
-  return d
-}
 
 /** raw pings d and answers d's ping back: d then holds an endpoint proof for raw, and raw one for d */
 async function bond(d: Discv4, raw: RawPeer): Promise<void> {

@@ -7,26 +7,20 @@ import assert from 'node:assert/strict'
 import { createSocket, type Socket } from 'node:dgram'
 import { randomPrivateKey, backend } from '../../src/crypto/backend.js'
 import { Node } from '../../src/enode/node.js'
-import { Discv4 } from '../../src/discover/udp.js'
+import type { Discv4 } from '../../src/discover/udp.js'
 import { clockOffset, sntpOffset, NTPError } from '../../src/discover/ntp.js'
 import { PacketType } from '../../src/discover/wire.js'
 import { TABLE_IP_LIMIT, BUCKET_IP_LIMIT, N_BUCKETS } from '../../src/discover/table.js'
 import { until } from './fakenet.js'
 import { RawPeer } from './rawpeer.js'
+import { closeNodes, startNode as start } from './nodes.js'
 
-const open: Discv4[] = []
 const sockets: Socket[] = []
 after(async () => {
-  for (const d of open) await d.close()
+  await closeNodes()
   for (const s of sockets) s.close()
   RawPeer.closeAll()
 })
-
-async function start(opts: Partial<Parameters<typeof Discv4.listen>[0]> = {}): Promise<Discv4> {
-  const d = await Discv4.listen({ privateKey: randomPrivateKey(), host: '127.0.0.1', port: 0, ...opts })
-  open.push(d)
-  return d
-}
 
 /** Bond `raw` with `d`: raw pings, answers d's ping back, and d ends up holding a proof for raw. */
 async function bond(d: Discv4, raw: RawPeer, seen?: { ip: string; udp: number }): Promise<void> {

@@ -4,24 +4,17 @@ import { createSocket, type Socket } from 'node:dgram'
 import { randomPrivateKey, backend } from '../../src/crypto/backend.js'
 import { hex } from '../../src/crypto/bytes.js'
 import { Node } from '../../src/enode/node.js'
-import { Discv4 } from '../../src/discover/udp.js'
 import { encodePacket, expiration, PacketType } from '../../src/discover/wire.js'
 import { until } from './fakenet.js'
 import { RawPeer } from './rawpeer.js'
+import { closeNodes, startNode as start } from './nodes.js'
 
-const open: Discv4[] = []
 const sockets: Socket[] = []
 after(async () => {
-  for (const d of open) await d.close()
+  await closeNodes()
   for (const s of sockets) s.close()
   RawPeer.closeAll()
 })
-
-async function start(opts: Partial<Parameters<typeof Discv4.listen>[0]> = {}): Promise<Discv4> {
-  const d = await Discv4.listen({ privateKey: randomPrivateKey(), host: '127.0.0.1', port: 0, ...opts })
-  open.push(d)
-  return d
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
