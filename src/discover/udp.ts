@@ -255,7 +255,10 @@ export class Discv4 extends EventEmitter<Discv4Events> implements TableTransport
     // and the caller's pending request times out or has already been failed by close()
     if (this.closed) return hash
     try {
-      this.socket.send(datagram, n.udp, n.ip, () => undefined)
+      // an asynchronous failure (unreachable host…) is counted like a synchronous one
+      this.socket.send(datagram, n.udp, n.ip, (err) => {
+        if (err) this.stats.sendErrors++
+      })
       this.stats.packetsOut++
       this.stats.bytesOut += datagram.length
     } catch {
