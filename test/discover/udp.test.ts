@@ -205,8 +205,10 @@ describe('discv4 transport', () => {
 
 describe('discv4 network', () => {
   it('20 nodes bootstrapped from one find each other through lookups', async () => {
-    const boot = await start()
-    const nodes = await Promise.all(Array.from({ length: 20 }, () => start({ bootnodes: [boot.self] })))
+    // 21 nodes share one event loop; a generous reply timeout keeps a loaded machine from losing bonds
+    const replyTimeoutMs = 2000
+    const boot = await start({ replyTimeoutMs })
+    const nodes = await Promise.all(Array.from({ length: 20 }, () => start({ bootnodes: [boot.self], replyTimeoutMs })))
     await Promise.all(nodes.map((n) => n.table.waitInit()))
     // a second round of lookups spreads knowledge beyond the bootnode
     await Promise.all(nodes.map((n) => n.lookup()))
