@@ -35,8 +35,4 @@ inline Bytes ArgBytes(const Napi::CallbackInfo &info, size_t i, size_t want = SI
   return b;
 }
 
-inline Napi::Value Copy(Napi::Env env, const uint8_t *p, size_t n) {
-  return Napi::Buffer<uint8_t>::Copy(env, p, n);
-}
-
 #endif

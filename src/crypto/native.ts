@@ -5,16 +5,17 @@ import { fileURLToPath } from 'node:url'
 import { checkFromStatus } from './packet-codes.js'
 import type { BackendImpl, FrameCipherImpl, KeccakState, PacketCheck } from './types.js'
 
+/** Fixed-size results are written into a caller's array; see native/addon.cc for why. */
 interface Addon {
-  keccak256(data: Uint8Array): Uint8Array
-  Keccak: new () => { update(d: Uint8Array): void; digest(): Uint8Array }
-  sign(hash: Uint8Array, priv: Uint8Array): Uint8Array
-  recover(hash: Uint8Array, sig: Uint8Array, rec: number): Uint8Array | null
-  ecdh(priv: Uint8Array, pub: Uint8Array): Uint8Array | null
-  publicKey(priv: Uint8Array): Uint8Array
+  keccak256(data: Uint8Array, out: Uint8Array): void
+  Keccak: new () => { update(d: Uint8Array): void; digest(out: Uint8Array): void }
+  sign(hash: Uint8Array, priv: Uint8Array, out: Uint8Array): boolean
+  recover(hash: Uint8Array, sig: Uint8Array, rec: number, out: Uint8Array): boolean
+  ecdh(priv: Uint8Array, pub: Uint8Array, out: Uint8Array): boolean
+  publicKey(priv: Uint8Array, out: Uint8Array): boolean
   publicKeyValid(pub: Uint8Array): boolean
   verifyPacket(d: Uint8Array, pubOut: Uint8Array): number
-  verifyBatch(ds: Uint8Array[], status: Int32Array, keys: Uint8Array): Promise<void>
+  verifyBatch(ds: Uint8Array[], status: Int32Array, keys: Uint8Array, workers: number): Promise<void>
   eciesEncrypt(pub: Uint8Array, plain: Uint8Array, smd: Uint8Array, eph: Uint8Array, iv: Uint8Array): Uint8Array | null
   eciesDecrypt(priv: Uint8Array, cipher: Uint8Array, smd: Uint8Array): Uint8Array | null
   FrameCipher: new (aes: Uint8Array, mac: Uint8Array, egressSeed: Uint8Array, ingressSeed: Uint8Array) => FrameCipherImpl
@@ -44,52 +45,62 @@ export function nativeLoadError(): string {
   return loadError
 }
 
+/**
+ * Reusable output arrays, off the V8 heap so the addon reads their address without V8 moving them out
+ * first. Calls are synchronous and each thread loads its own copy of this module, so one of each size is
+ * enough; callers always get a fresh copy (slice).
+ */
+const scratch32 = new Uint8Array(new ArrayBuffer(32))
+const scratch64 = new Uint8Array(new ArrayBuffer(64))
+const scratch65 = new Uint8Array(new ArrayBuffer(65))
+
 class NativeKeccak implements KeccakState {
-  constructor(private readonly s: { update(d: Uint8Array): void; digest(): Uint8Array }) {}
+  constructor(private readonly s: { update(d: Uint8Array): void; digest(out: Uint8Array): void }) {}
   update(data: Uint8Array): this {
     this.s.update(data)
     return this
   }
   digest(): Uint8Array {
-    return this.s.digest()
+    this.s.digest(scratch32)
+    return scratch32.slice()
   }
 }
 
-/** libuv runs each chunk on its own pool thread; more chunks than cores only adds overhead */
+/** pool workers per batch: one per core (libuv's pool has 4 threads unless UV_THREADPOOL_SIZE says otherwise) */
 const threads = Math.max(1, Math.min(4, availableParallelism()))
 const MIN_PARALLEL = 8
 
 export function createNativeBackend(): BackendImpl {
   const a = load()
   const verifyPacket = (d: Uint8Array): PacketCheck => {
-    const pub = new Uint8Array(64)
-    return checkFromStatus(d, a.verifyPacket(d, pub), pub)
+    const status = a.verifyPacket(d, scratch64)
+    return checkFromStatus(d, status, status < 0 ? scratch64 : scratch64.slice())
   }
   return {
     name: 'native',
-    keccak256: (d) => a.keccak256(d),
+    keccak256(d) {
+      a.keccak256(d, scratch32)
+      return scratch32.slice()
+    },
     keccak: () => new NativeKeccak(new a.Keccak()),
     sign(hash, priv) {
-      const r = a.sign(hash, priv)
-      return { sig: r.subarray(0, 64), recovery: (r[64]! & 1) as 0 | 1 }
+      if (!a.sign(hash, priv, scratch65)) throw new Error('signing failed (invalid private key)')
+      return { sig: scratch65.slice(0, 64), recovery: (scratch65[64]! & 1) as 0 | 1 }
     },
-    recover: (h, s, r) => a.recover(h, s, r),
-    ecdh: (k, p) => a.ecdh(k, p),
-    publicKey: (k) => a.publicKey(k),
+    recover: (h, s, r) => (a.recover(h, s, r, scratch64) ? scratch64.slice() : null),
+    ecdh: (k, p) => (a.ecdh(k, p, scratch32) ? scratch32.slice() : null),
+    publicKey(k) {
+      if (!a.publicKey(k, scratch64)) throw new Error('invalid private key')
+      return scratch64.slice()
+    },
     publicKeyValid: (p) => a.publicKeyValid(p),
     verifyPacket,
     async verifyPackets(ds) {
       const n = ds.length
       const status = new Int32Array(n)
       const keys = new Uint8Array(n * 64)
-      const parts = n >= MIN_PARALLEL ? threads : 1
-      const chunk = Math.ceil(n / parts) || 1
-      const jobs: Promise<void>[] = []
-      for (let s = 0; s < n; s += chunk) {
-        const e = Math.min(n, s + chunk)
-        jobs.push(a.verifyBatch(ds.slice(s, e), status.subarray(s, e), keys.subarray(s * 64, e * 64)))
-      }
-      await Promise.all(jobs)
+      // pool workers share the batch through one atomic index, so a busy core does not hold the rest up
+      await a.verifyBatch(ds, status, keys, n >= MIN_PARALLEL ? threads : 1)
       return ds.map((d, i) => checkFromStatus(d, status[i]!, keys.slice(i * 64, i * 64 + 64)))
     },
     eciesEncrypt: (p, m, s, e, iv) => a.eciesEncrypt(p, m, s, e, iv),

@@ -13,19 +13,27 @@ it('native addon rejects wrong types and lengths without crashing', { skip }, as
   const addon = (override ? require(override) : (require('node-gyp-build') as (d: string) => unknown)(fileURLToPath(new URL('../../', import.meta.url)))) as Record<string, any>
   const u = (n: number) => new Uint8Array(n)
   const bad: [string, unknown[]][] = [
-    ['keccak256', ['abc']],
-    ['keccak256', [undefined]],
-    ['sign', [u(31), u(32)]],
-    ['sign', [u(32), new Uint16Array(16)]],
-    ['recover', [u(32), u(63), 0]],
-    ['recover', [u(32), u(64), 'x']],
-    ['ecdh', [u(32), u(65)]],
-    ['publicKey', [u(31)]],
+    ['keccak256', ['abc', u(32)]],
+    ['keccak256', [undefined, u(32)]],
+    ['keccak256', [u(1)]],
+    ['keccak256', [u(1), u(31)]],
+    ['sign', [u(31), u(32), u(65)]],
+    ['sign', [u(32), new Uint16Array(16), u(65)]],
+    ['sign', [u(32), u(32), u(64)]],
+    ['recover', [u(32), u(63), 0, u(64)]],
+    ['recover', [u(32), u(64), 'x', u(64)]],
+    ['recover', [u(32), u(64), 0]],
+    ['ecdh', [u(32), u(65), u(32)]],
+    ['ecdh', [u(32), u(64), new Uint32Array(8)]],
+    ['publicKey', [u(31), u(64)]],
+    ['publicKey', [u(32), u(65)]],
     ['publicKeyValid', [u(0)]],
     ['verifyPacket', [u(100), u(63)]],
-    ['verifyBatch', ['nope', new Int32Array(0), u(0)]],
-    ['verifyBatch', [[u(100)], new Int32Array(0), u(64)]],
-    ['verifyBatch', [[42], new Int32Array(1), u(64)]],
+    ['verifyBatch', ['nope', new Int32Array(0), u(0), 1]],
+    ['verifyBatch', [[u(100)], new Int32Array(0), u(64), 1]],
+    ['verifyBatch', [[42], new Int32Array(1), u(64), 1]],
+    ['verifyBatch', [[u(100)], new Int32Array(1), u(64)]],
+    ['verifyBatch', [[u(100)], new Int32Array(1), u(63), 2]],
     ['eciesEncrypt', [u(64), u(1), u(0), u(32), u(15)]],
     ['eciesDecrypt', [u(32), 'x', u(0)]],
     ['closest', [u(32), u(33), 1]],
@@ -37,10 +45,14 @@ it('native addon rejects wrong types and lengths without crashing', { skip }, as
   assert.throws(() => f.openHeader(u(16)))
   assert.throws(() => f.openBody(u(32), 17))
   assert.throws(() => f.openBody(u(48), -1))
+  assert.throws(() => new addon.Keccak().digest(u(16)), /must be/)
   // invalid values (not wrong shapes) are results, not exceptions
-  assert.equal(addon.recover!(u(32), u(64), 0), null)
-  assert.equal(addon.recover!(u(32), u(64).fill(1), 9), null)
-  assert.equal(addon.ecdh!(u(32).fill(1), u(64)), null)
+  const out = u(64).fill(7)
+  assert.equal(addon.recover!(u(32), u(64), 0, out), false)
+  assert.equal(addon.recover!(u(32), u(64).fill(1), 9, out), false)
+  assert.equal(addon.ecdh!(u(32).fill(1), u(64), out.subarray(0, 32)), false)
+  assert.equal(addon.publicKey!(u(32), out), false, 'the zero private key')
+  assert.equal(addon.sign!(u(32), u(32), u(65)), false, 'signing with the zero private key')
   assert.equal(addon.eciesDecrypt!(u(32).fill(1), u(113), u(0)), null)
   assert.equal(addon.closest!(u(32), u(64), -5).length, 0)
 })

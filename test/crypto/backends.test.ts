@@ -239,6 +239,11 @@ describe('packet check', () => {
       assert.equal(res.length, 64)
       res.forEach((r, i) => assert.deepEqual(r, b.verifyPacket(batch[i]!)))
       assert.deepEqual(await b.verifyPackets([]), [])
+      // sizes around the parallel threshold and one large enough that the workers race for items
+      for (const n of [1, 7, 9, 301]) {
+        const many = Array.from({ length: n }, (_, i) => batch[i % batch.length]!)
+        assert.deepEqual(await b.verifyPackets(many), many.map((d) => b.verifyPacket(d)), `batch of ${n}`)
+      }
     })
   }
 })
