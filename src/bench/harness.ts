@@ -22,21 +22,30 @@ export function task(bench: Bench, op: string, impl: string, fn: () => unknown |
 }
 const perOp = new Map<string, number>()
 
-export function newBench(time = 400): Bench {
+export function newBench(time = 250): Bench {
   return new Bench({ time, warmupTime: 100, iterations: 10 })
 }
 
-export async function runBench(bench: Bench): Promise<Row[]> {
-  await bench.run()
-  const rows: Row[] = []
-  for (const t of bench.tasks) {
-    const m = /^(.*) \[(.*)\]$/.exec(t.name)
-    const r = t.result as { throughput?: { mean: number; rme: number }; hz?: number; rme?: number } | undefined
-    const hz = r?.throughput?.mean ?? r?.hz ?? 0
-    const rme = r?.throughput?.rme ?? r?.rme ?? 0
-    if (m) rows.push({ op: m[1]!, impl: m[2]!, hz: hz * (perOp.get(t.name) ?? 1), rme })
+/**
+ * Runs every task `rounds` times, interleaved (all tasks, then all again), and keeps for each the best
+ * round's median rate. This machine is a VM whose neighbours steal CPU in bursts: a mean over one window
+ * reports the neighbours, the median within a round and the best across rounds report our code, and
+ * interleaving keeps a burst from landing on one side of a ratio only.
+ */
+export async function runBench(bench: Bench, rounds = 3): Promise<Row[]> {
+  const best = new Map<string, Row>()
+  for (let round = 0; round < rounds; round++) {
+    if (round > 0) bench.reset() // tinybench runs a task once unless reset
+    await bench.run()
+    for (const t of bench.tasks) {
+      const m = /^(.*) \[(.*)\]$/.exec(t.name)
+      const r = t.result as { throughput?: { p50: number; rme: number } } | undefined
+      if (!m || !r?.throughput) continue
+      const row = { op: m[1]!, impl: m[2]!, hz: r.throughput.p50 * (perOp.get(t.name) ?? 1), rme: r.throughput.rme }
+      if (row.hz > (best.get(t.name)?.hz ?? -1)) best.set(t.name, row)
+    }
   }
-  return rows
+  return bench.tasks.flatMap((t) => best.get(t.name) ?? [])
 }
 
 const IMPL_ORDER = ['native', 'wasm', 'js', 'ethereumjs']
