@@ -10,8 +10,9 @@
       'target_name': 'ethp2p_core',
       'type': 'static_library',
       'sources': [
-        '<(secp_dir)/src/secp256k1.c',
+        # native/secp.c compiles libsecp256k1's secp256k1.c into itself
         'native/hash.c',
+        'native/modinv.c',
         'native/secp.c',
         'native/packet.c',
         'native/distance.c',

@@ -81,6 +81,17 @@ Napi::Value PublicKey(const Napi::CallbackInfo &info) {
   return Napi::Boolean::New(info.Env(), ep_pubkey(k.data, out.data) == 1);
 }
 
+// modInverse(modulus 0 = p | 1 = n, in32, out32) → false when in has no inverse (for tests of modinv.c)
+Napi::Value ModInverse(const Napi::CallbackInfo &info) {
+  Bytes in = ArgBytes(info, 1, 32), out = ArgBytes(info, 2, 32);
+  if (!in.ok || !out.ok) return Napi::Value();
+  if (!info[0].IsNumber()) {
+    Napi::TypeError::New(info.Env(), "modulus must be 0 (p) or 1 (n)").ThrowAsJavaScriptException();
+    return Napi::Value();
+  }
+  return Napi::Boolean::New(info.Env(), ep_modinv(info[0].As<Napi::Number>().Int32Value() != 0, in.data, out.data) == 1);
+}
+
 Napi::Value PublicKeyValid(const Napi::CallbackInfo &info) {
   Bytes p = ArgBytes(info, 0, 64);
   if (!p.ok) return Napi::Value();
@@ -204,6 +215,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("ecdh", Napi::Function::New(env, Ecdh));
   exports.Set("publicKey", Napi::Function::New(env, PublicKey));
   exports.Set("publicKeyValid", Napi::Function::New(env, PublicKeyValid));
+  exports.Set("modInverse", Napi::Function::New(env, ModInverse));
   exports.Set("verifyPacket", Napi::Function::New(env, VerifyPacket));
   exports.Set("verifyBatch", Napi::Function::New(env, VerifyBatch));
   exports.Set("eciesEncrypt", Napi::Function::New(env, EciesEncrypt));

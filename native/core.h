@@ -43,6 +43,8 @@ int ep_recover(const uint8_t hash[32], const uint8_t sig[64], int recid, uint8_t
 /* x coordinate of priv·pub. Returns 0 when pub is not a valid point. */
 int ep_ecdh(const uint8_t priv[32], const uint8_t pub[64], uint8_t out[32]);
 int ep_pubkey(const uint8_t priv[32], uint8_t out[64]);
+/* in^-1 modulo p (modulus 0) or n (modulus 1), 32-byte big-endian; 0 when in is 0 or >= the modulus */
+int ep_modinv(int modulus, const uint8_t in[32], uint8_t out[32]);
 /* 1 when pub is on the curve with both coordinates < p */
 int ep_pubkey_valid(const uint8_t pub[64]);
 

@@ -1,10 +1,14 @@
-/* secp256k1 operations over the libsecp256k1 sources that the `secp256k1` npm package ships. */
+/*
+ * secp256k1 operations over the libsecp256k1 sources that the `secp256k1` npm package ships. The
+ * library is compiled into this file (it is one translation unit by design) so that recovery can use
+ * its internals with the faster variable-time inverses of modinv.c.
+ */
 #include <string.h>
 
+#include "secp256k1.c"
+
 #include "core.h"
-#include "secp256k1.h"
-#include "secp256k1_ecdh.h"
-#include "secp256k1_recovery.h"
+#include "modinv.h"
 
 static secp256k1_context *ctx;
 
@@ -14,12 +18,106 @@ static void ignore_illegal(const char *msg, void *data) {
   (void)data;
 }
 
+static ep_modulus mod_p, mod_n;
+
 EP_EXPORT(ep_init)
 int ep_init(void) {
+  /* little-endian limbs of the field prime p and the group order n */
+  static const uint64_t p[4] = {0xFFFFFFFEFFFFFC2FULL, ~0ULL, ~0ULL, ~0ULL};
+  static const uint64_t n[4] = {0xBFD25E8CD0364141ULL, 0xBAAEDCE6AF48A03BULL, 0xFFFFFFFFFFFFFFFEULL, ~0ULL};
   if (ctx) return 1;
+  ep_modulus_init(&mod_p, p);
+  ep_modulus_init(&mod_n, n);
   ctx = secp256k1_context_create(SECP256K1_CONTEXT_SIGN | SECP256K1_CONTEXT_VERIFY);
   if (!ctx) return 0;
   secp256k1_context_set_illegal_callback(ctx, ignore_illegal, NULL);
+  return 1;
+}
+
+static void be_to_limbs(uint64_t a[4], const unsigned char b[32]) {
+  int i, j;
+  for (i = 0; i < 4; i++) {
+    a[i] = 0;
+    for (j = 0; j < 8; j++) a[i] = a[i] << 8 | b[31 - 8 * i - (7 - j)];
+  }
+}
+
+static void limbs_to_be(unsigned char b[32], const uint64_t a[4]) {
+  int i, j;
+  for (i = 0; i < 4; i++)
+    for (j = 0; j < 8; j++) b[31 - 8 * i - j] = (unsigned char)(a[i] >> (8 * j));
+}
+
+/* a^-1 mod n for a public nonzero scalar; the product is checked, the library's inverse is the fallback */
+static void scalar_inverse_fast(secp256k1_scalar *r, const secp256k1_scalar *a) {
+  unsigned char b[32];
+  uint64_t in[4], out[4];
+  secp256k1_scalar check;
+  int overflow = 0;
+  secp256k1_scalar_get_b32(b, a);
+  be_to_limbs(in, b);
+  if (ep_modinv_var(out, in, &mod_n)) {
+    limbs_to_be(b, out);
+    secp256k1_scalar_set_b32(r, b, &overflow);
+    secp256k1_scalar_mul(&check, r, a);
+    if (!overflow && secp256k1_scalar_is_one(&check)) return;
+  }
+  secp256k1_scalar_inverse_var(r, a);
+}
+
+/* a^-1 mod p for a public nonzero field element, checked the same way */
+static void fe_inverse_fast(secp256k1_fe *r, const secp256k1_fe *a) {
+  unsigned char b[32];
+  uint64_t in[4], out[4];
+  secp256k1_fe an = *a, check, one;
+  secp256k1_fe_normalize_var(&an);
+  secp256k1_fe_get_b32(b, &an);
+  be_to_limbs(in, b);
+  if (ep_modinv_var(out, in, &mod_p)) {
+    limbs_to_be(b, out);
+    if (secp256k1_fe_set_b32(r, b)) {
+      secp256k1_fe_mul(&check, r, &an);
+      secp256k1_fe_normalize_var(&check);
+      secp256k1_fe_set_int(&one, 1);
+      if (secp256k1_fe_equal_var(&check, &one)) return;
+    }
+  }
+  secp256k1_fe_inv_var(r, a);
+}
+
+/*
+ * Public key from a recoverable signature: Q = r^-1 (s R - e G), R the point with x = r (+ n when
+ * recid & 2) and the y parity recid & 1. The same checks as secp256k1_ecdsa_recover; only the two
+ * inversions differ.
+ */
+static int recover_point(secp256k1_ge *q, const secp256k1_scalar *sigr, const secp256k1_scalar *sigs, const secp256k1_scalar *msg, int recid) {
+  unsigned char brx[32];
+  secp256k1_fe fx, zi, zi2, zi3, x, y;
+  secp256k1_ge rp;
+  secp256k1_gej rj, qj;
+  secp256k1_scalar rinv, u1, u2;
+  if (secp256k1_scalar_is_zero(sigr) || secp256k1_scalar_is_zero(sigs)) return 0;
+  secp256k1_scalar_get_b32(brx, sigr);
+  if (!secp256k1_fe_set_b32(&fx, brx)) return 0;
+  if (recid & 2) {
+    if (secp256k1_fe_cmp_var(&fx, &secp256k1_ecdsa_const_p_minus_order) >= 0) return 0;
+    secp256k1_fe_add(&fx, &secp256k1_ecdsa_const_order_as_fe);
+  }
+  if (!secp256k1_ge_set_xo_var(&rp, &fx, recid & 1)) return 0;
+  secp256k1_gej_set_ge(&rj, &rp);
+  scalar_inverse_fast(&rinv, sigr);
+  secp256k1_scalar_mul(&u1, &rinv, msg);
+  secp256k1_scalar_negate(&u1, &u1);
+  secp256k1_scalar_mul(&u2, &rinv, sigs);
+  secp256k1_ecmult(&ctx->ecmult_ctx, &qj, &rj, &u2, &u1);
+  if (secp256k1_gej_is_infinity(&qj)) return 0;
+  /* Jacobian to affine: x = X / Z^2, y = Y / Z^3 */
+  fe_inverse_fast(&zi, &qj.z);
+  secp256k1_fe_sqr(&zi2, &zi);
+  secp256k1_fe_mul(&zi3, &zi2, &zi);
+  secp256k1_fe_mul(&x, &qj.x, &zi2);
+  secp256k1_fe_mul(&y, &qj.y, &zi3);
+  secp256k1_ge_set_xy(q, &x, &y);
   return 1;
 }
 
@@ -50,12 +148,30 @@ int ep_sign(const uint8_t hash[32], const uint8_t priv[32], uint8_t out[65]) {
 
 EP_EXPORT(ep_recover)
 int ep_recover(const uint8_t hash[32], const uint8_t sig[64], int recid, uint8_t out[64]) {
-  secp256k1_ecdsa_recoverable_signature rs;
-  secp256k1_pubkey pk;
+  secp256k1_scalar r, s, m;
+  secp256k1_ge q;
+  int overflow = 0;
   if (recid < 0 || recid > 3) return 0;
-  if (!secp256k1_ecdsa_recoverable_signature_parse_compact(ctx, &rs, sig, recid)) return 0;
-  if (!secp256k1_ecdsa_recover(ctx, &pk, &rs, hash)) return 0;
-  serialize64(&pk, out);
+  secp256k1_scalar_set_b32(&r, sig, &overflow);
+  if (overflow) return 0;
+  secp256k1_scalar_set_b32(&s, sig + 32, &overflow);
+  if (overflow) return 0;
+  secp256k1_scalar_set_b32(&m, hash, NULL);
+  if (!recover_point(&q, &r, &s, &m, recid)) return 0;
+  secp256k1_fe_normalize_var(&q.x);
+  secp256k1_fe_normalize_var(&q.y);
+  secp256k1_fe_get_b32(out, &q.x);
+  secp256k1_fe_get_b32(out + 32, &q.y);
+  return 1;
+}
+
+/* x^-1 mod p (modulus 0) or mod n (modulus 1), big-endian; exported so tests can check modinv.c directly */
+EP_EXPORT(ep_modinv)
+int ep_modinv(int modulus, const uint8_t in[32], uint8_t out[32]) {
+  uint64_t a[4], r[4];
+  be_to_limbs(a, in);
+  if (!ep_modinv_var(r, a, modulus ? &mod_n : &mod_p)) return 0;
+  limbs_to_be(out, r);
   return 1;
 }
 

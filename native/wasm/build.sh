@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Rebuilds native/wasm/ethp2p.wasm from the same C core as the addon (native/*.c) plus the
-# libsecp256k1 and XKCP keccak sources that the `secp256k1` and `keccak` packages ship.
+# libsecp256k1 and XKCP keccak sources that the `secp256k1` and `keccak` packages ship (native/secp.c
+# compiles libsecp256k1's secp256k1.c into itself).
 # Needs Debian's: clang lld wasi-libc libclang-rt-14-dev-wasm32. The output is committed, so
 # machines without a compiler still get the WASM backend.
 set -euo pipefail
@@ -16,8 +17,8 @@ clang --target=wasm32-wasi -mexec-model=reactor -O3 -flto \
   -DUSE_ENDOMORPHISM=1 -DUSE_NUM_NONE=1 -DUSE_FIELD_INV_BUILTIN=1 -DUSE_SCALAR_INV_BUILTIN=1 \
   -DUSE_FIELD_10X26=1 -DUSE_SCALAR_8X32=1 -DUSE_EXTERNAL_DEFAULT_CALLBACKS=1 \
   -Wno-unused-function \
-  "$secp/src/secp256k1.c" "$keccak/KeccakSpongeWidth1600.c" "$keccak/KeccakP-1600-opt64.c" \
-  native/hash.c native/secp.c native/packet.c native/distance.c native/wasm/callbacks.c \
+  "$keccak/KeccakSpongeWidth1600.c" "$keccak/KeccakP-1600-opt64.c" \
+  native/hash.c native/modinv.c native/secp.c native/packet.c native/distance.c native/wasm/callbacks.c \
   -Wl,-z,stack-size=4194304 -Wl,--export=malloc -Wl,--export=free -Wl,--strip-all \
   -o native/wasm/ethp2p.wasm
 node -e "

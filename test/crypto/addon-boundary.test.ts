@@ -28,6 +28,8 @@ it('native addon rejects wrong types and lengths without crashing', { skip }, as
     ['publicKey', [u(31), u(64)]],
     ['publicKey', [u(32), u(65)]],
     ['publicKeyValid', [u(0)]],
+    ['modInverse', [0, u(31), u(32)]],
+    ['modInverse', ['p', u(32), u(32)]],
     ['verifyPacket', [u(100), u(63)]],
     ['verifyBatch', ['nope', new Int32Array(0), u(0), 1]],
     ['verifyBatch', [[u(100)], new Int32Array(0), u(64), 1]],
