@@ -46,7 +46,7 @@ export async function cryptoBench(names: readonly BackendName[] = ALL_BACKENDS):
     task(bench, 'closest 16 of 5000', b.name, () => b.closest(hash, ids, 16))
   }
   if (ejs) task(bench, 'verifyPacket (ping)', 'ethereumjs', () => ejs.decode(ping))
-  const rows = await runBench(bench)
+  const rows = await runBench(bench, 5)
 
   const hz = (op: string, impl: string) => rows.find((r) => r.op === op && r.impl === impl)?.hz ?? NaN
   const targets: Target[] = [
