@@ -73,7 +73,7 @@ describe('dial scheduler', () => {
     const cands = Array.from({ length: 200 }, (_, i) => randomNode(`10.1.${i}.1`))
     const small = scheduler(f, { maxDialPeers: 4, candidates: fromArray(cands) })
     small.start()
-    await until(() => f.inFlight === 8, 1000, '8 dials')
+    await until(() => f.inFlight === 8, 3000, '8 dials')
     await sleep(20)
     assert.equal(f.inFlight, 8, 'twice the 4 wanted peers')
     small.stop()
@@ -81,7 +81,7 @@ describe('dial scheduler', () => {
     const g = new FakeDialer()
     const big = scheduler(g, { maxDialPeers: 100, maxActiveDials: 50, candidates: fromArray(cands) })
     big.start()
-    await until(() => g.inFlight === 50, 1000, '50 dials')
+    await until(() => g.inFlight === 50, 3000, '50 dials')
     await sleep(20)
     assert.equal(g.inFlight, 50)
     big.stop()
@@ -93,7 +93,7 @@ describe('dial scheduler', () => {
     const cands = Array.from({ length: 50 }, (_, i) => randomNode(`10.2.${i}.1`))
     const d = scheduler(f, { maxDialPeers: 3, candidates: fromArray(cands) })
     d.start()
-    await until(() => f.attempts.length >= 3, 1000, 'three peers')
+    await until(() => f.attempts.length >= 3, 3000, 'three peers')
     await sleep(30)
     const n = f.attempts.length
     assert.ok(n >= 3 && n <= 6, `${n} dials for 3 wanted peers`)
@@ -102,7 +102,7 @@ describe('dial scheduler', () => {
       f.connected.delete(node.idHex)
       d.peerRemoved(node)
     }
-    await until(() => f.attempts.length > n, 1000, 'a new dial after a peer left')
+    await until(() => f.attempts.length > n, 3000, 'a new dial after a peer left')
     d.stop()
   })
 
@@ -145,7 +145,7 @@ describe('dial scheduler', () => {
       const f = new FakeDialer()
       const d = scheduler(f, { maxDialPeers: 1, maxActiveDials: 1, candidates: fromArray(burst) })
       d.start()
-      await until(() => f.attempts.length === 1, 1000, 'first dial')
+      await until(() => f.attempts.length === 1, 3000, 'first dial')
       const id = f.attempts[0]!.node.idHex
       counts.set(id, (counts.get(id) ?? 0) + 1)
       d.stop()
@@ -160,7 +160,7 @@ describe('dial scheduler', () => {
     const cands = Array.from({ length: 20 }, (_, i) => randomNode(`10.6.${i}.1`))
     const d = scheduler(f, { maxDialPeers: 2, candidates: fromArray(cands) })
     d.start()
-    await until(() => f.inFlight === 4, 1000, 'dials')
+    await until(() => f.inFlight === 4, 3000, 'dials')
     d.stop()
     assert.ok(f.attempts.every((a) => a.signal.aborted))
     for (const a of [...f.attempts]) f.fail(a.node)
