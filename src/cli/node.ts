@@ -111,6 +111,8 @@ export async function runNode(opts: NodeOptions): Promise<void> {
     mapper.start(stopping.signal).catch((err: unknown) => log.warn({ err: (err as Error).message }, 'NAT port mapping unavailable'))
   }
 
+  server.on('dial:candidatesError', (err, retryMs) => log.warn({ err: err.message, retryMs }, 'discovery candidates failed; dynamic dialling paused'))
+
   let metricsServer: { close(): Promise<void> } | undefined
   if (opts.metrics !== undefined) {
     const metrics = new P2PMetrics({ discovery: () => server.discovery, peers: () => server.peerCounts() })

@@ -12,6 +12,9 @@ import type { Node } from '../enode/node.js'
 /** geth: inbound throttle (30 s) + 5 s */
 export const DIAL_HISTORY_MS = 35_000
 export const MAX_ACTIVE_DIALS = 50
+/** backoff before a failed candidate source is started again */
+const CANDIDATE_RETRY_MIN_MS = 1000
+const CANDIDATE_RETRY_MAX_MS = 30_000
 /** candidates read before a uniform draw: one bucket's worth */
 const CANDIDATE_BATCH = 16
 const STATIC_BACKOFF_MIN_MS = 5_000
@@ -32,8 +35,11 @@ export interface DialerOptions {
   busy(idHex: string): boolean
   /** false for addresses NetRestrict forbids */
   allowed?(ip: string): boolean
-  /** dynamic candidates (discovery); read only while slots are free */
-  candidates?: AsyncIterable<Node>
+  /**
+   * dynamic candidates (discovery); read only while slots are free. A factory lets the scheduler start
+   * a fresh source after one fails (with backoff); a plain iterable is read once.
+   */
+  candidates?: AsyncIterable<Node> | (() => AsyncIterable<Node>)
   /** first and longest static redial backoff */
   staticBackoffMs?: { min: number; max: number }
 }
@@ -41,6 +47,8 @@ export interface DialerOptions {
 export interface DialerEvents {
   dialStart: [node: Node, kind: 'static' | 'dynamic']
   dialEnd: [node: Node, kind: 'static' | 'dynamic', error: Error | undefined]
+  /** the candidate source threw; `retryMs` is when a fresh one starts (undefined: dynamic dialling ended) */
+  candidatesError: [error: Error, retryMs: number | undefined]
 }
 
 interface StaticEntry {
@@ -66,6 +74,9 @@ export class DialScheduler extends EventEmitter<DialerEvents> {
   private reading = false
   private drawPending = false
   private iterator: AsyncIterator<Node> | undefined
+  /** wait before restarting a failed candidate source; doubles per failure, reset by a good read */
+  private candidateRetryMs = CANDIDATE_RETRY_MIN_MS
+  private candidateRetry: NodeJS.Timeout | undefined
   private running = false
   readonly stats = { attempted: 0, succeeded: 0, failed: 0 }
 
@@ -79,14 +90,20 @@ export class DialScheduler extends EventEmitter<DialerEvents> {
   start(): void {
     if (this.running) return
     this.running = true
-    this.iterator = this.opts.candidates?.[Symbol.asyncIterator]()
+    this.iterator = this.openCandidates()
     this.schedule()
+  }
+
+  private openCandidates(): AsyncIterator<Node> | undefined {
+    const c = this.opts.candidates
+    return (typeof c === 'function' ? c() : c)?.[Symbol.asyncIterator]()
   }
 
   stop(): void {
     this.running = false
     this.abort.abort()
     clearTimeout(this.timer)
+    clearTimeout(this.candidateRetry)
     // the iterator may be mid-read; its pending read fails on its own, and so may this
     this.iterator?.return?.(undefined).catch(() => undefined)
   }
@@ -188,6 +205,7 @@ export class DialScheduler extends EventEmitter<DialerEvents> {
             this.iterator = undefined
             break
           }
+          this.candidateRetryMs = CANDIDATE_RETRY_MIN_MS
           if (this.check(r.value) !== undefined || this.buffer.some((n) => n.idHex === r.value.idHex)) continue
           this.buffer.push(r.value)
           if (!this.drawPending) {
@@ -198,9 +216,20 @@ export class DialScheduler extends EventEmitter<DialerEvents> {
             })
           }
         }
-      } catch {
-        // a failed discovery iterator ends dynamic dialling; statics go on
+      } catch (err) {
+        // statics go on; dynamic dialling resumes from a fresh source when there is a factory for one
         this.iterator = undefined
+        const retry = typeof this.opts.candidates === 'function' && this.running ? this.candidateRetryMs : undefined
+        this.emit('candidatesError', err instanceof Error ? err : new Error(String(err)), retry)
+        if (retry !== undefined) {
+          this.candidateRetryMs = Math.min(CANDIDATE_RETRY_MAX_MS, retry * 2)
+          this.candidateRetry = setTimeout(() => {
+            if (!this.running) return
+            this.iterator = this.openCandidates()
+            this.schedule()
+          }, retry)
+          this.candidateRetry.unref()
+        }
       } finally {
         this.reading = false
       }

@@ -80,6 +80,8 @@ export interface ServerEvents {
   /** the dialer started a dial; `dial:end` follows with the error when it did not become a peer */
   'dial:start': [node: Node, kind: 'static' | 'dynamic']
   'dial:end': [node: Node, kind: 'static' | 'dynamic', error: Error | undefined]
+  /** discovery's candidate stream failed; dynamic dialling restarts after retryMs */
+  'dial:candidatesError': [error: Error, retryMs: number | undefined]
   /** a connection that never became a peer: the step it failed at and why */
   'conn:failed': [info: { inbound: boolean; ip: string; stage: 'rlpx' | 'checkpoint' | 'hello'; error: Error }]
 }
@@ -205,8 +207,9 @@ export class Server extends EventEmitter<ServerEvents> {
         dial: (n, _kind, signal) => this.dial(n, signal),
         busy: (id) => this.peers.has(id) || this.handshaking.has(id),
         ...(this.config.netRestrict ? { allowed: (ip: string) => this.config.netRestrict!.contains(ip) } : {}),
-        ...(disc ? { candidates: dialable(disc.randomNodes()) } : {}),
+        ...(disc ? { candidates: () => dialable(disc.randomNodes()) } : {}),
       })
+      this.dialer.on('candidatesError', (err, retryMs) => this.emit('dial:candidatesError', err, retryMs))
       this.dialer.on('dialStart', (n, kind) => this.emit('dial:start', n, kind))
       this.dialer.on('dialEnd', (n, kind, err) => this.emit('dial:end', n, kind, err))
       for (const n of this.config.staticNodes ?? []) this.dialer.addStatic(n)

@@ -167,4 +167,33 @@ describe('dial scheduler', () => {
     await sleep(20)
     assert.equal(f.attempts.length, 4)
   })
+  it('a failing candidate source is reported and, given a factory, restarted with backoff', async () => {
+    const f = new FakeDialer()
+    f.auto = 'fail'
+    const first = [randomNode(), randomNode()]
+    const second = [randomNode(), randomNode()]
+    let opened = 0
+    async function* broken(): AsyncGenerator<Node> {
+      yield* first
+      throw new Error('discovery closed')
+    }
+    const d = scheduler(f, { candidates: () => (opened++ === 0 ? broken() : fromArray(second)) })
+    const errors: [string, number | undefined][] = []
+    d.on('candidatesError', (err, retry) => errors.push([err.message, retry]))
+    d.start()
+    await until(() => errors.length === 1, 3000, 'the failure reported')
+    assert.deepEqual(errors, [['discovery closed', 1000]])
+    await until(() => f.attempts.length >= 4, 5000, 'dials from the fresh source')
+    assert.equal(opened, 2)
+    assert.deepEqual(new Set(f.attempts.map((a) => a.node.idHex)), new Set([...first, ...second].map((n) => n.idHex)))
+    d.stop()
+    // a plain iterable cannot be restarted: the failure says so with no retry
+    const once = scheduler(new FakeDialer(), { candidates: broken() })
+    const ended: (number | undefined)[] = []
+    once.on('candidatesError', (_e, retry) => ended.push(retry))
+    once.start()
+    await until(() => ended.length === 1, 3000, 'the failure reported')
+    assert.deepEqual(ended, [undefined])
+    once.stop()
+  })
 })
