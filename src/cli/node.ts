@@ -62,7 +62,8 @@ export async function runNode(opts: NodeOptions): Promise<void> {
   const trustedNodes = nodesFile(log, opts.trusted, opts.datadir, 'trusted-nodes.json')
   const nat = parseNAT(opts.nat)
   const extip = opts.nat.startsWith('extip:') ? opts.nat.slice('extip:'.length) : undefined
-  const db = opts.datadir !== undefined ? new NodeDB({ path: join(opts.datadir, 'nodes') }) : new NodeDB()
+  const onExpiryError = (err: unknown): void => log.warn({ err }, 'node database expiry pass failed')
+  const db = opts.datadir !== undefined ? new NodeDB({ path: join(opts.datadir, 'nodes'), onExpiryError }) : new NodeDB({ onExpiryError })
   const server = new Server({
     privateKey: key,
     protocols: ethProtocols({ chain: NETWORKS[opts.network] }),
@@ -101,6 +102,7 @@ export async function runNode(opts: NodeOptions): Promise<void> {
   disc?.on('endpoint', (ep, enr) => log.info({ ip: ep.ip, port: ep.port, seq: String(enr.seq) }, 'external endpoint predicted, ENR updated'))
   disc?.on('clockDrift', (ms) => log.warn({ offsetMs: Math.round(ms) }, 'system clock is off by more than 10 s: discovery packets will look expired; adjust the clock'))
   disc?.on('dbError', (err) => log.error({ err }, 'node database write failed'))
+  disc?.on('ntpError', (err) => log.debug({ err: err.message }, 'clock drift check: NTP server unreachable'))
 
   const stopping = new AbortController()
   const mapper = nat && extip === undefined ? new PortMapper(nat, { tcpPort: server.port, udpPort: disc?.self.udp ?? server.port, name: 'ethp2p' }) : undefined

@@ -176,6 +176,8 @@ export interface NodeDBOptions {
   nodeExpirationMs?: number
   /** bound on the in-memory store (entries, default 100 000) */
   maxMemoryEntries?: number
+  /** a background expiry pass failed (the next one runs as scheduled) */
+  onExpiryError?: (err: unknown) => void
 }
 
 function ipKey(ip: string): string | undefined {
@@ -218,7 +220,9 @@ export class NodeDB implements TableDB {
       if (running) return
       running = true
       this.expire()
-        .catch(() => undefined)
+        .catch((err: unknown) => {
+          if (!this.closed) opts.onExpiryError?.(err)
+        })
         .finally(() => (running = false))
     }, opts.cleanupIntervalMs ?? CLEANUP_INTERVAL_MS)
     this.timer.unref()

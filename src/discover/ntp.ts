@@ -51,9 +51,14 @@ export function sntpOffset(host: string, port = 123, timeoutMs = 2000, now: () =
       const t3 = readTimestamp(msg, 40)
       finish(null, (t2 - t1 + (t3 - t4)) / 2)
     })
-    sock.send(req, port, host, (err) => {
-      if (err) finish(new NTPError(`NTP send failed: ${err.message}`))
-    })
+    // a bad port or address throws here rather than calling back: same typed error, socket closed now
+    try {
+      sock.send(req, port, host, (err) => {
+        if (err) finish(new NTPError(`NTP send failed: ${err.message}`))
+      })
+    } catch (err) {
+      finish(new NTPError(`NTP send failed: ${(err as Error).message}`))
+    }
   })
 }
 

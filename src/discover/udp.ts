@@ -127,6 +127,8 @@ export interface Discv4Events {
   clockDrift: [offsetMs: number]
   /** a background DB write failed */
   dbError: [err: unknown]
+  /** the clock-drift check could not reach its NTP server */
+  ntpError: [err: Error]
 }
 
 interface Pending {
@@ -645,7 +647,9 @@ export class Discv4 extends EventEmitter<Discv4Events> implements TableTransport
       .then((offset) => {
         if (Math.abs(offset) > DRIFT_THRESHOLD_MS && !this.closed) this.emit('clockDrift', offset)
       })
-      .catch(() => undefined)
+      .catch((err: unknown) => {
+        if (!this.closed) this.emit('ntpError', err instanceof Error ? err : new Error(String(err)))
+      })
   }
 
   /** Stop the table, fail pending requests, close the socket (and the DB if we opened it). */

@@ -146,6 +146,22 @@ for (const kind of ['memory', 'lmdb'] as const) {
       await db.close()
       await assert.rejects(db.updateNode(n), { name: 'NodeDBClosedError' })
     })
+
+    it('reports a failed background expiry pass and keeps running passes', async () => {
+      const errors: unknown[] = []
+      const db = open({ cleanupIntervalMs: 10, onExpiryError: (err) => errors.push(err) })
+      let passes = 0
+      // the pass itself is what fails here (a full disk, a corrupt page); the schedule must survive it
+      db.expire = async () => {
+        passes++
+        throw new Error('disk full')
+      }
+      const deadline = Date.now() + 3000
+      while (errors.length < 2 && Date.now() < deadline) await sleep(10)
+      await db.close()
+      assert.ok(errors.length >= 2 && passes >= 2, `${errors.length} errors reported of ${passes} passes`)
+      assert.equal((errors[0] as Error).message, 'disk full')
+    })
   })
 }
 

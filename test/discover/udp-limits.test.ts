@@ -151,4 +151,21 @@ describe('NTP clock-drift check', () => {
     await Promise.allSettled(Array.from({ length: 32 }, () => d.ping(dead())))
     assert.equal(ntp.queries(), asked)
   })
+
+  it('reports an NTP server it cannot query as ntpError, and no drift', async () => {
+    // port 0 makes every send fail at once: the failure path without waiting out query timeouts
+    const d = await start({ replyTimeoutMs: 50, ntpServer: '127.0.0.1:0' })
+    const errors: Error[] = []
+    const drifts: number[] = []
+    d.on('ntpError', (err) => errors.push(err))
+    d.on('clockDrift', (ms) => drifts.push(ms))
+    const silent = createSocket('udp4')
+    sockets.push(silent)
+    await new Promise<void>((r) => silent.bind(0, '127.0.0.1', () => r()))
+    const dead = () => new Node(backend.publicKey(randomPrivateKey()), '127.0.0.1', silent.address().port, 0)
+    await Promise.allSettled(Array.from({ length: 32 }, () => d.ping(dead())))
+    await until(() => errors.length === 1, 3000, 'ntpError event')
+    assert.ok(errors[0] instanceof NTPError, String(errors[0]))
+    assert.deepEqual(drifts, [])
+  })
 })
