@@ -2,17 +2,79 @@
  * Crawl results in the datadir (LMDB, msgpack values, one entry per node keyed by its public key), so
  * a later crawl starts from what this one found and `--since DIR` can compare two crawls.
  * Each node keeps geth's node-set bookkeeping: a score that grows by one per crawl the node answers
- * and halves when it does not, first and last response, last check.
+ * and halves when it does not, first and last response, last check. With --dial it also keeps what the
+ * node's latest RLPx dial learnt (client, caps, Status, how it ended), so `--since` sees client upgrades.
  */
 import { existsSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { open as openLmdb, type RootDatabase } from 'lmdb'
 import type { CrawlRecord, PreviousNode } from './crawl.js'
+import type { DialInfo } from './dialer.js'
 
 const FILE = 'crawl.mdb'
 
 export class CrawlStoreError extends Error {
   override readonly name = 'CrawlStoreError'
+}
+
+/** what the latest dial of a node learnt; `error` is the dial's own error, not discovery's */
+export interface StoredDial extends DialInfo {
+  /** ms since the epoch */
+  dialledAt: number
+}
+
+/** the DialInfo fields taken over as they are; `error` is shared with discovery, see dialError */
+const DIAL_FIELDS = [
+  'clientId',
+  'client',
+  'caps',
+  'listenPort',
+  'p2pVersion',
+  'ethVersion',
+  'networkId',
+  'forkId',
+  'chain',
+  'genesis',
+  'head',
+  'latestBlock',
+  'earliestBlock',
+  'td',
+  'disconnect',
+  'inbound',
+] as const satisfies readonly (keyof DialInfo)[]
+
+// a field added to DialInfo and not to DIAL_FIELDS would silently never be stored: fail the build instead
+type Unlisted = Exclude<keyof DialInfo, (typeof DIAL_FIELDS)[number] | 'error'>
+const allListed: [Unlisted] extends [never] ? true : Unlisted = true
+void allListed
+
+/**
+ * The dial's part of a record's error. mergeDial (output.ts) appends the dial's error to discovery's
+ * with '; ', so it is the tail from the first segment that starts like one of dialer.ts's errors.
+ */
+const DIAL_ERROR = /(?:^|; )((?:rlpx: |hello: |no Status|aborted|not dialled: ).*)$/s
+
+function dialError(r: Partial<DialInfo>): string | undefined {
+  return r.error === undefined ? undefined : DIAL_ERROR.exec(r.error)?.[1]
+}
+
+function copyField<K extends keyof DialInfo>(from: DialInfo, to: DialInfo, k: K): void {
+  const v = from[k]
+  if (v !== undefined) to[k] = v
+}
+
+/**
+ * What a record says about its node's dial, or undefined when it was not dialled. "not dialled" alone
+ * (queue full, crawl over) learnt nothing about the node, so it does not replace an earlier dial.
+ */
+function dialOf(r: Partial<DialInfo>, dialledAt: number): StoredDial | undefined {
+  const error = dialError(r)
+  const failed = error !== undefined && !error.startsWith('not dialled: ')
+  if (!failed && !DIAL_FIELDS.some((k) => r[k] !== undefined)) return undefined
+  const d: StoredDial = { dialledAt }
+  for (const k of DIAL_FIELDS) copyField(r, d, k)
+  if (error !== undefined) d.error = error
+  return d
 }
 
 /** what the store keeps of a node across crawls */
@@ -30,6 +92,8 @@ export interface StoredNode {
   lastCheck: number
   score: number
   answered: boolean
+  /** the latest dial's findings; a crawl that did not dial the node keeps them */
+  dial?: StoredDial
 }
 
 export class CrawlStore {
@@ -67,17 +131,19 @@ export class CrawlStore {
     return [...answered, ...rest]
   }
 
-  /** Merge one crawl's record in (the write is queued; `flush()` waits for it). */
-  put(r: CrawlRecord): Promise<boolean> {
+  /** Merge one crawl's record (with --dial, its dial's fields too) in (the write is queued; `flush()` waits for it). */
+  put(r: CrawlRecord & Partial<DialInfo>): Promise<boolean> {
     const old = this.db.get(r.id)
     const now = Date.parse(r.lastSeen)
+    // records reach the store as soon as their dial is over: the put time is the dial's, lastSeen is discovery's
+    const checked = Date.now()
     const s: StoredNode = {
       id: r.id,
       ip: r.ip,
       udp: r.udp,
       tcp: r.tcp,
       firstSeen: Math.min(old?.firstSeen ?? Infinity, Date.parse(r.firstSeen)),
-      lastCheck: Date.now(),
+      lastCheck: checked,
       score: r.answered ? (old?.score ?? 0) + 1 : Math.floor((old?.score ?? 0) / 2),
       answered: r.answered,
     }
@@ -90,6 +156,9 @@ export class CrawlStore {
     const lastResponse = r.answered ? now : old?.lastResponse
     if (firstResponse !== undefined) s.firstResponse = firstResponse
     if (lastResponse !== undefined) s.lastResponse = lastResponse
+    // a node not dialled this time keeps its last dial; a new dial replaces it whole, so no stale field outlives it
+    const dial = dialOf(r, checked) ?? old?.dial
+    if (dial !== undefined) s.dial = dial
     return this.db.put(r.id, s)
   }
 
@@ -107,14 +176,19 @@ export interface CrawlDiff {
   new: string[]
   /** answered in the earlier crawl, not now */
   gone: string[]
-  /** answered in both, with another record sequence number or endpoint */
+  /** answered in both, with another record sequence number or endpoint, or another client id (both dialled with a Hello) */
   changed: string[]
   /** answered in both, unchanged */
   same: number
 }
 
+/** a client upgrade is what `--since` should show; a crawl that got no Hello says nothing about it */
+function clientChanged(before: string | undefined, now: string | undefined): boolean {
+  return before !== undefined && now !== undefined && before !== now
+}
+
 /** Compare this crawl's records against an earlier crawl's store. */
-export function compareCrawls(current: Iterable<CrawlRecord>, earlier: CrawlStore): CrawlDiff {
+export function compareCrawls(current: Iterable<CrawlRecord & Partial<DialInfo>>, earlier: CrawlStore): CrawlDiff {
   const diff: CrawlDiff = { new: [], gone: [], changed: [], same: 0 }
   const answeredNow = new Set<string>()
   for (const r of current) {
@@ -122,7 +196,7 @@ export function compareCrawls(current: Iterable<CrawlRecord>, earlier: CrawlStor
     answeredNow.add(r.id)
     const old = earlier.get(r.id)
     if (!old?.answered) diff.new.push(r.id)
-    else if (old.seq !== r.seq || old.ip !== r.ip || old.udp !== r.udp || old.tcp !== r.tcp) diff.changed.push(r.id)
+    else if (old.seq !== r.seq || old.ip !== r.ip || old.udp !== r.udp || old.tcp !== r.tcp || clientChanged(old.dial?.clientId, r.clientId)) diff.changed.push(r.id)
     else diff.same++
   }
   for (const old of earlier.all()) if (old.answered && !answeredNow.has(old.id)) diff.gone.push(old.id)
