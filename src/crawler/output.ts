@@ -13,7 +13,11 @@ import type { CrawlRecord as DiscoveryRecord } from './crawl.js'
 import type { DialInfo, DialResult, Dialer } from './dialer.js'
 
 /** A record as written: the crawl's, plus (with --dial) what the node's RLPx side said. */
-export type CrawlRecord = DiscoveryRecord & DialInfo
+/**
+ * A node as the crawl writes it: discovery's record and what its dial learnt. `error` stays discovery's
+ * (why it did not answer); `dialError` is why the dial got no Hello or Status, or why there was none.
+ */
+export type CrawlRecord = DiscoveryRecord & Omit<DialInfo, 'error'> & { dialError?: string }
 import type { CrawlDiff, StoredNode } from './store.js'
 
 /** A line-per-record sink over a file or stdout; `close()` waits until everything is written. */
@@ -81,6 +85,7 @@ const CSV_COLUMNS = [
   'disconnect',
   'inbound',
   'error',
+  'dialError',
 ] as const
 
 /** RFC 4180 quoting: only fields holding a comma, quote or line break are quoted */
@@ -182,7 +187,7 @@ export function summarize(records: Iterable<CrawlRecord>, seconds: number, diff?
   }
   for (const r of records) {
     s.found++
-    if (r.clientId !== undefined || r.disconnect !== undefined || r.inbound || r.networkId !== undefined || (r.error !== undefined && /rlpx:|hello:|not dialled/.test(r.error))) {
+    if (r.clientId !== undefined || r.disconnect !== undefined || r.inbound || r.networkId !== undefined || (r.dialError !== undefined && !r.dialError.startsWith('not dialled'))) {
       s.dial ??= { dialled: 0, hello: 0, status: 0, inbound: 0 }
       s.clients ??= {}
       s.chains ??= {}
@@ -235,17 +240,16 @@ export function formatSummary(s: CrawlSummary): string {
   return lines.join('\n')
 }
 
-/** A record with what its dial (or, when the dial got no Hello, its inbound visit) learnt; error texts joined. */
-export function mergeDial(r: CrawlRecord, dial: DialResult | undefined, inbound?: DialResult): CrawlRecord {
+/** A record with what its dial (or, when the dial got no Hello, its inbound visit) learnt. */
+export function mergeDial(r: DiscoveryRecord, dial: DialResult | undefined, inbound?: DialResult): CrawlRecord {
   const useInbound = inbound !== undefined && dial?.clientId === undefined
   const info = useInbound ? inbound : dial
   if (!info) return r
   const { timings: _timings, error: _error, ...fields } = info
   const out: CrawlRecord = { ...r, ...fields }
   if (inbound) out.inbound = true
-  const errs = [r.error, dial?.error, useInbound ? inbound.error : undefined].filter((e): e is string => e !== undefined)
-  if (errs.length > 0) out.error = errs.join('; ')
-  else delete out.error
+  const errs = [dial?.error, useInbound ? inbound.error : undefined].filter((e): e is string => e !== undefined)
+  if (errs.length > 0) out.dialError = errs.join('; ')
   return out
 }
 

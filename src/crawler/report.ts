@@ -10,7 +10,7 @@
  * on discovery-only records and shows the dial sections when any record carries them.
  */
 import { matchForkHash } from '../eth/networks.js'
-import type { CrawlRecord } from './crawl.js'
+import type { CrawlRecord } from './output.js'
 import { parseClientId } from './clientid.js'
 
 export interface ReportMeta {
@@ -124,17 +124,15 @@ const TOO_MANY_PEERS = 4
 
 /**
  * What dialling the node gave: a Hello (client id), a TooManyPeers refusal (busy, but alive and
- * counted as a result), or a dial error; undefined when it was not dialled.
+ * counted as a result), or a dial error; undefined when it was not dialled (queue full, crawl over).
  */
 function dialOutcome(r: Loose): 'ok' | 'tooMany' | 'failed' | undefined {
   const d = r['disconnect']
   if (d !== null && typeof d === 'object' && (d as Loose)['code'] === TOO_MANY_PEERS) return 'tooMany'
   if (str(r['clientId']) !== undefined || r['client'] !== undefined) return 'ok'
-  const err = str(r['error'])
-  if (err !== undefined && /too many peers/i.test(err)) return 'tooMany'
-  // discovery errors of answered nodes are about ENRRequest/FINDNODE; dial errors name their stage
-  if (err !== undefined && /^(?:rlpx|hello|no status|disconnected|dial|not dialled)/i.test(err)) return 'failed'
-  return undefined
+  const err = str(r['dialError'])
+  if (err === undefined || err.startsWith('not dialled')) return undefined
+  return /too many peers/i.test(err) ? 'tooMany' : 'failed'
 }
 
 // ---- aggregation ------------------------------------------------------------------------------

@@ -8,8 +8,9 @@
 import { existsSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { open as openLmdb, type RootDatabase } from 'lmdb'
-import type { CrawlRecord, PreviousNode } from './crawl.js'
+import type { PreviousNode } from './crawl.js'
 import type { DialInfo } from './dialer.js'
+import type { CrawlRecord } from './output.js'
 
 const FILE = 'crawl.mdb'
 
@@ -23,7 +24,7 @@ export interface StoredDial extends DialInfo {
   dialledAt: number
 }
 
-/** the DialInfo fields taken over as they are; `error` is shared with discovery, see dialError */
+/** the DialInfo fields taken over as they are; the dial's error comes as the record's dialError */
 const DIAL_FIELDS = [
   'clientId',
   'client',
@@ -48,16 +49,6 @@ type Unlisted = Exclude<keyof DialInfo, (typeof DIAL_FIELDS)[number] | 'error'>
 const allListed: [Unlisted] extends [never] ? true : Unlisted = true
 void allListed
 
-/**
- * The dial's part of a record's error. mergeDial (output.ts) appends the dial's error to discovery's
- * with '; ', so it is the tail from the first segment that starts like one of dialer.ts's errors.
- */
-const DIAL_ERROR = /(?:^|; )((?:rlpx: |hello: |no Status|aborted|not dialled: ).*)$/s
-
-function dialError(r: Partial<DialInfo>): string | undefined {
-  return r.error === undefined ? undefined : DIAL_ERROR.exec(r.error)?.[1]
-}
-
 function copyField<K extends keyof DialInfo>(from: DialInfo, to: DialInfo, k: K): void {
   const v = from[k]
   if (v !== undefined) to[k] = v
@@ -67,8 +58,8 @@ function copyField<K extends keyof DialInfo>(from: DialInfo, to: DialInfo, k: K)
  * What a record says about its node's dial, or undefined when it was not dialled. "not dialled" alone
  * (queue full, crawl over) learnt nothing about the node, so it does not replace an earlier dial.
  */
-function dialOf(r: Partial<DialInfo>, dialledAt: number): StoredDial | undefined {
-  const error = dialError(r)
+function dialOf(r: CrawlRecord, dialledAt: number): StoredDial | undefined {
+  const error = r.dialError
   const failed = error !== undefined && !error.startsWith('not dialled: ')
   if (!failed && !DIAL_FIELDS.some((k) => r[k] !== undefined)) return undefined
   const d: StoredDial = { dialledAt }
@@ -132,7 +123,7 @@ export class CrawlStore {
   }
 
   /** Merge one crawl's record (with --dial, its dial's fields too) in (the write is queued; `flush()` waits for it). */
-  put(r: CrawlRecord & Partial<DialInfo>): Promise<boolean> {
+  put(r: CrawlRecord): Promise<boolean> {
     const old = this.db.get(r.id)
     const now = Date.parse(r.lastSeen)
     // records reach the store as soon as their dial is over: the put time is the dial's, lastSeen is discovery's
@@ -188,7 +179,7 @@ function clientChanged(before: string | undefined, now: string | undefined): boo
 }
 
 /** Compare this crawl's records against an earlier crawl's store. */
-export function compareCrawls(current: Iterable<CrawlRecord & Partial<DialInfo>>, earlier: CrawlStore): CrawlDiff {
+export function compareCrawls(current: Iterable<CrawlRecord>, earlier: CrawlStore): CrawlDiff {
   const diff: CrawlDiff = { new: [], gone: [], changed: [], same: 0 }
   const answeredNow = new Set<string>()
   for (const r of current) {

@@ -51,14 +51,14 @@ describe('ethp2p crawl', () => {
   it('--testnet 40 --dial: RLPx fields on dialled nodes, clients by name in the summary', async () => {
     const r = run(['crawl', '--testnet', '40', '--dial', '--dial-concurrency', '8', '--duration', '120'])
     assert.equal(await r.exit, 0, r.stderr())
-    const lines = r.stdout().trim().split('\n').map((l) => JSON.parse(l) as { id: string; answered: boolean; clientId?: string; caps?: string[]; chain?: string; error?: string })
+    const lines = r.stdout().trim().split('\n').map((l) => JSON.parse(l) as { id: string; answered: boolean; clientId?: string; caps?: string[]; chain?: string; dialError?: string })
     assert.equal(lines.length, 40)
     assert.equal(new Set(lines.map((l) => l.id)).size, 40)
     const hellos = lines.filter((l) => l.clientId !== undefined)
     assert.ok(hellos.length > 0, 'some nodes answered Hello')
     assert.ok(hellos.every((l) => l.caps?.includes('eth/68')))
     // every answering node was dialled: a Hello, a refusal or a goodbye is on its record
-    assert.ok(lines.filter((l) => l.answered).every((l) => l.clientId !== undefined || /rlpx:|hello:/.test(l.error ?? '')))
+    assert.ok(lines.filter((l) => l.answered).every((l) => l.clientId !== undefined || /rlpx:|hello:/.test(l.dialError ?? '')))
     assert.match(r.stderr(), /dialled: 36, hello \d+, status \d+, inbound 0/)
     assert.match(r.stderr(), /clients by name: geth \d+/)
   })

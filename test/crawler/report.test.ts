@@ -7,6 +7,7 @@ import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
 import { backend, randomPrivateKey } from '../../src/crypto/backend.js'
 import { Crawler, type CrawlRecord } from '../../src/crawler/crawl.js'
+import type { CrawlRecord as DialledRecord } from '../../src/crawler/output.js'
 import { renderReport, type TimelinePoint } from '../../src/crawler/report.js'
 import { TargetTable } from '../../src/crawler/targets.js'
 import { Discv4 } from '../../src/discover/udp.js'
@@ -117,6 +118,26 @@ describe('crawl report', () => {
       await disc.close()
       await net.close()
     }
+  })
+
+  it('counts dial outcomes from dialError: refusals as TooManyPeers, failures and nodes never dialled apart from discovery errors', () => {
+    const base = { udp: 30303, tcp: 30303, firstSeen: new Date(0).toISOString(), lastSeen: new Date(1000).toISOString(), answered: true, eth2: false }
+    const at = (i: number, extra: Partial<DialledRecord>): DialledRecord => ({ ...base, id: i.toString(16).padStart(128, '0'), ip: `10.0.0.${i}`, ...extra })
+    const records = [
+      at(1, { clientId: 'Geth/v1.14.11-stable/linux-amd64/go1.23.2' }),
+      at(2, { dialError: 'hello: peer sent disconnect: too many peers' }),
+      at(3, { dialError: 'rlpx: connect ECONNREFUSED 10.0.0.3:30303' }),
+      at(4, { dialError: 'rlpx: connect ECONNREFUSED 10.0.0.4:30303', error: 'enr request timed out' }),
+      // discovery's error on an answered node says nothing about its dial
+      at(5, { error: 'enr request timed out' }),
+      at(6, { dialError: 'not dialled: dial queue full' }),
+    ]
+    const html = renderReport(records, { started: 0, ended: 1000, seeds: 1, packetsIn: 0, packetsOut: 0, dial: true }, timeline)
+    const count = (label: string): string | undefined => new RegExp(`>${label}</text><rect[^>]*/><text[^>]*>(\\d+) \\(`).exec(html)?.[1]
+    assert.equal(count('dialled ok \\(Hello\\)'), '1')
+    assert.equal(count('TooManyPeers'), '1')
+    // 3 and 4 failed; 5 and 6 were not dialled
+    assert.equal(count('dial failed / not dialled'), '4')
   })
 })
 

@@ -107,10 +107,14 @@ describe('CrawlStore dial info', () => {
     assert.deepEqual(failed, { error: 'rlpx: connect ECONNREFUSED 10.0.0.1:30303' })
   })
 
-  it("stores only the dial's part of a record's error", async () => {
+  it("stores the dial's error, never discovery's", async () => {
     const { store } = openStore()
     const unanswered = { answered: false, error: 'ping to 10.0.0.1:30303 timed out' }
-    await store.put(mergeDial(rec('d', unanswered), { error: 'hello: peer sent disconnect: too many peers', timings: { total: 3 } }))
+    const merged = mergeDial(rec('d', unanswered), { error: 'hello: peer sent disconnect: too many peers', timings: { total: 3 } })
+    // the record keeps the two apart too
+    assert.equal(merged.error, 'ping to 10.0.0.1:30303 timed out')
+    assert.equal(merged.dialError, 'hello: peer sent disconnect: too many peers')
+    await store.put(merged)
     assert.equal(store.get(rec('d').id)?.dial?.error, 'hello: peer sent disconnect: too many peers')
     // dialled fine although discovery failed: no error is the dial's
     await store.put(mergeDial(rec('e', unanswered), eth68()))
