@@ -15,7 +15,7 @@ import { Dialer } from '../crawler/dialer.js'
 import { bootnodes as networkBootnodes, isCrawlNetwork } from '../crawler/bootnodes.js'
 import { CsvWriter, formatSummary, JsonlWriter, nodeSet, summarize, withDials, writeNodesJson, type CrawlRecord } from '../crawler/output.js'
 import { renderReport, type TimelinePoint } from '../crawler/report.js'
-import { compareCrawls, CrawlStore, CrawlStoreError } from '../crawler/store.js'
+import { compareCrawls, CrawlStore, CrawlStoreError, snapshotCrawl, type EarlierNode } from '../crawler/store.js'
 import { NodeDB } from '../discover/nodedb.js'
 import { Discv4 } from '../discover/udp.js'
 import { DnsClient } from '../dnsdisc/client.js'
@@ -86,19 +86,22 @@ export async function runCrawl(opts: CrawlCliOptions): Promise<void> {
   if (opts.network !== undefined && isCrawlNetwork(opts.network)) seeds.push(...networkBootnodes(opts.network))
 
   // --since names an earlier crawl; a missing one is a bad argument, caught before anything starts
-  let earlier: CrawlStore | undefined
+  let earlier: Map<string, EarlierNode> | undefined
   if (opts.since !== undefined) {
+    let since: CrawlStore
     try {
-      earlier = CrawlStore.open(opts.since, { readOnly: true })
+      since = CrawlStore.open(opts.since, { readOnly: true })
     } catch (err) {
       throw new InvalidArgumentError(`--since ${opts.since}: ${(err as Error).message}`)
     }
+    // copied before this crawl writes anything: --since may name the datadir itself
+    earlier = snapshotCrawl(since)
+    await since.close()
   }
   const store = opts.datadir !== undefined ? CrawlStore.open(opts.datadir) : undefined
   const previous = store?.previous() ?? []
   if (seeds.length === 0 && previous.length === 0 && (opts.dns ?? []).length === 0 && opts.testnet === undefined) {
     await store?.close()
-    await earlier?.close()
     throw new InvalidArgumentError('nothing to crawl from: give --bootnodes, --network, --dns or --testnet (or a --datadir with earlier results)')
   }
 
@@ -108,7 +111,6 @@ export async function runCrawl(opts: CrawlCliOptions): Promise<void> {
   }
   try {
     if (store) closers.push(() => store.close())
-    if (earlier) closers.push(() => earlier.close())
     let testnet: Testnet | undefined
     if (opts.testnet !== undefined) {
       testnet = await startTestnet({ nodes: opts.testnet })

@@ -178,8 +178,26 @@ function clientChanged(before: string | undefined, now: string | undefined): boo
   return before !== undefined && now !== undefined && before !== now
 }
 
-/** Compare this crawl's records against an earlier crawl's store. */
-export function compareCrawls(current: Iterable<CrawlRecord>, earlier: CrawlStore): CrawlDiff {
+/** what `--since` needs of a node from the earlier crawl */
+export type EarlierNode = Pick<StoredNode, 'answered' | 'seq' | 'ip' | 'udp' | 'tcp'> & { clientId?: string }
+
+/**
+ * An earlier crawl's store, copied into memory. The copy is what makes `--since` safe when it names
+ * the datadir this crawl writes into: compared live, the crawl would be compared with itself.
+ */
+export function snapshotCrawl(earlier: CrawlStore): Map<string, EarlierNode> {
+  const snap = new Map<string, EarlierNode>()
+  for (const s of earlier.all()) {
+    const e: EarlierNode = { answered: s.answered, ip: s.ip, udp: s.udp, tcp: s.tcp }
+    if (s.seq !== undefined) e.seq = s.seq
+    if (s.dial?.clientId !== undefined) e.clientId = s.dial.clientId
+    snap.set(s.id, e)
+  }
+  return snap
+}
+
+/** Compare this crawl's records against a snapshot of an earlier crawl. */
+export function compareCrawls(current: Iterable<CrawlRecord>, earlier: ReadonlyMap<string, EarlierNode>): CrawlDiff {
   const diff: CrawlDiff = { new: [], gone: [], changed: [], same: 0 }
   const answeredNow = new Set<string>()
   for (const r of current) {
@@ -187,9 +205,9 @@ export function compareCrawls(current: Iterable<CrawlRecord>, earlier: CrawlStor
     answeredNow.add(r.id)
     const old = earlier.get(r.id)
     if (!old?.answered) diff.new.push(r.id)
-    else if (old.seq !== r.seq || old.ip !== r.ip || old.udp !== r.udp || old.tcp !== r.tcp || clientChanged(old.dial?.clientId, r.clientId)) diff.changed.push(r.id)
+    else if (old.seq !== r.seq || old.ip !== r.ip || old.udp !== r.udp || old.tcp !== r.tcp || clientChanged(old.clientId, r.clientId)) diff.changed.push(r.id)
     else diff.same++
   }
-  for (const old of earlier.all()) if (old.answered && !answeredNow.has(old.id)) diff.gone.push(old.id)
+  for (const [id, old] of earlier) if (old.answered && !answeredNow.has(id)) diff.gone.push(id)
   return diff
 }

@@ -41,10 +41,13 @@ describe('ethp2p crawl', () => {
     assert.equal(readFileSync(join(dir, 'c.csv'), 'utf8').trim().split('\n').length, 51)
     assert.equal(Object.keys(JSON.parse(readFileSync(join(dir, 'nodes.json'), 'utf8')) as object).length, 45)
 
-    // a new testnet (new keys): the old nodes are gone, the new ones new; nothing reported twice
-    const again = run(['crawl', '--testnet', '50', '--duration', '120', '--datadir', join(dir, 'data2'), '--since', datadir, '--out', join(dir, 'b.jsonl')])
+    // a new testnet (new keys) crawled into the same datadir, compared with what it held before: the old
+    // nodes are re-checked and gone, the new ones new; nothing reported twice
+    const again = run(['crawl', '--testnet', '50', '--duration', '120', '--datadir', datadir, '--since', datadir, '--out', join(dir, 'b.jsonl')])
     assert.equal(await again.exit, 0, again.stderr())
-    assert.equal(readFileSync(join(dir, 'b.jsonl'), 'utf8').trim().split('\n').length, 50)
+    const ids = readFileSync(join(dir, 'b.jsonl'), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { id: string }).id)
+    assert.equal(new Set(ids).size, ids.length)
+    assert.equal(ids.length, 100)
     assert.match(again.stderr(), /since: 45 new, 45 gone, 0 changed, 0 same/)
   })
 

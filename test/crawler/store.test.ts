@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
 import type { DialResult } from '../../src/crawler/dialer.js'
 import { mergeDial, type CrawlRecord } from '../../src/crawler/output.js'
-import { compareCrawls, CrawlStore } from '../../src/crawler/store.js'
+import { compareCrawls, CrawlStore, snapshotCrawl } from '../../src/crawler/store.js'
 
 const dirs: string[] = []
 const stores: CrawlStore[] = []
@@ -138,6 +138,18 @@ describe('compareCrawls', () => {
       // no Hello this time: nothing to say about its client
       mergeDial(rec('3'), { error: 'rlpx: connect ETIMEDOUT', timings: { total: 5000 } }),
     ]
-    assert.deepEqual(compareCrawls(current, store), { new: [], gone: [], changed: [rec('1').id], same: 2 })
+    assert.deepEqual(compareCrawls(current, snapshotCrawl(store)), { new: [], gone: [], changed: [rec('1').id], same: 2 })
+  })
+
+  it('compares against the earlier crawl even when this crawl writes into the same store', async () => {
+    const { store } = openStore()
+    for (const id of ['1', '2']) await store.put(mergeDial(rec(id), eth68()))
+    await store.flush()
+    const before = snapshotCrawl(store)
+    // this crawl: 1 upgraded, 2 gone silent, 4 new; written to the store before the comparison, as the CLI does
+    const current = [mergeDial(rec('1'), eth68('Geth/v1.15.0-stable/linux-amd64/go1.24.0')), rec('2', { answered: false }), rec('4')]
+    for (const r of current) await store.put(r)
+    await store.flush()
+    assert.deepEqual(compareCrawls(current, before), { new: [rec('4').id], gone: [rec('2').id], changed: [rec('1').id], same: 0 })
   })
 })
