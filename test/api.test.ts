@@ -2,6 +2,7 @@
 import { after, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import * as api from '../src/index.js'
+import { REPLY_TIMEOUT_MS } from './timing.js'
 
 const open: api.Discv4[] = []
 after(async () => {
@@ -10,8 +11,8 @@ after(async () => {
 
 describe('public API', () => {
   it('runs discovery between two nodes using only exported names', async () => {
-    const a = await api.Discv4.listen({ privateKey: api.randomPrivateKey(), host: '127.0.0.1', port: 0 })
-    const b = await api.Discv4.listen({ privateKey: api.randomPrivateKey(), host: '127.0.0.1', port: 0, bootnodes: [api.parseEnode(api.formatEnode(a.self))] })
+    const a = await api.Discv4.listen({ privateKey: api.randomPrivateKey(), host: '127.0.0.1', port: 0, replyTimeoutMs: REPLY_TIMEOUT_MS })
+    const b = await api.Discv4.listen({ privateKey: api.randomPrivateKey(), host: '127.0.0.1', port: 0, replyTimeoutMs: REPLY_TIMEOUT_MS, bootnodes: [api.parseEnode(api.formatEnode(a.self))] })
     open.push(a, b)
     await b.table.waitInit()
     const record = await b.enrRequest(a.self)

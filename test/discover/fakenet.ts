@@ -5,6 +5,7 @@ import { hex } from '../../src/crypto/bytes.js'
 import { Node } from '../../src/enode/node.js'
 import { NodeDB } from '../../src/discover/nodedb.js'
 import { Table, type LookupTarget, type TableOptions, type TableTransport } from '../../src/discover/table.js'
+import { TIME_SCALE } from '../timing.js'
 
 export function randomNode(ip = '127.0.0.1', port = 30303): Node {
   return new Node(new Uint8Array(randomBytes(64)), ip, port, port)
@@ -127,9 +128,9 @@ export class FakeNet {
   }
 }
 
-/** wait until `cond` holds, polling; fails after `ms` */
+/** wait until `cond` holds, polling; fails after `ms` (stretched for slow backends, see test/timing.ts) */
 export async function until(cond: () => boolean, ms = 5000, what = 'condition'): Promise<void> {
-  const end = Date.now() + ms
+  const end = Date.now() + ms * TIME_SCALE
   while (!cond()) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
     await sleep(5)

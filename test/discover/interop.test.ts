@@ -13,6 +13,7 @@ import { hex } from '../../src/crypto/bytes.js'
 import { Node } from '../../src/enode/node.js'
 import { Discv4 } from '../../src/discover/udp.js'
 import { until } from './fakenet.js'
+import { REPLY_TIMEOUT_MS } from '../timing.js'
 
 const open: Discv4[] = []
 const dpts: DPT[] = []
@@ -22,7 +23,7 @@ after(async () => {
 })
 
 async function start(bootnodes: Node[] = []): Promise<Discv4> {
-  const d = await Discv4.listen({ privateKey: randomPrivateKey(), host: '127.0.0.1', port: 0, bootnodes })
+  const d = await Discv4.listen({ privateKey: randomPrivateKey(), host: '127.0.0.1', port: 0, replyTimeoutMs: REPLY_TIMEOUT_MS, bootnodes })
   open.push(d)
   return d
 }
