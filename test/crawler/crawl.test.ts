@@ -11,6 +11,7 @@ import { CsvWriter, JsonlWriter, nodeSet, summarize, writeNodesJson } from '../.
 import { compareCrawls, CrawlStore, snapshotCrawl } from '../../src/crawler/store.js'
 import { TargetTable } from '../../src/crawler/targets.js'
 import { Discv4 } from '../../src/discover/udp.js'
+import { REPLY_TIMEOUT_MS } from '../timing.js'
 import { ENR } from '../../src/enode/enr.js'
 import { Node } from '../../src/enode/node.js'
 import { startTestnet, type Testnet } from '../../src/testnet/testnet.js'
@@ -24,7 +25,7 @@ after(async () => {
 })
 
 async function crawler(net: Testnet, extra: Partial<ConstructorParameters<typeof Crawler>[0]> = {}): Promise<{ c: Crawler; records: Map<string, CrawlRecord> }> {
-  const disc = await Discv4.listen({ privateKey: randomPrivateKey(), host: '127.0.0.1', port: 0, batchVerify: true, refreshIntervalMs: 3600_000 })
+  const disc = await Discv4.listen({ privateKey: randomPrivateKey(), host: '127.0.0.1', port: 0, batchVerify: true, refreshIntervalMs: 3600_000, replyTimeoutMs: REPLY_TIMEOUT_MS })
   open.push(disc)
   const c = new Crawler({ transport: disc, seeds: net.bootnodes, targets, retryDelayMs: 100, attempts: 2, ...extra })
   const records = new Map<string, CrawlRecord>()
@@ -115,7 +116,7 @@ describe('crawl of a 300-node testnet', () => {
     const previous = store.previous()
     assert.equal(previous.length, 300)
     // no seeds at all: the store alone must carry the crawl
-    const disc = await Discv4.listen({ privateKey: randomPrivateKey(), host: '127.0.0.1', port: 0, batchVerify: true, refreshIntervalMs: 3600_000 })
+    const disc = await Discv4.listen({ privateKey: randomPrivateKey(), host: '127.0.0.1', port: 0, batchVerify: true, refreshIntervalMs: 3600_000, replyTimeoutMs: REPLY_TIMEOUT_MS })
     open.push(disc)
     const c = new Crawler({ transport: disc, previous, targets, retryDelayMs: 100, attempts: 2 })
     const again = new Map<string, CrawlRecord>()
@@ -147,7 +148,7 @@ describe('crawl with bad peers', () => {
     const unreachable = new Node(backend.publicKey(randomPrivateKey()), '127.0.0.1', 9, 9)
     // a live node's address under another identity: its replies are signed by the wrong key
     const impostor = new Node(backend.publicKey(randomPrivateKey()), live[5]!.node.ip, live[5]!.node.udp, live[5]!.node.udp)
-    const disc = await Discv4.listen({ privateKey: randomPrivateKey(), host: '127.0.0.1', port: 0, batchVerify: true, refreshIntervalMs: 3600_000 })
+    const disc = await Discv4.listen({ privateKey: randomPrivateKey(), host: '127.0.0.1', port: 0, batchVerify: true, refreshIntervalMs: 3600_000, replyTimeoutMs: REPLY_TIMEOUT_MS })
     open.push(disc)
     const c = new Crawler({ transport: disc, seeds: [unreachable, impostor, ...net.bootnodes], targets, retryDelayMs: 100, attempts: 2 })
     const errors: CrawlError[] = []
@@ -170,7 +171,7 @@ describe('crawl with bad peers', () => {
   it('a duration limit ends the crawl and still reports every node found', async () => {
     const net = await startTestnet({ nodes: 200, deadFraction: 0.5 })
     open.push(net)
-    const disc = await Discv4.listen({ privateKey: randomPrivateKey(), host: '127.0.0.1', port: 0, batchVerify: true, refreshIntervalMs: 3600_000 })
+    const disc = await Discv4.listen({ privateKey: randomPrivateKey(), host: '127.0.0.1', port: 0, batchVerify: true, refreshIntervalMs: 3600_000, replyTimeoutMs: REPLY_TIMEOUT_MS })
     open.push(disc)
     // one visit at a time and long backoffs: the limit always comes first
     const c = new Crawler({ transport: disc, seeds: net.bootnodes, targets, concurrency: 1, retryDelayMs: 60_000, durationMs: 1500 })

@@ -10,6 +10,7 @@ import { Dialer, type DialResult } from '../../src/crawler/dialer.js'
 import { summarize, withDials, type CrawlRecord } from '../../src/crawler/output.js'
 import { TargetTable } from '../../src/crawler/targets.js'
 import { Discv4 } from '../../src/discover/udp.js'
+import { REPLY_TIMEOUT_MS } from '../timing.js'
 import { Node } from '../../src/enode/node.js'
 import { forkHashes } from '../../src/eth/forkid.js'
 import { SEPOLIA } from '../../src/eth/networks.js'
@@ -37,7 +38,7 @@ describe('crawl --dial of a 100-node testnet', () => {
     const dialer = new Dialer({ privateKey, concurrency: 16 })
     open.push({ close: () => dialer.stop() })
     const tcpPort = await dialer.listen('127.0.0.1', 0)
-    const disc = await Discv4.listen({ privateKey, host: '127.0.0.1', port: 0, tcpPort, batchVerify: true, refreshIntervalMs: 3600_000 })
+    const disc = await Discv4.listen({ privateKey, host: '127.0.0.1', port: 0, tcpPort, batchVerify: true, refreshIntervalMs: 3600_000, replyTimeoutMs: REPLY_TIMEOUT_MS })
     open.push(disc)
 
     // a node behind NAT: nobody can dial it, it dials the crawler (a static node of its own server)

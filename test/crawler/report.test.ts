@@ -11,6 +11,7 @@ import type { CrawlRecord as DialledRecord } from '../../src/crawler/output.js'
 import { renderReport, type TimelinePoint } from '../../src/crawler/report.js'
 import { TargetTable } from '../../src/crawler/targets.js'
 import { Discv4 } from '../../src/discover/udp.js'
+import { REPLY_TIMEOUT_MS } from '../timing.js'
 import { startTestnet } from '../../src/testnet/testnet.js'
 
 const HOSTILE = '<script>alert("x")</script><img src=http://evil.example/x onerror=alert(1)>'
@@ -94,7 +95,7 @@ describe('crawl report', () => {
 
   it('renders a real crawl of a small testnet', async () => {
     const net = await startTestnet({ nodes: 80, deadFraction: 0.1 })
-    const disc = await Discv4.listen({ privateKey: randomPrivateKey(), host: '127.0.0.1', port: 0, batchVerify: true, refreshIntervalMs: 3600_000 })
+    const disc = await Discv4.listen({ privateKey: randomPrivateKey(), host: '127.0.0.1', port: 0, batchVerify: true, refreshIntervalMs: 3600_000, replyTimeoutMs: REPLY_TIMEOUT_MS })
     try {
       const crawler = new Crawler({ transport: disc, seeds: net.bootnodes, targets: TargetTable.build(backend, new Uint8Array(56).fill(3)), retryDelayMs: 100, attempts: 2 })
       const records: CrawlRecord[] = []

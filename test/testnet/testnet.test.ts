@@ -5,6 +5,7 @@ import { randomPrivateKey } from '../../src/crypto/backend.js'
 import { hex } from '../../src/crypto/bytes.js'
 import { logDistance } from '../../src/crawler/targets.js'
 import { Discv4 } from '../../src/discover/udp.js'
+import { REPLY_TIMEOUT_MS } from '../timing.js'
 import { startTestnet, testnetIP, TestnetError } from '../../src/testnet/testnet.js'
 
 const open: { close(): Promise<void> }[] = []
@@ -46,7 +47,7 @@ it('tables hold at most 16 per log distance and list everyone; nodes answer disc
   }
   assert.equal(listed.size, 200, 'every node is in some table')
 
-  const disc = await Discv4.listen({ privateKey: randomPrivateKey(), host: '127.0.0.1', port: 0, refreshIntervalMs: 3600_000 })
+  const disc = await Discv4.listen({ privateKey: randomPrivateKey(), host: '127.0.0.1', port: 0, refreshIntervalMs: 3600_000, replyTimeoutMs: REPLY_TIMEOUT_MS })
   open.push(disc)
   const live = net.nodes.filter((m) => m.behaviour === 'live')
   assert.equal(live.length, 180)
