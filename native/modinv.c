@@ -7,6 +7,8 @@
  */
 #include "modinv.h"
 
+#ifdef EP_HAVE_MODINV
+
 #define M62 (UINT64_MAX >> 2)
 
 typedef __int128 i128;
@@ -188,3 +190,5 @@ int ep_modinv_var(uint64_t out[4], const uint64_t in[4], const ep_modulus *mod) 
   to_u64(out, &d);
   return 1;
 }
+
+#endif /* EP_HAVE_MODINV */

@@ -8,6 +8,12 @@
 
 #include <stdint.h>
 
+/* the limb arithmetic needs 128-bit products (gcc, clang, wasm32 clang; not MSVC, which keeps the
+   library's own inversions) */
+#if defined(__SIZEOF_INT128__)
+#define EP_HAVE_MODINV 1
+#endif
+
 /* a signed number in 62-bit limbs: sum of v[i] * 2^(62 i); v[0..3] in [0, 2^62), v[4] carries the sign */
 typedef struct {
   int64_t v[5];

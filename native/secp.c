@@ -18,21 +18,11 @@ static void ignore_illegal(const char *msg, void *data) {
   (void)data;
 }
 
+#ifdef EP_HAVE_MODINV
+/* little-endian limbs of the field prime p and the group order n */
+static const uint64_t P_LIMBS[4] = {0xFFFFFFFEFFFFFC2FULL, ~0ULL, ~0ULL, ~0ULL};
+static const uint64_t N_LIMBS[4] = {0xBFD25E8CD0364141ULL, 0xBAAEDCE6AF48A03BULL, 0xFFFFFFFFFFFFFFFEULL, ~0ULL};
 static ep_modulus mod_p, mod_n;
-
-EP_EXPORT(ep_init)
-int ep_init(void) {
-  /* little-endian limbs of the field prime p and the group order n */
-  static const uint64_t p[4] = {0xFFFFFFFEFFFFFC2FULL, ~0ULL, ~0ULL, ~0ULL};
-  static const uint64_t n[4] = {0xBFD25E8CD0364141ULL, 0xBAAEDCE6AF48A03BULL, 0xFFFFFFFFFFFFFFFEULL, ~0ULL};
-  if (ctx) return 1;
-  ep_modulus_init(&mod_p, p);
-  ep_modulus_init(&mod_n, n);
-  ctx = secp256k1_context_create(SECP256K1_CONTEXT_SIGN | SECP256K1_CONTEXT_VERIFY);
-  if (!ctx) return 0;
-  secp256k1_context_set_illegal_callback(ctx, ignore_illegal, NULL);
-  return 1;
-}
 
 static void be_to_limbs(uint64_t a[4], const unsigned char b[32]) {
   int i, j;
@@ -47,9 +37,24 @@ static void limbs_to_be(unsigned char b[32], const uint64_t a[4]) {
   for (i = 0; i < 4; i++)
     for (j = 0; j < 8; j++) b[31 - 8 * i - j] = (unsigned char)(a[i] >> (8 * j));
 }
+#endif
+
+EP_EXPORT(ep_init)
+int ep_init(void) {
+  if (ctx) return 1;
+#ifdef EP_HAVE_MODINV
+  ep_modulus_init(&mod_p, P_LIMBS);
+  ep_modulus_init(&mod_n, N_LIMBS);
+#endif
+  ctx = secp256k1_context_create(SECP256K1_CONTEXT_SIGN | SECP256K1_CONTEXT_VERIFY);
+  if (!ctx) return 0;
+  secp256k1_context_set_illegal_callback(ctx, ignore_illegal, NULL);
+  return 1;
+}
 
 /* a^-1 mod n for a public nonzero scalar; the product is checked, the library's inverse is the fallback */
 static void scalar_inverse_fast(secp256k1_scalar *r, const secp256k1_scalar *a) {
+#ifdef EP_HAVE_MODINV
   unsigned char b[32];
   uint64_t in[4], out[4];
   secp256k1_scalar check;
@@ -62,11 +67,13 @@ static void scalar_inverse_fast(secp256k1_scalar *r, const secp256k1_scalar *a) 
     secp256k1_scalar_mul(&check, r, a);
     if (!overflow && secp256k1_scalar_is_one(&check)) return;
   }
+#endif
   secp256k1_scalar_inverse_var(r, a);
 }
 
 /* a^-1 mod p for a public nonzero field element, checked the same way */
 static void fe_inverse_fast(secp256k1_fe *r, const secp256k1_fe *a) {
+#ifdef EP_HAVE_MODINV
   unsigned char b[32];
   uint64_t in[4], out[4];
   secp256k1_fe an = *a, check, one;
@@ -82,6 +89,7 @@ static void fe_inverse_fast(secp256k1_fe *r, const secp256k1_fe *a) {
       if (secp256k1_fe_equal_var(&check, &one)) return;
     }
   }
+#endif
   secp256k1_fe_inv_var(r, a);
 }
 
@@ -168,11 +176,16 @@ int ep_recover(const uint8_t hash[32], const uint8_t sig[64], int recid, uint8_t
 /* x^-1 mod p (modulus 0) or mod n (modulus 1), big-endian; exported so tests can check modinv.c directly */
 EP_EXPORT(ep_modinv)
 int ep_modinv(int modulus, const uint8_t in[32], uint8_t out[32]) {
+#ifndef EP_HAVE_MODINV
+  (void)modulus, (void)in, (void)out;
+  return 0;
+#else
   uint64_t a[4], r[4];
   be_to_limbs(a, in);
   if (!ep_modinv_var(r, a, modulus ? &mod_n : &mod_p)) return 0;
   limbs_to_be(out, r);
   return 1;
+#endif
 }
 
 /* RLPx wants the bare x coordinate, not libsecp256k1's default sha256(compressed point) */
