@@ -66,6 +66,14 @@ export interface DialResult extends DialInfo {
   timings: { rlpx?: number; hello?: number; status?: number; total: number }
 }
 
+/** the prefix of a result for a node that was never dialled (queue full, crawl over) */
+const NOT_DIALLED = 'not dialled: '
+
+/** a dial error that only says the node was never dialled: nothing was learnt about the node */
+export function notDialled(error: string | undefined): boolean {
+  return error?.startsWith(NOT_DIALLED) ?? false
+}
+
 export interface DialOptions {
   /** our node key: the RLPx identity (the crawler's discovery key) */
   privateKey: Uint8Array
@@ -311,7 +319,7 @@ export class Dialer extends EventEmitter<DialerEvents> {
     const id = hex(n.pubkey)
     if (this.stopped || this.queue.length - this.head + this.parkedCount >= this.maxQueue) {
       // reported at once, so whoever waits for the node's result is not kept waiting
-      this.emit('result', id, { error: this.stopped ? 'not dialled: the crawl ended' : 'not dialled: dial queue full', timings: { total: 0 } })
+      this.emit('result', id, { error: NOT_DIALLED + (this.stopped ? 'the crawl ended' : 'dial queue full'), timings: { total: 0 } })
       return
     }
     this.pending.add(id)
@@ -385,7 +393,7 @@ export class Dialer extends EventEmitter<DialerEvents> {
       this.head = 0
       this.parked.clear()
       this.parkedCount = 0
-      for (const n of left) this.finish(hex(n.pubkey), { error: 'not dialled: the crawl ended', timings: { total: 0 } })
+      for (const n of left) this.finish(hex(n.pubkey), { error: `${NOT_DIALLED}the crawl ended`, timings: { total: 0 } })
     }
     await this.drain()
     await this.server?.stop()

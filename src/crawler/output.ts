@@ -10,7 +10,7 @@ import { backend } from '../crypto/backend.js'
 import { hex } from '../crypto/bytes.js'
 import type { Node } from '../enode/node.js'
 import type { CrawlRecord as DiscoveryRecord } from './crawl.js'
-import type { DialInfo, DialResult, Dialer } from './dialer.js'
+import { notDialled, type DialInfo, type DialResult, type Dialer } from './dialer.js'
 
 /** A record as written: the crawl's, plus (with --dial) what the node's RLPx side said. */
 /**
@@ -187,7 +187,7 @@ export function summarize(records: Iterable<CrawlRecord>, seconds: number, diff?
   }
   for (const r of records) {
     s.found++
-    if (r.clientId !== undefined || r.disconnect !== undefined || r.inbound || r.networkId !== undefined || (r.dialError !== undefined && !r.dialError.startsWith('not dialled'))) {
+    if (r.clientId !== undefined || r.disconnect !== undefined || r.inbound || r.networkId !== undefined || (r.dialError !== undefined && !notDialled(r.dialError))) {
       s.dial ??= { dialled: 0, hello: 0, status: 0, inbound: 0 }
       s.clients ??= {}
       s.chains ??= {}

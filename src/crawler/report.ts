@@ -12,6 +12,7 @@
 import { matchForkHash } from '../eth/networks.js'
 import type { CrawlRecord } from './output.js'
 import { parseClientId } from './clientid.js'
+import { notDialled } from './dialer.js'
 
 export interface ReportMeta {
   /** epoch ms */
@@ -131,7 +132,7 @@ function dialOutcome(r: Loose): 'ok' | 'tooMany' | 'failed' | undefined {
   if (d !== null && typeof d === 'object' && (d as Loose)['code'] === TOO_MANY_PEERS) return 'tooMany'
   if (str(r['clientId']) !== undefined || r['client'] !== undefined) return 'ok'
   const err = str(r['dialError'])
-  if (err === undefined || err.startsWith('not dialled')) return undefined
+  if (err === undefined || notDialled(err)) return undefined
   return /too many peers/i.test(err) ? 'tooMany' : 'failed'
 }
 

@@ -9,7 +9,7 @@ import { existsSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { open as openLmdb, type RootDatabase } from 'lmdb'
 import type { PreviousNode } from './crawl.js'
-import type { DialInfo } from './dialer.js'
+import { notDialled, type DialInfo } from './dialer.js'
 import type { CrawlRecord } from './output.js'
 
 const FILE = 'crawl.mdb'
@@ -60,7 +60,7 @@ function copyField<K extends keyof DialInfo>(from: DialInfo, to: DialInfo, k: K)
  */
 function dialOf(r: CrawlRecord, dialledAt: number): StoredDial | undefined {
   const error = r.dialError
-  const failed = error !== undefined && !error.startsWith('not dialled: ')
+  const failed = error !== undefined && !notDialled(error)
   if (!failed && !DIAL_FIELDS.some((k) => r[k] !== undefined)) return undefined
   const d: StoredDial = { dialledAt }
   for (const k of DIAL_FIELDS) copyField(r, d, k)

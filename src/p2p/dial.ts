@@ -217,9 +217,11 @@ export class DialScheduler extends EventEmitter<DialerEvents> {
           }
         }
       } catch (err) {
-        // statics go on; dynamic dialling resumes from a fresh source when there is a factory for one
         this.iterator = undefined
-        const retry = typeof this.opts.candidates === 'function' && this.running ? this.candidateRetryMs : undefined
+        // stop() ends the pending read itself: that is no failure to report
+        if (!this.running) return
+        // statics go on; dynamic dialling resumes from a fresh source when there is a factory for one
+        const retry = typeof this.opts.candidates === 'function' ? this.candidateRetryMs : undefined
         this.emit('candidatesError', err instanceof Error ? err : new Error(String(err)), retry)
         if (retry !== undefined) {
           this.candidateRetryMs = Math.min(CANDIDATE_RETRY_MAX_MS, retry * 2)

@@ -196,4 +196,21 @@ describe('dial scheduler', () => {
     assert.deepEqual(ended, [undefined])
     once.stop()
   })
+
+  it('a candidate read that fails because the scheduler stopped is not reported', async () => {
+    let failRead: ((e: Error) => void) | undefined
+    // discovery's iterator rejects its pending read when discovery closes, as happens at shutdown
+    const source = (): AsyncIterable<Node> => ({
+      [Symbol.asyncIterator]: () => ({ next: () => new Promise<IteratorResult<Node>>((_, reject) => (failRead = reject)) }),
+    })
+    const d = scheduler(new FakeDialer(), { candidates: source })
+    const reported: Error[] = []
+    d.on('candidatesError', (err) => reported.push(err))
+    d.start()
+    await until(() => failRead !== undefined, 3000, 'a pending read')
+    d.stop()
+    failRead!(new Error('discovery closed'))
+    await sleep(20)
+    assert.deepEqual(reported, [])
+  })
 })
