@@ -16,7 +16,7 @@ import { bootnodes as networkBootnodes, isCrawlNetwork } from '../crawler/bootno
 import { CsvWriter, formatSummary, JsonlWriter, nodeSet, summarize, withDials, writeNodesJson, type CrawlRecord } from '../crawler/output.js'
 import { renderReport, type TimelinePoint } from '../crawler/report.js'
 import { compareCrawls, CrawlStore, CrawlStoreError, snapshotCrawl, type EarlierNode } from '../crawler/store.js'
-import { NodeDB } from '../discover/nodedb.js'
+import { logDiscoveryEvents, openNodeDB } from './discovery-log.js'
 import { Discv4 } from '../discover/udp.js'
 import { DnsClient } from '../dnsdisc/client.js'
 import { Node } from '../enode/node.js'
@@ -118,7 +118,7 @@ export async function runCrawl(opts: CrawlCliOptions): Promise<void> {
       seeds.push(...testnet.bootnodes)
       log.info({ nodes: opts.testnet, bootnodes: testnet.bootnodes.length }, 'testnet started')
     }
-    const db = opts.datadir !== undefined ? new NodeDB({ path: join(opts.datadir, 'nodes') }) : new NodeDB()
+    const db = openNodeDB(log, opts.datadir !== undefined ? join(opts.datadir, 'nodes') : undefined)
     closers.push(() => db.close())
     const privateKey = opts.datadir !== undefined ? loadOrCreateNodeKey(join(opts.datadir, 'nodekey')) : randomPrivateKey()
     // a testnet lives on loopback; a real crawl answers from every interface
@@ -144,6 +144,7 @@ export async function runCrawl(opts: CrawlCliOptions): Promise<void> {
     // the same port number for UDP when it is free; any port otherwise (pings still announce the TCP one)
     const disc = await Discv4.listen({ ...discOpts, port: tcpPort }).catch(() => Discv4.listen({ ...discOpts, port: 0 }))
     closers.push(() => disc.close())
+    logDiscoveryEvents(log, disc)
 
     const seedIds = new Set(seeds.map((n) => n.idHex))
     const crawler = new Crawler({

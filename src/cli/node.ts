@@ -6,7 +6,7 @@ import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Node } from '../enode/node.js'
 import { formatEnode } from '../enode/url.js'
-import { NodeDB } from '../discover/nodedb.js'
+import { logDiscoveryEvents, openNodeDB } from './discovery-log.js'
 import { loadOrCreateNodeKey, parseNodeKey, readNodeKey } from '../config/nodekey.js'
 import { readNodesFile } from '../config/nodesfile.js'
 import { randomPrivateKey } from '../crypto/backend.js'
@@ -62,8 +62,7 @@ export async function runNode(opts: NodeOptions): Promise<void> {
   const trustedNodes = nodesFile(log, opts.trusted, opts.datadir, 'trusted-nodes.json')
   const nat = parseNAT(opts.nat)
   const extip = opts.nat.startsWith('extip:') ? opts.nat.slice('extip:'.length) : undefined
-  const onExpiryError = (err: unknown): void => log.warn({ err }, 'node database expiry pass failed')
-  const db = opts.datadir !== undefined ? new NodeDB({ path: join(opts.datadir, 'nodes'), onExpiryError }) : new NodeDB({ onExpiryError })
+  const db = openNodeDB(log, opts.datadir !== undefined ? join(opts.datadir, 'nodes') : undefined)
   const server = new Server({
     privateKey: key,
     protocols: ethProtocols({ chain: NETWORKS[opts.network] }),
@@ -100,9 +99,7 @@ export async function runNode(opts: NodeOptions): Promise<void> {
   server.on('peer:added', (p) => log.info({ id: p.node.idHex, ip: p.node.ip, inbound: p.inbound, client: p.remoteHello.clientId, caps: p.caps.map((c) => `${c.name}/${c.version}`) }, 'peer added'))
   server.on('peer:removed', (p, end) => log.info({ id: p.node.idHex, reason: disconnectReasonText(end.reason), remote: end.remoteRequested }, 'peer removed'))
   disc?.on('endpoint', (ep, enr) => log.info({ ip: ep.ip, port: ep.port, seq: String(enr.seq) }, 'external endpoint predicted, ENR updated'))
-  disc?.on('clockDrift', (ms) => log.warn({ offsetMs: Math.round(ms) }, 'system clock is off by more than 10 s: discovery packets will look expired; adjust the clock'))
-  disc?.on('dbError', (err) => log.error({ err }, 'node database write failed'))
-  disc?.on('ntpError', (err) => log.debug({ err: err.message }, 'clock drift check: NTP server unreachable'))
+  if (disc) logDiscoveryEvents(log, disc)
 
   const stopping = new AbortController()
   const mapper = nat && extip === undefined ? new PortMapper(nat, { tcpPort: server.port, udpPort: disc?.self.udp ?? server.port, name: 'ethp2p' }) : undefined
