@@ -30,6 +30,7 @@ export interface CrawlCliOptions {
   testnet?: number
   duration?: number
   concurrency?: number
+  rate?: number
   out?: string
   csv?: string
   nodesJson?: string
@@ -151,7 +152,8 @@ export async function runCrawl(opts: CrawlCliOptions): Promise<void> {
       transport: disc,
       seeds,
       previous,
-      ...(opts.concurrency !== undefined ? { concurrency: opts.concurrency } : {}),
+      ...(opts.concurrency !== undefined ? { maxPending: opts.concurrency } : {}),
+      ...(opts.rate !== undefined ? { rate: opts.rate } : {}),
       ...(opts.duration !== undefined ? { durationMs: opts.duration * 1000 } : {}),
       ...(dialer
         ? {

@@ -2,40 +2,53 @@
  * The discovery crawl: visit every node we hear of once, straight over the discv4 transport (not
  * through its Kademlia table, which would keep only 16 nodes a bucket).
  *
- * Work runs in two lanes. The confirm lane bonds with a node (ping/pong, done inside the ENRRequest)
- * and fetches its record: a handful of packets that say the node is alive, so it never waits behind
- * table reads. An answering node then joins the table lane, which reads its routing table bucket by
- * bucket: a FINDNODE whose target lies at log distance d from the node is answered, by a geth-shaped
- * table, with exactly bucket d when that bucket is full, or with bucket d plus the closest entries
- * below it. So we walk d = 256, 255, … and stop as soon as an answer holds fewer than 16 entries at
- * distance ≤ d: everything below was in it. Tables that are not shaped like geth's (bigger buckets)
- * show it when a second probe of the nearest full bucket, with another preimage, brings new nodes;
- * then the full buckets are probed again until they bring nothing new.
+ * Each node goes through: ping (bond) → its own ping back (it now holds our pong, so it will answer)
+ * → ENRRequest and, alongside, the table read. The table read asks FINDNODE for a target at log
+ * distance d = 256, 255, … from the node: a geth-shaped table answers with exactly bucket d when that
+ * bucket is full, or with bucket d plus the closest entries below it, so the walk stops as soon as an
+ * answer holds fewer than 16 entries at distance ≤ d (everything below was in it), or after three
+ * answers with nothing new. Tables that are not shaped like geth's (bigger buckets) show it when a
+ * second probe of the nearest full bucket, with another preimage, brings new nodes; then the full
+ * buckets are probed again until they bring nothing new.
  *
- * Bounds: tasks in flight (--concurrency, shared by the lanes), tasks in flight per IP and lane (politeness
- * towards hosts that run many nodes), nodes kept (each a compact entry), retries per node. Nodes
- * found by a table read join the confirm lane; the crawl ends when nothing is queued, in flight or
- * waiting for a retry, at the duration limit, or on abort; every node found is reported exactly once.
+ * Nothing waits on a slot: every step is a request handed to the schedule (schedule.ts), which sends
+ * at the configured datagram rate with many requests in flight at once, so a crawl over a network
+ * with 150 ms round trips runs as fast as one over loopback. Lost datagrams are retried: a node is
+ * unanswered only after `attempts` pings spread over seconds; an ENRRequest or FINDNODE that times
+ * out is retried after bonding again (the node may have missed our pong). Nodes from an earlier
+ * crawl share the budget with those heard of now, and the ones that were dead then go last.
+ *
+ * Per-node state is packed (nodes.ts); per-request state lives only while the request does. Every
+ * node found is reported exactly once: when its record and table are read, when it is given up on,
+ * or when the crawl ends (duration, abort, nothing left).
  */
-import { EventEmitter, setMaxListeners } from 'node:events'
+import { EventEmitter } from 'node:events'
 import { hex } from '../crypto/bytes.js'
 import { backend as defaultBackend } from '../crypto/backend.js'
 import type { CryptoBackend } from '../crypto/types.js'
-import { ENR } from '../enode/enr.js'
+import type { ENR } from '../enode/enr.js'
 import { Node } from '../enode/node.js'
 import type { LookupTarget } from '../discover/table.js'
+import type { NeighborsAnswer, RequestOptions } from '../discover/udp.js'
+import { PacketType, type Packet } from '../discover/wire.js'
 import { matchForkHash } from '../eth/networks.js'
-import { Lane } from './lane.js'
+import { CrawlNodes, F, Origin, State } from './nodes.js'
+import { DelayQueue, Schedule, type ClassShare } from './schedule.js'
 import { logDistance, TargetTable } from './targets.js'
 
 /** What the crawler needs of the discovery transport (Discv4 provides it). */
 export interface CrawlTransport {
   readonly self: Node
-  findnode(n: Node, target: LookupTarget, signal?: AbortSignal): Promise<Node[]>
-  enrRequest(n: Node, signal?: AbortSignal): Promise<ENR>
-  readonly db: {
-    lastPongReceived(id: Uint8Array, ip: string): number
-  }
+  ping(n: Node, opts: RequestOptions): Promise<{ seq?: bigint }>
+  enrRequest(n: Node, opts: RequestOptions): Promise<ENR>
+  neighbors(n: Node, target: LookupTarget, opts: RequestOptions): Promise<NeighborsAnswer>
+  /** every verified packet: the crawl learns from a node's own pings that it holds our pong */
+  on(event: 'packet', listener: (p: Packet, from: Node) => void): unknown
+  off(event: 'packet', listener: (p: Packet, from: Node) => void): unknown
+  /** the transport's reply timeout (the crawl's default) */
+  readonly replyTimeoutMs?: number
+  /** datagrams received and not yet verified */
+  readonly backlog?: number
   readonly stats?: { packetsIn: number; packetsOut: number }
 }
 
@@ -52,8 +65,12 @@ export interface CrawlRecord {
   /** ISO times: first heard of (carried over from earlier crawls), last answered (or last listed, if never) */
   firstSeen: string
   lastSeen: string
-  /** it answered our ping */
+  /** it answered our ping (or pinged us) */
   answered: boolean
+  /** pings sent before it answered, or before we gave up on it */
+  attempts?: number
+  /** the lowest round trip measured to it, ms */
+  rttMs?: number
   /** the network its `eth` ENR entry names (fork hash of a known chain), 'unknown' for other chains */
   network?: string
   /** the fork state that hash belongs to */
@@ -73,15 +90,19 @@ export interface PreviousNode {
   udp: number
   tcp: number
   firstSeen: number
+  /** it answered in that crawl; nodes that did not are checked after everything else */
+  answered?: boolean
 }
 
 export interface CrawlProgress {
   found: number
   answered: number
   unanswered: number
+  /** steps waiting to be sent */
   queued: number
+  /** requests in flight */
   inFlight: number
-  /** waiting for a retry */
+  /** nodes waiting for another ping */
   retrying: number
   /** nodes not kept because the node bound was reached */
   dropped: number
@@ -94,21 +115,30 @@ export interface CrawlerOptions {
   transport: CrawlTransport
   seeds?: Iterable<Node>
   previous?: Iterable<PreviousNode>
-  /** tasks in flight, confirmations first (default by backend: native 64, wasm 32, js 4) */
-  concurrency?: number
-  /** visits in flight towards one IP, per lane (default 2) */
+  /** datagrams sent per second, requests and replies (default by backend: native 5000, wasm 2500, js 400) */
+  rate?: number
+  /** requests in flight at most (default 4096) */
+  maxPending?: number
+  /** requests in flight to one IP (default 4) and to one /24 or /48 (default 16): politeness */
   perIP?: number
-  /** bond attempts before a node counts as unanswered (default 3) */
+  perNet?: number
+  /** pings before a node counts as unanswered (default 4) */
   attempts?: number
-  /** first retry delay; doubles each attempt (default 1000 ms) */
+  /** first retry delay; doubles each attempt (default 500 ms) */
   retryDelayMs?: number
-  /** ENRRequest and FINDNODE attempts per question once a node answered (default 2) */
+  /** ENRRequest attempts once a node answered (default 4) */
+  enrAttempts?: number
+  /** attempts per FINDNODE target (default 3) */
   findnodeAttempts?: number
+  /** reply timeout before any round trip to the node is measured (default: the transport's, 500 ms) */
+  replyTimeoutMs?: number
+  /** table reads in progress at once (default 2048) */
+  maxReads?: number
   /** extra probes per full bucket when a table turns out bigger than geth's (default 2; 0: none) */
   reprobes?: number
   /** lowest log distance asked (default 240: geth's last bucket holds everything at ≤ 240) */
   lowestDistance?: number
-  /** nodes kept; further ones are counted as dropped (default 500 000) */
+  /** nodes kept; further ones are counted as dropped (default 1 000 000) */
   maxNodes?: number
   durationMs?: number
   signal?: AbortSignal
@@ -144,113 +174,126 @@ export class CrawlError extends Error {
 
 const BUCKET_SIZE = 16
 /**
- * Tasks in flight by backend: every reply must be verified within the 500 ms reply timeout, and the
- * backends verify ~15k (native), ~7k (wasm) and ~650 (js) packets per second on one core.
+ * Datagrams per second by backend: replies (about 1.7 per datagram sent) must be verified well within
+ * the reply timeout, and the backends verify ~20k (native), ~10k (wasm) and ~650 (js) a second on a core.
  */
-const DEFAULT_CONCURRENCY: Readonly<Record<CryptoBackend['name'], number>> = { native: 64, wasm: 32, js: 4 }
+const DEFAULT_RATE: Readonly<Record<CryptoBackend['name'], number>> = { native: 5000, wasm: 2500, js: 400 }
 /** consecutive answers without anything new after which a table is taken as read */
 const STALE_ANSWERS = 3
+/** FINDNODE failures after which a node's table is given up (geth drops a node after 5) */
+const MAX_FINDNODE_FAILURES = 5
+/** verification backlog beyond which nothing new is sent */
+const MAX_BACKLOG = 2048
 
-const enum State {
-  Queued,
-  InFlight,
-  Retrying,
-  Done,
-}
+/** what a queued step asks of its node (the low two bits of a schedule item) */
+const Step = { ping: 0, enr: 1, findnode: 2 } as const
+/** delayed events (the low bit of a delay item) */
+const Later = { retry: 0, bondWait: 1 } as const
 
-/** compact per-node state: the Node, the raw record, times as numbers */
-class Entry {
-  state = State.Queued
-  attempts = 0
-  answered = false
-  enr: Uint8Array | undefined
-  seq: bigint | undefined
-  lastSeen: number
-  neighbors = 0
-  error: string | undefined
-  /** the endpoint the node's record announces, when it differs from the one we reached */
-  recordEndpoint: { ip: string; udp: number; tcp: number } | undefined
-  network: string | undefined
-  fork: string | undefined
-  eth2 = false
-  constructor(
-    public node: Node,
-    readonly firstSeen: number,
-  ) {
-    this.lastSeen = firstSeen
-  }
+/** schedule classes, in the order of `CLASSES` */
+const C = { bond: 0, enr: 1, fresh: 2, table: 3, retry: 4, stored: 5, storedDead: 6 } as const
+/**
+ * Bonding again and record requests finish work already begun: first. Fresh nodes (likely alive),
+ * table reads (how nodes are found), retries (mostly dead, sometimes lost) and nodes from an earlier
+ * crawl share the rest by weight; nodes that were dead in the earlier crawl take what is left.
+ */
+const CLASSES: readonly ClassShare[] = ['first', 'first', 4, 3, 2, 1, 'last']
+
+/** one table read in progress */
+interface Read {
+  /** rows this table gave us */
+  seen: Set<number>
+  /** full buckets seen, by distance */
+  full: number[]
+  d: number
+  target: Uint8Array
+  stale: number
+  /** reprobing the full buckets: index into `full` (nearest first), probe number, whether it grew */
+  reprobe: boolean
+  fi: number
+  k: number
+  grew: boolean
+  /** retries of the current target: after an incomplete answer, after a timeout */
+  partial: number
+  tries: number
 }
 
 function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err)
 }
 
+function errorCode(err: unknown): string | undefined {
+  return typeof err === 'object' && err !== null && 'code' in err ? String((err as { code: unknown }).code) : undefined
+}
+
 export class Crawler extends EventEmitter<CrawlerEvents> {
   private readonly t: CrawlTransport
   private readonly b: CryptoBackend
   private readonly targets: TargetTable
-  private readonly concurrency: number
-  private readonly perIP: number
   private readonly attempts: number
   private readonly retryDelay: number
+  private readonly enrAttempts: number
   private readonly findnodeAttempts: number
+  private readonly baseTimeout: number
+  private readonly maxReads: number
   private readonly reprobes: number
   private readonly lowest: number
   private readonly maxNodes: number
-  private readonly entries = new Map<string, Entry>()
-  /** FIFO of queued entries; `head` spares the O(n) shift */
-  /** entries held back because their IP already has `perIP` visits in flight */
-  /** bond + record: cheap, and what says a node is alive, so it never waits behind table reads */
-  private readonly confirm: Lane<Entry>
-  /** FINDNODE walks of answering nodes' tables */
-  private readonly tables: Lane<Entry>
-  private readonly retryTimers = new Set<NodeJS.Timeout>()
+  private readonly nodes = new CrawlNodes()
+  private readonly schedule: Schedule
+  private readonly later: DelayQueue
+  private readonly reads = new Map<number, Read>()
+  /** answered nodes waiting for a table-read slot */
+  private readonly readQueue: number[] = []
+  private readQueueHead = 0
   /** external node sources (a DNS walk) still producing: the crawl waits for them */
   private sources = 0
   private answeredCount = 0
   private unansweredCount = 0
+  private retrying = 0
   private dropped = 0
+  private ownSends = 0
   private started = 0
   private stopped = false
-  private readonly abort = new AbortController()
   private wake: (() => void) | undefined
+  private readonly onPacket = (p: Packet, from: Node): void => {
+    if (p.type === PacketType.Ping) this.theirPing(from)
+  }
 
   constructor(private readonly opts: CrawlerOptions) {
     super()
     this.t = opts.transport
     this.b = opts.backend ?? defaultBackend
     this.targets = opts.targets ?? TargetTable.build(this.b)
-    this.concurrency = opts.concurrency ?? DEFAULT_CONCURRENCY[this.b.name]
-    this.perIP = opts.perIP ?? 2
-    this.attempts = opts.attempts ?? 3
-    this.retryDelay = opts.retryDelayMs ?? 1000
-    this.findnodeAttempts = opts.findnodeAttempts ?? 2
+    this.attempts = opts.attempts ?? 4
+    this.retryDelay = opts.retryDelayMs ?? 500
+    this.enrAttempts = opts.enrAttempts ?? 4
+    this.findnodeAttempts = opts.findnodeAttempts ?? 3
+    this.baseTimeout = opts.replyTimeoutMs ?? this.t.replyTimeoutMs ?? 500
+    this.maxReads = opts.maxReads ?? 2048
     this.reprobes = opts.reprobes ?? 2
     this.lowest = Math.max(1, Math.min(256, opts.lowestDistance ?? 240))
-    this.maxNodes = opts.maxNodes ?? 500_000
-    const settled = (): void => {
-      this.pump()
-      this.signal()
-    }
-    const stopped = (): boolean => this.stopped
-    // One budget of `concurrency` tasks, confirmations first: while nodes wait to be confirmed, table
-    // reads (dozens of packets each) keep only a small share, so replies are still read in time on a
-    // slow backend; the share guarantees discovery goes on meanwhile.
-    const tableShare = Math.max(2, Math.floor(this.concurrency / 8))
-    this.confirm = new Lane<Entry>(() => this.concurrency, this.perIP, (e) => this.visit(e), settled, stopped)
-    this.tables = new Lane<Entry>(
-      () => Math.max(tableShare, this.concurrency - this.confirm.inFlight),
-      this.perIP,
-      (e) => this.readTableOf(e),
-      settled,
-      stopped,
+    this.maxNodes = opts.maxNodes ?? 1_000_000
+    const rate = opts.rate ?? DEFAULT_RATE[this.b.name]
+    if (!(rate > 0)) throw new RangeError('rate must be positive')
+    this.schedule = new Schedule(
+      { rate, maxPending: opts.maxPending ?? 4096, perIP: opts.perIP ?? 4, perNet: opts.perNet ?? 16, maxBacklog: MAX_BACKLOG, replyTimeoutMs: this.baseTimeout, classes: CLASSES },
+      {
+        wanted: (item) => this.wanted(item >>> 2, item & 3),
+        ipKey: (item) => this.nodes.ipKey(item >>> 2),
+        netKey: (item) => this.nodes.netKey(item >>> 2),
+        send: (item) => this.send(item),
+        sent: () => this.t.stats?.packetsOut ?? this.ownSends,
+        backlog: () => this.t.backlog ?? 0,
+      },
     )
-    // every visit in flight listens on the one crawl-wide signal
-    setMaxListeners(0, this.abort.signal)
+    this.later = new DelayQueue((item, gen) => this.fire(item, gen))
     const now = Date.now()
     for (const p of opts.previous ?? []) {
       try {
-        this.add(new Node(Buffer.from(p.id, 'hex'), p.ip, p.udp, p.tcp), p.firstSeen)
+        const pub = Buffer.from(p.id, 'hex')
+        if (pub.length !== 64) continue
+        this.add(new Node(pub, p.ip, p.udp, p.tcp), p.firstSeen, p.answered === false ? Origin.storedDead : Origin.stored)
       } catch {
         // a record the store kept from a broken run: skip it, the rest still seeds
       }
@@ -259,20 +302,26 @@ export class Crawler extends EventEmitter<CrawlerEvents> {
   }
 
   /** Queue a node (a seed, a DNS record, a node that dialled in); known nodes are ignored. */
-  add(n: Node, firstSeen = Date.now()): void {
-    if (n.idHex === this.t.self.idHex) return
-    const known = this.entries.get(n.idHex)
-    if (known) {
-      if (!known.answered) known.lastSeen = Date.now()
+  add(n: Node, firstSeen = Date.now(), origin: number = Origin.heard): void {
+    const nodes = this.nodes
+    if (this.isSelf(n.id)) return
+    const known = nodes.find(n.id)
+    if (known >= 0) {
+      if (!(nodes.flags[known]! & F.answered)) nodes.lastSeen[known] = Date.now()
+      // listed by a live node now: an earlier crawl's node is as likely alive as any fresh one
+      if (origin === Origin.heard && nodes.origin[known] !== Origin.heard && nodes.state[known] === State.queued) {
+        nodes.origin[known] = Origin.heard
+        this.schedule.push(C.fresh, known * 4 + Step.ping)
+        this.pump()
+      }
       return
     }
-    if (this.stopped || this.entries.size >= this.maxNodes) {
+    if (this.stopped || nodes.size >= this.maxNodes) {
       this.dropped++
       return
     }
-    const e = new Entry(n, firstSeen)
-    this.entries.set(n.idHex, e)
-    this.confirm.push(e)
+    const i = nodes.add(n.pubkey, n.id, n.ip, n.udp, n.tcp, origin, firstSeen)
+    this.schedule.push(origin === Origin.heard ? C.fresh : origin === Origin.stored ? C.stored : C.storedDead, i * 4 + Step.ping)
     this.pump()
   }
 
@@ -299,15 +348,15 @@ export class Crawler extends EventEmitter<CrawlerEvents> {
 
   progress(): CrawlProgress {
     return {
-      found: this.entries.size,
+      found: this.nodes.size,
       answered: this.answeredCount,
       unanswered: this.unansweredCount,
-      queued: this.confirm.queued + this.tables.queued,
-      inFlight: this.confirm.inFlight + this.tables.inFlight,
-      retrying: this.retryTimers.size,
+      queued: this.schedule.queued + this.readQueue.length - this.readQueueHead,
+      inFlight: this.schedule.pending,
+      retrying: this.retrying,
       dropped: this.dropped,
       packetsIn: this.t.stats?.packetsIn ?? 0,
-      packetsOut: this.t.stats?.packetsOut ?? 0,
+      packetsOut: this.t.stats?.packetsOut ?? this.ownSends,
       elapsedMs: this.started === 0 ? 0 : Date.now() - this.started,
     }
   }
@@ -322,17 +371,24 @@ export class Crawler extends EventEmitter<CrawlerEvents> {
     this.opts.signal?.addEventListener('abort', onAbort, { once: true })
     if (this.opts.signal?.aborted) this.stop()
     const timer = this.opts.durationMs !== undefined ? setTimeout(() => this.stop(), this.opts.durationMs) : undefined
+    this.t.on('packet', this.onPacket)
     try {
       this.pump()
       while (!this.finished()) await new Promise<void>((resolve) => (this.wake = resolve))
     } finally {
       clearTimeout(timer)
       this.opts.signal?.removeEventListener('abort', onAbort)
+      this.t.off('packet', this.onPacket)
+      this.schedule.stop()
+      this.later.clear()
     }
-    for (const e of this.entries.values()) {
-      if (e.state === State.Done) continue
-      if (!e.answered && e.error === undefined) e.error = e.attempts === 0 ? 'not checked before the crawl ended' : 'no answer before the crawl ended'
-      this.finish(e)
+    const nodes = this.nodes
+    for (let i = 0; i < nodes.size; i++) {
+      if (nodes.state[i] === State.done) continue
+      if (!(nodes.flags[i]! & F.answered) && nodes.error[i] === 0) {
+        nodes.error[i] = nodes.errors.code(nodes.pings[i] === 0 ? 'not checked before the crawl ended' : 'no answer before the crawl ended')
+      }
+      this.finish(i)
     }
     return this.progress()
   }
@@ -365,19 +421,21 @@ export class Crawler extends EventEmitter<CrawlerEvents> {
     }
   }
 
-  /** end the crawl: visits in flight are cancelled, queued nodes are reported unchecked */
+  /**
+   * End the crawl: nothing new is sent, requests in flight run out (within one reply timeout), and
+   * every node not reported yet is reported as it stands.
+   */
   stop(): void {
     if (this.stopped) return
     this.stopped = true
-    this.abort.abort(new Error('crawl stopped'))
-    for (const t of this.retryTimers) clearTimeout(t)
-    this.retryTimers.clear()
+    this.schedule.stop()
+    this.later.clear()
     this.signal()
   }
 
   private finished(): boolean {
-    if (this.stopped) return this.confirm.inFlight === 0 && this.tables.inFlight === 0
-    return this.confirm.idle && this.tables.idle && this.retryTimers.size === 0 && this.sources === 0
+    if (this.stopped) return this.schedule.pending === 0
+    return this.schedule.pending === 0 && this.schedule.queued === 0 && this.later.size === 0 && this.sources === 0 && !this.pullRead()
   }
 
   private signal(): void {
@@ -387,162 +445,411 @@ export class Crawler extends EventEmitter<CrawlerEvents> {
   }
 
   private pump(): void {
-    if (this.started === 0) return
-    this.confirm.pump()
-    this.tables.pump()
+    if (this.started === 0 || this.stopped) return
+    this.schedule.pump()
   }
 
-  /** Bond and fetch the record; an answering node then waits in the table lane. */
-  private async visit(e: Entry): Promise<void> {
-    e.state = State.InFlight
-    const n = e.node
-    const signal = this.abort.signal
-    const start = Date.now()
-    e.attempts++
-    let record: ENR | undefined
-    try {
-      for (let i = 0; record === undefined && i < this.findnodeAttempts; i++) {
-        try {
-          record = await this.t.enrRequest(n, signal)
-        } catch (err) {
-          if (this.t.db.lastPongReceived(n.id, n.ip) < start) return this.unanswered(e, err)
-          if (signal.aborted || i + 1 < this.findnodeAttempts) continue
-          // it answered the ping but not the ENRRequest (pre-EIP-868 clients): still a live node
-          e.error = `ENRRequest failed: ${errorText(err)}`
-          this.emit('nodeError', new CrawlError('ENR_FAILED', `${n.ip}:${n.udp}`, e.error))
+  private isSelf(id: Uint8Array): boolean {
+    const s = this.t.self.id
+    for (let k = 0; k < 32; k++) if (s[k] !== id[k]) return false
+    return true
+  }
+
+  private node(i: number): Node {
+    const n = this.nodes
+    return new Node(n.pubkey(i).slice(), n.ip(i), n.udp[i]!, n.tcp[i]!, n.nodeId(i).slice())
+  }
+
+  /** the reply timeout for `i`: geth's, unless its measured round trip asks for more */
+  private timeout(i: number): number {
+    const rtt = this.nodes.rtt[i]!
+    return rtt === 0 ? this.baseTimeout : Math.max(this.baseTimeout, 2 * (rtt - 1) + 100)
+  }
+
+  private measured(i: number, since: number): void {
+    const ms = Math.min(65534, Math.max(0, Math.round(performance.now() - since)))
+    const cur = this.nodes.rtt[i]!
+    if (cur === 0 || ms + 1 < cur) this.nodes.rtt[i] = ms + 1
+    else this.schedule.observe(ms + 1 - cur)
+  }
+
+  // ---- the schedule's side ---------------------------------------------------------------------
+
+  private wanted(i: number, step: number): boolean {
+    const n = this.nodes
+    const st = n.state[i]!
+    if (st === State.done || this.stopped) return false
+    const fl = n.flags[i]!
+    switch (step) {
+      case Step.ping:
+        if (!(fl & F.answered)) return st === State.queued
+        // a bonding round of an answered node (not once its pong is in and its ping awaited)
+        return (fl & F.bonding) !== 0 && (fl & F.bondWait) === 0
+      case Step.enr:
+        return (fl & F.enrDone) === 0
+      default:
+        if (fl & F.walkDone) return false
+        // a read begins only when there is room for it; otherwise it waits its turn
+        if (!this.reads.has(i) && this.reads.size >= this.maxReads) {
+          this.readQueue.push(i)
+          return false
         }
+        return true
+    }
+  }
+
+  private send(item: number): void {
+    const i = item >>> 2
+    const step = item & 3
+    if (!this.t.stats) this.ownSends++
+    this.nodes.out[i]!++
+    if (step === Step.ping) this.sendPing(i, item)
+    else if (step === Step.enr) this.sendENR(i, item)
+    else this.sendFindnode(i, item)
+  }
+
+  /** a request ended: free its schedule slot, see whether the node is done, send more */
+  private ended(i: number, item: number): void {
+    this.nodes.out[i]!--
+    this.schedule.completed(item)
+    this.maybeFinish(i)
+    this.pump()
+    this.signal()
+  }
+
+  private fire(item: number, gen: number): void {
+    const i = item >>> 1
+    const n = this.nodes
+    if (n.gen[i] !== (gen & 0xffff) || n.state[i] === State.done || this.stopped) return
+    if ((item & 1) === Later.retry) {
+      this.retrying--
+      n.state[i] = State.queued
+      this.schedule.push(n.origin[i] === Origin.heard ? C.retry : n.origin[i] === Origin.stored ? C.stored : C.storedDead, i * 4 + Step.ping)
+    } else if (n.flags[i]! & F.bondWait) {
+      // it did not ping back: it may hold our pong from before; ask anyway
+      this.bonded(i)
+    }
+    this.pump()
+    this.signal()
+  }
+
+  private delay(i: number, kind: number, ms: number): void {
+    const n = this.nodes
+    n.gen[i] = (n.gen[i]! + 1) & 0xffff
+    this.later.push(Date.now() + ms, i * 2 + kind, n.gen[i]!)
+  }
+
+  // ---- ping and bond -------------------------------------------------------------------------
+
+  private sendPing(i: number, item: number): void {
+    const n = this.nodes
+    const first = !(n.flags[i]! & F.answered)
+    if (first) {
+      n.state[i] = State.pinging
+      n.pings[i]!++
+      n.flags[i]! |= F.bonding
+    } else {
+      // bonding again: its next ping says it has our fresh pong
+      n.flags[i]! &= ~F.pingedUs
+    }
+    const since = performance.now()
+    this.t.ping(this.node(i), { timeoutMs: this.timeout(i), bond: false }).then(
+      () => {
+        this.measured(i, since)
+        this.answered(i)
+        this.ended(i, item)
+      },
+      (err: unknown) => {
+        this.pingFailed(i, err)
+        this.ended(i, item)
+      },
+    )
+  }
+
+  /** a pong, or the node's own ping: it is alive */
+  private answered(i: number): void {
+    const n = this.nodes
+    if (n.state[i] === State.done) return
+    n.lastSeen[i] = Date.now()
+    if (!(n.flags[i]! & F.answered)) {
+      n.flags[i]! |= F.answered
+      this.answeredCount++
+      if (n.state[i] === State.retrying) {
+        this.retrying--
+        n.gen[i] = (n.gen[i]! + 1) & 0xffff
       }
-    } catch (err) {
-      e.error ??= errorText(err)
-      return this.finish(e)
+      n.state[i] = State.active
+      n.flags[i]! |= F.bonding
     }
-    e.answered = true
-    e.lastSeen = Date.now()
-    this.answeredCount++
-    if (record) this.takeRecord(e, record)
-    this.opts.onNode?.(this.toRecord(e))
-    this.tables.push(e)
+    if (!(n.flags[i]! & F.bonding) || n.flags[i]! & F.bondWait) return
+    if (n.flags[i]! & F.pingedUs) return this.bonded(i)
+    // Its ping follows its pong at once, but a busy peer may take a while to send it, and asking
+    // before our pong to it arrived gets nothing. A node that does not ping back (it holds our pong
+    // from before) only waits here: no datagram or slot is spent.
+    const rtt = n.rtt[i]! - 1
+    n.flags[i]! |= F.bondWait
+    this.delay(i, Later.bondWait, Math.min(this.baseTimeout, Math.max(100, rtt)))
   }
 
-  private async readTableOf(e: Entry): Promise<void> {
-    try {
-      await this.readTable(e, this.abort.signal)
-    } catch (err) {
-      e.error ??= errorText(err)
-    } finally {
-      this.finish(e)
-    }
-  }
-
-  private unanswered(e: Entry, err: unknown): void {
-    if (this.stopped) return
-    if (e.attempts < this.attempts) {
-      // back off, without holding a visit slot while waiting
-      e.state = State.Retrying
-      const timer = setTimeout(
-        () => {
-          this.retryTimers.delete(timer)
-          e.state = State.Queued
-          this.confirm.push(e)
-          this.pump()
-          this.signal()
-        },
-        this.retryDelay * 2 ** (e.attempts - 1),
-      )
-      this.retryTimers.add(timer)
+  private pingFailed(i: number, err: unknown): void {
+    const n = this.nodes
+    if (n.state[i] === State.done || this.stopped) return
+    if (n.flags[i]! & F.answered) {
+      // a bonding round of an answered node went unanswered: the retried request will tell
+      if (n.flags[i]! & F.bonding && !(n.flags[i]! & F.bondWait)) this.bonded(i)
       return
     }
-    e.error = errorText(err)
-    this.emit('nodeError', new CrawlError('UNANSWERED', `${e.node.ip}:${e.node.udp}`, `no answer after ${e.attempts} attempts: ${e.error}`))
-    this.finish(e)
+    if (n.state[i] !== State.pinging) return
+    if (n.pings[i]! < this.attempts) {
+      n.state[i] = State.retrying
+      this.retrying++
+      this.delay(i, Later.retry, this.retryDelay * 2 ** (n.pings[i]! - 1))
+      return
+    }
+    const e = new CrawlError('UNANSWERED', `${n.ip(i)}:${n.udp[i]}`, `no answer after ${n.pings[i]} attempts: ${errorText(err)}`)
+    n.error[i] = n.errors.code(`no answer after ${n.pings[i]} attempts (${errorCode(err) === 'TIMEOUT' ? 'ping timed out' : errorText(err)})`)
+    this.emit('nodeError', e)
+    this.finish(i)
+  }
+
+  /** the node pinged us: it is alive, and it holds our pong (the transport answered at once) */
+  private theirPing(from: Node): void {
+    const i = this.nodes.find(from.id)
+    if (i < 0 || this.nodes.ip(i) !== from.ip) return
+    const n = this.nodes
+    n.flags[i]! |= F.pingedUs
+    if (n.state[i] === State.done || this.stopped) return
+    if (!(n.flags[i]! & F.answered)) {
+      // its own ping answers for it (our pong to it may be what got lost)
+      this.answered(i)
+    } else if (n.flags[i]! & F.bondWait) {
+      this.bonded(i)
+    }
+    this.pump()
+    this.signal()
+  }
+
+  /** Bonded (both sides hold a pong): send the record request and the table read, or resume them. */
+  private bonded(i: number): void {
+    const n = this.nodes
+    n.flags[i]! &= ~(F.bonding | F.bondWait)
+    n.gen[i] = (n.gen[i]! + 1) & 0xffff
+    const fl = n.flags[i]!
+    if (!(fl & F.enrDone) && (!(fl & F.enrBusy) || fl & F.enrWaits)) {
+      n.flags[i] = (n.flags[i]! | F.enrBusy) & ~F.enrWaits
+      this.schedule.push(C.enr, i * 4 + Step.enr)
+    }
+    if (!(fl & F.walkDone) && (!(fl & F.walkBusy) || fl & F.walkWaits)) {
+      n.flags[i] = (n.flags[i]! | F.walkBusy) & ~F.walkWaits
+      this.schedule.push(C.table, i * 4 + Step.findnode)
+    }
+  }
+
+  /** A request to an answered node timed out: bond again (it may have missed our pong), then retry. */
+  private rebond(i: number, waits: number): void {
+    const n = this.nodes
+    n.flags[i]! |= waits
+    if (n.flags[i]! & F.bonding) return
+    n.flags[i]! |= F.bonding
+    this.schedule.push(C.bond, i * 4 + Step.ping)
+  }
+
+  // ---- the record ----------------------------------------------------------------------------
+
+  private sendENR(i: number, item: number): void {
+    const since = performance.now()
+    this.t.enrRequest(this.node(i), { timeoutMs: this.timeout(i), bond: false }).then(
+      (r) => {
+        this.measured(i, since)
+        this.takeRecord(i, r)
+        this.enrDone(i)
+        this.ended(i, item)
+      },
+      (err: unknown) => {
+        this.enrFailed(i, err)
+        this.ended(i, item)
+      },
+    )
+  }
+
+  private enrFailed(i: number, err: unknown): void {
+    const n = this.nodes
+    if (n.state[i] === State.done || this.stopped) return
+    const code = errorCode(err)
+    if (code === 'TIMEOUT' && ++n.enrFails[i]! < this.enrAttempts) return this.rebond(i, F.enrWaits)
+    // it answered the ping but not the ENRRequest (pre-EIP-868 clients), or sent a bad record: still a live node
+    const msg = `ENRRequest failed: ${code === 'TIMEOUT' ? 'timed out' : errorText(err)}`
+    n.error[i] = n.errors.code(msg)
+    this.emit('nodeError', new CrawlError(code === 'BAD_RECORD' ? 'BAD_RECORD' : 'ENR_FAILED', `${n.ip(i)}:${n.udp[i]}`, msg))
+    this.enrDone(i)
+  }
+
+  private enrDone(i: number): void {
+    const n = this.nodes
+    n.flags[i] = (n.flags[i]! | F.enrDone) & ~(F.enrBusy | F.enrWaits)
+    if (n.state[i] === State.done || n.flags[i]! & F.reported) return
+    n.flags[i]! |= F.reported
+    this.opts.onNode?.(this.toRecord(i))
   }
 
   /**
    * Keep the raw record and what the output needs of it (decoding again would verify it again). The
    * record's endpoint wins for the output; we keep talking to the address that answered.
    */
-  private takeRecord(e: Entry, r: ENR): void {
-    e.enr = r.raw
-    e.seq = r.seq
-    e.eth2 = r.isEth2
-    const n = r.toNode()
-    if (n && (n.ip !== e.node.ip || n.udp !== e.node.udp || n.tcp !== e.node.tcp)) e.recordEndpoint = { ip: n.ip, udp: n.udp, tcp: n.tcp }
+  private takeRecord(i: number, r: ENR): void {
+    const n = this.nodes
+    n.setRecord(i, r.raw)
+    n.seq[i] = Number(r.seq)
+    if (r.isEth2) n.flags[i]! |= F.eth2
+    const ep = r.toNode()
+    if (ep && (ep.ip !== n.ip(i) || ep.udp !== n.udp[i] || ep.tcp !== n.tcp[i])) n.setRecordEndpoint(i, { ip: ep.ip, udp: ep.udp, tcp: ep.tcp })
     try {
       const fid = r.ethForkId
       if (fid) {
         const m = matchForkHash(fid.hash)
-        e.network = m?.network ?? 'unknown'
-        e.fork = m?.fork
+        n.network[i] = n.networks.code(m?.network ?? 'unknown')
+        if (m?.fork !== undefined) n.fork[i] = n.forks.code(m.fork)
       }
     } catch {
       // an `eth` entry that is not a fork id: some other chain's convention
-      e.network = 'unknown'
+      n.network[i] = n.networks.code('unknown')
     }
   }
 
-  private async findnode(n: Node, target: Uint8Array, signal: AbortSignal): Promise<Node[]> {
-    let last: unknown
-    for (let i = 0; i < this.findnodeAttempts; i++) {
-      try {
-        return await this.t.findnode(n, { key: target, id: this.b.keccak256(target) }, signal)
-      } catch (err) {
-        last = err
-        if (signal.aborted) break
-      }
+  // ---- the table -----------------------------------------------------------------------------
+
+  private sendFindnode(i: number, item: number): void {
+    let r = this.reads.get(i)
+    if (!r) {
+      r = { seen: new Set(), full: [], d: 256, target: this.targets.targetAt(this.nodes.nodeId(i), 256), stale: 0, reprobe: false, fi: 0, k: 1, grew: false, partial: 0, tries: 0 }
+      this.reads.set(i, r)
     }
-    throw last
+    const read = r
+    const since = performance.now()
+    const target = read.target
+    this.t.neighbors(this.node(i), { key: target, id: this.b.keccak256(target) }, { timeoutMs: this.timeout(i), bond: false }).then(
+      (a) => {
+        this.measured(i, since)
+        this.neighborsAnswer(i, read, a)
+        this.ended(i, item)
+      },
+      (err: unknown) => {
+        this.findnodeFailed(i, read, err)
+        this.ended(i, item)
+      },
+    )
   }
 
-  /** Read `e`'s table from the farthest bucket down; see the file comment for the stop rule. */
-  private async readTable(e: Entry, signal: AbortSignal): Promise<void> {
-    const n = e.node
-    const got = new Set<string>()
-    const fullBuckets: number[] = []
-    const ask = async (target: Uint8Array, d: number): Promise<{ fresh: number; within: number; atD: number; size: number }> => {
-      const ans = await this.findnode(n, target, signal)
-      let fresh = 0
-      let within = 0
-      let atD = 0
-      for (const x of ans) {
-        const ld = logDistance(x.id, n.id)
-        if (ld <= d) within++
-        if (ld === d) atD++
-        if (!got.has(x.idHex)) {
-          got.add(x.idHex)
-          fresh++
-          this.add(x)
-        }
+  private neighborsAnswer(i: number, r: Read, a: NeighborsAnswer): void {
+    const n = this.nodes
+    if (n.state[i] === State.done || this.stopped) return
+    n.lastSeen[i] = Date.now()
+    const self = n.nodeId(i)
+    let fresh = 0
+    let within = 0
+    let atD = 0
+    for (const x of a.nodes) {
+      const ld = logDistance(x.id, self)
+      if (ld <= r.d) within++
+      if (ld === r.d) atD++
+      this.add(x)
+      const row = n.find(x.id)
+      if (row >= 0 && !r.seen.has(row)) {
+        r.seen.add(row)
+        fresh++
       }
-      e.neighbors = got.size
-      return { fresh, within, atD, size: ans.length }
     }
-    try {
-      let stale = 0
-      for (let d = 256; d >= this.lowest; d--) {
-        const a = await ask(this.targets.targetAt(n.id, d), d)
-        if (a.atD >= BUCKET_SIZE) fullBuckets.push(d)
-        // fewer than 16 at ≤ d: every entry at ≤ d was in this answer
-        if (a.size < BUCKET_SIZE || a.within < BUCKET_SIZE) break
-        stale = a.fresh === 0 ? stale + 1 : 0
-        if (stale >= STALE_ANSWERS) break
+    n.neighbors[i] = Math.min(65535, r.seen.size)
+    r.tries = 0
+    // the rest of a split answer was lost: ask the same once more
+    if (!a.complete && r.partial < 1) {
+      r.partial++
+      return this.ask(i)
+    }
+    r.partial = 0
+    if (!r.reprobe) {
+      if (atD >= BUCKET_SIZE) r.full.push(r.d)
+      r.stale = fresh === 0 ? r.stale + 1 : 0
+      // fewer than 16 at ≤ d: every entry at ≤ d was in this answer
+      const end = a.nodes.length < BUCKET_SIZE || within < BUCKET_SIZE || r.stale >= STALE_ANSWERS || r.d <= this.lowest
+      if (!end) {
+        r.d--
+        r.target = this.targets.targetAt(self, r.d)
+        return this.ask(i)
       }
       // nearest full bucket first: a geth table answers it the same way twice and we stop there
-      for (const d of fullBuckets.reverse()) {
-        let grew = false
-        for (let k = 1; k <= this.reprobes; k++) {
-          const target = this.variant(n.id, d, k)
-          if (!target) break
-          const a = await ask(target, d)
-          if (a.fresh === 0) break
-          grew = true
-        }
-        if (!grew) break
-      }
-    } catch (err) {
-      if (signal.aborted) return
-      e.error = `FINDNODE failed: ${errorText(err)}`
-      this.emit('nodeError', new CrawlError('FINDNODE_FAILED', `${n.ip}:${n.udp}`, e.error))
+      r.reprobe = true
+      r.full.reverse()
+      r.fi = 0
+      r.k = 1
+      r.grew = false
+    } else if (fresh === 0) {
+      if (!r.grew) return this.walkDone(i)
+      r.fi++
+      r.k = 1
+      r.grew = false
+    } else {
+      r.grew = true
+      r.k++
     }
+    this.nextProbe(i, r)
+  }
+
+  /** the next reprobe of a full bucket, or the end of the read */
+  private nextProbe(i: number, r: Read): void {
+    const id = this.nodes.nodeId(i)
+    while (r.fi < r.full.length) {
+      const target = r.k <= this.reprobes ? this.variant(id, r.full[r.fi]!, r.k) : undefined
+      if (target) {
+        r.d = r.full[r.fi]!
+        r.target = target
+        return this.ask(i)
+      }
+      if (!r.grew) break
+      r.fi++
+      r.k = 1
+      r.grew = false
+    }
+    this.walkDone(i)
+  }
+
+  private ask(i: number): void {
+    this.schedule.push(C.table, i * 4 + Step.findnode)
+  }
+
+  private findnodeFailed(i: number, r: Read, err: unknown): void {
+    const n = this.nodes
+    if (n.state[i] === State.done || this.stopped) return
+    const timeout = errorCode(err) === 'TIMEOUT'
+    if (timeout && ++r.tries < this.findnodeAttempts && ++n.fnFails[i]! < MAX_FINDNODE_FAILURES) return this.rebond(i, F.walkWaits)
+    const msg = `FINDNODE failed: ${timeout ? 'timed out' : errorText(err)}`
+    n.error[i] = n.errors.code(msg)
+    this.emit('nodeError', new CrawlError('FINDNODE_FAILED', `${n.ip(i)}:${n.udp[i]}`, msg))
+    this.walkDone(i)
+  }
+
+  private walkDone(i: number): void {
+    const n = this.nodes
+    n.flags[i] = (n.flags[i]! | F.walkDone) & ~(F.walkBusy | F.walkWaits)
+    if (this.reads.delete(i)) this.pullRead()
+  }
+
+  /** Give a free read slot to the longest-waiting node; false when nobody waits. */
+  private pullRead(): boolean {
+    const n = this.nodes
+    while (this.readQueueHead < this.readQueue.length) {
+      const next = this.readQueue[this.readQueueHead++]!
+      if (this.readQueueHead > 4096 && this.readQueueHead * 2 > this.readQueue.length) {
+        this.readQueue.splice(0, this.readQueueHead)
+        this.readQueueHead = 0
+      }
+      if (n.state[next] !== State.done && !(n.flags[next]! & F.walkDone)) {
+        this.schedule.push(C.table, next * 4 + Step.findnode)
+        this.pump()
+        return true
+      }
+    }
+    return false
   }
 
   /**
@@ -558,33 +865,54 @@ export class Crawler extends EventEmitter<CrawlerEvents> {
     return this.targets.withPrefix(prefix >>> (bit - k), 16 - (bit - k))
   }
 
-  private finish(e: Entry): void {
-    if (e.state === State.Done) return
-    e.state = State.Done
-    if (!e.answered) this.unansweredCount++
-    this.emit('record', this.toRecord(e))
+  // ---- reporting -----------------------------------------------------------------------------
+
+  private maybeFinish(i: number): void {
+    const n = this.nodes
+    const fl = n.flags[i]!
+    if (n.state[i] === State.done || !(fl & F.answered)) return
+    if (fl & F.enrDone && fl & F.walkDone && !(fl & (F.bonding | F.bondWait)) && n.out[i] === 0) this.finish(i)
   }
 
-  private toRecord(e: Entry): CrawlRecord {
-    const ep = e.recordEndpoint ?? e.node
+  private finish(i: number): void {
+    const n = this.nodes
+    if (n.state[i] === State.done) return
+    if (n.state[i] === State.retrying) this.retrying--
+    n.state[i] = State.done
+    n.gen[i] = (n.gen[i]! + 1) & 0xffff
+    if (this.reads.delete(i)) n.flags[i]! |= F.walkDone
+    if (!(n.flags[i]! & F.answered)) this.unansweredCount++
+    this.emit('record', this.toRecord(i))
+  }
+
+  private toRecord(i: number): CrawlRecord {
+    const n = this.nodes
+    const ep = n.announced(i) ?? { ip: n.ip(i), udp: n.udp[i]!, tcp: n.tcp[i]! }
+    const answered = (n.flags[i]! & F.answered) !== 0
     const r: CrawlRecord = {
-      id: hex(e.node.pubkey),
+      id: hex(n.pubkey(i)),
       ip: ep.ip,
       udp: ep.udp,
       tcp: ep.tcp,
-      firstSeen: new Date(e.firstSeen).toISOString(),
-      lastSeen: new Date(e.lastSeen).toISOString(),
-      answered: e.answered,
-      eth2: e.eth2,
+      firstSeen: new Date(n.firstSeen[i]!).toISOString(),
+      lastSeen: new Date(n.lastSeen[i]!).toISOString(),
+      answered,
+      eth2: (n.flags[i]! & F.eth2) !== 0,
     }
-    if (e.enr) {
-      r.enr = 'enr:' + Buffer.from(e.enr).toString('base64url')
-      r.seq = Number(e.seq)
+    const raw = n.record(i)
+    if (raw) {
+      r.enr = 'enr:' + Buffer.from(raw).toString('base64url')
+      r.seq = n.seq[i]!
     }
-    if (e.network !== undefined) r.network = e.network
-    if (e.fork !== undefined) r.fork = e.fork
-    if (e.answered) r.neighbors = e.neighbors
-    if (e.error !== undefined) r.error = e.error
+    if (n.pings[i]! > 0) r.attempts = n.pings[i]!
+    if (n.rtt[i]! > 0) r.rttMs = n.rtt[i]! - 1
+    const network = n.networks.text(n.network[i]!)
+    if (network !== undefined) r.network = network
+    const fork = n.forks.text(n.fork[i]!)
+    if (fork !== undefined) r.fork = fork
+    if (answered) r.neighbors = n.neighbors[i]!
+    const error = n.errors.text(n.error[i]!)
+    if (error !== undefined) r.error = error
     return r
   }
 }

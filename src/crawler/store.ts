@@ -114,12 +114,11 @@ export class CrawlStore {
     for (const { value } of this.db.getRange()) yield value
   }
 
-  /** seeds for a resumed crawl: nodes that answered once first, the rest after */
+  /** seeds for a resumed crawl, saying whether each answered last time (those that did not go last) */
   previous(): PreviousNode[] {
-    const answered: PreviousNode[] = []
-    const rest: PreviousNode[] = []
-    for (const s of this.all()) (s.answered ? answered : rest).push({ id: s.id, ip: s.ip, udp: s.udp, tcp: s.tcp, firstSeen: s.firstSeen })
-    return [...answered, ...rest]
+    const out: PreviousNode[] = []
+    for (const s of this.all()) out.push({ id: s.id, ip: s.ip, udp: s.udp, tcp: s.tcp, firstSeen: s.firstSeen, answered: s.answered })
+    return out
   }
 
   /** Merge one crawl's record (with --dial, its dial's fields too) in (the write is queued; `flush()` waits for it). */

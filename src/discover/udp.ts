@@ -56,6 +56,28 @@ const VERIFY_BATCH = 256
 /** lowest UDP port accepted for a relayed node (geth refuses privileged ports) */
 const MIN_RELAY_PORT = 1025
 
+/**
+ * Options of one request. `timeoutMs` overrides the reply timeout (a crawler that measured a node's
+ * round trip waits longer for a slow one); `bond: false` skips the implicit endpoint-proof round
+ * before FINDNODE and ENRRequest, for callers that bond themselves.
+ */
+export interface RequestOptions {
+  signal?: AbortSignal
+  timeoutMs?: number
+  bond?: boolean
+}
+
+/** One FINDNODE answer: the nodes, and whether it ended as the sender meant it to (not at the timeout). */
+export interface NeighborsAnswer {
+  nodes: Node[]
+  /** false when the timeout ended it after a full 12-entry packet: the rest may have been lost */
+  complete: boolean
+}
+
+function requestOptions(o: AbortSignal | RequestOptions | undefined): RequestOptions {
+  return o === undefined ? {} : o instanceof AbortSignal ? { signal: o } : o
+}
+
 export type DropReason = 'too-large' | 'rate' | 'duplicate' | 'queue-full' | 'verify' | 'malformed' | 'expired' | 'unsolicited' | 'unbonded' | 'self'
 
 export class DiscoveryError extends Error {
@@ -101,6 +123,12 @@ export interface Discv4Options {
   pingIntervalMs?: number
   refreshIntervalMs?: number
   backend?: CryptoBackend
+  /**
+   * socket receive and send buffers, bytes (default 4 MiB; the kernel caps them at its maximum). A
+   * crawler's replies arrive in bursts of hundreds of datagrams, and the kernel's usual 208 KiB holds
+   * fewer than a hundred NEIGHBORS packets: the rest would be dropped before we read them.
+   */
+  socketBufferBytes?: number
 }
 
 export interface Discv4Stats {
@@ -225,9 +253,26 @@ export class Discv4 extends EventEmitter<Discv4Events> implements TableTransport
         resolve()
       })
     })
+    const buf = opts.socketBufferBytes ?? 4 << 20
+    try {
+      socket.setRecvBufferSize(buf)
+      socket.setSendBufferSize(buf)
+    } catch {
+      // not permitted here: the kernel's default buffers still work, with more loss under load
+    }
     const t = new Discv4(socket, opts, socket.address().port)
     t.table.start()
     return t
+  }
+
+  /** the reply timeout requests use unless they set their own */
+  get replyTimeoutMs(): number {
+    return this.replyTimeout
+  }
+
+  /** datagrams received and waiting for batch verification: a sender that outpaces us sees it grow */
+  get backlog(): number {
+    return this.verifyQueue.length
   }
 
   /** our current signed record */
@@ -283,8 +328,9 @@ export class Discv4 extends EventEmitter<Discv4Events> implements TableTransport
     onReply: (d: Decoded) => boolean | 'no-match',
     result: () => T,
     onTimeout: () => T | Error,
-    signal?: AbortSignal,
+    opts: RequestOptions,
   ): Promise<T> {
+    const signal = opts.signal
     if (this.closed) return Promise.reject(new DiscoveryError('CLOSED', 'discovery closed'))
     if (this.pendingCount >= MAX_PENDING) return Promise.reject(new DiscoveryError('TOO_MANY_PENDING', `${MAX_PENDING} requests already pending`))
     signal?.throwIfAborted()
@@ -323,7 +369,7 @@ export class Discv4 extends EventEmitter<Discv4Events> implements TableTransport
             clearTimeout(p.timer)
             done()
           }
-        }, this.replyTimeout),
+        }, opts.timeoutMs ?? this.replyTimeout),
       }
       const list = this.pending.get(key)
       if (list) list.push(p)
@@ -339,7 +385,8 @@ export class Discv4 extends EventEmitter<Discv4Events> implements TableTransport
   }
 
   /** Ping `n`; resolves with its ENR sequence number (if it sent one) when the pong arrives. */
-  ping(n: Node, signal?: AbortSignal): Promise<{ seq?: bigint }> {
+  ping(n: Node, options?: AbortSignal | RequestOptions): Promise<{ seq?: bigint }> {
+    const opts = requestOptions(options)
     let hash: Uint8Array
     let seq: bigint | undefined
     const promise = this.expect<{ seq?: bigint }>(
@@ -352,7 +399,7 @@ export class Discv4 extends EventEmitter<Discv4Events> implements TableTransport
       },
       () => (seq === undefined ? {} : { seq }),
       () => this.timeoutError('ping', n),
-      signal,
+      opts,
     )
     hash = this.send(n, { type: PacketType.Ping, version: 4, from: this.ourEndpoint(), to: { ip: n.ip, udp: n.udp, tcp: n.tcp }, expiration: expiration(), enrSeq: this.enr.seq })
     return promise
@@ -396,11 +443,18 @@ export class Discv4 extends EventEmitter<Discv4Events> implements TableTransport
   }
 
   /** Ask `n` for the nodes closest to `target`; all NEIGHBORS packets of the answer, at most 16 nodes. */
-  async findnode(n: Node, target: LookupTarget, signal?: AbortSignal): Promise<Node[]> {
-    await this.ensureBond(n, signal)
+  async findnode(n: Node, target: LookupTarget, options?: AbortSignal | RequestOptions): Promise<Node[]> {
+    return (await this.neighbors(n, target, options)).nodes
+  }
+
+  /** FINDNODE, saying whether the answer is whole (see NeighborsAnswer). */
+  async neighbors(n: Node, target: LookupTarget, options?: AbortSignal | RequestOptions): Promise<NeighborsAnswer> {
+    const opts = requestOptions(options)
+    if (opts.bond !== false) await this.ensureBond(n, opts.signal)
     const nodes = new Map<string, Node>()
     let packets = 0
-    const promise = this.expect<Node[]>(
+    let complete = false
+    const promise = this.expect<NeighborsAnswer>(
       n,
       PacketType.Neighbors,
       (d) => {
@@ -413,24 +467,26 @@ export class Discv4 extends EventEmitter<Discv4Events> implements TableTransport
           if (found.idHex !== this.self.idHex) nodes.set(found.idHex, found)
         }
         // a short packet is the sender's last one
-        return nodes.size >= BUCKET_SIZE || p.nodes.length + (p.skipped ?? 0) < MAX_NEIGHBORS
+        complete = nodes.size >= BUCKET_SIZE || p.nodes.length + (p.skipped ?? 0) < MAX_NEIGHBORS
+        return complete
       },
-      () => [...nodes.values()],
+      () => ({ nodes: [...nodes.values()], complete }),
       () => {
-        if (packets > 0) return [...nodes.values()]
+        if (packets > 0) return { nodes: [...nodes.values()], complete: false }
         // no answer: maybe it holds no proof for us after all, so the next request bonds again
         this.bondAttempts.delete(`${n.idHex}|${n.ip}`)
         return this.timeoutError('findnode', n)
       },
-      signal,
+      opts,
     )
     this.send(n, { type: PacketType.FindNode, target: target.key, expiration: expiration() })
     return promise
   }
 
   /** Fetch `n`'s signed record (EIP-868); the record must belong to `n`'s ID. */
-  async enrRequest(n: Node, signal?: AbortSignal): Promise<ENR> {
-    await this.ensureBond(n, signal)
+  async enrRequest(n: Node, options?: AbortSignal | RequestOptions): Promise<ENR> {
+    const opts = requestOptions(options)
+    if (opts.bond !== false) await this.ensureBond(n, opts.signal)
     let hash: Uint8Array
     let record: ENR | Error | undefined
     const promise = this.expect<ENR | Error | undefined>(
@@ -451,7 +507,7 @@ export class Discv4 extends EventEmitter<Discv4Events> implements TableTransport
         this.bondAttempts.delete(`${n.idHex}|${n.ip}`) // as for FINDNODE: bond again next time
         return this.timeoutError('ENRRequest', n)
       },
-      signal,
+      opts,
     )
     hash = this.send(n, { type: PacketType.ENRRequest, expiration: expiration() })
     const r = await promise

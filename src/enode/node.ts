@@ -15,8 +15,10 @@ export class Node {
     readonly ip: string,
     readonly udp: number,
     readonly tcp: number,
+    /** keccak256(pubkey), when the caller already holds it (a crawler re-creating known nodes) */
+    id?: Uint8Array,
   ) {
-    this.id = backend.keccak256(pubkey)
+    this.id = id ?? backend.keccak256(pubkey)
     this.idHex = hex(this.id)
   }
 

@@ -72,7 +72,8 @@ describe('discv4 under unsolicited replies', () => {
     assert.ok(d.stats.packetsOut - out0 <= 2 * probes, `${d.stats.packetsOut - out0} packets out`)
     for (const p of peers) assert.equal(p.received.length, 0)
     assert.equal(d.table.size, 0, 'no listed node reached the table')
-    assert.ok(d.stats.pending <= 1, `pending ${d.stats.pending}`)
+    // at most one ping back per probe ping: the flood itself left nothing pending
+    assert.ok(d.stats.pending <= probes, `pending ${d.stats.pending} after ${probes} probes`)
     assertHeapBounded(heap0, 32 * MiB, 'unsolicited flood')
   })
 

@@ -174,7 +174,7 @@ describe('crawl with bad peers', () => {
     const disc = await Discv4.listen({ privateKey: randomPrivateKey(), host: '127.0.0.1', port: 0, batchVerify: true, refreshIntervalMs: 3600_000, replyTimeoutMs: REPLY_TIMEOUT_MS })
     open.push(disc)
     // one visit at a time and long backoffs: the limit always comes first
-    const c = new Crawler({ transport: disc, seeds: net.bootnodes, targets, concurrency: 1, retryDelayMs: 60_000, durationMs: 1500 })
+    const c = new Crawler({ transport: disc, seeds: net.bootnodes, targets, maxPending: 1, retryDelayMs: 60_000, durationMs: 1500 })
     const ids = new Set<string>()
     let dup = 0
     for await (const r of c.records()) (ids.has(r.id) ? dup++ : ids.add(r.id))

@@ -182,6 +182,32 @@ describe('discv4 transport', () => {
     await fourth
   })
 
+  it('neighbors() says whether an answer is whole; bond: false skips bonding; timeoutMs sets the wait', async () => {
+    const a = await start({ replyTimeoutMs: 5000 })
+    const raw = await RawPeer.create()
+    const listed = Array.from({ length: 12 }, (_, i) => ({ ip: `127.0.9.${i + 1}`, udp: 30303, tcp: 30303, pubkey: backend.publicKey(randomPrivateKey()) }))
+    // no bonding round: the FINDNODE goes out at once, and a full packet with no sequel ends at our 150 ms
+    const t0 = performance.now()
+    const partial = a.neighbors(raw.node, a.randomTarget(), { bond: false, timeoutMs: 150 })
+    await until(() => raw.of(PacketType.FindNode).length === 1, 2000, 'findnode')
+    assert.equal(raw.of(PacketType.Ping).length, 0, 'no bonding ping')
+    raw.send(a, { type: PacketType.Neighbors, nodes: listed, expiration: expiration() })
+    const p = await partial
+    assert.equal(p.nodes.length, 12)
+    assert.equal(p.complete, false)
+    assert.ok(performance.now() - t0 < 4000, 'ended by its own timeout, not the transport default')
+    // 12 and then a short packet: whole
+    const whole = a.neighbors(raw.node, a.randomTarget(), { bond: false })
+    await until(() => raw.of(PacketType.FindNode).length === 2, 2000, 'second findnode')
+    raw.send(a, { type: PacketType.Neighbors, nodes: listed, expiration: expiration() })
+    raw.send(a, { type: PacketType.Neighbors, nodes: listed.slice(0, 3).map((n, i) => ({ ...n, ip: `127.0.8.${i + 1}`, pubkey: backend.publicKey(randomPrivateKey()) })), expiration: expiration() })
+    const w = await whole
+    assert.equal(w.nodes.length, 15)
+    assert.equal(w.complete, true)
+    // a ping with its own timeout
+    await assert.rejects(a.ping(new Node(backend.publicKey(randomPrivateKey()), '127.0.0.1', 9, 9), { timeoutMs: 50 }), { code: 'TIMEOUT' })
+  })
+
   it('times out requests to a silent node', async () => {
     const a = await start({ replyTimeoutMs: 100 })
     const silent = createSocket('udp4')
