@@ -9,6 +9,7 @@ import { hex } from '../../src/crypto/bytes.js'
 import { Crawler, type CrawlRecord, type PreviousNode } from '../../src/crawler/crawl.js'
 import { TargetTable } from '../../src/crawler/targets.js'
 import { backend, randomPrivateKey } from '../../src/crypto/backend.js'
+import { TIME_SCALE } from '../timing.js'
 import { FakeNetwork } from './fake-network.js'
 
 const targets = TargetTable.build(backend, new Uint8Array(56).fill(5))
@@ -34,7 +35,8 @@ async function crawl(n: FakeNetwork, extra: Partial<ConstructorParameters<typeof
 
 describe('crawl over a slow, lossy network', () => {
   it('10 % loss both ways: every live node answers, ≥ 99 % of records fetched, attempts and RTT recorded', async () => {
-    const n = net({ nodes: 400, dead: 0.1, loss: 0.1, rttMs: 10, seed: 7 })
+    // a reply timeout far above the round trip: on a loaded machine a late timer must not pass for loss
+    const n = net({ nodes: 400, dead: 0.1, loss: 0.1, rttMs: 10, seed: 7, timeoutMs: 300 * TIME_SCALE })
     const records = await crawl(n)
     assert.equal(records.size, 400, 'every node found')
     const live = n.live
@@ -43,7 +45,7 @@ describe('crawl over a slow, lossy network', () => {
       const r = records.get(hex(m.node.pubkey))!
       assert.equal(r.answered, true, `live node ${r.ip} answered`)
       assert.ok(r.attempts === undefined || (r.attempts >= 1 && r.attempts <= 4))
-      assert.ok(r.rttMs !== undefined && r.rttMs >= m.rttMs * 0.9 - 3 && r.rttMs < 100, `rtt ${r.rttMs} vs ${m.rttMs}`)
+      assert.ok(r.rttMs !== undefined && r.rttMs >= m.rttMs * 0.9 - 3 && r.rttMs < 300, `rtt ${r.rttMs} vs ${m.rttMs}`)
       if (r.enr === m.enr.toText()) withRecord++
     }
     assert.ok(withRecord >= 0.99 * live.length, `records for ${withRecord} of ${live.length}`)
