@@ -21,7 +21,7 @@ import type { BackendName } from '../crypto/types.js'
 import { Crawler } from '../crawler/crawl.js'
 import { Discv4 } from '../discover/udp.js'
 import { formatEnode, parseEnode } from '../enode/url.js'
-import { startTestnet } from '../testnet/testnet.js'
+import { startTestnet, type TestnetOptions } from '../testnet/testnet.js'
 import type { Row, Target } from './harness.js'
 import { ethereumjs } from './partner.js'
 
@@ -47,8 +47,8 @@ interface Run {
 
 // ---- children -----------------------------------------------------------------------------------
 
-async function serveTestnet(nodes: number): Promise<void> {
-  const net = await startTestnet({ nodes })
+async function serveTestnet(opts: TestnetOptions): Promise<void> {
+  const net = await startTestnet(opts)
   const live = net.nodes.filter((n) => n.behaviour === 'live').length
   process.stdout.write(JSON.stringify({ bootnodes: net.bootnodes.map((n) => formatEnode(n)), live } satisfies Net) + '\n')
   // runs until the parent closes our stdin
@@ -137,7 +137,7 @@ function timeTo(run: Run, live: number, r: number): number {
 const s = (ms: number): string => (Number.isFinite(ms) ? `${(ms / 1000).toFixed(1)} s` : '—')
 
 export async function crawlBench(_names: readonly BackendName[]): Promise<{ rows: Row[]; targets: Target[] }> {
-  const testnet = child<Net>('testnet', String(NODES))
+  const testnet = child<Net>('testnet', JSON.stringify({ nodes: NODES }))
   try {
     const net = await testnet.result
     const ours = await child<Run>('ours', JSON.stringify(net)).result
@@ -177,7 +177,7 @@ export async function crawlBench(_names: readonly BackendName[]): Promise<{ rows
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const [role, arg = ''] = process.argv.slice(2)
-  if (role === 'testnet') await serveTestnet(Number(arg))
+  if (role === 'testnet') await serveTestnet(JSON.parse(arg) as TestnetOptions)
   else {
     const run = role === 'ours' ? await crawlOurs(JSON.parse(arg) as Net) : await crawlDPT(JSON.parse(arg) as Net)
     process.stdout.write(JSON.stringify(run) + '\n')

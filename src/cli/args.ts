@@ -22,6 +22,20 @@ export function secondsArg(v: string): number {
   return n
 }
 
+/** a share: 0 ≤ f < 1 */
+export function fractionArg(v: string): number {
+  const n = Number(v)
+  if (!/^(0(\.\d+)?|\.\d+)$/.test(v) || !(n >= 0 && n < 1)) throw new InvalidArgumentError('must be a fraction in [0, 1)')
+  return n
+}
+
+/** milliseconds, 0–10000 */
+export function millisArg(v: string): number {
+  const n = Number(v)
+  if (!/^\d+(\.\d+)?$/.test(v) || n > 10_000) throw new InvalidArgumentError('must be a number of milliseconds (0-10000)')
+  return n
+}
+
 export function ipArg(v: string): string {
   if (isIP(v) === 0) throw new InvalidArgumentError('must be an IP address')
   return v

@@ -21,6 +21,7 @@ import { Discv4 } from '../discover/udp.js'
 import { DnsClient } from '../dnsdisc/client.js'
 import { Node } from '../enode/node.js'
 import { startTestnet, type Testnet } from '../testnet/testnet.js'
+import { simulated } from './testnet.js'
 import { createLogger } from '../util/log.js'
 
 export interface CrawlCliOptions {
@@ -28,6 +29,9 @@ export interface CrawlCliOptions {
   network?: string
   dns?: string[]
   testnet?: number
+  rtt?: number
+  loss?: number
+  dead?: number
   duration?: number
   concurrency?: number
   rate?: number
@@ -62,7 +66,7 @@ function progressReporter(crawler: Crawler, dialer?: Dialer): () => void {
     const s = p.elapsedMs / 1000 || 1
     const d = dialer?.progress()
     const dial = d ? ` dialled ${d.dialled} (hello ${d.hello}, status ${d.status}, inbound ${d.inbound}) dial-queue ${d.queued + d.inFlight}` : ''
-    return `found ${p.found} answered ${p.answered} unanswered ${p.unanswered} queued ${p.queued} in-flight ${p.inFlight}${dial} rate ${Math.round((p.answered + p.unanswered) / s)} nodes/s ${Math.round((p.packetsIn + p.packetsOut) / s)} packets/s`
+    return `found ${p.found} answered ${p.answered} unanswered ${p.unanswered} queued ${p.queued} in-flight ${p.inFlight}${dial} rate ${Math.round((p.answered + p.unanswered) / s)} nodes/s ${Math.round((p.packetsIn + p.packetsOut) / s)} packets/s (sending ≤ ${p.sendRate}/s)`
   }
   if (process.stderr.isTTY) {
     const bar = new SingleBar({ format: 'crawl [{bar}] {value}/{total} checked | {info}', stream: process.stderr, hideCursor: true })
@@ -101,6 +105,10 @@ export async function runCrawl(opts: CrawlCliOptions): Promise<void> {
   }
   const store = opts.datadir !== undefined ? CrawlStore.open(opts.datadir) : undefined
   const previous = store?.previous() ?? []
+  if (opts.testnet === undefined && (opts.rtt !== undefined || opts.loss !== undefined || opts.dead !== undefined)) {
+    await store?.close()
+    throw new InvalidArgumentError('--rtt, --loss and --dead describe a --testnet')
+  }
   if (seeds.length === 0 && previous.length === 0 && (opts.dns ?? []).length === 0 && opts.testnet === undefined) {
     await store?.close()
     throw new InvalidArgumentError('nothing to crawl from: give --bootnodes, --network, --dns or --testnet (or a --datadir with earlier results)')
@@ -114,7 +122,7 @@ export async function runCrawl(opts: CrawlCliOptions): Promise<void> {
     if (store) closers.push(() => store.close())
     let testnet: Testnet | undefined
     if (opts.testnet !== undefined) {
-      testnet = await startTestnet({ nodes: opts.testnet })
+      testnet = await startTestnet({ nodes: opts.testnet, ...simulated(opts) })
       closers.push(() => testnet!.close())
       seeds.push(...testnet.bootnodes)
       log.info({ nodes: opts.testnet, bootnodes: testnet.bootnodes.length }, 'testnet started')

@@ -5,7 +5,7 @@ import type { NodeOptions } from './node.js'
 import { NodeKeyError } from '../config/nodekey.js'
 import { info, version } from './info.js'
 import { keygen } from './keygen.js'
-import { enodesArg, ipArg, natArg, netrestrictArg, portArg, positiveIntArg, secondsArg } from './args.js'
+import { enodesArg, fractionArg, ipArg, millisArg, natArg, netrestrictArg, portArg, positiveIntArg, secondsArg } from './args.js'
 import { enrtreeArg, networkArg, type CrawlCliOptions } from './crawl.js'
 import { enodeArg, type ProbeOptions } from './probe.js'
 import type { Node } from '../enode/node.js'
@@ -67,6 +67,9 @@ program
   .option('--network <name>', "start from a network's public bootnodes: mainnet|sepolia|holesky|hoodi", networkArg)
   .option('--dns <urls>', 'comma-separated enrtree:// URLs (EIP-1459) to seed from', enrtreeArg)
   .option('--testnet <n>', 'crawl a loopback testnet of N nodes started in this process', positiveIntArg)
+  .option('--rtt <ms>', "with --testnet: mean round trip of the nodes' replies", millisArg)
+  .option('--loss <f>', 'with --testnet: share of datagrams lost, each direction', fractionArg)
+  .option('--dead <f>', 'with --testnet: share of nodes that never answer (default 0.1)', fractionArg)
   .option('--duration <s>', 'stop after this many seconds', secondsArg)
   .option('--rate <pps>', 'datagrams sent per second (default 5000; 2500 on wasm, 400 on js)', positiveIntArg)
   .option('--concurrency <n>', 'requests in flight at most (default 4096)', positiveIntArg)
@@ -99,7 +102,10 @@ program
   .requiredOption('--nodes <n>', 'number of nodes', positiveIntArg)
   .option('--base-port <p>', 'node i listens on P + i (default: free ports)', portArg)
   .option('--duration <s>', 'stop after this many seconds', secondsArg)
-  .action(async (opts: { nodes: number; basePort?: number; duration?: number }) => {
+  .option('--rtt <ms>', "mean round trip of the nodes' replies (each node its own, jittered)", millisArg)
+  .option('--loss <f>', 'share of datagrams lost, each direction', fractionArg)
+  .option('--dead <f>', 'share of nodes listed in tables that never answer (default 0.1)', fractionArg)
+  .action(async (opts: import('./testnet.js').TestnetCliOptions) => {
     const { runTestnet } = await import('./testnet.js')
     await runTestnet(opts)
   })

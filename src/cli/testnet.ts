@@ -10,11 +10,23 @@ export interface TestnetCliOptions {
   nodes: number
   basePort?: number
   duration?: number
+  rtt?: number
+  loss?: number
+  dead?: number
+}
+
+/** the testnet options the CLI's simulation flags ask for */
+export function simulated(o: { rtt?: number; loss?: number; dead?: number }): { rttMs?: number; lossRate?: number; deadFraction?: number } {
+  return {
+    ...(o.rtt !== undefined ? { rttMs: o.rtt } : {}),
+    ...(o.loss !== undefined ? { lossRate: o.loss } : {}),
+    ...(o.dead !== undefined ? { deadFraction: o.dead } : {}),
+  }
 }
 
 export async function runTestnet(opts: TestnetCliOptions): Promise<void> {
   const log = createLogger()
-  const net = await startTestnet({ nodes: opts.nodes, ...(opts.basePort !== undefined ? { basePort: opts.basePort } : {}) })
+  const net = await startTestnet({ nodes: opts.nodes, ...(opts.basePort !== undefined ? { basePort: opts.basePort } : {}), ...simulated(opts) })
   // listen for signals before telling anyone we are up: a SIGINT right after the first line must
   // still close the network cleanly
   const stopped = new Promise<string>((resolve) => {
@@ -27,6 +39,6 @@ export async function runTestnet(opts: TestnetCliOptions): Promise<void> {
   const count = (b: string): number => net.nodes.filter((n) => n.behaviour === b).length
   log.info({ nodes: opts.nodes, live: count('live'), dead: count('dead') }, 'testnet running')
   const why = await stopped
-  log.info({ why, packetsIn: net.stats.packetsIn, packetsOut: net.stats.packetsOut }, 'stopping')
+  log.info({ why, packetsIn: net.stats.packetsIn, packetsOut: net.stats.packetsOut, ...(net.conditions ?? {}) }, 'stopping')
   await net.close()
 }

@@ -108,6 +108,8 @@ export interface CrawlProgress {
   dropped: number
   packetsIn: number
   packetsOut: number
+  /** datagrams per second in force: --rate, or less while replies queue up */
+  sendRate: number
   elapsedMs: number
 }
 
@@ -357,6 +359,7 @@ export class Crawler extends EventEmitter<CrawlerEvents> {
       dropped: this.dropped,
       packetsIn: this.t.stats?.packetsIn ?? 0,
       packetsOut: this.t.stats?.packetsOut ?? this.ownSends,
+      sendRate: Math.round(this.schedule.rate),
       elapsedMs: this.started === 0 ? 0 : Date.now() - this.started,
     }
   }

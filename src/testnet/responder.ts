@@ -8,6 +8,7 @@ import type { RemoteInfo, Socket } from 'node:dgram'
 import { hex } from '../crypto/bytes.js'
 import type { CryptoBackend } from '../crypto/types.js'
 import type { Node } from '../enode/node.js'
+import type { Conditions } from './conditions.js'
 import { decodeChecked, encodePacket, expiration, isExpired, MAX_NEIGHBORS, MAX_PACKET_SIZE, PacketType, type Packet } from '../discover/wire.js'
 
 const BUCKET_SIZE = 16
@@ -22,9 +23,14 @@ export interface ResponderStats {
 }
 
 export class Responder {
-  /** table entries (filled by the testnet once every node exists) */
-  table: Node[] = []
+  private entries: Node[] = []
+  /** the top 48 bits of each entry's ID, as two 24-bit halves: enough to order a table by distance */
+  private hi = new Int32Array(0)
+  private lo = new Int32Array(0)
   private socket: Socket | undefined
+  /** this node's round trip (ms), and the due time of its last delayed datagram (keeps them in order) */
+  private readonly rtt: number
+  private readonly order = { last: 0 }
   private readonly bonded = new Set<string>()
   /** our pings awaiting a pong: hash hex → sender key */
   private readonly pings = new Map<string, string>()
@@ -40,11 +46,25 @@ export class Responder {
     readonly behaviour: Behaviour,
     private readonly b: CryptoBackend,
     private readonly stats: ResponderStats,
+    /** simulated round trips and loss, shared by the network's nodes */
+    private readonly conditions?: Conditions,
   ) {
+    this.rtt = conditions?.nodeRtt() ?? 0
     this.socket = socket
     socket.on('error', () => undefined)
     // a dead node keeps its port (nobody else takes it) and reads nothing
     if (behaviour !== 'dead') socket.on('message', (data, from) => this.onDatagram(data, from))
+  }
+
+  /** table entries (set by the testnet once every node exists) */
+  get table(): Node[] {
+    return this.entries
+  }
+
+  set table(t: Node[]) {
+    this.entries = t
+    this.hi = Int32Array.from(t, (n) => (n.id[0]! << 16) | (n.id[1]! << 8) | n.id[2]!)
+    this.lo = Int32Array.from(t, (n) => (n.id[3]! << 16) | (n.id[4]! << 8) | n.id[5]!)
   }
 
   close(): Promise<void> {
@@ -55,18 +75,23 @@ export class Responder {
 
   private send(to: RemoteInfo, p: Packet): Uint8Array {
     const { datagram, hash } = encodePacket(p, this.key, this.b)
-    this.stats.packetsOut++
-    this.socket?.send(datagram, to.port, to.address)
+    this.out(datagram, to)
     return hash
+  }
+
+  private out(datagram: Uint8Array, to: RemoteInfo): void {
+    this.stats.packetsOut++
+    if (!this.socket) return
+    if (this.conditions) this.conditions.send(this.socket, datagram, to.port, to.address, this.rtt, this.order)
+    else this.socket.send(datagram, to.port, to.address)
   }
 
   private onDatagram(data: Buffer, from: RemoteInfo): void {
     this.stats.packetsIn++
-    if (data.length > MAX_PACKET_SIZE) return
+    if (data.length > MAX_PACKET_SIZE || this.conditions?.dropIn()) return
     if (this.behaviour === 'garbage') {
       // answers every datagram with bytes that are no discv4 packet: the crawler must shrug it off
-      this.stats.packetsOut++
-      this.socket?.send(Buffer.alloc(120, 0xab), from.port, from.address)
+      this.out(Buffer.alloc(120, 0xab), from)
       return
     }
     let d
@@ -111,22 +136,27 @@ export class Responder {
     }
   }
 
-  /** the 16 entries closest to `target` by XOR distance */
+  /** the 16 entries closest to `target` by XOR distance (of their top 48 bits), nearest first */
   private closest(target: Uint8Array): Node[] {
-    return this.table
-      .map((n) => ({ n, d: xorPrefix(n.id, target) }))
-      .sort((a, b) => a.d - b.d)
-      .slice(0, BUCKET_SIZE)
-      .map((x) => x.n)
+    const th = (target[0]! << 16) | (target[1]! << 8) | target[2]!
+    const tl = (target[3]! << 16) | (target[4]! << 8) | target[5]!
+    // insertion into a sorted array of at most 16: a table of a few hundred entries needs no full sort
+    const best: number[] = []
+    const dist: number[] = []
+    for (let i = 0; i < this.entries.length; i++) {
+      const d = (this.hi[i]! ^ th) * 16777216 + (this.lo[i]! ^ tl)
+      if (best.length === BUCKET_SIZE && d >= dist[BUCKET_SIZE - 1]!) continue
+      let j = best.length < BUCKET_SIZE ? best.length : BUCKET_SIZE - 1
+      while (j > 0 && dist[j - 1]! > d) {
+        if (j < BUCKET_SIZE) {
+          dist[j] = dist[j - 1]!
+          best[j] = best[j - 1]!
+        }
+        j--
+      }
+      dist[j] = d
+      best[j] = i
+    }
+    return best.map((i) => this.entries[i]!)
   }
-}
-
-/**
- * The top 48 bits of a ^ b as a number: the XOR order of a table of at most a few hundred entries is
- * decided there (a tie needs two IDs sharing 48 bits with each other beyond the target, ~2^-48).
- */
-function xorPrefix(a: Uint8Array, b: Uint8Array): number {
-  let v = 0
-  for (let i = 0; i < 6; i++) v = v * 256 + (a[i]! ^ b[i]!)
-  return v
 }

@@ -20,6 +20,7 @@ import { Node } from '../enode/node.js'
 import { forkHashes } from '../eth/forkid.js'
 import { MAINNET, SEPOLIA } from '../eth/networks.js'
 import { uintBytes } from '../util/rlp.js'
+import { Conditions, type ConditionStats } from './conditions.js'
 import { Responder, type Behaviour, type ResponderStats } from './responder.js'
 import { RLPxResponder, TESTNET_CLIENT_IDS, type RLPxBehaviour, type RLPxProfile } from './rlpx.js'
 
@@ -45,6 +46,12 @@ export interface TestnetOptions {
   rlpxFraction?: number
   /** how many live nodes to hand out as bootnodes (default 3) */
   bootnodes?: number
+  /** mean round trip of the nodes' replies, ms (default 0: loopback speed); see conditions.ts */
+  rttMs?: number
+  /** probability that a datagram to or from a node is lost (default 0) */
+  lossRate?: number
+  /** seed of the simulated delays and losses, for a repeatable run */
+  seed?: number
   backend?: CryptoBackend
 }
 
@@ -63,6 +70,8 @@ export interface Testnet {
   bootnodes: Node[]
   nodes: TestnetNode[]
   stats: ResponderStats
+  /** datagrams lost on purpose (and delayed ones dropped for lack of room), when conditions are simulated */
+  conditions?: ConditionStats
   close(): Promise<void>
 }
 
@@ -144,6 +153,11 @@ export async function startTestnet(opts: TestnetOptions): Promise<Testnet> {
   const dead = opts.deadFraction ?? 0.1
   const garbage = opts.garbageFraction ?? 0
   if (!(dead >= 0 && garbage >= 0 && dead + garbage < 1)) throw new TestnetError('dead and garbage fractions must be ≥ 0 and leave live nodes')
+  const rtt = opts.rttMs ?? 0
+  const loss = opts.lossRate ?? 0
+  if (!(rtt >= 0 && rtt <= 10_000)) throw new TestnetError('rtt must be within 0..10000 ms')
+  if (!(loss >= 0 && loss < 1)) throw new TestnetError('loss must be within 0..1')
+  const conditions = rtt > 0 || loss > 0 ? new Conditions({ rttMs: rtt, loss, ...(opts.seed !== undefined ? { seed: opts.seed } : {}) }) : undefined
   const deadCount = Math.round(count * dead)
   const garbageCount = Math.round(count * garbage)
   // live nodes first, so the bootnodes (taken from the front) answer
@@ -202,7 +216,7 @@ export async function startTestnet(opts: TestnetOptions): Promise<Testnet> {
     if (i % 5 === 0) extra['eth2'] = new Uint8Array(16).fill(i & 255)
     const enr = ENR.sign(key, { seq: BigInt(1 + (i % 7)), ip, udp: port, tcp, extra }, b)
     const behaviour = behaviourOf(i)
-    responders.push(new Responder(sockets[i]!, node, key, enr.raw, enr.seq, behaviour, b, stats))
+    responders.push(new Responder(sockets[i]!, node, key, enr.raw, enr.seq, behaviour, b, stats, conditions))
     members.push({ node, behaviour, enr, table: [], ...(profile ? { rlpx: profile } : {}) })
   }
   const tables = buildTables(members.map((m) => m.node))
@@ -220,9 +234,11 @@ export async function startTestnet(opts: TestnetOptions): Promise<Testnet> {
     bootnodes,
     nodes: members,
     stats,
+    ...(conditions ? { conditions: conditions.stats } : {}),
     async close() {
       if (closed) return
       closed = true
+      conditions?.close()
       await Promise.all([...responders.map((r) => r.close()), ...listeners.map((l) => l.close())])
     },
   }

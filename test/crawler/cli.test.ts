@@ -66,8 +66,20 @@ describe('ethp2p crawl', () => {
     assert.match(r.stderr(), /clients by name: geth \d+/)
   })
 
+  it('--testnet 60 --rtt 60 --loss 0.05 --dead 0.2: every live node answers; records carry attempts and round trips', async () => {
+    const r = run(['crawl', '--testnet', '60', '--rtt', '60', '--loss', '0.05', '--dead', '0.2', '--rate', '2000', '--duration', '120'])
+    assert.equal(await r.exit, 0, r.stderr())
+    const lines = r.stdout().trim().split('\n').map((l) => JSON.parse(l) as { answered: boolean; attempts?: number; rttMs?: number })
+    assert.equal(lines.length, 60)
+    const answered = lines.filter((l) => l.answered)
+    assert.equal(answered.length, 48)
+    // each node's round trip lies in 0.5–1.5 × 60 ms, less jitter
+    assert.ok(answered.every((l) => l.rttMs !== undefined && l.rttMs >= 25), JSON.stringify(answered.map((l) => l.rttMs)))
+    assert.ok(lines.filter((l) => !l.answered).every((l) => l.attempts === 4))
+  })
+
   it('bad arguments exit 2 with a one-line reason', async () => {
-    for (const args of [['crawl', '--dial-concurrency', '0'], ['crawl'], ['crawl', '--network', 'ropsten'], ['crawl', '--dns', 'http://x'], ['crawl', '--testnet', '0'], ['crawl', '--bootnodes', 'enode://zz'], ['crawl', '--testnet', '5', '--since', join(dir, 'nope')], ['testnet']]) {
+    for (const args of [['crawl', '--testnet', '5', '--loss', '1'], ['crawl', '--testnet', '5', '--rtt', 'fast'], ['crawl', '--bootnodes', 'enode://' + 'ab'.repeat(64) + '@127.0.0.1:30303', '--rtt', '100'], ['testnet', '--nodes', '5', '--dead', '2'], ['crawl', '--testnet', '5', '--rate', '0'], ['crawl', '--dial-concurrency', '0'], ['crawl'], ['crawl', '--network', 'ropsten'], ['crawl', '--dns', 'http://x'], ['crawl', '--testnet', '0'], ['crawl', '--bootnodes', 'enode://zz'], ['crawl', '--testnet', '5', '--since', join(dir, 'nope')], ['testnet']]) {
       const r = run(args)
       assert.equal(await r.exit, 2, args.join(' '))
       assert.equal(r.stderr().trim().split('\n').length, 1, r.stderr())
