@@ -12,23 +12,28 @@
  * client ids, mainnet or sepolia Status, some busy. The others announce a TCP port nobody listens on,
  * as nodes behind a firewall do.
  */
+import { fork, type ChildProcess } from 'node:child_process'
 import { createSocket, type Socket } from 'node:dgram'
+import { fileURLToPath } from 'node:url'
 import { backend as defaultBackend, randomPrivateKey } from '../crypto/backend.js'
 import type { CryptoBackend } from '../crypto/types.js'
 import { ENR } from '../enode/enr.js'
 import { Node } from '../enode/node.js'
-import { forkHashes } from '../eth/forkid.js'
+import { forkHashes, type ChainSpec } from '../eth/forkid.js'
 import { MAINNET, SEPOLIA } from '../eth/networks.js'
 import { uintBytes } from '../util/rlp.js'
-import { Conditions, type ConditionStats } from './conditions.js'
+import { Conditions, type ConditionsOptions, type ConditionStats } from './conditions.js'
 import { Responder, type Behaviour, type ResponderStats } from './responder.js'
 import { RLPxResponder, TESTNET_CLIENT_IDS, type RLPxBehaviour, type RLPxProfile } from './rlpx.js'
+import { BEHAVIOURS, shardPort, type ShardMessage, type ShardPlan } from './shard.js'
 
 const BUCKET_SIZE = 16
 /** nodes that fit the address plan (127.1-255.y.z, two per /24) */
 export const MAX_TESTNET_NODES = 100_000
 /** sockets bound at once while starting */
 const BIND_BATCH = 256
+/** nodes one process holds: a UDP socket each, a TCP listener for those with RLPx, under 20,000 files */
+export const NODES_PER_PROCESS = 8000
 
 export class TestnetError extends Error {
   override readonly name = 'TestnetError'
@@ -52,6 +57,11 @@ export interface TestnetOptions {
   lossRate?: number
   /** seed of the simulated delays and losses, for a repeatable run */
   seed?: number
+  /**
+   * child processes to run the nodes in (default: 1, this process, up to NODES_PER_PROCESS nodes;
+   * more take one child per NODES_PER_PROCESS). A process may hold 20,000 files here.
+   */
+  shards?: number
   backend?: CryptoBackend
 }
 
@@ -167,6 +177,12 @@ export async function startTestnet(opts: TestnetOptions): Promise<Testnet> {
   // spread evenly over the live nodes: node i is one when floor((i+1)·f) steps up
   const rlpxIndex = (i: number): number | undefined =>
     behaviourOf(i) === 'live' && Math.floor((i + 1) * rlpxShare) > Math.floor(i * rlpxShare) ? Math.floor(i * rlpxShare) : undefined
+  const shards = opts.shards ?? Math.ceil(count / NODES_PER_PROCESS)
+  if (!Number.isInteger(shards) || shards < 1 || shards > count) throw new TestnetError(`shards must be 1..${count}`)
+  if (shards > 1) {
+    const conditionOpts = rtt > 0 || loss > 0 ? { rttMs: rtt, loss, seed: opts.seed ?? (Math.random() * 2 ** 32) >>> 0 } : undefined
+    return startSharded({ count, base, shards, behaviourOf, rlpxIndex, bootnodes: opts.bootnodes ?? 3, b, ...(conditionOpts ? { conditions: conditionOpts } : {}) })
+  }
 
   const sockets: Socket[] = []
   try {
@@ -198,8 +214,6 @@ export async function startTestnet(opts: TestnetOptions): Promise<Testnet> {
   }
   const tcpOf = new Map(want.map((i, j) => [i, listeners[j]!.port]))
 
-  // half the nodes announce their chain's current fork in an `eth` entry, a fifth an `eth2` entry
-  const latestFork = { mainnet: forkHashes(MAINNET).at(-1)!, sepolia: forkHashes(SEPOLIA).at(-1)! }
   const stats: ResponderStats = { packetsIn: 0, packetsOut: 0 }
   const members: TestnetNode[] = []
   const responders: Responder[] = []
@@ -211,10 +225,7 @@ export async function startTestnet(opts: TestnetOptions): Promise<Testnet> {
     const tcp = tcpOf.get(i) ?? port
     const node = new Node(b.publicKey(key), ip, port, tcp)
     const profile = profiles[i]
-    const extra: Parameters<typeof ENR.sign>[1]['extra'] = {}
-    if (i % 2 === 0) extra['eth'] = [[profile?.chain === SEPOLIA ? latestFork.sepolia : latestFork.mainnet, uintBytes(0)]]
-    if (i % 5 === 0) extra['eth2'] = new Uint8Array(16).fill(i & 255)
-    const enr = ENR.sign(key, { seq: BigInt(1 + (i % 7)), ip, udp: port, tcp, extra }, b)
+    const enr = nodeRecord(i, key, ip, port, tcp, profile, b)
     const behaviour = behaviourOf(i)
     responders.push(new Responder(sockets[i]!, node, key, enr.raw, enr.seq, behaviour, b, stats, conditions))
     members.push({ node, behaviour, enr, table: [], ...(profile ? { rlpx: profile } : {}) })
@@ -244,11 +255,172 @@ export async function startTestnet(opts: TestnetOptions): Promise<Testnet> {
   }
 }
 
+const forkOf = new Map<ChainSpec, Uint8Array>()
+function latestFork(chain: ChainSpec): Uint8Array {
+  let h = forkOf.get(chain)
+  if (!h) forkOf.set(chain, (h = forkHashes(chain).at(-1)!))
+  return h
+}
+
+/** Node i's signed record: half the nodes announce their chain's current fork in an `eth` entry, a fifth an `eth2` entry. */
+function nodeRecord(i: number, key: Uint8Array, ip: string, udp: number, tcp: number, profile: RLPxProfile | undefined, b: CryptoBackend): ENR {
+  const extra: Parameters<typeof ENR.sign>[1]['extra'] = {}
+  if (i % 2 === 0) extra['eth'] = [[latestFork(profile?.chain === SEPOLIA ? SEPOLIA : MAINNET), uintBytes(0)]]
+  if (i % 5 === 0) extra['eth2'] = new Uint8Array(16).fill(i & 255)
+  return ENR.sign(key, { seq: BigInt(1 + (i % 7)), ip, udp, tcp, extra }, b)
+}
+
+interface ShardedSetup {
+  count: number
+  base: number
+  shards: number
+  behaviourOf: (i: number) => Behaviour
+  rlpxIndex: (i: number) => number | undefined
+  bootnodes: number
+  b: CryptoBackend
+  conditions?: ConditionsOptions
+}
+
+/** a shared port for every node when none is given (each node has its own IP) */
+function randomPort(): number {
+  return 20_000 + Math.floor(Math.random() * 40_000)
+}
+
+/**
+ * A testnet spread over child processes (shard.ts). Everything is planned here — with a port known
+ * in advance (each node on its own IP, so all can share one number) the records and tables are
+ * final before any shard starts — and each shard only binds and answers for its slice.
+ */
+async function startSharded(o: ShardedSetup): Promise<Testnet> {
+  const { count, b } = o
+  const keys = new Uint8Array(count * 32)
+  const pubs = new Uint8Array(count * 64)
+  const ids = new Uint8Array(count * 32)
+  for (let i = 0; i < count; i++) {
+    keys.set(randomPrivateKey(), i * 32)
+    pubs.set(b.publicKey(keys.subarray(i * 32, i * 32 + 32)), i * 64)
+    ids.set(b.keccak256(pubs.subarray(i * 64, i * 64 + 64)), i * 32)
+  }
+  const behaviours = Uint8Array.from({ length: count }, (_, i) => BEHAVIOURS.indexOf(o.behaviourOf(i)))
+  const rlpx = Int32Array.from({ length: count }, (_, i) => o.rlpxIndex(i) ?? -1)
+  for (let attempt = 1; ; attempt++) {
+    const port = o.base > 0 ? 0 : randomPort()
+    const plan = { base: o.base, port }
+    const nodes = Array.from({ length: count }, (_, i) => {
+      const p = shardPort(plan, i)
+      return new Node(pubs.slice(i * 64, i * 64 + 64), testnetIP(i), p, p, ids.slice(i * 32, i * 32 + 32))
+    })
+    const members: TestnetNode[] = nodes.map((node, i) => {
+      const profile = rlpx[i]! >= 0 ? rlpxProfile(rlpx[i]!) : undefined
+      const enr = nodeRecord(i, keys.subarray(i * 32, i * 32 + 32), node.ip, node.udp, node.tcp, profile, b)
+      return { node, behaviour: o.behaviourOf(i), enr, table: [], ...(profile ? { rlpx: profile } : {}) }
+    })
+    const tables = buildTables(nodes)
+    const indexOf = new Map(nodes.map((n, i) => [n, i]))
+    members.forEach((m, i) => (m.table = tables[i]!))
+    try {
+      return await launchShards(o, members, tables, indexOf, { keys, pubs, ids, behaviours, rlpx, plan })
+    } catch (err) {
+      // another program holds that port on one of our addresses: another port, a few times
+      if (o.base > 0 || attempt >= 3 || !/EADDRINUSE/.test((err as Error).message)) throw err
+    }
+  }
+}
+
+async function launchShards(
+  o: ShardedSetup,
+  members: TestnetNode[],
+  tables: Node[][],
+  indexOf: Map<Node, number>,
+  packed: { keys: Uint8Array; pubs: Uint8Array; ids: Uint8Array; behaviours: Uint8Array; rlpx: Int32Array; plan: { base: number; port: number } },
+): Promise<Testnet> {
+  const entry = fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? './shard.ts' : './shard.js', import.meta.url))
+  const per = Math.ceil(o.count / o.shards)
+  const children: ChildProcess[] = []
+  const shardStats: ShardStats[] = []
+  const stats: ResponderStats = { packetsIn: 0, packetsOut: 0 }
+  const conditions: ConditionStats = { lostIn: 0, lostOut: 0, overflow: 0 }
+  const sum = (): void => {
+    for (const k of ['packetsIn', 'packetsOut'] as const) stats[k] = shardStats.reduce((a, x) => a + x[k], 0)
+    for (const k of ['lostIn', 'lostOut', 'overflow'] as const) conditions[k] = shardStats.reduce((a, x) => a + x[k], 0)
+  }
+  const exited: Promise<void>[] = []
+  const closeAll = async (): Promise<void> => {
+    for (const c of children) if (c.connected) c.send({ type: 'close' })
+    const kill = setTimeout(() => children.forEach((c) => c.exitCode === null && c.kill('SIGKILL')), 10_000)
+    await Promise.all(exited)
+    clearTimeout(kill)
+  }
+  try {
+    await Promise.all(
+      Array.from({ length: o.shards }, (_, s) => {
+        const from = s * per
+        const to = Math.min(o.count, from + per)
+        const offsets = new Int32Array(to - from + 1)
+        const flat: number[] = []
+        for (let g = from; g < to; g++) {
+          for (const n of tables[g]!) flat.push(indexOf.get(n)!)
+          offsets[g - from + 1] = flat.length
+        }
+        const plan: ShardPlan = {
+          backend: o.b.name,
+          ...(o.conditions ? { conditions: { ...o.conditions, seed: ((o.conditions.seed ?? 0) + s) >>> 0 } } : {}),
+          ...packed.plan,
+          from,
+          to,
+          keys: packed.keys.slice(from * 32, to * 32),
+          enrs: members.slice(from, to).map((m) => m.enr.raw),
+          seqs: members.slice(from, to).map((m) => Number(m.enr.seq)),
+          behaviours: packed.behaviours.slice(from, to),
+          rlpx: packed.rlpx.slice(from, to),
+          offsets,
+          entries: Int32Array.from(flat),
+          pubs: packed.pubs,
+          ids: packed.ids,
+        }
+        const child = fork(entry, ['ethp2p-testnet-shard'], { serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+        children.push(child)
+        const mine: ShardStats = { packetsIn: 0, packetsOut: 0, lostIn: 0, lostOut: 0, overflow: 0 }
+        shardStats.push(mine)
+        exited.push(new Promise((resolve) => child.once('exit', () => resolve())))
+        return new Promise<void>((resolve, reject) => {
+          child.on('message', (m: ShardMessage) => {
+            if (m.type === 'ready') resolve()
+            else if (m.type === 'error') reject(new TestnetError(`shard ${s}: ${m.message}`))
+            else {
+              Object.assign(mine, m.stats)
+              sum()
+            }
+          })
+          child.once('exit', (code) => reject(new TestnetError(`shard ${s} exited (${code}) before it was ready`)))
+          child.send({ type: 'start', plan })
+        })
+      }),
+    )
+  } catch (err) {
+    await closeAll()
+    throw err
+  }
+  let closed: Promise<void> | undefined
+  return {
+    bootnodes: members
+      .filter((m) => m.behaviour === 'live')
+      .slice(0, o.bootnodes)
+      .map((m) => m.node),
+    nodes: members,
+    stats,
+    ...(o.conditions ? { conditions } : {}),
+    close: () => (closed ??= closeAll()),
+  }
+}
+
+type ShardStats = ResponderStats & ConditionStats
+
 /**
  * The k-th RLPx node: client ids round-robin, a third on sepolia, a quarter speaking only eth/68 (the
  * older Status layout), a fifth busy right after Hello, a tenth busy instead of it.
  */
-function rlpxProfile(k: number): RLPxProfile {
+export function rlpxProfile(k: number): RLPxProfile {
   const behaviour: RLPxBehaviour = k % 10 === 9 ? 'busy-instead-of-hello' : k % 5 === 3 ? 'busy-after-hello' : 'ok'
   return {
     clientId: TESTNET_CLIENT_IDS[k % TESTNET_CLIENT_IDS.length]!,
