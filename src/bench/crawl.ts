@@ -1,15 +1,26 @@
 /**
- * The crawl of a loopback testnet, ours against @ethereumjs/devp2p's DPT on the same network.
+ * Crawls of a loopback testnet under real-network conditions, ours against @ethereumjs/devp2p's DPT.
  *
- * Three processes, so that each measures alone: the testnet (N responders) runs in one child, and each
- * crawler in a child of its own, one after the other, against that same testnet. The crawler has a
- * core to itself while the testnet has the other, as a crawler facing a real network would; peak RSS
- * is that child's alone. This module is also the children's entry point (`node crawl.ts ROLE …`).
+ * Each scenario runs the testnet (N responders; above 8,000 nodes in shards of their own) in a child
+ * process, and each crawler in a child of its own, one after the other, against that same testnet: the
+ * crawler has a core to itself while the testnet has the other, as a crawler facing a real network
+ * would; peak RSS is the crawler child's alone. This module is also the children's entry point
+ * (`node crawl.ts ROLE …`).
  *
- * Recall counts live nodes a crawler has confirmed (they answered its ping), over the testnet's live
- * nodes: "found" in the sense of known to be there. DPT has no crawl mode; it is bootstrapped from the
- * testnet's bootnodes and left to discover with its refresh every second (refreshInterval 10 s, six
- * times its default pace, in its favour) until it reaches 99 % or the time cap.
+ * A live node counts as confirmed when it first answers (ours: the crawler's `answer` event; DPT:
+ * `peer:new`, which it emits after a pong). DPT has no crawl mode: it is bootstrapped from the
+ * testnet's bootnodes and left to discover with its refresh every 10 s (six times its default pace,
+ * in its favour) until it reaches 99 % or the time cap. DPT does not fetch records (no EIP-868), so
+ * its record coverage is "—".
+ *
+ * Scenarios (ETHP2P_BENCH_CRAWL_SCENARIOS=a,b,… picks; ETHP2P_BENCH_CRAWL_NODES sets N, default 10,000):
+ *   loopback  no delay, 10 % dead (the regression row)
+ *   rtt       150 ms round trips, 10 % dead
+ *   loss      150 ms, 10 % dead, 5 % of datagrams lost each way
+ *   dead50    no delay, 50 % dead
+ *   resumed   no delay, 10 % dead, plus N stored nodes of a network that is gone (an earlier crawl's
+ *             datadir): compared with the same crawl without them
+ *   memory    peak RSS at N and at 5 N nodes (sharded testnet), and the bytes per node between them
  */
 import { spawn } from 'node:child_process'
 import { createSocket, type Socket } from 'node:dgram'
@@ -18,21 +29,29 @@ import { fileURLToPath, pathToFileURL } from 'node:url'
 import { backend, randomPrivateKey } from '../crypto/backend.js'
 import { hex } from '../crypto/bytes.js'
 import type { BackendName } from '../crypto/types.js'
-import { Crawler } from '../crawler/crawl.js'
+import { Crawler, type PreviousNode } from '../crawler/crawl.js'
 import { Discv4 } from '../discover/udp.js'
 import { formatEnode, parseEnode } from '../enode/url.js'
 import { startTestnet, type TestnetOptions } from '../testnet/testnet.js'
 import type { Row, Target } from './harness.js'
 import { ethereumjs } from './partner.js'
 
-const NODES = Number(process.env['ETHP2P_BENCH_CRAWL_NODES'] ?? 2000)
+const NODES = Number(process.env['ETHP2P_BENCH_CRAWL_NODES'] ?? 10_000)
 /** DPT's time cap, s (ours ends by itself) */
 const DPT_CAP_S = Number(process.env['ETHP2P_BENCH_DPT_SECONDS'] ?? 60)
-const RECALL = 0.99
+/** the memory scenario's large crawl stops here, s: its peak is long past by then */
+const MEMORY_CAP_S = Number(process.env['ETHP2P_BENCH_MEMORY_SECONDS'] ?? 150)
 
 interface Net {
   bootnodes: string[]
   live: number
+}
+
+interface CrawlJob {
+  net: Net
+  /** stored nodes of a vanished network to resume from */
+  previous?: number
+  capS?: number
 }
 
 /** what a crawler child reports */
@@ -43,6 +62,10 @@ interface Run {
   ms: number
   packets: number
   rssMB: number
+  /** ours only: answering nodes, those with their record, CPU seconds used */
+  answered?: number
+  withRecord?: number
+  cpuS?: number
 }
 
 // ---- children -----------------------------------------------------------------------------------
@@ -57,19 +80,49 @@ async function serveTestnet(opts: TestnetOptions): Promise<void> {
   await net.close()
 }
 
-async function crawlOurs(net: Net): Promise<Run> {
-  const disc = await Discv4.listen({ privateKey: randomPrivateKey(), host: '127.0.0.1', port: 0, batchVerify: true, refreshIntervalMs: 24 * 3600_000 })
-  const confirmed: number[] = []
-  const start = Date.now()
-  const crawler = new Crawler({ transport: disc, seeds: net.bootnodes.map((e) => parseEnode(e)), onNode: () => confirmed.push(Date.now() - start) })
-  await crawler.run()
-  const ms = Date.now() - start
-  const packets = disc.stats.packetsIn + disc.stats.packetsOut
-  await disc.close()
-  return { confirmed, ms, packets, rssMB: process.resourceUsage().maxRSS / 1024 }
+/**
+ * An earlier crawl's nodes that are gone now: addresses nobody listens on (127.200+, outside the
+ * testnet's plan), spread over /24s as a real network's are (a few dozen per /24).
+ */
+function vanished(n: number): PreviousNode[] {
+  return Array.from({ length: n }, (_, i) => ({
+    id: hex(backend.publicKey(randomPrivateKey())),
+    ip: `127.${200 + (i >> 16)}.${i & 255}.${((i >> 8) & 255) + 1}`,
+    udp: 30303,
+    tcp: 30303,
+    firstSeen: Date.now() - 86_400_000,
+    answered: true,
+  }))
 }
 
-async function crawlDPT(net: Net): Promise<Run> {
+async function crawlOurs(job: CrawlJob): Promise<Run> {
+  const disc = await Discv4.listen({ privateKey: randomPrivateKey(), host: '127.0.0.1', port: 0, batchVerify: true, refreshIntervalMs: 24 * 3600_000 })
+  const confirmed: number[] = []
+  let answered = 0
+  let withRecord = 0
+  const crawler = new Crawler({
+    transport: disc,
+    seeds: job.net.bootnodes.map((e) => parseEnode(e)),
+    previous: vanished(job.previous ?? 0),
+    ...(job.capS !== undefined ? { durationMs: job.capS * 1000 } : {}),
+  })
+  const start = Date.now()
+  const cpu0 = process.cpuUsage()
+  crawler.on('answer', () => confirmed.push(Date.now() - start))
+  crawler.on('record', (r) => {
+    if (!r.answered) return
+    answered++
+    if (r.enr) withRecord++
+  })
+  await crawler.run()
+  const ms = Date.now() - start
+  const cpu = process.cpuUsage(cpu0)
+  const packets = disc.stats.packetsIn + disc.stats.packetsOut
+  await disc.close()
+  return { confirmed, ms, packets, rssMB: process.resourceUsage().maxRSS / 1024, answered, withRecord, cpuS: (cpu.user + cpu.system) / 1e6 }
+}
+
+async function crawlDPT(job: CrawlJob): Promise<Run> {
   const ejs = await ethereumjs()
   if (!ejs) throw new Error('@ethereumjs/devp2p is not installed')
   let packets = 0
@@ -89,7 +142,7 @@ async function crawlDPT(net: Net): Promise<Run> {
   const seen = new Set<string>()
   const confirmed: number[] = []
   const start = Date.now()
-  const goal = Math.ceil(RECALL * net.live)
+  const goal = Math.ceil(0.99 * job.net.live)
   await new Promise<void>((resolve) => {
     const cap = setTimeout(resolve, DPT_CAP_S * 1000)
     dpt.events.on('peer:new', (p) => {
@@ -102,7 +155,7 @@ async function crawlDPT(net: Net): Promise<Run> {
         resolve()
       }
     })
-    for (const e of net.bootnodes) {
+    for (const e of job.net.bootnodes) {
       const n = parseEnode(e)
       void dpt.bootstrap({ address: n.ip, udpPort: n.udp, tcpPort: n.tcp })
     }
@@ -117,8 +170,8 @@ async function crawlDPT(net: Net): Promise<Run> {
 const SELF = fileURLToPath(import.meta.url)
 
 /** a child running this module as ROLE; resolves with its first stdout line as JSON */
-function child<T>(role: string, arg: string): { result: Promise<T>; stop: () => void; exited: Promise<void> } {
-  const p = spawn(process.execPath, [...process.execArgv, SELF, role, arg], { stdio: ['pipe', 'pipe', 'inherit'] })
+function child<T>(role: string, arg: unknown): { result: Promise<T>; stop: () => void; exited: Promise<void> } {
+  const p = spawn(process.execPath, [...process.execArgv, SELF, role, JSON.stringify(arg)], { stdio: ['pipe', 'pipe', 'inherit'] })
   const exited = new Promise<void>((resolve) => p.once('exit', () => resolve()))
   const result = new Promise<T>((resolve, reject) => {
     const lines = createInterface({ input: p.stdout! })
@@ -128,58 +181,137 @@ function child<T>(role: string, arg: string): { result: Promise<T>; stop: () => 
   return { result, stop: () => p.stdin!.end(), exited }
 }
 
-/** ms at which recall r was reached, or Infinity */
-function timeTo(run: Run, live: number, r: number): number {
-  const k = Math.ceil(r * live)
-  return k >= 1 && run.confirmed.length >= k ? run.confirmed[k - 1]! : Infinity
-}
-
-const s = (ms: number): string => (Number.isFinite(ms) ? `${(ms / 1000).toFixed(1)} s` : '—')
-
-export async function crawlBench(_names: readonly BackendName[]): Promise<{ rows: Row[]; targets: Target[] }> {
-  const testnet = child<Net>('testnet', JSON.stringify({ nodes: NODES }))
+/** run `f` against a testnet child started with `opts` */
+async function withTestnet<T>(opts: TestnetOptions, f: (net: Net) => Promise<T>): Promise<T> {
+  const testnet = child<Net>('testnet', opts)
   try {
-    const net = await testnet.result
-    const ours = await child<Run>('ours', JSON.stringify(net)).result
-    const ejs = (await ethereumjs()) ? await child<Run>('dpt', JSON.stringify(net)).result : undefined
-
-    const recall = (r: Run): number => r.confirmed.length / net.live
-    console.log(`testnet: ${NODES} nodes, ${net.live} live, in a child process; each crawler in its own child`)
-    const detail = [['crawler', 'recall', `time to ${RECALL * 100} %`, 'run time', 'packets/s', 'peak RSS']]
-    for (const [name, r] of [[`ethp2p (${backend.name})`, ours], ['@ethereumjs/devp2p DPT', ejs]] as const) {
-      if (!r) continue
-      detail.push([name, `${(100 * recall(r)).toFixed(2)} %`, s(timeTo(r, net.live, RECALL)), s(r.ms), String(Math.round(r.packets / (r.ms / 1000))), `${r.rssMB.toFixed(0)} MB`])
-    }
-    const w = detail[0]!.map((_, c) => Math.max(...detail.map((l) => l[c]!.length)))
-    for (const l of detail) console.log(l.map((x, c) => (c === 0 ? x.padEnd(w[c]!) : x.padStart(w[c]!))).join('  '))
-
-    // speed at the same recall: the highest both reached (DPT's, when it stops short)
-    const common = ejs ? Math.min(recall(ours), recall(ejs)) : recall(ours)
-    const rate = (r: Run): number => (common * net.live) / (timeTo(r, net.live, common) / 1000)
-    const op = `live nodes confirmed/s to ${(100 * common).toFixed(1)} % recall`
-    const rows: Row[] = [
-      { op, impl: backend.name, hz: rate(ours), rme: 0 },
-      { op: 'crawl packets/s', impl: backend.name, hz: ours.packets / (ours.ms / 1000), rme: 0 },
-    ]
-    if (ejs) rows.push({ op, impl: 'ethereumjs', hz: rate(ejs), rme: 0 }, { op: 'crawl packets/s', impl: 'ethereumjs', hz: ejs.packets / (ejs.ms / 1000), rme: 0 })
-    const t99 = timeTo(ours, net.live, RECALL)
-    const targets: Target[] = [
-      { what: `60 s ÷ time to 99 % of ${net.live} live nodes`, value: 60_000 / t99, min: 1 },
-      { what: '400 MB ÷ peak RSS', value: 400 / ours.rssMB, min: 1 },
-    ]
-    if (ejs) targets.push({ what: `speed-up over @ethereumjs/devp2p DPT at ${(100 * common).toFixed(1)} % recall`, value: rate(ours) / rate(ejs), min: 10 })
-    return { rows, targets }
+    return await f(await testnet.result)
   } finally {
     testnet.stop()
     await testnet.exited
   }
 }
 
+/** ms at which share r of the live nodes was confirmed, or Infinity */
+function timeTo(run: Run, live: number, r: number): number {
+  const k = Math.ceil(r * live)
+  return k >= 1 && run.confirmed.length >= k ? run.confirmed[k - 1]! : Infinity
+}
+
+const sec = (ms: number): string => (Number.isFinite(ms) ? `${(ms / 1000).toFixed(1)} s` : '—')
+
+function printRuns(title: string, live: number, runs: [string, Run | undefined][]): void {
+  console.log(`\n${title}`)
+  const lines = [['crawler', 'recall', 'to 90 %', 'to 99 %', 'run time', 'records', 'live unanswered', 'packets/s', 'CPU', 'peak RSS']]
+  for (const [name, r] of runs) {
+    if (!r) continue
+    lines.push([
+      name,
+      `${((100 * r.confirmed.length) / live).toFixed(2)} %`,
+      sec(timeTo(r, live, 0.9)),
+      sec(timeTo(r, live, 0.99)),
+      sec(r.ms),
+      r.answered !== undefined ? `${((100 * (r.withRecord ?? 0)) / Math.max(1, r.answered)).toFixed(2)} %` : '—',
+      r.answered !== undefined ? String(live - r.answered) : '—',
+      String(Math.round(r.packets / (r.ms / 1000))),
+      r.cpuS !== undefined ? `${(r.cpuS / (r.ms / 1000)).toFixed(2)} cores` : '—',
+      `${r.rssMB.toFixed(0)} MB`,
+    ])
+  }
+  const w = lines[0]!.map((_, c) => Math.max(...lines.map((l) => l[c]!.length)))
+  for (const l of lines) console.log('  ' + l.map((x, c) => (c === 0 ? x.padEnd(w[c]!) : x.padStart(w[c]!))).join('  '))
+}
+
+interface Scenario {
+  name: string
+  title: string
+  testnet: TestnetOptions
+  /** DPT runs too (it cannot resume from a datadir) */
+  dpt: boolean
+}
+
+const SCENARIOS: Scenario[] = [
+  { name: 'loopback', title: 'loopback, 10 % dead', testnet: { nodes: NODES }, dpt: true },
+  { name: 'rtt', title: '150 ms round trips, 10 % dead', testnet: { nodes: NODES, rttMs: 150 }, dpt: true },
+  { name: 'loss', title: '150 ms round trips, 10 % dead, 5 % loss each way', testnet: { nodes: NODES, rttMs: 150, lossRate: 0.05 }, dpt: true },
+  { name: 'dead50', title: 'loopback, 50 % dead', testnet: { nodes: NODES, deadFraction: 0.5 }, dpt: true },
+]
+
+export async function crawlBench(_names: readonly BackendName[]): Promise<{ rows: Row[]; targets: Target[] }> {
+  const pick = process.env['ETHP2P_BENCH_CRAWL_SCENARIOS']?.split(',')
+  const want = (name: string): boolean => !pick || pick.includes(name)
+  const ejs = (await ethereumjs()) !== null
+  const rows: Row[] = []
+  const targets: Target[] = []
+  const ours = `ethp2p (${backend.name})`
+  console.log(`testnet of ${NODES} nodes in a child process (shards above 8,000); each crawler in its own child`)
+
+  for (const sc of SCENARIOS) {
+    if (!want(sc.name)) continue
+    const [live, mine, dpt] = await withTestnet(sc.testnet, async (net) => {
+      const mine = await child<Run>('ours', { net } satisfies CrawlJob).result
+      const dpt = sc.dpt && ejs ? await child<Run>('dpt', { net } satisfies CrawlJob).result : undefined
+      return [net.live, mine, dpt] as const
+    })
+    printRuns(sc.title, live, [
+      [ours, mine],
+      ['@ethereumjs/devp2p DPT', dpt],
+    ])
+    const t99 = timeTo(mine, live, 0.99)
+    rows.push({ op: `${sc.name}: live nodes confirmed/s to 99 %`, impl: backend.name, hz: (0.99 * live) / (t99 / 1000), rme: 0 })
+    if (dpt) {
+      // speed at the same recall: the highest both reached (DPT's, when it stops short)
+      const common = Math.min(mine.confirmed.length, dpt.confirmed.length) / live
+      const rate = (r: Run): number => (common * live) / (timeTo(r, live, common) / 1000)
+      const op = `${sc.name}: live nodes confirmed/s to ${(100 * common).toFixed(1)} %`
+      rows.push({ op, impl: backend.name, hz: rate(mine), rme: 0 }, { op, impl: 'ethereumjs', hz: rate(dpt), rme: 0 })
+      targets.push({ what: `${sc.name}: speed-up over DPT at ${(100 * common).toFixed(1)} % recall`, value: rate(mine) / rate(dpt), min: 10 })
+    }
+    const coverage = (mine.withRecord ?? 0) / Math.max(1, mine.answered ?? 1)
+    if (sc.name === 'loopback') {
+      targets.push({ what: 'loopback: 20 s ÷ time to 99 %', value: 20_000 / t99, min: 1 })
+      targets.push({ what: 'loopback: 250 MB ÷ peak RSS', value: 250 / mine.rssMB, min: 1 })
+    }
+    if (sc.name === 'rtt') targets.push({ what: '150 ms RTT: 25 s ÷ time to 99 %', value: 25_000 / t99, min: 1 })
+    if (sc.name === 'loss') {
+      targets.push({ what: '150 ms RTT + 5 % loss: 35 s ÷ time to 99 %', value: 35_000 / t99, min: 1 })
+      targets.push({ what: '150 ms RTT + 5 % loss: record coverage of answering nodes (≥ 0.99)', value: coverage, min: 0.99 })
+      targets.push({ what: '150 ms RTT + 5 % loss: live nodes answered (share, ≥ 1)', value: (mine.answered ?? 0) / live, min: 1 })
+    }
+    if (sc.name === 'dead50') targets.push({ what: '50 % dead: 20 s ÷ time to 99 %', value: 20_000 / t99, min: 1 })
+  }
+
+  if (want('resumed')) {
+    const [live, fresh, resumed] = await withTestnet({ nodes: NODES }, async (net) => {
+      const fresh = await child<Run>('ours', { net } satisfies CrawlJob).result
+      const resumed = await child<Run>('ours', { net, previous: NODES } satisfies CrawlJob).result
+      return [net.live, fresh, resumed] as const
+    })
+    printRuns(`resuming from a datadir of ${NODES} nodes that are gone (DPT keeps no datadir: not run)`, live, [
+      [`${ours}, fresh`, fresh],
+      [`${ours}, resumed`, resumed],
+    ])
+    const extra = timeTo(resumed, live, 0.99) - timeTo(fresh, live, 0.99)
+    console.log(`  the stored nodes added ${(extra / 1000).toFixed(1)} s to 99 %`)
+    targets.push({ what: `resumed: 5 s ÷ seconds the ${NODES} dead stored nodes add to 99 % (≥ 1)`, value: 5000 / Math.max(1, extra), min: 1 })
+  }
+
+  if (want('memory')) {
+    const big = NODES * 5
+    const small = await withTestnet({ nodes: NODES }, (net) => child<Run>('ours', { net } satisfies CrawlJob).result)
+    const large = await withTestnet({ nodes: big }, (net) => child<Run>('ours', { net, capS: MEMORY_CAP_S } satisfies CrawlJob).result)
+    const perNode = ((large.rssMB - small.rssMB) * 1024 * 1024) / (big - NODES)
+    console.log(`\npeak RSS: ${small.rssMB.toFixed(0)} MB at ${NODES} nodes, ${large.rssMB.toFixed(0)} MB at ${big} (${large.confirmed.length} confirmed within ${MEMORY_CAP_S} s): ${(perNode / 1024).toFixed(2)} KB per node between them`)
+    targets.push({ what: 'memory: 3 KB ÷ marginal bytes per node found', value: 3072 / perNode, min: 1 })
+  }
+  return { rows, targets }
+}
+
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const [role, arg = ''] = process.argv.slice(2)
+  const [role, arg = '{}'] = process.argv.slice(2)
   if (role === 'testnet') await serveTestnet(JSON.parse(arg) as TestnetOptions)
   else {
-    const run = role === 'ours' ? await crawlOurs(JSON.parse(arg) as Net) : await crawlDPT(JSON.parse(arg) as Net)
+    const run = role === 'ours' ? await crawlOurs(JSON.parse(arg) as CrawlJob) : await crawlDPT(JSON.parse(arg) as CrawlJob)
     process.stdout.write(JSON.stringify(run) + '\n')
     // DPT leaves timers behind (its ban list, pending pings): the report is all the parent needs
     process.exit(0)

@@ -154,6 +154,8 @@ export interface CrawlerOptions {
 }
 
 export interface CrawlerEvents {
+  /** a node answered for the first time (public key, 128 hex): it is alive; its record follows later */
+  answer: [id: string]
   /** a node's final record; exactly once per node found */
   record: [record: CrawlRecord]
   /** something went wrong with one node; the crawl goes on */
@@ -577,6 +579,7 @@ export class Crawler extends EventEmitter<CrawlerEvents> {
     if (!(n.flags[i]! & F.answered)) {
       n.flags[i]! |= F.answered
       this.answeredCount++
+      if (this.listenerCount('answer') > 0) this.emit('answer', hex(n.pubkey(i)))
       if (n.state[i] === State.retrying) {
         this.retrying--
         n.gen[i] = (n.gen[i]! + 1) & 0xffff

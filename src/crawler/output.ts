@@ -10,6 +10,7 @@ import { backend } from '../crypto/backend.js'
 import { hex } from '../crypto/bytes.js'
 import type { Node } from '../enode/node.js'
 import type { CrawlRecord as DiscoveryRecord } from './crawl.js'
+import { DisconnectReason } from '../p2p/messages.js'
 import { notDialled, type DialInfo, type DialResult, type Dialer } from './dialer.js'
 
 /** A record as written: the crawl's, plus (with --dial) what the node's RLPx side said. */
@@ -180,28 +181,53 @@ export interface CrawlSummary {
   since?: { new: number; gone: number; changed: number; same: number }
 }
 
+/** Dial counts of a crawl. `tallyDial` is the one definition: the summary line and the report share it. */
+export interface DialTally {
+  /** dialled by us, or dialled us */
+  dialled: number
+  /** sent a Hello */
+  hello: number
+  /** sent an eth Status */
+  status: number
+  inbound: number
+  /** refused us as TooManyPeers (with or after a Hello) */
+  tooMany: number
+  /** dialled, no Hello and no refusal */
+  failed: number
+}
+
+export function emptyDialTally(): DialTally {
+  return { dialled: 0, hello: 0, status: 0, inbound: 0, tooMany: 0, failed: 0 }
+}
+
+/** Count one record's dial into `t`; false when the node was not dialled (nor dialled us). */
+export function tallyDial(r: CrawlRecord, t: DialTally): boolean {
+  const failedDial = r.dialError !== undefined && !notDialled(r.dialError)
+  if (!(r.clientId !== undefined || r.disconnect !== undefined || r.inbound || r.networkId !== undefined || failedDial)) return false
+  t.dialled++
+  if (r.inbound) t.inbound++
+  if (r.clientId !== undefined) t.hello++
+  if (r.chain !== undefined) t.status++
+  const tooMany = (r.disconnect?.by === 'remote' && r.disconnect.code === DisconnectReason.TooManyPeers) || /too many peers/i.test(r.dialError ?? '')
+  if (tooMany) t.tooMany++
+  else if (r.clientId === undefined) t.failed++
+  return true
+}
+
 export function summarize(records: Iterable<CrawlRecord>, seconds: number, diff?: CrawlDiff): CrawlSummary {
   const s: CrawlSummary = { found: 0, answered: 0, unanswered: 0, networks: {}, eth2: 0, seconds: Math.round(seconds * 10) / 10 }
   const bump = (m: Record<string, number>, k: string): void => {
     m[k] = (m[k] ?? 0) + 1
   }
+  const tally = emptyDialTally()
   for (const r of records) {
     s.found++
-    if (r.clientId !== undefined || r.disconnect !== undefined || r.inbound || r.networkId !== undefined || (r.dialError !== undefined && !notDialled(r.dialError))) {
-      s.dial ??= { dialled: 0, hello: 0, status: 0, inbound: 0 }
+    if (tallyDial(r, tally)) {
       s.clients ??= {}
       s.chains ??= {}
       s.disconnects ??= {}
-      s.dial.dialled++
-      if (r.inbound) s.dial.inbound++
-      if (r.clientId !== undefined) {
-        s.dial.hello++
-        bump(s.clients, r.client?.name || 'unnamed')
-      }
-      if (r.chain !== undefined) {
-        s.dial.status++
-        bump(s.chains, r.chain)
-      }
+      if (r.clientId !== undefined) bump(s.clients, r.client?.name || 'unnamed')
+      if (r.chain !== undefined) bump(s.chains, r.chain)
       if (r.disconnect?.by === 'remote') bump(s.disconnects, r.disconnect.reason)
     }
     if (!r.answered) {
@@ -213,6 +239,7 @@ export function summarize(records: Iterable<CrawlRecord>, seconds: number, diff?
     s.networks[net] = (s.networks[net] ?? 0) + 1
     if (r.eth2) s.eth2++
   }
+  if (tally.dialled > 0) s.dial = { dialled: tally.dialled, hello: tally.hello, status: tally.status, inbound: tally.inbound }
   if (diff) s.since = { new: diff.new.length, gone: diff.gone.length, changed: diff.changed.length, same: diff.same }
   return s
 }

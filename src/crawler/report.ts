@@ -10,9 +10,8 @@
  * on discovery-only records and shows the dial sections when any record carries them.
  */
 import { matchForkHash } from '../eth/networks.js'
-import type { CrawlRecord } from './output.js'
+import { emptyDialTally, tallyDial, type CrawlRecord, type DialTally } from './output.js'
 import { parseClientId } from './clientid.js'
-import { notDialled } from './dialer.js'
 
 export interface ReportMeta {
   /** epoch ms */
@@ -64,6 +63,13 @@ class Counter {
   }
   get size(): number {
     return this.m.size
+  }
+  get(k: string): number {
+    return this.m.get(k) ?? 0
+  }
+  /** every row, by label */
+  sorted(): [string, number][] {
+    return [...this.m].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
   }
   /** the n largest, then one 'other' row for the rest */
   top(n: number): [string, number][] {
@@ -121,19 +127,19 @@ function statusForkHash(r: Loose): string | undefined {
 }
 
 /** DisconnectReason.TooManyPeers */
-const TOO_MANY_PEERS = 4
 
-/**
- * What dialling the node gave: a Hello (client id), a TooManyPeers refusal (busy, but alive and
- * counted as a result), or a dial error; undefined when it was not dialled (queue full, crawl over).
- */
-function dialOutcome(r: Loose): 'ok' | 'tooMany' | 'failed' | undefined {
-  const d = r['disconnect']
-  if (d !== null && typeof d === 'object' && (d as Loose)['code'] === TOO_MANY_PEERS) return 'tooMany'
-  if (str(r['clientId']) !== undefined || r['client'] !== undefined) return 'ok'
-  const err = str(r['dialError'])
-  if (err === undefined || notDialled(err)) return undefined
-  return /too many peers/i.test(err) ? 'tooMany' : 'failed'
+const RTT_BUCKETS = ['< 25 ms', '25–50 ms', '50–100 ms', '100–200 ms', '200–400 ms', '400–800 ms', '≥ 800 ms']
+const RTT_EDGES = [25, 50, 100, 200, 400, 800]
+
+function rttLabel(ms: number): string {
+  const i = RTT_EDGES.findIndex((e) => ms < e)
+  return RTT_BUCKETS[i < 0 ? RTT_BUCKETS.length - 1 : i]!
+}
+
+/** "2 pings → answered"; a count beyond 9 is a garbled record, kept in one row */
+function attemptsLabel(n: number, answered: boolean): string {
+  const k = n > 9 ? '> 9' : String(Math.max(0, Math.round(n)))
+  return `${k} ping${k === '1' ? '' : 's'} → ${answered ? 'answered' : 'no answer'}`
 }
 
 // ---- aggregation ------------------------------------------------------------------------------
@@ -143,10 +149,13 @@ interface Census {
   answered: number
   eth2: number
   withRecord: number
-  dialOk: number
-  tooMany: number
-  dialFailed: number
+  dial: DialTally
+  /** answered discovery, no dial either way */
+  notDialled: number
   dialFields: boolean
+  /** answered nodes by measured round trip, and nodes by pings sent */
+  rtt: Counter
+  attempts: Counter
   clients: Counter
   versions: Map<string, Counter>
   caps: Counter
@@ -162,10 +171,11 @@ function census(records: Iterable<CrawlRecord>, dial: boolean): Census {
     answered: 0,
     eth2: 0,
     withRecord: 0,
-    dialOk: 0,
-    tooMany: 0,
-    dialFailed: 0,
+    dial: emptyDialTally(),
+    notDialled: 0,
     dialFields: dial,
+    rtt: new Counter(),
+    attempts: new Counter(),
     clients: new Counter(),
     versions: new Map(),
     caps: new Counter(),
@@ -178,6 +188,11 @@ function census(records: Iterable<CrawlRecord>, dial: boolean): Census {
     const r = rec as unknown as Loose
     c.found++
     if (rec.enr !== undefined) c.withRecord++
+    const dialled = tallyDial(rec, c.dial)
+    if (dialled) c.dialFields = true
+    else if (rec.answered) c.notDialled++
+    const attempts = r['attempts']
+    if (typeof attempts === 'number' && Number.isFinite(attempts)) c.attempts.add(attemptsLabel(attempts, rec.answered))
     const v4 = /^(\d+)\.(\d+)\.\d+\.\d+$/.exec(rec.ip)
     if (v4) {
       c.octets.add(`${v4[1]}.x`)
@@ -189,15 +204,13 @@ function census(records: Iterable<CrawlRecord>, dial: boolean): Census {
       continue
     }
     c.answered++
+    const rtt = r['rttMs']
+    if (typeof rtt === 'number' && Number.isFinite(rtt)) c.rtt.add(rttLabel(rtt))
     if (rec.eth2) c.eth2++
     if (rec.network !== undefined) c.networks.add(`${rec.network} · ${rec.fork ?? '?'} (ENR)`)
     else if (rec.enr !== undefined) c.networks.add('no eth entry (ENR)')
     const client = clientOf(r)
-    const outcome = dialOutcome(r)
-    if (outcome !== undefined || client !== undefined || r['caps'] !== undefined) c.dialFields = true
-    if (outcome === 'ok') c.dialOk++
-    else if (outcome === 'tooMany') c.tooMany++
-    else if (outcome === 'failed' || (dial && outcome === undefined)) c.dialFailed++
+    if (client !== undefined || r['caps'] !== undefined) c.dialFields = true
     if (client) {
       const name = label(client.name)
       c.clients.add(name)
@@ -226,14 +239,17 @@ function fmt(n: number): string {
   return n.toLocaleString('en-US')
 }
 
-/** horizontal bars: label, bar, count; rows already escaped-free (escaped here) */
-function barChart(rows: [string, number][], color = COLORS[0]!): string {
+/**
+ * Horizontal bars: label, bar, count and share; labels are escaped here. Shares are of `of` when
+ * given (a whole the bars are parts of, e.g. the nodes found), otherwise of the bars' sum.
+ */
+function barChart(rows: [string, number][], color = COLORS[0]!, of?: number): string {
   if (rows.length === 0) return '<p class="none">nothing to show</p>'
   const rowH = 22
   const labelW = 230
   const barW = 300
   const max = Math.max(...rows.map(([, v]) => v))
-  const total = rows.reduce((s, [, v]) => s + v, 0)
+  const total = of ?? rows.reduce((s, [, v]) => s + v, 0)
   const h = rows.length * rowH + 4
   const bars = rows
     .map(([k, v], i) => {
@@ -340,7 +356,7 @@ export function renderReport(records: Iterable<CrawlRecord>, meta: ReportMeta, t
     kpi(fmt(c.found - c.answered), 'unanswered'),
     kpi(fmt(c.withRecord), 'with ENR'),
     kpi(fmt(c.eth2), 'eth2 (consensus) entry'),
-    ...(c.dialFields ? [kpi(fmt(c.dialOk), 'dialled ok (Hello)')] : []),
+    ...(c.dialFields ? [kpi(fmt(c.dial.hello), 'dialled ok (Hello)')] : []),
     kpi(`${secs.toFixed(1)} s`, 'duration'),
     kpi(`${fmt(Math.round(c.found / secs))}/s`, 'nodes found per second'),
     ...(packets > 0 ? [kpi(`${fmt(Math.round(packets / secs))}/s`, 'packets per second')] : []),
@@ -350,7 +366,7 @@ export function renderReport(records: Iterable<CrawlRecord>, meta: ReportMeta, t
     ['answered discovery', c.answered],
     ['no answer', c.found - c.answered],
   ]
-  if (c.dialFields) reach.push(['dialled ok (Hello)', c.dialOk], ['TooManyPeers', c.tooMany], ['dial failed / not dialled', c.dialFailed])
+  if (c.dialFields) reach.push(['dialled ok (Hello)', c.dial.hello], ['eth Status', c.dial.status], ['TooManyPeers', c.dial.tooMany], ['dial failed', c.dial.failed], ['answered, not dialled', c.notDialled])
   const title = meta.title ?? 'ethp2p crawl report'
   const when = `${new Date(meta.started).toISOString()} → ${new Date(meta.ended).toISOString()}`
   const body = [
@@ -358,7 +374,9 @@ export function renderReport(records: Iterable<CrawlRecord>, meta: ReportMeta, t
     `<div class="kpis card">${kpis.join('')}</div>`,
     card('Nodes found over time', lineChart(timeline)),
     '<div class="grid2">',
-    card('Reachability', barChart(reach, COLORS[1])),
+    card(`Reachability (share of the ${fmt(c.found)} nodes found)`, barChart(reach, COLORS[1], c.found)),
+    ...(c.rtt.size > 0 ? [card('Round trip of answering nodes', barChart(RTT_BUCKETS.map((b) => [b, c.rtt.get(b)] as [string, number]).filter(([, v]) => v > 0), COLORS[4], c.answered))] : []),
+    ...(c.attempts.size > 0 ? [card('Pings per node', barChart(c.attempts.sorted(), COLORS[2], c.found))] : []),
     card(`Networks by fork id (answered nodes, ${fmt(c.networks.size)} distinct)`, barChart(c.networks.top(TOP), COLORS[3])),
     card(`Clients (${fmt(c.clients.size)} distinct names)`, barChart(c.clients.top(TOP), COLORS[0])),
     card('Top versions per client', versionsTable(c)),

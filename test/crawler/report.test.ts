@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
 import { backend, randomPrivateKey } from '../../src/crypto/backend.js'
 import { Crawler, type CrawlRecord } from '../../src/crawler/crawl.js'
-import type { CrawlRecord as DialledRecord } from '../../src/crawler/output.js'
+import { formatSummary, summarize, type CrawlRecord as DialledRecord } from '../../src/crawler/output.js'
 import { renderReport, type TimelinePoint } from '../../src/crawler/report.js'
 import { TargetTable } from '../../src/crawler/targets.js'
 import { Discv4 } from '../../src/discover/udp.js'
@@ -138,7 +138,61 @@ describe('crawl report', () => {
     assert.equal(count('dialled ok \\(Hello\\)'), '1')
     assert.equal(count('TooManyPeers'), '1')
     // 3 and 4 failed; 5 and 6 were not dialled
-    assert.equal(count('dial failed / not dialled'), '4')
+    assert.equal(count('dial failed'), '2')
+    assert.equal(count('answered, not dialled'), '2')
+  })
+
+  it('Reachability bars are shares of the nodes found, and its Hello count is the summary line\'s', () => {
+    const base = { udp: 30303, tcp: 30303, firstSeen: new Date(0).toISOString(), lastSeen: new Date(1000).toISOString(), eth2: false }
+    const at = (i: number, extra: Partial<DialledRecord>): DialledRecord => ({ ...base, answered: true, id: i.toString(16).padStart(128, '0'), ip: `10.0.1.${i}`, ...extra })
+    const tooMany = { reason: 'too many peers', code: 4, by: 'remote' as const }
+    const records = [
+      // a Hello, then a TooManyPeers goodbye: it answered Hello (summary and card agree), and it was busy
+      at(1, { clientId: 'Geth/v1.14.11-stable/linux-amd64/go1.23.2', disconnect: tooMany }),
+      at(2, { clientId: 'Geth/v1.14.11-stable/linux-amd64/go1.23.2', chain: 'mainnet' }),
+      at(3, { dialError: 'rlpx: connect ECONNREFUSED 10.0.1.3:30303' }),
+      ...Array.from({ length: 7 }, (_, k) => at(10 + k, { answered: false, error: 'no answer after 4 attempts (ping timed out)' })),
+    ]
+    const html = renderReport(records, { started: 0, ended: 1000, seeds: 1, dial: true }, timeline)
+    const bar = (label: string): [string, string] | undefined => {
+      const m = new RegExp(`>${label}</text><rect[^>]*/><text[^>]*>(\\d+) \\(([\\d.]+)%\\)`).exec(html)
+      return m ? [m[1]!, m[2]!] : undefined
+    }
+    // 10 found: 3 answered is 30 %, not 3 of the bars' sum
+    assert.deepEqual(bar('answered discovery'), ['3', '30.0'])
+    assert.deepEqual(bar('no answer'), ['7', '70.0'])
+    assert.deepEqual(bar('dialled ok \\(Hello\\)'), ['2', '20.0'])
+    assert.deepEqual(bar('TooManyPeers'), ['1', '10.0'])
+    assert.deepEqual(bar('eth Status'), ['1', '10.0'])
+    assert.deepEqual(bar('dial failed'), ['1', '10.0'])
+    const line = formatSummary(summarize(records, 1))
+    const hello = /hello (\d+)/.exec(line)?.[1]
+    assert.equal(hello, '2')
+    assert.match(html, new RegExp(`<b>${hello}</b><span>dialled ok \\(Hello\\)</span>`))
+  })
+
+  it('round-trip and pings-per-node panels from rttMs and attempts, hidden without them', () => {
+    const base = { udp: 30303, tcp: 30303, firstSeen: new Date(0).toISOString(), lastSeen: new Date(1000).toISOString(), eth2: false }
+    const at = (i: number, extra: Partial<DialledRecord>): DialledRecord => ({ ...base, answered: true, id: i.toString(16).padStart(128, '0'), ip: `10.0.2.${i}`, ...extra })
+    const plain = renderReport([at(1, {})], { started: 0, ended: 1000, seeds: 1 }, timeline)
+    assert.doesNotMatch(plain, /Round trip of answering nodes|Pings per node/)
+    const records = [
+      at(1, { rttMs: 12, attempts: 1 }),
+      at(2, { rttMs: 140, attempts: 1 }),
+      at(3, { rttMs: 160, attempts: 2 }),
+      at(4, { rttMs: 950, attempts: 3 }),
+      at(5, { answered: false, attempts: 4, error: 'no answer after 4 attempts (ping timed out)' }),
+    ]
+    const html = renderReport(records, { started: 0, ended: 1000, seeds: 1 }, timeline)
+    const bar = (label: string): string | undefined => new RegExp(`>${label}</text><rect[^>]*/><text[^>]*>(\\d+) \\(`).exec(html)?.[1]
+    assert.match(html, /Round trip of answering nodes/)
+    assert.equal(bar('&lt; 25 ms'), '1')
+    assert.equal(bar('100–200 ms'), '2')
+    assert.equal(bar('≥ 800 ms'), '1')
+    assert.equal(bar('50–100 ms'), undefined, 'empty buckets are left out')
+    assert.equal(bar('1 ping → answered'), '2')
+    assert.equal(bar('2 pings → answered'), '1')
+    assert.equal(bar('4 pings → no answer'), '1')
   })
 })
 
