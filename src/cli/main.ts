@@ -71,7 +71,7 @@ program
   .option('--loss <f>', 'with --testnet: share of datagrams lost, each direction', fractionArg)
   .option('--dead <f>', 'with --testnet: share of nodes that never answer (default 0.1)', fractionArg)
   .option('--duration <s>', 'stop after this many seconds', secondsArg)
-  .option('--rate <pps>', 'datagrams sent per second (default 5000; 2500 on wasm, 400 on js)', positiveIntArg)
+  .option('--rate <pps>', 'datagrams sent per second (default 3000; 1500 on wasm, 250 on js)', positiveIntArg)
   .option('--concurrency <n>', 'requests in flight at most (default 4096)', positiveIntArg)
   .option('--out <file>', 'JSON lines output (default stdout)')
   .option('--csv <file>', 'CSV output')

@@ -68,7 +68,8 @@ class NativeKeccak implements KeccakState {
 
 /** pool workers per batch: one per core (libuv's pool has 4 threads unless UV_THREADPOOL_SIZE says otherwise) */
 const threads = Math.max(1, Math.min(4, availableParallelism()))
-const MIN_PARALLEL = 8
+/** below this a batch takes one pool thread: queueing a second worker costs more than it saves */
+const MIN_PARALLEL = 64
 
 export function createNativeBackend(): BackendImpl {
   const a = load()

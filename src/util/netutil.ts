@@ -77,13 +77,20 @@ export function isLAN(ip: string): boolean {
   return a !== null && lanBytes(a)
 }
 
+// lanBytes, loopbackBytes and specialBytes run for every datagram and every relayed node: no
+// allocation in them (no subarray, destructuring or callbacks)
 function lanBytes(a: Uint8Array): boolean {
   if (isV4Mapped(a)) {
-    const [b0 = 0, b1 = 0] = a.subarray(12)
+    const b0 = a[12]!
+    const b1 = a[13]!
     return b0 === 127 || b0 === 10 || (b0 === 172 && (b1 & 0xf0) === 16) || (b0 === 192 && b1 === 168) || (b0 === 169 && b1 === 254)
   }
-  const loopback = a.subarray(0, 15).every((b) => b === 0) && a[15] === 1
-  return loopback || (a[0]! & 0xfe) === 0xfc || (a[0] === 0xfe && (a[1]! & 0xc0) === 0x80)
+  return v6Loopback(a) || (a[0]! & 0xfe) === 0xfc || (a[0] === 0xfe && (a[1]! & 0xc0) === 0x80)
+}
+
+function v6Loopback(a: Uint8Array): boolean {
+  for (let i = 0; i < 15; i++) if (a[i] !== 0) return false
+  return a[15] === 1
 }
 
 /** whether the address is the unspecified one (0.0.0.0 or ::), which no table entry may carry */
@@ -176,7 +183,7 @@ export function isLoopback(ip: string): boolean {
 
 function loopbackBytes(a: Uint8Array): boolean {
   if (isV4Mapped(a)) return a[12] === 127
-  return a.subarray(0, 15).every((x) => x === 0) && a[15] === 1
+  return v6Loopback(a)
 }
 
 /** IANA special-purpose and documentation ranges, multicast and broadcast: never a real peer. */
@@ -187,6 +194,11 @@ const SPECIAL_V4: [number, number][] = (
     ['198.18.0.0', 15], ['198.51.100.0', 24], ['203.0.113.0', 24], ['224.0.0.0', 4], ['240.0.0.0', 4],
   ] as const
 ).map(([ip, bits]) => [v4Number(ip), bits])
+/** the same as (network, mask) pairs for one AND and compare each */
+const SPECIAL_V4_MASKS: Uint32Array = Uint32Array.from(SPECIAL_V4.flatMap(([net, bits]) => [(net & maskOf(bits)) >>> 0, maskOf(bits)]))
+function maskOf(bits: number): number {
+  return bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0
+}
 const SPECIAL_V6: [Uint8Array, number][] = (
   [
     ['100::', 64], ['2001::', 32], ['2001:1::1', 128], ['2001:2::', 48], ['2001:3::', 32], ['2001:4:112::', 48],
@@ -214,10 +226,13 @@ export function isSpecialNetwork(ip: string): boolean {
 
 function specialBytes(a: Uint8Array): boolean {
   if (isV4Mapped(a)) {
-    const n = ((a[12]! << 24) >>> 0) + (a[13]! << 16) + (a[14]! << 8) + a[15]!
-    return SPECIAL_V4.some(([net, bits]) => Math.floor(n / 2 ** (32 - bits)) === Math.floor(net / 2 ** (32 - bits)))
+    const n = ((a[12]! << 24) | (a[13]! << 16) | (a[14]! << 8) | a[15]!) >>> 0
+    const m = SPECIAL_V4_MASKS
+    for (let i = 0; i < m.length; i += 2) if ((n & m[i + 1]!) >>> 0 === m[i]) return true
+    return false
   }
-  return SPECIAL_V6.some(([net, bits]) => prefixMatch(a, net, bits))
+  for (const [net, bits] of SPECIAL_V6) if (prefixMatch(a, net, bits)) return true
+  return false
 }
 
 export type RelayError = 'unspecified' | 'special' | 'loopback' | 'lan'

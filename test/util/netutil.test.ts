@@ -31,6 +31,12 @@ describe('netutil', () => {
     assert.ok(!isLAN('172.32.0.1') && !isLAN('8.8.8.8'))
     assert.ok(isSpecialNetwork('192.0.2.1') && isSpecialNetwork('2001:db8::1') && isSpecialNetwork('224.0.0.1'))
     assert.ok(!isSpecialNetwork('1.1.1.1'))
+    // range edges: /15, /4, /8, /31 and /32 entries
+    assert.ok(isSpecialNetwork('198.19.255.255') && !isSpecialNetwork('198.20.0.0') && !isSpecialNetwork('198.17.255.255'))
+    assert.ok(isSpecialNetwork('255.255.255.255') && isSpecialNetwork('239.255.255.255') && !isSpecialNetwork('223.255.255.255'))
+    assert.ok(isSpecialNetwork('0.1.2.3') && !isSpecialNetwork('1.0.0.0'))
+    assert.ok(isSpecialNetwork('192.0.0.171') && !isSpecialNetwork('192.0.0.172') && isSpecialNetwork('192.0.0.9') && !isSpecialNetwork('192.0.0.10'))
+    assert.ok(isLAN('::1') && !isLAN('::2') && isLAN('127.255.0.1'))
   })
 
   it('accepts relayed addresses only from senders in the same kind of network', () => {
