@@ -74,6 +74,27 @@ Napi::Value Ecdh(const Napi::CallbackInfo &info) {
   return Napi::Boolean::New(info.Env(), ep_ecdh(k.data, p.data, out.data) == 1);
 }
 
+// ecdhPoint(priv, pub33|64, out33) → false when pub is no point
+Napi::Value EcdhPoint(const Napi::CallbackInfo &info) {
+  Bytes k = ArgBytes(info, 0, 32), p = ArgBytes(info, 1), out = ArgBytes(info, 2, 33);
+  if (!k.ok || !p.ok || !out.ok) return Napi::Value();
+  return Napi::Boolean::New(info.Env(), ep_ecdh_point(k.data, p.data, p.len, out.data) == 1);
+}
+
+// publicKeyParse(pub33|64, out64) → false when pub is no point
+Napi::Value PublicKeyParse(const Napi::CallbackInfo &info) {
+  Bytes p = ArgBytes(info, 0), out = ArgBytes(info, 1, 64);
+  if (!p.ok || !out.ok) return Napi::Value();
+  return Napi::Boolean::New(info.Env(), ep_pubkey_parse(p.data, p.len, out.data) == 1);
+}
+
+// verify(hash32, sig64, pub33|64) → true for a valid low-s signature by pub
+Napi::Value Verify(const Napi::CallbackInfo &info) {
+  Bytes h = ArgBytes(info, 0, 32), sg = ArgBytes(info, 1, 64), p = ArgBytes(info, 2);
+  if (!h.ok || !sg.ok || !p.ok) return Napi::Value();
+  return Napi::Boolean::New(info.Env(), ep_verify(h.data, sg.data, p.data, p.len) == 1);
+}
+
 // publicKey(priv, out64) → false for an invalid private key
 Napi::Value PublicKey(const Napi::CallbackInfo &info) {
   Bytes k = ArgBytes(info, 0, 32), out = ArgBytes(info, 1, 64);
@@ -215,6 +236,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("ecdh", Napi::Function::New(env, Ecdh));
   exports.Set("publicKey", Napi::Function::New(env, PublicKey));
   exports.Set("publicKeyValid", Napi::Function::New(env, PublicKeyValid));
+  exports.Set("ecdhPoint", Napi::Function::New(env, EcdhPoint));
+  exports.Set("publicKeyParse", Napi::Function::New(env, PublicKeyParse));
+  exports.Set("verify", Napi::Function::New(env, Verify));
   exports.Set("modInverse", Napi::Function::New(env, ModInverse));
   exports.Set("verifyPacket", Napi::Function::New(env, VerifyPacket));
   exports.Set("verifyBatch", Napi::Function::New(env, VerifyBatch));

@@ -48,6 +48,13 @@ int ep_modinv(int modulus, const uint8_t in[32], uint8_t out[32]);
 /* 1 when pub is on the curve with both coordinates < p */
 int ep_pubkey_valid(const uint8_t pub[64]);
 
+/* discv5: priv·pub as a 33-byte compressed point (pub: 33 compressed or 64 uncompressed bytes) */
+int ep_ecdh_point(const uint8_t priv[32], const uint8_t *pub, size_t publen, uint8_t out[33]);
+/* a 33- or 64-byte public key as 64 bytes; 0 when it is no point on the curve */
+int ep_pubkey_parse(const uint8_t *pub, size_t publen, uint8_t out[64]);
+/* ECDSA over a 32-byte hash with a 64-byte r ‖ s (low s, as libsecp256k1 requires) */
+int ep_verify(const uint8_t hash[32], const uint8_t sig[64], const uint8_t *pub, size_t publen);
+
 /* discv4 datagram: hash(32) ‖ sig(65) ‖ type ‖ rlp. Returns the type or an EP_* error; fills pub. */
 int ep_verify_packet(const uint8_t *d, size_t len, uint8_t pub[64]);
 

@@ -203,6 +203,44 @@ int ep_ecdh(const uint8_t priv[32], const uint8_t pub[64], uint8_t out[32]) {
   return secp256k1_ecdh(ctx, out, &pk, priv, copy_x, NULL);
 }
 
+/* a public key in either of the forms discv5 meets: 33-byte compressed (records, handshakes) or 64 */
+static int parse_any(secp256k1_pubkey *pk, const uint8_t *pub, size_t len) {
+  if (len == 64) return parse64(pk, pub);
+  if (len == 33 && (pub[0] == 2 || pub[0] == 3)) return secp256k1_ec_pubkey_parse(ctx, pk, pub, 33);
+  return 0;
+}
+
+static int copy_compressed(unsigned char *output, const unsigned char *x32, const unsigned char *y32, void *data) {
+  (void)data;
+  output[0] = (unsigned char)(2 | (y32[31] & 1));
+  memcpy(output + 1, x32, 32);
+  return 1;
+}
+
+EP_EXPORT(ep_ecdh_point)
+int ep_ecdh_point(const uint8_t priv[32], const uint8_t *pub, size_t publen, uint8_t out[33]) {
+  secp256k1_pubkey pk;
+  if (!parse_any(&pk, pub, publen)) return 0;
+  return secp256k1_ecdh(ctx, out, &pk, priv, copy_compressed, NULL);
+}
+
+EP_EXPORT(ep_pubkey_parse)
+int ep_pubkey_parse(const uint8_t *pub, size_t publen, uint8_t out[64]) {
+  secp256k1_pubkey pk;
+  if (!parse_any(&pk, pub, publen)) return 0;
+  serialize64(&pk, out);
+  return 1;
+}
+
+EP_EXPORT(ep_verify)
+int ep_verify(const uint8_t hash[32], const uint8_t sig[64], const uint8_t *pub, size_t publen) {
+  secp256k1_ecdsa_signature s;
+  secp256k1_pubkey pk;
+  if (!secp256k1_ecdsa_signature_parse_compact(ctx, &s, sig)) return 0;
+  if (!parse_any(&pk, pub, publen)) return 0;
+  return secp256k1_ecdsa_verify(ctx, &s, hash, &pk);
+}
+
 EP_EXPORT(ep_pubkey)
 int ep_pubkey(const uint8_t priv[32], uint8_t out[64]) {
   secp256k1_pubkey pk;

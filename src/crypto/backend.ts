@@ -50,6 +50,14 @@ export function privateKeyValid(k: Uint8Array): boolean {
   return nonZero !== 0 && lt === 1
 }
 
+/** a 33-byte compressed (02/03 prefix) or 64-byte uncompressed public key */
+function anyKey(pub: unknown): asserts pub is Uint8Array {
+  if (!(pub instanceof Uint8Array)) throw new CryptoError('INVALID_LENGTH', 'public key must be a Uint8Array')
+  if (pub.length === 64) return
+  if (pub.length !== 33) throw new CryptoError('INVALID_LENGTH', `public key must be 33 or 64 bytes, got ${pub.length}`)
+  if (pub[0] !== 2 && pub[0] !== 3) throw new CryptoError('INVALID_PUBLIC_KEY', 'compressed public key must start with 02 or 03')
+}
+
 function priv(name: string, k: unknown): asserts k is Uint8Array {
   len(name, k, 32)
   if (!privateKeyValid(k)) throw new CryptoError('INVALID_PRIVATE_KEY', `${name} is not a valid secp256k1 private key`)
@@ -125,6 +133,24 @@ export function checked(impl: BackendImpl): CryptoBackend {
     },
     publicKeyValid(pub) {
       return pub instanceof Uint8Array && pub.length === 64 && impl.publicKeyValid(pub)
+    },
+    ecdhPoint(key, pub) {
+      priv('private key', key)
+      anyKey(pub)
+      const p = impl.ecdhPoint(key, pub)
+      if (!p) throw new CryptoError('INVALID_PUBLIC_KEY', 'public key is not a valid secp256k1 point')
+      return p
+    },
+    publicKeyDecompress(pub) {
+      anyKey(pub)
+      const p = impl.publicKeyParse(pub)
+      if (!p) throw new CryptoError('INVALID_PUBLIC_KEY', 'public key is not a valid secp256k1 point')
+      return p
+    },
+    verify(hash, sig, pub) {
+      if (!(hash instanceof Uint8Array) || hash.length !== 32 || !(sig instanceof Uint8Array) || sig.length !== 64) return false
+      if (!(pub instanceof Uint8Array) || !(pub.length === 64 || (pub.length === 33 && (pub[0] === 2 || pub[0] === 3)))) return false
+      return impl.verify(hash, sig, pub)
     },
     privateKeyValid,
     verifyPacket(d) {

@@ -41,6 +41,16 @@ function recover(hash: Uint8Array, sig: Uint8Array, recovery: number): Uint8Arra
   }
 }
 
+/** a 33-byte compressed or 64-byte public key as a point, or null */
+function pointFromAny(pub: Uint8Array): InstanceType<typeof Point> | null {
+  if (pub.length === 64) return pointFrom64(pub)
+  try {
+    return Point.fromBytes(pub)
+  } catch {
+    return null
+  }
+}
+
 function ecdh(priv: Uint8Array, pub: Uint8Array): Uint8Array | null {
   const p = pointFrom64(pub)
   if (!p) return null
@@ -61,6 +71,20 @@ export function createJsBackend(): BackendImpl {
     ecdh,
     publicKey: (priv) => secp256k1.getPublicKey(priv, false).subarray(1),
     publicKeyValid: (pub) => pointFrom64(pub) !== null,
+    ecdhPoint(priv, pub) {
+      const p = pointFromAny(pub)
+      return p ? p.multiply(secp256k1.Point.Fn.fromBytes(priv)).toBytes(true) : null
+    },
+    publicKeyParse: (pub) => pointFromAny(pub)?.toBytes(false).subarray(1) ?? null,
+    verify(hash, sig, pub) {
+      const p = pointFromAny(pub)
+      if (!p) return false
+      try {
+        return secp256k1.verify(sig, hash, p.toBytes(true), { prehash: false, lowS: true, format: 'compact' })
+      } catch {
+        return false
+      }
+    },
     verifyPacket,
     verifyPackets: (datagrams) => verifyInWorkers('js', datagrams, verifyPacket),
     eciesEncrypt: (pub, plain, smd, eph, iv) => eciesEncryptWith(jsPrims, pub, plain, smd, eph, iv),

@@ -14,6 +14,9 @@ interface Addon {
   ecdh(priv: Uint8Array, pub: Uint8Array, out: Uint8Array): boolean
   publicKey(priv: Uint8Array, out: Uint8Array): boolean
   publicKeyValid(pub: Uint8Array): boolean
+  ecdhPoint(priv: Uint8Array, pub: Uint8Array, out: Uint8Array): boolean
+  publicKeyParse(pub: Uint8Array, out: Uint8Array): boolean
+  verify(hash: Uint8Array, sig: Uint8Array, pub: Uint8Array): boolean
   verifyPacket(d: Uint8Array, pubOut: Uint8Array): number
   verifyBatch(ds: Uint8Array[], status: Int32Array, keys: Uint8Array, workers: number): Promise<void>
   eciesEncrypt(pub: Uint8Array, plain: Uint8Array, smd: Uint8Array, eph: Uint8Array, iv: Uint8Array): Uint8Array | null
@@ -53,6 +56,7 @@ export function nativeLoadError(): string {
 const scratch32 = new Uint8Array(new ArrayBuffer(32))
 const scratch64 = new Uint8Array(new ArrayBuffer(64))
 const scratch65 = new Uint8Array(new ArrayBuffer(65))
+const scratch33 = new Uint8Array(new ArrayBuffer(33))
 
 class NativeKeccak implements KeccakState {
   constructor(private readonly s: { update(d: Uint8Array): void; digest(out: Uint8Array): void }) {}
@@ -95,6 +99,9 @@ export function createNativeBackend(): BackendImpl {
       return scratch64.slice()
     },
     publicKeyValid: (p) => a.publicKeyValid(p),
+    ecdhPoint: (k, p) => (a.ecdhPoint(k, p, scratch33) ? scratch33.slice() : null),
+    publicKeyParse: (p) => (a.publicKeyParse(p, scratch64) ? scratch64.slice() : null),
+    verify: (h, s, p) => a.verify(h, s, p),
     verifyPacket,
     async verifyPackets(ds) {
       const n = ds.length

@@ -72,6 +72,12 @@ export interface BackendImpl {
   ecdh(priv: Uint8Array, pub: Uint8Array): Uint8Array | null
   publicKey(priv: Uint8Array): Uint8Array
   publicKeyValid(pub: Uint8Array): boolean
+  /** priv·pub as a 33-byte compressed point; pub is 33 or 64 bytes */
+  ecdhPoint(priv: Uint8Array, pub: Uint8Array): Uint8Array | null
+  /** a 33- or 64-byte key as 64 bytes */
+  publicKeyParse(pub: Uint8Array): Uint8Array | null
+  /** ECDSA check of a 64-byte low-s r ‖ s over a 32-byte hash; pub is 33 or 64 bytes */
+  verify(hash: Uint8Array, sig: Uint8Array, pub: Uint8Array): boolean
   verifyPacket(datagram: Uint8Array): PacketCheck
   verifyPackets(datagrams: Uint8Array[]): Promise<PacketCheck[]>
   /** ECIES with caller-chosen ephemeral key and IV (randomness stays out of the implementations). */
@@ -93,6 +99,18 @@ export interface CryptoBackend {
   /** true when `pub` (64 bytes) is a point on secp256k1 with both coordinates < p */
   publicKeyValid(pub: Uint8Array): boolean
   privateKeyValid(priv: Uint8Array): boolean
+  /**
+   * Diffie-Hellman as discv5 does it: priv·pub as a 33-byte compressed point (its y parity and x).
+   * `pub` is a 33-byte compressed or 64-byte uncompressed key.
+   */
+  ecdhPoint(priv: Uint8Array, pub: Uint8Array): Uint8Array
+  /** A 33-byte compressed (or 64-byte) public key as the 64 bytes x ‖ y; throws INVALID_PUBLIC_KEY off the curve. */
+  publicKeyDecompress(pub: Uint8Array): Uint8Array
+  /**
+   * Whether `sig` (64 bytes r ‖ s, low s) signs the 32-byte `hash` for `pub` (33 or 64 bytes). False
+   * for any malformed input rather than a throw: a peer's bad signature is an answer, not an error.
+   */
+  verify(hash: Uint8Array, sig: Uint8Array, pub: Uint8Array): boolean
   verifyPacket(datagram: Uint8Array): PacketCheck
   /** Checks many datagrams off the event loop (libuv pool or worker threads). */
   verifyPackets(datagrams: Uint8Array[]): Promise<PacketCheck[]>

@@ -27,6 +27,9 @@ interface Exports {
   ep_ecdh(k: number, p: number, out: number): number
   ep_pubkey(k: number, out: number): number
   ep_pubkey_valid(p: number): number
+  ep_ecdh_point(k: number, p: number, n: number, out: number): number
+  ep_pubkey_parse(p: number, n: number, out: number): number
+  ep_verify(h: number, s: number, p: number, n: number): number
   ep_verify_packet(p: number, n: number, out: number): number
   ep_closest(t: number, ids: number, n: number, k: number, out: number): number
 }
@@ -37,7 +40,8 @@ export const WASM_PATH = fileURLToPath(new URL('../../native/wasm/ethp2p.wasm', 
 const A = 0 // 32: hash / target
 const B = 32 // 64: private key / signature / public key input
 const OUT = 96 // 65: results
-const FIXED_SIZE = 192
+const C = 192 // 64: a second key input (verify's public key)
+const FIXED_SIZE = 256
 
 class WasmCore {
   private readonly e: Exports
@@ -123,6 +127,18 @@ class WasmCore {
     return this.out(64)
   }
 
+  ecdhPoint(priv: Uint8Array, pub: Uint8Array): Uint8Array | null {
+    return this.e.ep_ecdh_point(this.put(A, priv), this.put(B, pub), pub.length, this.fixed + OUT) ? this.out(33) : null
+  }
+
+  publicKeyParse(pub: Uint8Array): Uint8Array | null {
+    return this.e.ep_pubkey_parse(this.put(B, pub), pub.length, this.fixed + OUT) ? this.out(64) : null
+  }
+
+  verify(hash: Uint8Array, sig: Uint8Array, pub: Uint8Array): boolean {
+    return this.e.ep_verify(this.put(A, hash), this.put(B, sig), this.put(C, pub), pub.length) === 1
+  }
+
   publicKeyValid(pub: Uint8Array): boolean {
     return this.e.ep_pubkey_valid(this.put(B, pub)) === 1
   }
@@ -157,6 +173,9 @@ export function createWasmBackend(): BackendImpl {
     ecdh: prims.ecdh,
     publicKey: prims.publicKey,
     publicKeyValid: w.publicKeyValid.bind(w),
+    ecdhPoint: w.ecdhPoint.bind(w),
+    publicKeyParse: w.publicKeyParse.bind(w),
+    verify: w.verify.bind(w),
     verifyPacket,
     verifyPackets: (ds) => verifyInWorkers('wasm', ds, verifyPacket),
     eciesEncrypt: (pub, plain, smd, eph, iv) => eciesEncryptWith(prims, pub, plain, smd, eph, iv),

@@ -1,0 +1,274 @@
+/**
+ * The discv5 (v5.1) wire format, as pure functions: no sockets, no timers, no state.
+ *
+ *   packet        = masking-iv ‖ masked-header ‖ message
+ *   masked-header = AES-128-CTR(key = dest-id[:16], iv = masking-iv, static-header ‖ authdata)
+ *   static-header = "discv5" ‖ version 0x0001 ‖ flag ‖ nonce (12) ‖ authdata-size (2)
+ *   message       = AES-128-GCM(session key, nonce, message-type ‖ rlp(message-data),
+ *                               ad = masking-iv ‖ static-header ‖ authdata)
+ *
+ * Flags: 0 an ordinary message (authdata = src-id), 1 WHOAREYOU (authdata = id-nonce ‖ enr-seq, no
+ * message), 2 a handshake message (authdata = src-id ‖ sig-size ‖ eph-key-size ‖ id-signature ‖
+ * ephemeral key ‖ record). Every decoder throws V5WireError with a code on anything malformed.
+ */
+import { createCipheriv, createDecipheriv } from 'node:crypto'
+import { asBigUint, asBytes, asList, asUint, decodeRLP, encodeRLP, RLPError, uintBytes, type RLPItem } from '../../util/rlp.js'
+
+export const MIN_PACKET_SIZE = 63
+export const MAX_PACKET_SIZE = 1280
+export const IV_SIZE = 16
+export const NONCE_SIZE = 12
+export const STATIC_HEADER_SIZE = 23
+const PROTOCOL_ID = Buffer.from('discv5')
+const VERSION = 1
+/** a WHOAREYOU's authdata: id-nonce (16) ‖ enr-seq (8) */
+const WHOAREYOU_AUTHDATA = 24
+/** a handshake's fixed authdata: src-id ‖ sig-size ‖ eph-key-size */
+const HANDSHAKE_HEAD = 34
+/** request ids are at most 8 bytes */
+export const MAX_REQUEST_ID = 8
+/** distances one FINDNODE may ask for */
+export const MAX_DISTANCES = 16
+
+export const Flag = { message: 0, whoareyou: 1, handshake: 2 } as const
+
+export type V5WireErrorCode = 'TOO_SHORT' | 'TOO_LARGE' | 'NOT_DISCV5' | 'BAD_FLAG' | 'BAD_AUTHDATA' | 'BAD_MESSAGE' | 'UNKNOWN_MESSAGE'
+
+export class V5WireError extends Error {
+  override readonly name = 'V5WireError'
+  constructor(
+    readonly code: V5WireErrorCode,
+    message: string,
+  ) {
+    super(message)
+  }
+}
+
+/** One packet with its header unmasked. */
+export interface Header {
+  iv: Uint8Array
+  flag: number
+  nonce: Uint8Array
+  authdata: Uint8Array
+  /** masking-iv ‖ static-header ‖ authdata, unmasked: the message's associated data, and a WHOAREYOU's challenge data */
+  ad: Uint8Array
+  /** the sealed message after the header (empty for WHOAREYOU) */
+  message: Uint8Array
+}
+
+function staticHeader(flag: number, nonce: Uint8Array, authdataSize: number): Uint8Array {
+  const h = new Uint8Array(STATIC_HEADER_SIZE)
+  h.set(PROTOCOL_ID, 0)
+  h[7] = VERSION
+  h[8] = flag
+  h.set(nonce, 9)
+  h[21] = authdataSize >> 8
+  h[22] = authdataSize & 255
+  return h
+}
+
+/** masking-iv ‖ static-header ‖ authdata: what the message seals against (and a WHOAREYOU's challenge data) */
+export function headerData(iv: Uint8Array, flag: number, nonce: Uint8Array, authdata: Uint8Array): Uint8Array {
+  if (iv.length !== IV_SIZE || nonce.length !== NONCE_SIZE || authdata.length > 0xffff) throw new V5WireError('BAD_AUTHDATA', 'bad header fields')
+  const out = new Uint8Array(IV_SIZE + STATIC_HEADER_SIZE + authdata.length)
+  out.set(iv, 0)
+  out.set(staticHeader(flag, nonce, authdata.length), IV_SIZE)
+  out.set(authdata, IV_SIZE + STATIC_HEADER_SIZE)
+  return out
+}
+
+/** A packet to `destId` from its unmasked header data (see headerData) and the sealed message. */
+export function encodePacket(destId: Uint8Array, header: Uint8Array, message: Uint8Array): Uint8Array {
+  const iv = header.subarray(0, IV_SIZE)
+  const mask = createCipheriv('aes-128-ctr', destId.subarray(0, 16), iv)
+  const masked = mask.update(header.subarray(IV_SIZE))
+  const out = new Uint8Array(header.length + message.length)
+  out.set(iv, 0)
+  out.set(masked, IV_SIZE)
+  out.set(message, header.length)
+  if (out.length > MAX_PACKET_SIZE) throw new V5WireError('TOO_LARGE', `packet of ${out.length} bytes exceeds ${MAX_PACKET_SIZE}`)
+  return out
+}
+
+/** Unmask the header of a packet sent to `localId`. Throws NOT_DISCV5 for anything else. */
+export function decodeHeader(packet: Uint8Array, localId: Uint8Array): Header {
+  if (packet.length < MIN_PACKET_SIZE) throw new V5WireError('TOO_SHORT', `packet of ${packet.length} bytes is below ${MIN_PACKET_SIZE}`)
+  if (packet.length > MAX_PACKET_SIZE) throw new V5WireError('TOO_LARGE', `packet of ${packet.length} bytes exceeds ${MAX_PACKET_SIZE}`)
+  const iv = packet.subarray(0, IV_SIZE)
+  const unmask = createDecipheriv('aes-128-ctr', localId.subarray(0, 16), iv)
+  const sh = unmask.update(packet.subarray(IV_SIZE, IV_SIZE + STATIC_HEADER_SIZE))
+  if (!sh.subarray(0, 6).equals(PROTOCOL_ID) || sh[6] !== 0 || sh[7] !== VERSION) throw new V5WireError('NOT_DISCV5', 'not a discv5 packet for this node')
+  const flag = sh[8]!
+  const size = (sh[21]! << 8) | sh[22]!
+  const end = IV_SIZE + STATIC_HEADER_SIZE + size
+  if (end > packet.length) throw new V5WireError('TOO_SHORT', `authdata of ${size} bytes runs past the packet`)
+  const authdata = unmask.update(packet.subarray(IV_SIZE + STATIC_HEADER_SIZE, end))
+  const message = packet.subarray(end)
+  if (flag === Flag.message) {
+    if (size !== 32) throw new V5WireError('BAD_AUTHDATA', `message authdata of ${size} bytes, want 32`)
+  } else if (flag === Flag.whoareyou) {
+    if (size !== WHOAREYOU_AUTHDATA || message.length > 0) throw new V5WireError('BAD_AUTHDATA', 'malformed WHOAREYOU')
+  } else if (flag === Flag.handshake) {
+    if (size < HANDSHAKE_HEAD) throw new V5WireError('BAD_AUTHDATA', `handshake authdata of ${size} bytes`)
+  } else throw new V5WireError('BAD_FLAG', `unknown packet flag ${flag}`)
+  const ad = new Uint8Array(end)
+  ad.set(iv, 0)
+  ad.set(sh, IV_SIZE)
+  ad.set(authdata, IV_SIZE + STATIC_HEADER_SIZE)
+  return { iv: ad.subarray(0, IV_SIZE), flag, nonce: ad.subarray(IV_SIZE + 9, IV_SIZE + 21), authdata: ad.subarray(IV_SIZE + STATIC_HEADER_SIZE), ad, message }
+}
+
+// ---- authdata ---------------------------------------------------------------------------------
+
+export interface Whoareyou {
+  idNonce: Uint8Array
+  /** the highest sequence number of the recipient's record the sender knows (0: none) */
+  enrSeq: bigint
+}
+
+export function whoareyouAuthdata(w: Whoareyou): Uint8Array {
+  const out = new Uint8Array(WHOAREYOU_AUTHDATA)
+  out.set(w.idNonce, 0)
+  new DataView(out.buffer).setBigUint64(16, w.enrSeq)
+  return out
+}
+
+export function parseWhoareyou(authdata: Uint8Array): Whoareyou {
+  if (authdata.length !== WHOAREYOU_AUTHDATA) throw new V5WireError('BAD_AUTHDATA', 'malformed WHOAREYOU')
+  return { idNonce: authdata.slice(0, 16), enrSeq: new DataView(authdata.buffer, authdata.byteOffset).getBigUint64(16) }
+}
+
+export interface HandshakeAuth {
+  srcId: Uint8Array
+  /** the id-signature (64 bytes for the "v4" scheme) */
+  signature: Uint8Array
+  /** the initiator's ephemeral public key, 33 bytes compressed */
+  ephKey: Uint8Array
+  /** the initiator's record when the WHOAREYOU showed an older one, else absent */
+  record?: Uint8Array
+}
+
+export function handshakeAuthdata(h: HandshakeAuth): Uint8Array {
+  const rec = h.record ?? new Uint8Array(0)
+  const out = new Uint8Array(HANDSHAKE_HEAD + h.signature.length + h.ephKey.length + rec.length)
+  out.set(h.srcId, 0)
+  out[32] = h.signature.length
+  out[33] = h.ephKey.length
+  out.set(h.signature, HANDSHAKE_HEAD)
+  out.set(h.ephKey, HANDSHAKE_HEAD + h.signature.length)
+  out.set(rec, HANDSHAKE_HEAD + h.signature.length + h.ephKey.length)
+  return out
+}
+
+export function parseHandshake(authdata: Uint8Array): HandshakeAuth {
+  if (authdata.length < HANDSHAKE_HEAD) throw new V5WireError('BAD_AUTHDATA', 'handshake authdata too short')
+  const sigSize = authdata[32]!
+  const keySize = authdata[33]!
+  if (sigSize !== 64 || keySize !== 33) throw new V5WireError('BAD_AUTHDATA', `signature of ${sigSize} and key of ${keySize} bytes: not the v4 scheme`)
+  const recStart = HANDSHAKE_HEAD + sigSize + keySize
+  if (recStart > authdata.length) throw new V5WireError('BAD_AUTHDATA', 'handshake authdata cut short')
+  const h: HandshakeAuth = {
+    srcId: authdata.slice(0, 32),
+    signature: authdata.slice(HANDSHAKE_HEAD, HANDSHAKE_HEAD + sigSize),
+    ephKey: authdata.slice(HANDSHAKE_HEAD + sigSize, recStart),
+  }
+  if (recStart < authdata.length) h.record = authdata.slice(recStart)
+  return h
+}
+
+// ---- messages ---------------------------------------------------------------------------------
+
+export const MessageType = { ping: 1, pong: 2, findnode: 3, nodes: 4, talkreq: 5, talkresp: 6 } as const
+
+export type V5Message =
+  | { type: 1; reqId: Uint8Array; enrSeq: bigint }
+  | { type: 2; reqId: Uint8Array; enrSeq: bigint; ip: Uint8Array; port: number }
+  | { type: 3; reqId: Uint8Array; distances: number[] }
+  | { type: 4; reqId: Uint8Array; total: number; records: Uint8Array[] }
+  | { type: 5; reqId: Uint8Array; protocol: Uint8Array; request: Uint8Array }
+  | { type: 6; reqId: Uint8Array; response: Uint8Array }
+
+/** whether a message answers a request (and so must match one we sent) */
+export function isResponse(m: V5Message): boolean {
+  return m.type === MessageType.pong || m.type === MessageType.nodes || m.type === MessageType.talkresp
+}
+
+export function encodeMessage(m: V5Message): Uint8Array {
+  let body: unknown[]
+  switch (m.type) {
+    case 1:
+      body = [m.reqId, uintBytes(m.enrSeq)]
+      break
+    case 2:
+      body = [m.reqId, uintBytes(m.enrSeq), m.ip, uintBytes(m.port)]
+      break
+    case 3:
+      body = [m.reqId, m.distances.map((d) => uintBytes(d))]
+      break
+    case 4:
+      body = [m.reqId, uintBytes(m.total), m.records.map((r) => decodeRLP(r))]
+      break
+    case 5:
+      body = [m.reqId, m.protocol, m.request]
+      break
+    case 6:
+      body = [m.reqId, m.response]
+      break
+  }
+  const rlp = encodeRLP(body)
+  const out = new Uint8Array(1 + rlp.length)
+  out[0] = m.type
+  out.set(rlp, 1)
+  return out
+}
+
+function reqId(item: RLPItem | undefined): Uint8Array {
+  const id = asBytes(item, 'request id')
+  if (id.length > MAX_REQUEST_ID) throw new V5WireError('BAD_MESSAGE', `request id of ${id.length} bytes exceeds ${MAX_REQUEST_ID}`)
+  return id
+}
+
+/** Decode a message's plaintext (type ‖ rlp). Extra list elements are ignored, as the spec allows. */
+export function decodeMessage(pt: Uint8Array): V5Message {
+  if (pt.length < 2) throw new V5WireError('BAD_MESSAGE', 'empty message')
+  const type = pt[0]!
+  let l: RLPItem[]
+  try {
+    l = asList(decodeRLP(pt.subarray(1)), 'message')
+  } catch (err) {
+    throw new V5WireError('BAD_MESSAGE', `message is not an RLP list: ${(err as Error).message}`)
+  }
+  try {
+    switch (type) {
+      case 1:
+        return { type, reqId: reqId(l[0]), enrSeq: asBigUint(l[1], 'enr-seq') }
+      case 2: {
+        const ip = asBytes(l[2], 'recipient ip')
+        if (ip.length !== 4 && ip.length !== 16) throw new V5WireError('BAD_MESSAGE', `recipient ip of ${ip.length} bytes`)
+        const port = asUint(l[3], 'recipient port', 2)
+        return { type, reqId: reqId(l[0]), enrSeq: asBigUint(l[1], 'enr-seq'), ip, port }
+      }
+      case 3: {
+        const ds = asList(l[1], 'distances')
+        if (ds.length > MAX_DISTANCES) throw new V5WireError('BAD_MESSAGE', `${ds.length} distances exceed ${MAX_DISTANCES}`)
+        const distances = ds.map((d) => asUint(d, 'distance', 2))
+        if (distances.some((d) => d > 256)) throw new V5WireError('BAD_MESSAGE', 'distance beyond 256')
+        return { type, reqId: reqId(l[0]), distances }
+      }
+      case 4: {
+        const recs = asList(l[2], 'records')
+        return { type, reqId: reqId(l[0]), total: asUint(l[1], 'total', 1), records: recs.map((r) => encodeRLP(asList(r, 'record'))) }
+      }
+      case 5:
+        return { type, reqId: reqId(l[0]), protocol: asBytes(l[1], 'protocol'), request: asBytes(l[2], 'request') }
+      case 6:
+        return { type, reqId: reqId(l[0]), response: asBytes(l[1], 'response') }
+      default:
+        throw new V5WireError('UNKNOWN_MESSAGE', `message type ${type}`)
+    }
+  } catch (err) {
+    if (err instanceof V5WireError) throw err
+    if (err instanceof RLPError) throw new V5WireError('BAD_MESSAGE', err.message)
+    throw err
+  }
+}
