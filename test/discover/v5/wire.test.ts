@@ -59,7 +59,7 @@ for (const b of backends()) {
       const pub = b.publicKey(bytes(v.staticKey))
       assert.ok(idVerify(b, pub, sig, bytes(v.challengeData), bytes(v.ephemeralPubkey), bytes(v.nodeIdB)))
       const other = bytes(v.challengeData)
-      other[20] ^= 1
+      other[20]! ^= 1
       assert.ok(!idVerify(b, pub, sig, other, bytes(v.ephemeralPubkey), bytes(v.nodeIdB)))
     })
 
@@ -109,7 +109,7 @@ describe('discv5 wire (backend-free parts)', () => {
     assert.equal(hexOf(seal(bytes(g.key), bytes(g.nonce), bytes(g.plaintext), bytes(g.ad))), g.ciphertext)
     assert.equal(hexOf(open(bytes(g.key), bytes(g.nonce), bytes(g.ciphertext), bytes(g.ad))!), g.plaintext)
     const bad = bytes(g.ciphertext)
-    bad[0] ^= 1
+    bad[0]! ^= 1
     assert.equal(open(bytes(g.key), bytes(g.nonce), bad, bytes(g.ad)), null)
   })
 
