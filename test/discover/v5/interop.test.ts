@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict'
 import { createSocket } from 'node:dgram'
 import { after, before, describe, it } from 'node:test'
+import type { EventEmitter } from 'node:events'
 import { Discv5 as ChainsafeDiscv5 } from '@chainsafe/discv5'
 import { ENR as ChainsafeENR, SignableENR } from '@chainsafe/enr'
 import { generateKeyPair } from '@libp2p/crypto/keys'
@@ -39,7 +40,9 @@ describe('discv5 interop with @chainsafe/discv5 11.0.0', () => {
     theirs = ChainsafeDiscv5.create({ enr, privateKey: key, bindAddrs: { ip4: multiaddr(`/ip4/127.0.0.1/udp/${port}`) }, config: { enrUpdate: false, requestTimeout: 1000 * TIME_SCALE } })
     await theirs.start()
     // their talk requests are answered by the application
-    theirs.on('talkReqReceived', (addr, _enr, msg) => {
+    // (their typed emitter's `on` does not survive this TypeScript's checks: the plain EventEmitter view)
+    type TalkResp = Parameters<ChainsafeDiscv5['sendTalkResp']>
+    ;(theirs as unknown as EventEmitter).on('talkReqReceived', (addr: TalkResp[0], _enr: unknown, msg: { id: TalkResp[1]; protocol: Uint8Array; request: Uint8Array }) => {
       const proto = new TextDecoder().decode(msg.protocol)
       void theirs.sendTalkResp(addr, msg.id, proto === 'echo' ? Uint8Array.from([...msg.request].reverse()) : new Uint8Array(0))
     })
