@@ -24,6 +24,7 @@ import { Node } from '../enode/node.js'
 import { checkRelayIP, isLAN, isUnspecified, parseIP } from '../util/netutil.js'
 import type { RLPItem } from '../util/rlp.js'
 import { EndpointPredictor, type EndpointStatement } from './endpoint.js'
+import { Discv5, type Discv5Options } from './v5/udp.js'
 import { lookup, lookupIterator, randomWalk } from './lookup.js'
 import { NodeDB } from './nodedb.js'
 import { clockOffset, DRIFT_THRESHOLD_MS, NTP_CHECK_AFTER_TIMEOUTS, NTP_COOLDOWN_MS } from './ntp.js'
@@ -137,6 +138,12 @@ export interface Discv4Options {
    * fewer than a hundred NEIGHBORS packets: the rest would be dropped before we read them.
    */
   socketBufferBytes?: number
+  /**
+   * Serve discv5 on the same socket, as geth does: datagrams that are not discv4 go to it, and it
+   * shares our record. `true` for the defaults, or its options (what FINDNODE serves, TALK handlers
+   * are set on `disc.v5` afterwards).
+   */
+  discv5?: boolean | Pick<Discv5Options, 'nodes' | 'replyTimeoutMs' | 'whoareyouRate' | 'maxSessions' | 'maxPending'>
 }
 
 export interface Discv4Stats {
@@ -179,6 +186,13 @@ function isDedupedType(t: number): boolean {
   return t === PacketType.FindNode || t === PacketType.ENRRequest
 }
 
+function looksLikeV4(data: Uint8Array, b: CryptoBackend): boolean {
+  if (data.length < PACKET_HEADER_SIZE + 1) return false
+  const h = b.keccak256(data.subarray(32))
+  for (let i = 0; i < 32; i++) if (h[i] !== data[i]) return false
+  return true
+}
+
 function emptyDrops(): Record<DropReason, number> {
   return { 'too-large': 0, rate: 0, duplicate: 0, 'queue-full': 0, verify: 0, malformed: 0, expired: 0, unsolicited: 0, unbonded: 0, self: 0 }
 }
@@ -210,6 +224,8 @@ export class Discv4 extends EventEmitter<Discv4Events> implements TableTransport
   private announcedIP: string | undefined
   private readonly fixedIP: boolean
   private closed = false
+  /** discv5 on our socket, when asked for (`discv5` option) */
+  readonly v5: Discv5 | undefined
   readonly stats: Discv4Stats = { packetsIn: 0, packetsOut: 0, bytesIn: 0, bytesOut: 0, dropped: emptyDrops(), timeouts: 0, pending: 0, sendErrors: 0 }
 
   private constructor(
@@ -245,6 +261,18 @@ export class Discv4 extends EventEmitter<Discv4Events> implements TableTransport
       ...(opts.refreshIntervalMs !== undefined ? { refreshIntervalMs: opts.refreshIntervalMs } : {}),
     })
     this.table.on('dbError', (err) => this.emit('dbError', err))
+    if (opts.discv5) {
+      this.v5 = Discv5.attach({
+        ...(opts.discv5 === true ? {} : opts.discv5),
+        privateKey: this.key,
+        localENR: this.enr,
+        backend: this.b,
+        limitsOnLAN: this.limitsOnLAN,
+        send: (data, port, ip) => {
+          if (!this.closed) socket.send(data, port, ip)
+        },
+      })
+    }
     socket.on('message', (data, from) => this.onDatagram(data, from))
     // a failed send (unreachable host…) surfaces here; the socket stays usable
     socket.on('error', () => this.stats.sendErrors++)
@@ -569,6 +597,12 @@ export class Discv4 extends EventEmitter<Discv4Events> implements TableTransport
     this.stats.packetsIn++
     this.stats.bytesIn += data.length
     if (data.length > MAX_PACKET_SIZE) return this.drop('too-large', from.address)
+    // a datagram whose first 32 bytes are not the keccak of the rest is no discv4 packet: discv5's
+    if (this.v5 && !looksLikeV4(data, this.b)) {
+      this.stats.packetsIn--
+      this.stats.bytesIn -= data.length
+      return this.v5.handle(data, from)
+    }
     if (this.limiter && (this.limitsOnLAN || !isLAN(from.address)) && !this.limiter.allow(from.address)) return this.drop('rate', from.address)
     // A replayed FINDNODE or ENRRequest inside the expiry window is dropped unverified: those are
     // the requests worth replaying for amplification (the first 32 bytes are the hash, byte 97 the
@@ -676,6 +710,7 @@ export class Discv4 extends EventEmitter<Discv4Events> implements TableTransport
     if (!ep || this.fixedIP || ep.ip === this.announcedIP) return
     this.announcedIP = ep.ip
     this.enr = this.signENR(this.enr.seq + 1n)
+    this.v5?.setLocalENR(this.enr)
     this.dbWrite(this.db.storeLocalSeq(this.enr.seq))
     this.emit('endpoint', ep, this.enr)
   }
@@ -724,6 +759,7 @@ export class Discv4 extends EventEmitter<Discv4Events> implements TableTransport
     const err = new DiscoveryError('CLOSED', 'discovery closed')
     for (const list of [...this.pending.values()]) for (const p of [...list]) p.fail(err)
     for (const w of [...this.pingWaiters.values()]) w()
+    await this.v5?.close()
     await new Promise<void>((resolve) => this.socket.close(() => resolve()))
     if (this.ownsDB) await this.db.close()
   }

@@ -199,3 +199,23 @@ describe('discv5 under hostile input', () => {
     assert.equal(pongs, 0)
   })
 })
+
+describe('discv5 beside discv4 on one socket', () => {
+  it('one port answers both protocols; the record is shared', async () => {
+    const { Discv4 } = await import('../../../src/discover/udp.js')
+    const both = await Discv4.listen({ privateKey: randomPrivateKey(), host: '127.0.0.1', port: 0, refreshIntervalMs: 3600_000, discv5: true })
+    open.push(both)
+    assert.ok(both.v5)
+    assert.equal(both.v5.localENR.toText(), both.localENR.toText())
+    const v4 = await Discv4.listen({ privateKey: randomPrivateKey(), host: '127.0.0.1', port: 0, refreshIntervalMs: 3600_000 })
+    open.push(v4)
+    const v5 = await node()
+    const [p4, p5] = await Promise.all([v4.ping(both.self), v5.ping(both.localENR)])
+    assert.equal(p4.seq, both.localENR.seq)
+    assert.equal(p5.enrSeq, both.localENR.seq)
+    assert.equal(p5.port, v5.port)
+    // discv5 traffic is counted by discv5, not as discv4 drops
+    assert.equal(both.stats.dropped.verify + both.stats.dropped.malformed, 0)
+    assert.ok(both.v5.stats.packetsIn >= 2)
+  })
+})
