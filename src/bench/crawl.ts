@@ -313,8 +313,8 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
   if (role === 'testnet') await serveTestnet(JSON.parse(arg) as TestnetOptions)
   else {
     const run = role === 'ours' ? await crawlOurs(JSON.parse(arg) as CrawlJob) : await crawlDPT(JSON.parse(arg) as CrawlJob)
-    process.stdout.write(JSON.stringify(run) + '\n')
-    // DPT leaves timers behind (its ban list, pending pings): the report is all the parent needs
-    process.exit(0)
+    // DPT leaves timers behind (its ban list, pending pings): the report is all the parent needs, so
+    // exit once it is written (a pipe takes a large report in several writes)
+    process.stdout.write(JSON.stringify(run) + '\n', () => process.exit(0))
   }
 }
