@@ -34,6 +34,7 @@ import {
   decodeChecked,
   encodePacket,
   expiration,
+  isDiscv4Packet,
   isExpired,
   MAX_NEIGHBORS,
   MAX_PACKET_SIZE,
@@ -184,13 +185,6 @@ interface Pending {
 
 function isDedupedType(t: number): boolean {
   return t === PacketType.FindNode || t === PacketType.ENRRequest
-}
-
-function looksLikeV4(data: Uint8Array, b: CryptoBackend): boolean {
-  if (data.length < PACKET_HEADER_SIZE + 1) return false
-  const h = b.keccak256(data.subarray(32))
-  for (let i = 0; i < 32; i++) if (h[i] !== data[i]) return false
-  return true
 }
 
 function emptyDrops(): Record<DropReason, number> {
@@ -598,7 +592,7 @@ export class Discv4 extends EventEmitter<Discv4Events> implements TableTransport
     this.stats.bytesIn += data.length
     if (data.length > MAX_PACKET_SIZE) return this.drop('too-large', from.address)
     // a datagram whose first 32 bytes are not the keccak of the rest is no discv4 packet: discv5's
-    if (this.v5 && !looksLikeV4(data, this.b)) {
+    if (this.v5 && !isDiscv4Packet(data, this.b)) {
       this.stats.packetsIn--
       this.stats.bytesIn -= data.length
       return this.v5.handle(data, from)

@@ -8,7 +8,7 @@
  */
 import { backend as defaultBackend } from '../crypto/backend.js'
 import { concatBytes } from '../crypto/bytes.js'
-import type { CryptoBackend, PacketCheck } from '../crypto/types.js'
+import { PACKET_HEADER_SIZE, type CryptoBackend, type PacketCheck } from '../crypto/types.js'
 import { ipFromBytes, ipToBytes } from '../util/netutil.js'
 import { asBigUint, asBytes, asList, asUint, decodeRLP, encodeRLP, RLPError, uintBytes, type RLPItem } from '../util/rlp.js'
 
@@ -264,4 +264,15 @@ export function decodeChecked(check: PacketCheck, b: CryptoBackend = defaultBack
 export function decodePacket(datagram: Uint8Array, b: CryptoBackend = defaultBackend): Decoded {
   if (datagram.length > MAX_PACKET_SIZE) throw new WireError('TOO_LARGE', `datagram of ${datagram.length} bytes exceeds ${MAX_PACKET_SIZE}`)
   return decodeChecked(b.verifyPacket(datagram), b)
+}
+
+/**
+ * Whether `data` carries discv4's hash (its first 32 bytes are the keccak256 of the rest): how a
+ * socket shared with discv5 tells the two protocols apart before any signature check.
+ */
+export function isDiscv4Packet(data: Uint8Array, b: Pick<CryptoBackend, 'keccak256'>): boolean {
+  if (data.length < PACKET_HEADER_SIZE + 1) return false
+  const h = b.keccak256(data.subarray(32))
+  for (let i = 0; i < 32; i++) if (h[i] !== data[i]) return false
+  return true
 }

@@ -9,13 +9,26 @@ import { hex } from '../crypto/bytes.js'
 import type { CryptoBackend } from '../crypto/types.js'
 import type { Node } from '../enode/node.js'
 import type { Conditions } from './conditions.js'
-import { decodeChecked, encodePacket, expiration, isExpired, MAX_NEIGHBORS, MAX_PACKET_SIZE, PacketType, type Packet } from '../discover/wire.js'
+import { logDistance } from '../crawler/targets.js'
+import type { ENR } from '../enode/enr.js'
+import { Discv5 } from '../discover/v5/udp.js'
+import { decodeChecked, isDiscv4Packet, encodePacket, expiration, isExpired, MAX_NEIGHBORS, MAX_PACKET_SIZE, PacketType, type Packet } from '../discover/wire.js'
 
 const BUCKET_SIZE = 16
 /** bound on the senders a node remembers as bonded (the crawler and a few peers in practice) */
 const MAX_BONDED = 1024
 
 export type Behaviour = 'live' | 'dead' | 'garbage'
+
+/** A node's discv5 side: its table (of discv5 nodes) and how to find their records. */
+export interface V5Side {
+  /** it speaks only discv5 (a consensus-layer node) */
+  only: boolean
+  table: Node[]
+  recordOf(n: Node): ENR | undefined
+  /** its own record, shared with discv4 */
+  enr: ENR
+}
 
 export interface ResponderStats {
   packetsIn: number
@@ -28,6 +41,8 @@ export class Responder {
   private hi = new Int32Array(0)
   private lo = new Int32Array(0)
   private socket: Socket | undefined
+  private readonly v5: Discv5 | undefined
+  private readonly v5only: boolean = false
   /** this node's round trip (ms), and the due time of its last delayed datagram (keeps them in order) */
   private readonly rtt: number
   private readonly order = { last: 0 }
@@ -48,9 +63,28 @@ export class Responder {
     private readonly stats: ResponderStats,
     /** simulated round trips and loss, shared by the network's nodes */
     private readonly conditions?: Conditions,
+    v5?: V5Side,
   ) {
     this.rtt = conditions?.nodeRtt() ?? 0
     this.socket = socket
+    if (v5 && behaviour === 'live') {
+      this.v5only = v5.only
+      const byDistance = new Map<number, ENR[]>()
+      for (const n of v5.table) {
+        const r = v5.recordOf(n)
+        if (!r) continue
+        const d = logDistance(n.id, node.id)
+        byDistance.get(d)?.push(r) ?? byDistance.set(d, [r])
+      }
+      this.v5 = Discv5.attach({
+        privateKey: key,
+        localENR: v5.enr,
+        backend: b,
+        maxSessions: 256,
+        nodes: (ds) => ds.flatMap((d) => byDistance.get(d) ?? []),
+        send: (data, port, address) => this.out(data, { address, port } as RemoteInfo),
+      })
+    }
     socket.on('error', () => undefined)
     // a dead node keeps its port (nobody else takes it) and reads nothing
     if (behaviour !== 'dead') socket.on('message', (data, from) => this.onDatagram(data, from))
@@ -68,6 +102,7 @@ export class Responder {
   }
 
   close(): Promise<void> {
+    void this.v5?.close()
     const s = this.socket
     this.socket = undefined
     return s ? new Promise((resolve) => s.close(() => resolve())) : Promise.resolve()
@@ -94,6 +129,7 @@ export class Responder {
       this.out(Buffer.alloc(120, 0xab), from)
       return
     }
+    if (this.v5 && (this.v5only || !isDiscv4Packet(data, this.b))) return this.v5.handle(data, from)
     let d
     try {
       d = decodeChecked(this.b.verifyPacket(data), this.b)

@@ -10,7 +10,8 @@ import { loadBackend } from '../crypto/backend.js'
 import type { BackendName } from '../crypto/types.js'
 import { Node } from '../enode/node.js'
 import { Conditions, type ConditionsOptions } from './conditions.js'
-import { Responder, type Behaviour, type ResponderStats } from './responder.js'
+import { ENR } from '../enode/enr.js'
+import { Responder, type Behaviour, type ResponderStats, type V5Side } from './responder.js'
 import { RLPxResponder } from './rlpx.js'
 import { rlpxProfile, testnetIP } from './testnet.js'
 
@@ -39,6 +40,11 @@ export interface ShardPlan {
   /** every node's public key (64 bytes) and ID (32 bytes), by global index */
   pubs: Uint8Array
   ids: Uint8Array
+  /**
+   * discv5, when the network speaks it: the slice's protocols (0 discv4, 1 both, 2 discv5 only), its
+   * discv5 tables (as `offsets`/`entries`) and every node's record, by global index
+   */
+  v5?: { protocols: Uint8Array; offsets: Int32Array; entries: Int32Array; records: Uint8Array[] }
 }
 
 export type ShardMessage =
@@ -81,6 +87,23 @@ async function run(plan: ShardPlan): Promise<() => Promise<void>> {
     }
     return n
   }
+  const records = new Map<number, ENR>()
+  const recordOf = (g: number): ENR => {
+    let r = records.get(g)
+    if (!r) records.set(g, (r = ENR.decode(plan.v5!.records[g]!, b)))
+    return r
+  }
+  const globalOf = new Map<Node, number>()
+  const v5side = (k: number): V5Side | undefined => {
+    const v5 = plan.v5
+    if (!v5 || v5.protocols[k] === 0) return undefined
+    const table = Array.from(v5.entries.subarray(v5.offsets[k]!, v5.offsets[k + 1]!), (g) => {
+      const n = nodeOf(g)
+      globalOf.set(n, g)
+      return n
+    })
+    return { only: v5.protocols[k] === 2, table, recordOf: (n) => recordOf(globalOf.get(n)!), enr: recordOf(plan.from + k) }
+  }
   const responders: Responder[] = []
   const listeners: RLPxResponder[] = []
   const close = async (): Promise<void> => {
@@ -95,7 +118,7 @@ async function run(plan: ShardPlan): Promise<() => Promise<void>> {
       for (const [j, k] of batch.entries()) {
         const g = plan.from + k
         const key = plan.keys.subarray(k * 32, k * 32 + 32)
-        const r = new Responder(sockets[j]!, nodeOf(g), key, plan.enrs[k]!, BigInt(plan.seqs[k]!), BEHAVIOURS[plan.behaviours[k]!]!, b, stats, conditions)
+        const r = new Responder(sockets[j]!, nodeOf(g), key, plan.enrs[k]!, BigInt(plan.seqs[k]!), BEHAVIOURS[plan.behaviours[k]!]!, b, stats, conditions, v5side(k))
         r.table = Array.from(plan.entries.subarray(plan.offsets[k]!, plan.offsets[k + 1]!), nodeOf)
         responders.push(r)
       }

@@ -20,6 +20,7 @@ import type { CryptoBackend } from '../crypto/types.js'
 import { ENR } from '../enode/enr.js'
 import { Node } from '../enode/node.js'
 import { forkHashes, type ChainSpec } from '../eth/forkid.js'
+import { eth2Entry, latestDigest } from '../eth/consensus.js'
 import { MAINNET, SEPOLIA } from '../eth/networks.js'
 import { uintBytes } from '../util/rlp.js'
 import { Conditions, type ConditionsOptions, type ConditionStats } from './conditions.js'
@@ -58,6 +59,12 @@ export interface TestnetOptions {
   /** seed of the simulated delays and losses, for a repeatable run */
   seed?: number
   /**
+   * nodes answer discv5 too, on the same port (default false); a share of the live ones
+   * (`v5OnlyFraction`, default 0.2) speak discv5 only and carry consensus-layer (`eth2`) records
+   */
+  discv5?: boolean
+  v5OnlyFraction?: number
+  /**
    * child processes to run the nodes in (default: 1, this process, up to NODES_PER_PROCESS nodes;
    * more take one child per NODES_PER_PROCESS). A process may hold 20,000 files here.
    */
@@ -74,10 +81,20 @@ export interface TestnetNode {
   table: Node[]
   /** what its RLPx side answers, when it has one */
   rlpx?: RLPxProfile
+  /** the discovery protocols it speaks */
+  protocols: Protocol[]
+  /** its discv5 routing table (discv5 nodes only), when it speaks discv5 */
+  table5?: Node[]
 }
 
+export type Protocol = 'v4' | 'v5'
+const PROTOCOLS: Protocol[][] = [['v4'], ['v4', 'v5'], ['v5']]
+
 export interface Testnet {
+  /** live nodes to start from (they speak discv4, and discv5 when the network does) */
   bootnodes: Node[]
+  /** the same nodes' records (what a discv5 crawl starts from) */
+  bootENRs: ENR[]
   nodes: TestnetNode[]
   stats: ResponderStats
   /** datagrams lost on purpose (and delayed ones dropped for lack of room), when conditions are simulated */
@@ -174,14 +191,20 @@ export async function startTestnet(opts: TestnetOptions): Promise<Testnet> {
   const behaviourOf = (i: number): Behaviour => (i >= count - deadCount ? 'dead' : i >= count - deadCount - garbageCount ? 'garbage' : 'live')
   const rlpxShare = opts.rlpxFraction ?? 0.5
   if (!(rlpxShare >= 0 && rlpxShare <= 1)) throw new TestnetError('rlpxFraction must be within 0..1')
-  // spread evenly over the live nodes: node i is one when floor((i+1)·f) steps up
+  const v5only = opts.discv5 ? (opts.v5OnlyFraction ?? 0.2) : 0
+  if (!(v5only >= 0 && v5only < 1)) throw new TestnetError('v5OnlyFraction must be within 0..1')
+  const bootCount = opts.bootnodes ?? 3
+  // 0 discv4 only, 1 both, 2 discv5 only; the first live nodes (the bootnodes) speak both
+  const protoOf = (i: number): number =>
+    !opts.discv5 ? 0 : behaviourOf(i) === 'live' && i >= bootCount && Math.floor((i + 1) * v5only) > Math.floor(i * v5only) ? 2 : 1
+  // spread evenly over the live nodes: node i is one when floor((i+1)·f) steps up; consensus nodes have none
   const rlpxIndex = (i: number): number | undefined =>
-    behaviourOf(i) === 'live' && Math.floor((i + 1) * rlpxShare) > Math.floor(i * rlpxShare) ? Math.floor(i * rlpxShare) : undefined
+    behaviourOf(i) === 'live' && protoOf(i) !== 2 && Math.floor((i + 1) * rlpxShare) > Math.floor(i * rlpxShare) ? Math.floor(i * rlpxShare) : undefined
   const shards = opts.shards ?? Math.ceil(count / NODES_PER_PROCESS)
   if (!Number.isInteger(shards) || shards < 1 || shards > count) throw new TestnetError(`shards must be 1..${count}`)
   if (shards > 1) {
     const conditionOpts = rtt > 0 || loss > 0 ? { rttMs: rtt, loss, seed: opts.seed ?? (Math.random() * 2 ** 32) >>> 0 } : undefined
-    return startSharded({ count, base, shards, behaviourOf, rlpxIndex, bootnodes: opts.bootnodes ?? 3, b, ...(conditionOpts ? { conditions: conditionOpts } : {}) })
+    return startSharded({ count, base, shards, behaviourOf, rlpxIndex, protoOf, bootnodes: bootCount, b, ...(conditionOpts ? { conditions: conditionOpts } : {}) })
   }
 
   const sockets: Socket[] = []
@@ -225,24 +248,24 @@ export async function startTestnet(opts: TestnetOptions): Promise<Testnet> {
     const tcp = tcpOf.get(i) ?? port
     const node = new Node(b.publicKey(key), ip, port, tcp)
     const profile = profiles[i]
-    const enr = nodeRecord(i, key, ip, port, tcp, profile, b)
-    const behaviour = behaviourOf(i)
-    responders.push(new Responder(sockets[i]!, node, key, enr.raw, enr.seq, behaviour, b, stats, conditions))
-    members.push({ node, behaviour, enr, table: [], ...(profile ? { rlpx: profile } : {}) })
+    const proto = protoOf(i)
+    const enr = nodeRecord(i, key, ip, port, tcp, profile, b, proto === 2)
+    members.push({ node, behaviour: behaviourOf(i), enr, table: [], protocols: PROTOCOLS[proto]!, ...(profile ? { rlpx: profile } : {}) })
   }
-  const tables = buildTables(members.map((m) => m.node))
-  responders.forEach((r, i) => {
-    r.table = tables[i]!
-    members[i]!.table = tables[i]!
-  })
+  assignTables(members)
+  const recordOf = recordLookup(members)
+  for (const [i, m] of members.entries()) {
+    const v5 = m.table5 ? { only: !m.protocols.includes('v4'), table: m.table5, recordOf, enr: m.enr } : undefined
+    const r = new Responder(sockets[i]!, m.node, keys[i]!, m.enr.raw, m.enr.seq, m.behaviour, b, stats, conditions, v5)
+    r.table = m.table
+    responders.push(r)
+  }
 
-  const bootnodes = members
-    .filter((m) => m.behaviour === 'live')
-    .slice(0, opts.bootnodes ?? 3)
-    .map((m) => m.node)
+  const boot = members.filter((m) => m.behaviour === 'live').slice(0, bootCount)
   let closed = false
   return {
-    bootnodes,
+    bootnodes: boot.map((m) => m.node),
+    bootENRs: boot.map((m) => m.enr),
     nodes: members,
     stats,
     ...(conditions ? { conditions: conditions.stats } : {}),
@@ -263,11 +286,31 @@ function latestFork(chain: ChainSpec): Uint8Array {
 }
 
 /** Node i's signed record: half the nodes announce their chain's current fork in an `eth` entry, a fifth an `eth2` entry. */
-function nodeRecord(i: number, key: Uint8Array, ip: string, udp: number, tcp: number, profile: RLPxProfile | undefined, b: CryptoBackend): ENR {
+function nodeRecord(i: number, key: Uint8Array, ip: string, udp: number, tcp: number, profile: RLPxProfile | undefined, b: CryptoBackend, consensus = false): ENR {
   const extra: Parameters<typeof ENR.sign>[1]['extra'] = {}
+  if (consensus) {
+    // a beacon node: current mainnet (or, for every fourth, hoodi) fork, no next fork, some subnets
+    extra['eth2'] = eth2Entry(latestDigest(i % 4 === 3 ? 'hoodi' : 'mainnet'), Uint8Array.of(0, 0, 0, 0), 2n ** 64n - 1n)
+    extra['attnets'] = Uint8Array.of(1 << (i % 8), 0, 0, 0, 0, 0, 0, i % 3 === 0 ? 0xff : 0)
+    extra['syncnets'] = Uint8Array.of(i % 16)
+    return ENR.sign(key, { seq: BigInt(1 + (i % 7)), ip, udp, tcp, extra }, b)
+  }
   if (i % 2 === 0) extra['eth'] = [[latestFork(profile?.chain === SEPOLIA ? SEPOLIA : MAINNET), uintBytes(0)]]
   if (i % 5 === 0) extra['eth2'] = new Uint8Array(16).fill(i & 255)
   return ENR.sign(key, { seq: BigInt(1 + (i % 7)), ip, udp, tcp, extra }, b)
+}
+
+/** discv4 tables over the nodes that speak discv4, discv5 tables over those that speak discv5 */
+function assignTables(members: TestnetNode[]): void {
+  const v4 = members.filter((m) => m.protocols.includes('v4'))
+  buildTables(v4.map((m) => m.node)).forEach((t, k) => (v4[k]!.table = t))
+  const v5 = members.filter((m) => m.protocols.includes('v5'))
+  if (v5.length > 0) buildTables(v5.map((m) => m.node)).forEach((t, k) => (v5[k]!.table5 = t))
+}
+
+function recordLookup(members: TestnetNode[]): (n: Node) => ENR | undefined {
+  const byNode = new Map(members.map((m) => [m.node, m.enr]))
+  return (n) => byNode.get(n)
 }
 
 interface ShardedSetup {
@@ -276,6 +319,7 @@ interface ShardedSetup {
   shards: number
   behaviourOf: (i: number) => Behaviour
   rlpxIndex: (i: number) => number | undefined
+  protoOf: (i: number) => number
   bootnodes: number
   b: CryptoBackend
   conditions?: ConditionsOptions
@@ -312,14 +356,14 @@ async function startSharded(o: ShardedSetup): Promise<Testnet> {
     })
     const members: TestnetNode[] = nodes.map((node, i) => {
       const profile = rlpx[i]! >= 0 ? rlpxProfile(rlpx[i]!) : undefined
-      const enr = nodeRecord(i, keys.subarray(i * 32, i * 32 + 32), node.ip, node.udp, node.tcp, profile, b)
-      return { node, behaviour: o.behaviourOf(i), enr, table: [], ...(profile ? { rlpx: profile } : {}) }
+      const proto = o.protoOf(i)
+      const enr = nodeRecord(i, keys.subarray(i * 32, i * 32 + 32), node.ip, node.udp, node.tcp, profile, b, proto === 2)
+      return { node, behaviour: o.behaviourOf(i), enr, table: [], protocols: PROTOCOLS[proto]!, ...(profile ? { rlpx: profile } : {}) }
     })
-    const tables = buildTables(nodes)
+    assignTables(members)
     const indexOf = new Map(nodes.map((n, i) => [n, i]))
-    members.forEach((m, i) => (m.table = tables[i]!))
     try {
-      return await launchShards(o, members, tables, indexOf, { keys, pubs, ids, behaviours, rlpx, plan })
+      return await launchShards(o, members, indexOf, { keys, pubs, ids, behaviours, rlpx, plan })
     } catch (err) {
       // another program holds that port on one of our addresses: another port, a few times
       if (o.base > 0 || attempt >= 3 || !/EADDRINUSE/.test((err as Error).message)) throw err
@@ -330,7 +374,6 @@ async function startSharded(o: ShardedSetup): Promise<Testnet> {
 async function launchShards(
   o: ShardedSetup,
   members: TestnetNode[],
-  tables: Node[][],
   indexOf: Map<Node, number>,
   packed: { keys: Uint8Array; pubs: Uint8Array; ids: Uint8Array; behaviours: Uint8Array; rlpx: Int32Array; plan: { base: number; port: number } },
 ): Promise<Testnet> {
@@ -356,12 +399,17 @@ async function launchShards(
       Array.from({ length: o.shards }, (_, s) => {
         const from = s * per
         const to = Math.min(o.count, from + per)
-        const offsets = new Int32Array(to - from + 1)
-        const flat: number[] = []
-        for (let g = from; g < to; g++) {
-          for (const n of tables[g]!) flat.push(indexOf.get(n)!)
-          offsets[g - from + 1] = flat.length
+        const packTables = (of: (m: TestnetNode) => Node[] | undefined): { offsets: Int32Array; entries: Int32Array } => {
+          const offsets = new Int32Array(to - from + 1)
+          const flat: number[] = []
+          for (let g = from; g < to; g++) {
+            for (const n of of(members[g]!) ?? []) flat.push(indexOf.get(n)!)
+            offsets[g - from + 1] = flat.length
+          }
+          return { offsets, entries: Int32Array.from(flat) }
         }
+        const t4 = packTables((m) => m.table)
+        const v5 = members.some((m) => m.table5) ? { ...packTables((m) => m.table5), protocols: Uint8Array.from(members.slice(from, to), (m) => PROTOCOLS.findIndex((p) => p.join() === m.protocols.join())), records: members.map((m) => m.enr.raw) } : undefined
         const plan: ShardPlan = {
           backend: o.b.name,
           ...(o.conditions ? { conditions: { ...o.conditions, seed: ((o.conditions.seed ?? 0) + s) >>> 0 } } : {}),
@@ -373,8 +421,9 @@ async function launchShards(
           seqs: members.slice(from, to).map((m) => Number(m.enr.seq)),
           behaviours: packed.behaviours.slice(from, to),
           rlpx: packed.rlpx.slice(from, to),
-          offsets,
-          entries: Int32Array.from(flat),
+          offsets: t4.offsets,
+          entries: t4.entries,
+          ...(v5 ? { v5 } : {}),
           pubs: packed.pubs,
           ids: packed.ids,
         }
@@ -402,11 +451,10 @@ async function launchShards(
     throw err
   }
   let closed: Promise<void> | undefined
+  const boot = members.filter((m) => m.behaviour === 'live').slice(0, o.bootnodes)
   return {
-    bootnodes: members
-      .filter((m) => m.behaviour === 'live')
-      .slice(0, o.bootnodes)
-      .map((m) => m.node),
+    bootnodes: boot.map((m) => m.node),
+    bootENRs: boot.map((m) => m.enr),
     nodes: members,
     stats,
     ...(o.conditions ? { conditions } : {}),
