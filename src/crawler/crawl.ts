@@ -26,13 +26,14 @@ import { EventEmitter } from 'node:events'
 import { hex } from '../crypto/bytes.js'
 import { backend as defaultBackend } from '../crypto/backend.js'
 import type { CryptoBackend } from '../crypto/types.js'
-import type { ENR } from '../enode/enr.js'
+import { ENR } from '../enode/enr.js'
 import { Node } from '../enode/node.js'
 import type { LookupTarget } from '../discover/table.js'
 import type { NeighborsAnswer, RequestOptions } from '../discover/udp.js'
 import { PacketType, type Packet } from '../discover/wire.js'
+import { clientEntry, consensusInfo, quicPorts, type ConsensusInfo } from '../eth/consensus.js'
 import { matchForkHash } from '../eth/networks.js'
-import { CrawlNodes, F, Origin, State } from './nodes.js'
+import { CrawlNodes, F, Origin, State, V5, type RecordExtras } from './nodes.js'
 import { DelayQueue, Schedule, type ClassShare } from './schedule.js'
 import { logDistance, TargetTable } from './targets.js'
 
@@ -50,7 +51,19 @@ export interface CrawlTransport {
   /** datagrams received and not yet verified */
   readonly backlog?: number
   readonly stats?: { packetsIn: number; packetsOut: number }
+  /** discv5 on the same socket, for crawls that walk that DHT too (Discv4's `v5`) */
+  readonly v5?: CrawlV5 | undefined
 }
+
+/** What the crawler needs of discv5 (Discv5 provides it). */
+export interface CrawlV5 {
+  ping(n: ENR | Node): Promise<{ enrSeq: bigint }>
+  findnode(n: ENR | Node, distances: number[]): Promise<ENR[]>
+  readonly stats: { packetsIn: number; packetsOut: number }
+}
+
+/** the discovery protocols a crawl walks */
+export type CrawlProtocol = 'v4' | 'v5'
 
 /** One node as the crawl saw it: the --out line. */
 export interface CrawlRecord {
@@ -77,6 +90,17 @@ export interface CrawlRecord {
   fork?: string
   /** it announces a consensus-layer (`eth2`) entry */
   eth2: boolean
+  /** the discovery protocols it answered on (those tried, when it answered none) */
+  protocols?: CrawlProtocol[]
+  /** what its `eth2`, `attnets`, `syncnets` and `cgc` entries say */
+  consensus?: ConsensusInfo
+  /** its record's EIP-7636 `client` entry */
+  enrClient?: string
+  /** the IPv6 endpoint and QUIC ports its record announces */
+  ip6?: string
+  udp6?: number
+  quic?: number
+  quic6?: number
   /** distinct nodes its table gave us */
   neighbors?: number
   /** why it did not answer, or what failed after it did */
@@ -115,7 +139,10 @@ export interface CrawlProgress {
 
 export interface CrawlerOptions {
   transport: CrawlTransport
-  seeds?: Iterable<Node>
+  /** where to start: nodes (crawled over every protocol in `protocols`) and records (over discv5, and discv4 too when they carry an `eth` entry) */
+  seeds?: Iterable<Node | ENR>
+  /** the DHTs to walk (default: discv4, and discv5 when the transport has it) */
+  protocols?: CrawlProtocol[]
   previous?: Iterable<PreviousNode>
   /** datagrams sent per second, requests and replies (default by backend: native 3000, wasm 1500, js 250) */
   rate?: number
@@ -191,9 +218,11 @@ const MAX_FINDNODE_FAILURES = 5
 const MAX_BACKLOG = 2048
 
 /** what a queued step asks of its node (the low two bits of a schedule item) */
-const Step = { ping: 0, enr: 1, findnode: 2 } as const
-/** delayed events (the low bit of a delay item) */
-const Later = { retry: 0, bondWait: 1 } as const
+const Step = { ping: 0, enr: 1, findnode: 2, v5: 3 } as const
+/** delayed events (the low two bits of a delay item) */
+const Later = { retry: 0, bondWait: 1, v5retry: 2 } as const
+/** discv5 FINDNODE failures after which a node's walk ends */
+const V5_MAX_FAILURES = 3
 
 /** schedule classes, in the order of `CLASSES` */
 const C = { bond: 0, enr: 1, fresh: 2, table: 3, retry: 4, stored: 5, storedDead: 6 } as const
@@ -233,6 +262,8 @@ function errorCode(err: unknown): string | undefined {
 
 export class Crawler extends EventEmitter<CrawlerEvents> {
   private readonly t: CrawlTransport
+  private readonly v5: CrawlV5 | undefined
+  private readonly useV4: boolean
   private readonly b: CryptoBackend
   private readonly targets: TargetTable
   private readonly attempts: number
@@ -268,6 +299,10 @@ export class Crawler extends EventEmitter<CrawlerEvents> {
   constructor(private readonly opts: CrawlerOptions) {
     super()
     this.t = opts.transport
+    const protocols = opts.protocols ?? (this.t.v5 ? ['v4', 'v5'] : ['v4'])
+    if (protocols.includes('v5') && !this.t.v5) throw new RangeError('a discv5 crawl needs a transport with discv5')
+    this.useV4 = protocols.includes('v4')
+    this.v5 = protocols.includes('v5') ? this.t.v5 : undefined
     this.b = opts.backend ?? defaultBackend
     this.targets = opts.targets ?? TargetTable.build(this.b)
     this.attempts = opts.attempts ?? 4
@@ -288,7 +323,7 @@ export class Crawler extends EventEmitter<CrawlerEvents> {
         ipKey: (item) => this.nodes.ipKey(item >>> 2),
         netKey: (item) => this.nodes.netKey(item >>> 2),
         send: (item) => this.send(item),
-        sent: () => this.t.stats?.packetsOut ?? this.ownSends,
+        sent: () => (this.t.stats?.packetsOut ?? this.ownSends) + (this.v5?.stats.packetsOut ?? 0),
         backlog: () => this.t.backlog ?? 0,
       },
     )
@@ -303,20 +338,46 @@ export class Crawler extends EventEmitter<CrawlerEvents> {
         // a record the store kept from a broken run: skip it, the rest still seeds
       }
     }
-    for (const n of opts.seeds ?? []) this.add(n, now)
+    for (const n of opts.seeds ?? []) {
+      if (n instanceof ENR) {
+        const node = n.toNode()
+        if (!node) continue
+        // a record with an `eth` entry belongs to an execution client, which speaks discv4 as well
+        if (this.v5) this.add(node, now, Origin.heard, 'v5', n)
+        if (n.entries.has('eth') || !this.v5) this.add(node, now, Origin.heard, 'v4', n)
+      } else {
+        if (this.useV4) this.add(n, now, Origin.heard, 'v4')
+        if (this.v5) this.add(n, now, Origin.heard, 'v5')
+      }
+    }
   }
 
-  /** Queue a node (a seed, a DNS record, a node that dialled in); known nodes are ignored. */
-  add(n: Node, firstSeen = Date.now(), origin: number = Origin.heard): void {
+  /**
+   * Queue a node (a seed, a DNS record, a node that dialled in) for the protocol it was heard of on;
+   * known nodes are only updated. A signed record that came with it is kept when it is newer.
+   */
+  add(n: Node, firstSeen = Date.now(), origin: number = Origin.heard, via: CrawlProtocol = 'v4', record?: ENR): void {
     const nodes = this.nodes
     if (this.isSelf(n.id)) return
-    const known = nodes.find(n.id)
-    if (known >= 0) {
-      if (!(nodes.flags[known]! & F.answered)) nodes.lastSeen[known] = Date.now()
-      // listed by a live node now: an earlier crawl's node is as likely alive as any fresh one
-      if (origin === Origin.heard && nodes.origin[known] !== Origin.heard && nodes.state[known] === State.queued) {
-        nodes.origin[known] = Origin.heard
-        this.schedule.push(C.fresh, known * 4 + Step.ping)
+    if (via === 'v4' ? !this.useV4 : !this.v5) return
+    let i = nodes.find(n.id)
+    if (i >= 0) {
+      if (!this.alive(i)) nodes.lastSeen[i] = Date.now()
+      if (record && record.seq > BigInt(nodes.seq[i]!) && !(nodes.flags[i]! & F.complete)) this.takeRecord(i, record)
+      if (nodes.flags[i]! & F.complete) return
+      if (via === 'v5' && nodes.v5st[i] === V5.none) {
+        nodes.v5st[i] = V5.queued
+        this.schedule.push(origin === Origin.heard ? C.fresh : C.stored, i * 4 + Step.v5)
+        this.pump()
+      } else if (via === 'v4' && nodes.flags[i]! & F.v4na) {
+        nodes.flags[i]! &= ~F.v4na
+        nodes.state[i] = State.queued
+        this.schedule.push(C.fresh, i * 4 + Step.ping)
+        this.pump()
+      } else if (via === 'v4' && origin === Origin.heard && nodes.origin[i] !== Origin.heard && nodes.state[i] === State.queued) {
+        // listed by a live node now: an earlier crawl's node is as likely alive as any fresh one
+        nodes.origin[i] = Origin.heard
+        this.schedule.push(C.fresh, i * 4 + Step.ping)
         this.pump()
       }
       return
@@ -325,9 +386,34 @@ export class Crawler extends EventEmitter<CrawlerEvents> {
       this.dropped++
       return
     }
-    const i = nodes.add(n.pubkey, n.id, n.ip, n.udp, n.tcp, origin, firstSeen)
-    this.schedule.push(origin === Origin.heard ? C.fresh : origin === Origin.stored ? C.stored : C.storedDead, i * 4 + Step.ping)
+    i = nodes.add(n.pubkey, n.id, n.ip, n.udp, n.tcp, origin, firstSeen)
+    if (record) this.takeRecord(i, record)
+    const cls = origin === Origin.heard ? C.fresh : origin === Origin.stored ? C.stored : C.storedDead
+    if (via === 'v4') this.schedule.push(cls, i * 4 + Step.ping)
+    else {
+      // not (yet) a discv4 node: its discv4 part counts as over
+      nodes.state[i] = State.done
+      nodes.flags[i]! |= F.v4na
+      nodes.v5st[i] = V5.queued
+      this.schedule.push(cls, i * 4 + Step.v5)
+    }
     this.pump()
+  }
+
+  /** answered on any protocol */
+  private alive(i: number): boolean {
+    return (this.nodes.flags[i]! & (F.answered | F.v5answered)) !== 0
+  }
+
+  /** first sign of life on either protocol: counted once */
+  private markAlive(i: number, flag: number): void {
+    const n = this.nodes
+    const was = this.alive(i)
+    n.flags[i]! |= flag
+    n.lastSeen[i] = Date.now()
+    if (was) return
+    this.answeredCount++
+    if (this.listenerCount('answer') > 0) this.emit('answer', hex(n.pubkey(i)))
   }
 
   /**
@@ -390,11 +476,18 @@ export class Crawler extends EventEmitter<CrawlerEvents> {
     }
     const nodes = this.nodes
     for (let i = 0; i < nodes.size; i++) {
-      if (nodes.state[i] === State.done) continue
-      if (!(nodes.flags[i]! & F.answered) && nodes.error[i] === 0) {
-        nodes.error[i] = nodes.errors.code(nodes.pings[i] === 0 ? 'not checked before the crawl ended' : 'no answer before the crawl ended')
+      if (nodes.flags[i]! & F.complete) continue
+      if (!this.alive(i) && nodes.error[i] === 0) {
+        const tried = nodes.pings[i]! + nodes.v5pings[i]!
+        nodes.error[i] = nodes.errors.code(tried === 0 ? 'not checked before the crawl ended' : 'no answer before the crawl ended')
       }
-      this.finish(i)
+      const v5 = nodes.v5st[i]
+      if (v5 !== V5.none && v5 !== V5.done) {
+        if (v5 === V5.retrying) this.retrying--
+        nodes.v5st[i] = V5.done
+      }
+      if (nodes.state[i] !== State.done) this.finish(i)
+      else this.complete(i)
     }
     return this.progress()
   }
@@ -483,6 +576,7 @@ export class Crawler extends EventEmitter<CrawlerEvents> {
 
   private wanted(i: number, step: number): boolean {
     const n = this.nodes
+    if (step === Step.v5) return !this.stopped && (n.v5st[i] === V5.queued || n.v5st[i] === V5.active)
     const st = n.state[i]!
     if (st === State.done || this.stopped) return false
     const fl = n.flags[i]!
@@ -511,7 +605,8 @@ export class Crawler extends EventEmitter<CrawlerEvents> {
     this.nodes.out[i]!++
     if (step === Step.ping) this.sendPing(i, item)
     else if (step === Step.enr) this.sendENR(i, item)
-    else this.sendFindnode(i, item)
+    else if (step === Step.findnode) this.sendFindnode(i, item)
+    else this.sendV5(i, item)
   }
 
   /** a request ended: free its schedule slot, see whether the node is done, send more */
@@ -524,10 +619,19 @@ export class Crawler extends EventEmitter<CrawlerEvents> {
   }
 
   private fire(item: number, gen: number): void {
-    const i = item >>> 1
+    const i = item >>> 2
     const n = this.nodes
+    if ((item & 3) === Later.v5retry) {
+      if (n.v5st[i] !== V5.retrying || this.stopped) return
+      this.retrying--
+      n.v5st[i] = V5.queued
+      this.schedule.push(n.origin[i] === Origin.heard ? C.retry : C.stored, i * 4 + Step.v5)
+      this.pump()
+      this.signal()
+      return
+    }
     if (n.gen[i] !== (gen & 0xffff) || n.state[i] === State.done || this.stopped) return
-    if ((item & 1) === Later.retry) {
+    if ((item & 3) === Later.retry) {
       this.retrying--
       n.state[i] = State.queued
       this.schedule.push(n.origin[i] === Origin.heard ? C.retry : n.origin[i] === Origin.stored ? C.stored : C.storedDead, i * 4 + Step.ping)
@@ -541,8 +645,9 @@ export class Crawler extends EventEmitter<CrawlerEvents> {
 
   private delay(i: number, kind: number, ms: number): void {
     const n = this.nodes
-    n.gen[i] = (n.gen[i]! + 1) & 0xffff
-    this.later.push(Date.now() + ms, i * 2 + kind, n.gen[i]!)
+    // discv5 retries have their own state; the generation guards discv4's events
+    if (kind !== Later.v5retry) n.gen[i] = (n.gen[i]! + 1) & 0xffff
+    this.later.push(Date.now() + ms, i * 4 + kind, n.gen[i]!)
   }
 
   // ---- ping and bond -------------------------------------------------------------------------
@@ -578,9 +683,7 @@ export class Crawler extends EventEmitter<CrawlerEvents> {
     if (n.state[i] === State.done) return
     n.lastSeen[i] = Date.now()
     if (!(n.flags[i]! & F.answered)) {
-      n.flags[i]! |= F.answered
-      this.answeredCount++
-      if (this.listenerCount('answer') > 0) this.emit('answer', hex(n.pubkey(i)))
+      this.markAlive(i, F.answered)
       if (n.state[i] === State.retrying) {
         this.retrying--
         n.gen[i] = (n.gen[i]! + 1) & 0xffff
@@ -721,6 +824,15 @@ export class Crawler extends EventEmitter<CrawlerEvents> {
       // an `eth` entry that is not a fork id: some other chain's convention
       n.network[i] = n.networks.code('unknown')
     }
+    // consensus entries, a client entry, IPv6 and QUIC: kept only for the records that have them
+    const x: RecordExtras = { ...quicPorts(r.entries) }
+    const consensus = consensusInfo(r.entries)
+    if (consensus) x.consensus = consensus
+    const client = clientEntry(r.entries)
+    if (client !== undefined) x.client = client
+    if (r.ip6 !== undefined) x.ip6 = r.ip6
+    if (r.udp6 !== undefined) x.udp6 = r.udp6
+    if (Object.keys(x).length > 0) n.setExtras(i, x)
   }
 
   // ---- the table -----------------------------------------------------------------------------
@@ -881,6 +993,7 @@ export class Crawler extends EventEmitter<CrawlerEvents> {
     if (fl & F.enrDone && fl & F.walkDone && !(fl & (F.bonding | F.bondWait)) && n.out[i] === 0) this.finish(i)
   }
 
+  /** The node's discv4 part is over; its record goes out once its discv5 part is too. */
   private finish(i: number): void {
     const n = this.nodes
     if (n.state[i] === State.done) return
@@ -888,14 +1001,137 @@ export class Crawler extends EventEmitter<CrawlerEvents> {
     n.state[i] = State.done
     n.gen[i] = (n.gen[i]! + 1) & 0xffff
     if (this.reads.delete(i)) n.flags[i]! |= F.walkDone
-    if (!(n.flags[i]! & F.answered)) this.unansweredCount++
+    this.complete(i)
+  }
+
+  /** Report the node, exactly once, when every protocol it is crawled on is done with it. */
+  private complete(i: number): void {
+    const n = this.nodes
+    if (n.flags[i]! & F.complete || n.state[i] !== State.done) return
+    const v5 = n.v5st[i]!
+    if (v5 !== V5.none && v5 !== V5.done) return
+    n.flags[i]! |= F.complete
+    if (!this.alive(i)) this.unansweredCount++
     this.emit('record', this.toRecord(i))
+  }
+
+  // ---- discv5 --------------------------------------------------------------------------------
+
+  /** The next discv5 request of a node: a PING (with the handshake) first, then its record and its table by distance. */
+  private sendV5(i: number, item: number): void {
+    const n = this.nodes
+    const node = this.node(i)
+    const since = performance.now()
+    if (n.v5st[i] === V5.queued) {
+      n.v5st[i] = V5.pinging
+      n.v5pings[i]!++
+      this.v5!.ping(node).then(
+        (pong) => {
+          this.measured(i, since)
+          this.v5Answered(i, pong.enrSeq)
+          this.ended(i, item)
+        },
+        (err: unknown) => {
+          this.v5PingFailed(i, err)
+          this.ended(i, item)
+        },
+      )
+      return
+    }
+    const d = n.v5d[i]!
+    this.v5!.findnode(node, [d]).then(
+      (records) => {
+        this.measured(i, since)
+        this.v5Nodes(i, d, records)
+        this.ended(i, item)
+      },
+      (err: unknown) => {
+        this.v5FindFailed(i, d, err)
+        this.ended(i, item)
+      },
+    )
+  }
+
+  private v5Answered(i: number, enrSeq: bigint): void {
+    const n = this.nodes
+    if (n.v5st[i] !== V5.pinging || this.stopped) return
+    this.markAlive(i, F.v5answered)
+    n.v5st[i] = V5.active
+    // its record first when we have none or an older one than it announces
+    const stale = n.enrLen[i] === 0 || enrSeq > BigInt(n.seq[i]!)
+    n.v5d[i] = stale ? 0 : 256
+    this.schedule.push(stale ? C.enr : C.table, i * 4 + Step.v5)
+  }
+
+  private v5PingFailed(i: number, err: unknown): void {
+    const n = this.nodes
+    if (n.v5st[i] !== V5.pinging || this.stopped) return
+    if (n.v5pings[i]! < this.attempts) {
+      n.v5st[i] = V5.retrying
+      this.retrying++
+      this.delay(i, Later.v5retry, this.retryDelay * 2 ** (n.v5pings[i]! - 1))
+      return
+    }
+    if (n.flags[i]! & F.v4na) {
+      n.error[i] = n.errors.code(`no answer after ${n.v5pings[i]} attempts (${errorCode(err) === 'TIMEOUT' ? 'discv5 ping timed out' : errorText(err)})`)
+      this.emit('nodeError', new CrawlError('UNANSWERED', `${n.ip(i)}:${n.udp[i]}`, `no discv5 answer after ${n.v5pings[i]} attempts: ${errorText(err)}`))
+    }
+    this.v5Done(i)
+  }
+
+  /** A NODES answer: its own record at distance 0, else the nodes of one bucket. */
+  private v5Nodes(i: number, d: number, records: ENR[]): void {
+    const n = this.nodes
+    if (n.v5st[i] !== V5.active || this.stopped) return
+    n.v5fails[i] = 0
+    if (d === 0) {
+      const own = records.find((r) => this.sameId(r.nodeId, i))
+      if (own) this.takeRecord(i, own)
+      n.v5d[i] = 256
+      this.schedule.push(C.table, i * 4 + Step.v5)
+      return
+    }
+    const now = Date.now()
+    for (const r of records) {
+      const node = r.toNode()
+      if (node) this.add(node, now, Origin.heard, 'v5', r)
+    }
+    n.neighbors[i] = Math.min(65535, n.neighbors[i]! + records.length)
+    n.v5empty[i] = records.length === 0 ? n.v5empty[i]! + 1 : 0
+    // two empty buckets in a row: the rest of the table, nearer still, is as empty
+    if (n.v5empty[i]! >= 2 || d - 1 < this.lowest) return this.v5Done(i)
+    n.v5d[i] = d - 1
+    this.schedule.push(C.table, i * 4 + Step.v5)
+  }
+
+  private v5FindFailed(i: number, d: number, err: unknown): void {
+    const n = this.nodes
+    if (n.v5st[i] !== V5.active || this.stopped) return
+    if (++n.v5fails[i]! < V5_MAX_FAILURES) {
+      this.schedule.push(C.table, i * 4 + Step.v5)
+      return
+    }
+    if (n.error[i] === 0) n.error[i] = n.errors.code(`discv5 FINDNODE ${d === 0 ? '(record)' : ''} failed: ${errorCode(err) === 'TIMEOUT' ? 'timed out' : errorText(err)}`.replace('  ', ' '))
+    this.v5Done(i)
+  }
+
+  private v5Done(i: number): void {
+    this.nodes.v5st[i] = V5.done
+    this.complete(i)
+  }
+
+  private sameId(id: Uint8Array, i: number): boolean {
+    const o = i * 32
+    const a = this.nodes.id
+    for (let k = 0; k < 32; k++) if (a[o + k] !== id[k]) return false
+    return true
   }
 
   private toRecord(i: number): CrawlRecord {
     const n = this.nodes
     const ep = n.announced(i) ?? { ip: n.ip(i), udp: n.udp[i]!, tcp: n.tcp[i]! }
-    const answered = (n.flags[i]! & F.answered) !== 0
+    const answered = this.alive(i)
+    const fl = n.flags[i]!
     const r: CrawlRecord = {
       id: hex(n.pubkey(i)),
       ip: ep.ip,
@@ -904,14 +1140,23 @@ export class Crawler extends EventEmitter<CrawlerEvents> {
       firstSeen: new Date(n.firstSeen[i]!).toISOString(),
       lastSeen: new Date(n.lastSeen[i]!).toISOString(),
       answered,
-      eth2: (n.flags[i]! & F.eth2) !== 0,
+      eth2: (fl & F.eth2) !== 0,
     }
+    // a discv4-only crawl keeps its records as they were; with discv5 each says where it answered
+    if (this.v5) {
+      const tried: CrawlProtocol[] = [...(fl & F.v4na ? [] : ['v4' as const]), ...(n.v5st[i] !== V5.none ? ['v5' as const] : [])]
+      const on = tried.filter((p) => (p === 'v4' ? fl & F.answered : fl & F.v5answered))
+      r.protocols = on.length > 0 ? on : tried
+    }
+    const x = n.extras(i)
+    if (x) Object.assign(r, { ...(x.consensus ? { consensus: x.consensus } : {}), ...(x.client !== undefined ? { enrClient: x.client } : {}), ...(x.ip6 !== undefined ? { ip6: x.ip6, ...(x.udp6 !== undefined ? { udp6: x.udp6 } : {}) } : {}), ...(x.quic !== undefined ? { quic: x.quic } : {}), ...(x.quic6 !== undefined ? { quic6: x.quic6 } : {}) })
     const raw = n.record(i)
     if (raw) {
       r.enr = 'enr:' + Buffer.from(raw).toString('base64url')
       r.seq = n.seq[i]!
     }
-    if (n.pings[i]! > 0) r.attempts = n.pings[i]!
+    const pings = n.flags[i]! & F.v4na ? n.v5pings[i]! : n.pings[i]!
+    if (pings > 0) r.attempts = pings
     if (n.rtt[i]! > 0) r.rttMs = n.rtt[i]! - 1
     const network = n.networks.text(n.network[i]!)
     if (network !== undefined) r.network = network

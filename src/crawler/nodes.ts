@@ -7,7 +7,18 @@
  * IDs are looked up in an open-addressing hash table over the ID bytes themselves (node IDs are
  * keccak hashes, so their first four bytes are already a uniform hash).
  */
+import type { ConsensusInfo } from '../eth/consensus.js'
 import { parseIP } from '../util/netutil.js'
+
+/** record fields beyond the endpoint: the consensus entries, a client entry, IPv6 and QUIC */
+export interface RecordExtras {
+  consensus?: ConsensusInfo
+  client?: string
+  ip6?: string
+  udp6?: number
+  quic?: number
+  quic6?: number
+}
 
 /** per-node flag bits */
 export const F = {
@@ -37,6 +48,24 @@ export const F = {
   ipv6: 2048,
   /** waiting after the pong for the node's own ping */
   bondWait: 4096,
+  /** not crawled over discv4 (heard of over discv5 only) */
+  v4na: 8192,
+  /** its record was reported (the node is complete) */
+  complete: 16384,
+  /** answered over discv5 */
+  v5answered: 32768,
+} as const
+
+/** a node's discv5 walk */
+export const V5 = {
+  /** not crawled over discv5 */
+  none: 0,
+  queued: 1,
+  pinging: 2,
+  retrying: 3,
+  /** answered: its record and table are being read */
+  active: 4,
+  done: 5,
 } as const
 
 /** where a node came from: decides its place in the schedule */
@@ -112,7 +141,13 @@ export class CrawlNodes {
   tcp: Uint16Array
   state: Uint8Array
   origin: Uint8Array
-  flags: Uint16Array
+  flags: Uint32Array
+  /** discv5: walk state, pings, next distance (0: its record), empty answers in a row, failures */
+  v5st: Uint8Array
+  v5pings: Uint8Array
+  v5d: Uint16Array
+  v5empty: Uint8Array
+  v5fails: Uint8Array
   /** ping attempts made without an answer (the record's `attempts` once it answers or gives up) */
   pings: Uint8Array
   enrFails: Uint8Array
@@ -152,7 +187,12 @@ export class CrawlNodes {
     this.tcp = new Uint16Array(n)
     this.state = new Uint8Array(n)
     this.origin = new Uint8Array(n)
-    this.flags = new Uint16Array(n)
+    this.flags = new Uint32Array(n)
+    this.v5st = new Uint8Array(n)
+    this.v5pings = new Uint8Array(n)
+    this.v5d = new Uint16Array(n)
+    this.v5empty = new Uint8Array(n)
+    this.v5fails = new Uint8Array(n)
     this.pings = new Uint8Array(n)
     this.enrFails = new Uint8Array(n)
     this.fnFails = new Uint8Array(n)
@@ -279,6 +319,15 @@ export class CrawlNodes {
     return this.recordEndpoint.get(i)
   }
 
+  /** what a consensus node's record says (kept for nodes with an eth2 entry only) */
+  private readonly consensus = new Map<number, RecordExtras>()
+  setExtras(i: number, x: RecordExtras): void {
+    this.consensus.set(i, x)
+  }
+  extras(i: number): RecordExtras | undefined {
+    return this.consensus.get(i)
+  }
+
   private hash(id: Uint8Array): number {
     return ((id[0]! << 24) | (id[1]! << 16) | (id[2]! << 8) | id[3]!) >>> 0
   }
@@ -312,6 +361,11 @@ export class CrawlNodes {
     this.state = grown(this.state, n)
     this.origin = grown(this.origin, n)
     this.flags = grown(this.flags, n)
+    this.v5st = grown(this.v5st, n)
+    this.v5pings = grown(this.v5pings, n)
+    this.v5d = grown(this.v5d, n)
+    this.v5empty = grown(this.v5empty, n)
+    this.v5fails = grown(this.v5fails, n)
     this.pings = grown(this.pings, n)
     this.enrFails = grown(this.enrFails, n)
     this.fnFails = grown(this.fnFails, n)
