@@ -2,6 +2,7 @@
 import { InvalidArgumentError } from 'commander'
 import { isIP } from 'node:net'
 import type { Node } from '../enode/node.js'
+import { ENR } from '../enode/enr.js'
 import { EnodeURLError, parseEnode } from '../enode/url.js'
 import { NetRestrict, NetRestrictError } from '../p2p/netrestrict.js'
 import { NATError, parseNAT } from '../p2p/nat.js'
@@ -52,6 +53,26 @@ export function enodesArg(v: string): Node[] {
     }
   }
   return out
+}
+
+/** crawl seeds: enode:// URLs and enr: records, comma-separated */
+export function seedsArg(v: string): (Node | ENR)[] {
+  const out: (Node | ENR)[] = []
+  for (const s of v.split(',').map((x) => x.trim()).filter(Boolean)) {
+    try {
+      out.push(s.startsWith('enr:') ? ENR.parseText(s) : parseEnode(s))
+    } catch (err) {
+      throw new InvalidArgumentError(`${s.slice(0, 20)}…: ${(err as Error).message}`)
+    }
+  }
+  return out
+}
+
+/** the discovery protocols a crawl walks: v4, v5 or both */
+export function protocolsArg(v: string): ('v4' | 'v5')[] {
+  const ps = [...new Set(v.split(',').map((x) => x.trim()))]
+  if (ps.length === 0 || ps.some((p) => p !== 'v4' && p !== 'v5')) throw new InvalidArgumentError('must be v4, v5 or v4,v5')
+  return ps as ('v4' | 'v5')[]
 }
 
 export function netrestrictArg(v: string): NetRestrict {

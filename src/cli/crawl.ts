@@ -10,9 +10,10 @@ import { InvalidArgumentError } from 'commander'
 import { SingleBar } from 'cli-progress'
 import { loadOrCreateNodeKey } from '../config/nodekey.js'
 import { randomPrivateKey } from '../crypto/backend.js'
-import { Crawler, type CrawlProgress } from '../crawler/crawl.js'
+import { Crawler, type CrawlProgress, type CrawlProtocol } from '../crawler/crawl.js'
+import { ENR } from '../enode/enr.js'
 import { Dialer } from '../crawler/dialer.js'
-import { bootnodes as networkBootnodes, isCrawlNetwork } from '../crawler/bootnodes.js'
+import { bootnodes as networkBootnodes, consensusBootnodes, isCrawlNetwork } from '../crawler/bootnodes.js'
 import { CsvWriter, formatSummary, JsonlWriter, nodeSet, summarize, withDials, writeNodesJson, type CrawlRecord } from '../crawler/output.js'
 import { renderReport, type TimelinePoint } from '../crawler/report.js'
 import { compareCrawls, CrawlStore, CrawlStoreError, snapshotCrawl, type EarlierNode } from '../crawler/store.js'
@@ -25,7 +26,9 @@ import { simulated } from './testnet.js'
 import { createLogger } from '../util/log.js'
 
 export interface CrawlCliOptions {
-  bootnodes?: Node[]
+  bootnodes?: (Node | ENR)[]
+  protocols?: CrawlProtocol[]
+  discv5?: boolean
   network?: string
   dns?: string[]
   testnet?: number
@@ -87,8 +90,15 @@ function progressReporter(crawler: Crawler, dialer?: Dialer): () => void {
 
 export async function runCrawl(opts: CrawlCliOptions): Promise<void> {
   const log = createLogger()
-  const seeds: Node[] = [...(opts.bootnodes ?? [])]
-  if (opts.network !== undefined && isCrawlNetwork(opts.network)) seeds.push(...networkBootnodes(opts.network))
+  // the DHTs to walk: as asked; discv5 alone with --discv5; otherwise both, but a testnet speaks
+  // discv4 only unless asked for discv5 too
+  const protocols: CrawlProtocol[] = opts.protocols ?? (opts.discv5 ? ['v5'] : opts.testnet !== undefined ? ['v4'] : ['v4', 'v5'])
+  const withV5 = protocols.includes('v5')
+  const seeds: (Node | ENR)[] = [...(opts.bootnodes ?? [])]
+  if (opts.network !== undefined && isCrawlNetwork(opts.network)) {
+    seeds.push(...networkBootnodes(opts.network))
+    if (withV5) seeds.push(...consensusBootnodes(opts.network))
+  }
 
   // --since names an earlier crawl; a missing one is a bad argument, caught before anything starts
   let earlier: Map<string, EarlierNode> | undefined
@@ -122,7 +132,7 @@ export async function runCrawl(opts: CrawlCliOptions): Promise<void> {
     if (store) closers.push(() => store.close())
     let testnet: Testnet | undefined
     if (opts.testnet !== undefined) {
-      testnet = await startTestnet({ nodes: opts.testnet, ...simulated(opts) })
+      testnet = await startTestnet({ nodes: opts.testnet, ...simulated(opts), ...(withV5 ? { discv5: true } : {}) })
       closers.push(() => testnet!.close())
       seeds.push(...testnet.bootnodes)
       log.info({ nodes: opts.testnet, bootnodes: testnet.bootnodes.length }, 'testnet started')
@@ -148,6 +158,7 @@ export async function runCrawl(opts: CrawlCliOptions): Promise<void> {
       batchVerify: true,
       // the crawler reads tables itself: its own table needs no refresh lookups
       refreshIntervalMs: 24 * 3600_000,
+      ...(withV5 ? { discv5: true } : {}),
       ...(dialer ? { tcpPort } : {}),
     }
     // the same port number for UDP when it is free; any port otherwise (pings still announce the TCP one)
@@ -155,10 +166,11 @@ export async function runCrawl(opts: CrawlCliOptions): Promise<void> {
     closers.push(() => disc.close())
     logDiscoveryEvents(log, disc)
 
-    const seedIds = new Set(seeds.map((n) => n.idHex))
+    const seedEndpoints = new Set(seeds.map((n) => `${n.ip}:${n.udp}`))
     const crawler = new Crawler({
       transport: disc,
       seeds,
+      protocols,
       previous,
       ...(opts.concurrency !== undefined ? { maxPending: opts.concurrency } : {}),
       ...(opts.rate !== undefined ? { rate: opts.rate } : {}),
@@ -178,8 +190,7 @@ export async function runCrawl(opts: CrawlCliOptions): Promise<void> {
     crawler.on('nodeError', (err) => {
       nodeErrors++
       // a seed that fails deserves a word; the thousands of dead entries out there do not
-      const seed = seeds.find((n) => `${n.ip}:${n.udp}` === err.endpoint && seedIds.has(n.idHex))
-      if (seed) log.warn({ endpoint: err.endpoint, code: err.code }, `bootnode ${err.endpoint}: ${err.message}`)
+      if (seedEndpoints.has(err.endpoint)) log.warn({ endpoint: err.endpoint, code: err.code }, `bootnode ${err.endpoint}: ${err.message}`)
       else log.debug({ endpoint: err.endpoint, code: err.code }, err.message)
     })
     if ((opts.dns ?? []).length > 0) {

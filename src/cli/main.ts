@@ -5,7 +5,7 @@ import type { NodeOptions } from './node.js'
 import { NodeKeyError } from '../config/nodekey.js'
 import { info, version } from './info.js'
 import { keygen } from './keygen.js'
-import { enodesArg, fractionArg, ipArg, millisArg, natArg, netrestrictArg, portArg, positiveIntArg, secondsArg } from './args.js'
+import { enodesArg, seedsArg, protocolsArg, fractionArg, ipArg, millisArg, natArg, netrestrictArg, portArg, positiveIntArg, secondsArg } from './args.js'
 import { enrtreeArg, networkArg, type CrawlCliOptions } from './crawl.js'
 import { enodeArg, type ProbeOptions } from './probe.js'
 import type { Node } from '../enode/node.js'
@@ -63,7 +63,9 @@ program
 program
   .command('crawl')
   .description('crawl the discv4 network: every node with its record, one JSON object per line')
-  .option('--bootnodes <enodes>', 'comma-separated enode URLs to start from', enodesArg)
+  .option('--bootnodes <seeds>', 'comma-separated enode:// URLs and enr: records to start from', seedsArg)
+  .option('--protocols <list>', 'discovery protocols to walk: v4, v5 or v4,v5 (default both; a --testnet speaks v4 unless asked)', protocolsArg)
+  .option('--discv5', 'walk the discv5 DHT only (same as --protocols v5)')
   .option('--network <name>', "start from a network's public bootnodes: mainnet|sepolia|holesky|hoodi", networkArg)
   .option('--dns <urls>', 'comma-separated enrtree:// URLs (EIP-1459) to seed from', enrtreeArg)
   .option('--testnet <n>', 'crawl a loopback testnet of N nodes started in this process', positiveIntArg)
@@ -105,6 +107,7 @@ program
   .option('--rtt <ms>', "mean round trip of the nodes' replies (each node its own, jittered)", millisArg)
   .option('--loss <f>', 'share of datagrams lost, each direction', fractionArg)
   .option('--dead <f>', 'share of nodes listed in tables that never answer (default 0.1)', fractionArg)
+  .option('--discv5', 'nodes answer discv5 too, a fifth of them discv5 only with consensus-layer records')
   .action(async (opts: import('./testnet.js').TestnetCliOptions) => {
     const { runTestnet } = await import('./testnet.js')
     await runTestnet(opts)

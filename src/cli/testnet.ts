@@ -13,6 +13,7 @@ export interface TestnetCliOptions {
   rtt?: number
   loss?: number
   dead?: number
+  discv5?: boolean
 }
 
 /** the testnet options the CLI's simulation flags ask for */
@@ -26,7 +27,7 @@ export function simulated(o: { rtt?: number; loss?: number; dead?: number }): { 
 
 export async function runTestnet(opts: TestnetCliOptions): Promise<void> {
   const log = createLogger()
-  const net = await startTestnet({ nodes: opts.nodes, ...(opts.basePort !== undefined ? { basePort: opts.basePort } : {}), ...simulated(opts) })
+  const net = await startTestnet({ nodes: opts.nodes, ...(opts.basePort !== undefined ? { basePort: opts.basePort } : {}), ...simulated(opts), ...(opts.discv5 ? { discv5: true } : {}) })
   // listen for signals before telling anyone we are up: a SIGINT right after the first line must
   // still close the network cleanly
   const stopped = new Promise<string>((resolve) => {
@@ -37,7 +38,7 @@ export async function runTestnet(opts: TestnetCliOptions): Promise<void> {
   })
   process.stdout.write(net.bootnodes.map((n) => formatEnode(n)).join(',') + '\n')
   const count = (b: string): number => net.nodes.filter((n) => n.behaviour === b).length
-  log.info({ nodes: opts.nodes, live: count('live'), dead: count('dead') }, 'testnet running')
+  log.info({ nodes: opts.nodes, live: count('live'), dead: count('dead'), ...(opts.discv5 ? { bootENRs: net.bootENRs.map((r) => r.toText()) } : {}) }, 'testnet running')
   const why = await stopped
   log.info({ why, packetsIn: net.stats.packetsIn, packetsOut: net.stats.packetsOut, ...(net.conditions ?? {}) }, 'stopping')
   await net.close()

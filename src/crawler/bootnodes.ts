@@ -4,6 +4,7 @@
  */
 import type { NetworkName } from '../eth/networks.js'
 import type { Node } from '../enode/node.js'
+import { ENR } from '../enode/enr.js'
 import { parseEnode } from '../enode/url.js'
 
 const BOOTNODES: Readonly<Record<NetworkName, readonly string[]>> = {
@@ -34,6 +35,21 @@ const BOOTNODES: Readonly<Record<NetworkName, readonly string[]>> = {
 /** the signing key of the EF's trees (geth's dnsPrefix) */
 const DNS_TREE_KEY = 'AKA3AM6LPBYEUDMVNU3BSVQJ5AD45Y7YPOHJLEF6W26QOE4VTUDPE'
 
+/**
+ * Consensus-layer bootnodes (discv5 only): a few of each team's from eth-clients/mainnet,
+ * metadata/bootstrap_nodes.yaml (Teku, Lighthouse, EF, Nimbus). Data, refreshed by hand.
+ */
+const CONSENSUS_BOOTNODES: Readonly<Partial<Record<NetworkName, readonly string[]>>> = {
+  mainnet: [
+    'enr:-Iu4QLm7bZGdAt9NSeJG0cEnJohWcQTQaI9wFLu3Q7eHIDfrI4cwtzvEW3F3VbG9XdFXlrHyFGeXPn9snTCQJ9bnMRABgmlkgnY0gmlwhAOTJQCJc2VjcDI1NmsxoQIZdZD6tDYpkpEfVo5bgiU8MGRjhcOmHGD2nErK0UKRrIN0Y3CCIyiDdWRwgiMo',
+    'enr:-Le4QPUXJS2BTORXxyx2Ia-9ae4YqA_JWX3ssj4E_J-3z1A-HmFGrU8BpvpqhNabayXeOZ2Nq_sbeDgtzMJpLLnXFgAChGV0aDKQtTA_KgEAAAAAIgEAAAAAAIJpZIJ2NIJpcISsaa0Zg2lwNpAkAIkHAAAAAPA8kv_-awoTiXNlY3AyNTZrMaEDHAD2JKYevx89W0CcFJFiskdcEzkH_Wdv9iW42qLK79ODdWRwgiMohHVkcDaCI4I',
+    'enr:-Le4QLHZDSvkLfqgEo8IWGG96h6mxwe_PsggC20CL3neLBjfXLGAQFOPSltZ7oP6ol54OvaNqO02Rnvb8YmDR274uq8ChGV0aDKQtTA_KgEAAAAAIgEAAAAAAIJpZIJ2NIJpcISLosQxg2lwNpAqAX4AAAAAAPA8kv_-ax65iXNlY3AyNTZrMaEDBJj7_dLFACaxBfaI8KZTh_SSJUjhyAyfshimvSqo22WDdWRwgiMohHVkcDaCI4I',
+    'enr:-Ku4QHqVeJ8PPICcWk1vSn_XcSkjOkNiTg6Fmii5j6vUQgvzMc9L1goFnLKgXqBJspJjIsB91LTOleFmyWWrFVATGngBh2F0dG5ldHOIAAAAAAAAAACEZXRoMpC1MD8qAAAAAP__________gmlkgnY0gmlwhAMRHkWJc2VjcDI1NmsxoQKLVXFOhp2uX6jeT0DvvDpPcU8FWMjQdR4wMuORMhpX24N1ZHCCIyg',
+    'enr:-Ku4QG-2_Md3sZIAUebGYT6g0SMskIml77l6yR-M_JXc-UdNHCmHQeOiMLbylPejyJsdAPsTHJyjJB2sYGDLe0dn8uYBh2F0dG5ldHOIAAAAAAAAAACEZXRoMpC1MD8qAAAAAP__________gmlkgnY0gmlwhBLY-NyJc2VjcDI1NmsxoQORcM6e19T1T9gi7jxEZjk_sjVLGFscUNqAY9obgZaxbIN1ZHCCIyg',
+    'enr:-LK4QA8FfhaAjlb_BXsXxSfiysR7R52Nhi9JBt4F8SPssu8hdE1BXQQEtVDC3qStCW60LSO7hEsVHv5zm8_6Vnjhcn0Bh2F0dG5ldHOIAAAAAAAAAACEZXRoMpC1MD8qAAAAAP__________gmlkgnY0gmlwhAN4aBKJc2VjcDI1NmsxoQJerDhsJ-KxZ8sHySMOCmTO6sHM3iCFQ6VMvLTe948MyYN0Y3CCI4yDdWRwgiOM',
+  ],
+}
+
 export const CRAWL_NETWORKS: readonly NetworkName[] = ['mainnet', 'sepolia', 'holesky', 'hoodi']
 
 export function isCrawlNetwork(s: string): s is NetworkName {
@@ -43,6 +59,11 @@ export function isCrawlNetwork(s: string): s is NetworkName {
 /** the network's public bootnodes, parsed */
 export function bootnodes(network: NetworkName): Node[] {
   return BOOTNODES[network].map((u) => parseEnode(u))
+}
+
+/** the network's consensus-layer bootnodes (discv5 records; empty where we ship none) */
+export function consensusBootnodes(network: NetworkName): ENR[] {
+  return (CONSENSUS_BOOTNODES[network] ?? []).map((t) => ENR.parseText(t))
 }
 
 /** the EF's DNS tree of every node seen on `network` (EIP-1459) */

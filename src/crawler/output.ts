@@ -169,6 +169,10 @@ export interface CrawlSummary {
   /** answered nodes by the network of their `eth` entry ('none' without one) */
   networks: Record<string, number>
   eth2: number
+  /** answered nodes by the discovery protocols they answered on ("v4+v5"), when the crawl walked discv5 */
+  protocols?: Record<string, number>
+  /** answered nodes with an `eth2` entry by consensus network and fork ("mainnet bpo2") */
+  consensus?: Record<string, number>
   /** with --dial: nodes dialled (or that dialled us), with a Hello, with a Status, that dialled us */
   dial?: { dialled: number; hello: number; status: number; inbound: number }
   /** with --dial: nodes with a Hello by client name */
@@ -238,6 +242,8 @@ export function summarize(records: Iterable<CrawlRecord>, seconds: number, diff?
     const net = r.network ?? 'none'
     s.networks[net] = (s.networks[net] ?? 0) + 1
     if (r.eth2) s.eth2++
+    if (r.protocols) bump((s.protocols ??= {}), r.protocols.join('+'))
+    if (r.consensus) bump((s.consensus ??= {}), `${r.consensus.network}${r.consensus.fork ? ' ' + r.consensus.fork : ''}`)
   }
   if (tally.dialled > 0) s.dial = { dialled: tally.dialled, hello: tally.hello, status: tally.status, inbound: tally.inbound }
   if (diff) s.since = { new: diff.new.length, gone: diff.gone.length, changed: diff.changed.length, same: diff.same }
@@ -258,6 +264,8 @@ export function formatSummary(s: CrawlSummary): string {
     .map(([k, v]) => `${k} ${v}`)
     .join(', ')
   const lines = [`crawl: ${s.found} found, ${s.answered} answered, ${s.unanswered} unanswered in ${s.seconds} s`, `networks: ${nets || '-'}; eth2 entries: ${s.eth2}`]
+  if (s.protocols) lines.push(`protocols: ${counts(s.protocols)}`)
+  if (s.consensus) lines.push(`consensus (eth2): ${counts(s.consensus)}`)
   if (s.dial) {
     lines.push(`dialled: ${s.dial.dialled}, hello ${s.dial.hello}, status ${s.dial.status}, inbound ${s.dial.inbound}`)
     lines.push(`clients by name: ${counts(s.clients ?? {})}`)

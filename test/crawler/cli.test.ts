@@ -78,8 +78,26 @@ describe('ethp2p crawl', () => {
     assert.ok(lines.filter((l) => !l.answered).every((l) => l.attempts === 4))
   })
 
+  it('--testnet 80 --protocols v4,v5: both DHTs, consensus nodes over discv5 only, one line per node; --discv5 alone', async () => {
+    const r = run(['crawl', '--testnet', '80', '--protocols', 'v4,v5', '--duration', '120'])
+    assert.equal(await r.exit, 0, r.stderr())
+    const lines = r.stdout().trim().split('\n').map((l) => JSON.parse(l) as { id: string; answered: boolean; protocols?: string[]; consensus?: { network: string } })
+    assert.equal(lines.length, 80)
+    assert.equal(new Set(lines.map((l) => l.id)).size, 80)
+    const answered = lines.filter((l) => l.answered)
+    assert.equal(answered.length, 72)
+    assert.ok(answered.some((l) => l.protocols?.join() === 'v5' && l.consensus !== undefined))
+    assert.ok(answered.some((l) => l.protocols?.join() === 'v4,v5'))
+    assert.match(r.stderr(), /protocols: v4\+v5 \d+, v5 \d+/)
+    const v5 = run(['crawl', '--testnet', '60', '--discv5', '--duration', '120'])
+    assert.equal(await v5.exit, 0, v5.stderr())
+    const v5lines = v5.stdout().trim().split('\n').map((l) => JSON.parse(l) as { answered: boolean; protocols?: string[] })
+    assert.ok(v5lines.filter((l) => l.answered).every((l) => l.protocols?.join() === 'v5'))
+    assert.equal(v5lines.filter((l) => l.answered).length, 54)
+  })
+
   it('bad arguments exit 2 with a one-line reason', async () => {
-    for (const args of [['crawl', '--testnet', '5', '--loss', '1'], ['crawl', '--testnet', '5', '--rtt', 'fast'], ['crawl', '--bootnodes', 'enode://' + 'ab'.repeat(64) + '@127.0.0.1:30303', '--rtt', '100'], ['testnet', '--nodes', '5', '--dead', '2'], ['crawl', '--testnet', '5', '--rate', '0'], ['crawl', '--dial-concurrency', '0'], ['crawl'], ['crawl', '--network', 'ropsten'], ['crawl', '--dns', 'http://x'], ['crawl', '--testnet', '0'], ['crawl', '--bootnodes', 'enode://zz'], ['crawl', '--testnet', '5', '--since', join(dir, 'nope')], ['testnet']]) {
+    for (const args of [['crawl', '--testnet', '5', '--protocols', 'v6'], ['crawl', '--bootnodes', 'enr:-notarecord'], ['crawl', '--testnet', '5', '--loss', '1'], ['crawl', '--testnet', '5', '--rtt', 'fast'], ['crawl', '--bootnodes', 'enode://' + 'ab'.repeat(64) + '@127.0.0.1:30303', '--rtt', '100'], ['testnet', '--nodes', '5', '--dead', '2'], ['crawl', '--testnet', '5', '--rate', '0'], ['crawl', '--dial-concurrency', '0'], ['crawl'], ['crawl', '--network', 'ropsten'], ['crawl', '--dns', 'http://x'], ['crawl', '--testnet', '0'], ['crawl', '--bootnodes', 'enode://zz'], ['crawl', '--testnet', '5', '--since', join(dir, 'nope')], ['testnet']]) {
       const r = run(args)
       assert.equal(await r.exit, 2, args.join(' '))
       assert.equal(r.stderr().trim().split('\n').length, 1, r.stderr())
