@@ -146,7 +146,8 @@ async function writeIn(trx: Transaction<HistorySchema>, meta: CrawlMeta, rows: {
   for (const chunk of chunks(visits, 31)) await trx.insertInto('visits').values(chunk).execute()
   if (t.counts.length > 0) for (const chunk of chunks(t.counts, 4)) await trx.insertInto('crawl_counts').values(chunk.map((c) => ({ crawl_id: crawlId, ...c }))).execute()
 
-  const churn = meta.interrupted ? { new: 0, returning: 0, gone: 0 } : await updateSessions(trx, meta.vantage, crawlId, started)
+  const answered = rows.filter((r) => r.visit.answered === 1).map((r) => ids.get(r.pubkey)!)
+  const churn = meta.interrupted ? { new: 0, returning: 0, gone: 0 } : await updateSessions(trx, meta.vantage, crawlId, started, answered)
   await trx.updateTable('crawls').set({ new_nodes: churn.new, returning_nodes: churn.returning, gone_nodes: churn.gone }).where('id', '=', crawlId).execute()
   return { id: crawlId, found: t.found, answered: t.answered, newNodes: churn.new, returningNodes: churn.returning, goneNodes: churn.gone }
 }
@@ -154,44 +155,28 @@ async function writeIn(trx: Transaction<HistorySchema>, meta: CrawlMeta, rows: {
 /**
  * Uptime sessions of this vantage point: every open session whose node answered now is extended,
  * every other open one is closed at this crawl's start (the node was not up), and nodes that answered
- * without an open session start one: returning when they had one before, new otherwise.
+ * without an open session start one: returning when they had one before, new otherwise. Which nodes
+ * start one is worked out here from the open sessions, not with correlated subqueries, whose plans
+ * PostgreSQL gets wrong on freshly written rows it has no statistics for yet.
  */
-async function updateSessions(trx: Kysely<HistorySchema>, vantage: string, crawlId: number, started: number): Promise<{ new: number; returning: number; gone: number }> {
-  const answeredNow = trx.selectFrom('visits').select('node').where('crawl_id', '=', crawlId).where('answered', '=', 1)
+async function updateSessions(trx: Kysely<HistorySchema>, vantage: string, crawlId: number, started: number, answered: number[]): Promise<{ new: number; returning: number; gone: number }> {
+  const open = await trx.selectFrom('sessions').select('node').where('vantage', '=', vantage).where('ended_at', 'is', null).execute()
+  const isOpen = new Set(open.map((r) => r.node))
   await trx
     .updateTable('sessions')
     .set((eb) => ({ last_crawl: crawlId, last_seen: started, crawls: eb('crawls', '+', 1) }))
     .where('vantage', '=', vantage)
     .where('ended_at', 'is', null)
-    .where('node', 'in', answeredNow)
+    .where('node', 'in', trx.selectFrom('visits').select('node').where('crawl_id', '=', crawlId).where('answered', '=', 1))
     .execute()
   const closed = await trx.updateTable('sessions').set({ ended_at: started }).where('vantage', '=', vantage).where('ended_at', 'is', null).where('last_crawl', '<>', crawlId).executeTakeFirst()
-  const starting = trx
-    .selectFrom('visits as v')
-    .where('v.crawl_id', '=', crawlId)
-    .where('v.answered', '=', 1)
-    .where(({ not, exists, selectFrom }) => not(exists(selectFrom('sessions as s').select('s.id').whereRef('s.node', '=', 'v.node').where('s.vantage', '=', vantage).where('s.last_crawl', '=', crawlId))))
-  const returning = await starting
-    .where(({ exists, selectFrom }) => exists(selectFrom('sessions as p').select('p.id').whereRef('p.node', '=', 'v.node').where('p.vantage', '=', vantage)))
-    .select((eb) => eb.fn.countAll<number>().as('n'))
-    .executeTakeFirstOrThrow()
-  const opened = await trx
-    .insertInto('sessions')
-    .columns(['node', 'vantage', 'first_crawl', 'last_crawl', 'started_at', 'last_seen', 'crawls'])
-    .expression(
-      // typed casts: PostgreSQL cannot infer a bare parameter's type in a SELECT list
-      starting.select([
-        'v.node',
-        sql<string>`CAST(${vantage} AS text)`.as('vantage'),
-        sql<number>`CAST(${crawlId} AS integer)`.as('first_crawl'),
-        sql<number>`CAST(${crawlId} AS integer)`.as('last_crawl'),
-        sql<number>`CAST(${started} AS bigint)`.as('started_at'),
-        sql<number>`CAST(${started} AS bigint)`.as('last_seen'),
-        sql<number>`CAST(1 AS integer)`.as('crawls'),
-      ]),
-    )
-    .executeTakeFirst()
-  const n = Number(opened.numInsertedOrUpdatedRows ?? 0n)
-  const back = Number(returning.n)
-  return { new: n - back, returning: back, gone: Number(closed.numUpdatedRows) }
+  const starting = answered.filter((n) => !isOpen.has(n))
+  let returning = 0
+  for (const chunk of chunks(starting, 1)) {
+    const seen = await trx.selectFrom('sessions').select('node').distinct().where('vantage', '=', vantage).where('node', 'in', chunk).execute()
+    returning += seen.length
+  }
+  const rows = starting.map((node) => ({ node, vantage, first_crawl: crawlId, last_crawl: crawlId, started_at: started, last_seen: started, crawls: 1 }))
+  for (const chunk of chunks(rows, 7)) await trx.insertInto('sessions').values(chunk).execute()
+  return { new: starting.length - returning, returning, gone: Number(closed.numUpdatedRows) }
 }
