@@ -5,9 +5,11 @@ import type { NodeOptions } from './node.js'
 import { NodeKeyError } from '../config/nodekey.js'
 import { info, version } from './info.js'
 import { keygen } from './keygen.js'
-import { enodesArg, ipArg, natArg, netrestrictArg, portArg, positiveIntArg, secondsArg } from './args.js'
+import { durationArg, enodesArg, ipArg, natArg, netrestrictArg, portArg, positiveIntArg, secondsArg, vantageArg } from './args.js'
 import { enrtreeArg, networkArg, type CrawlCliOptions } from './crawl.js'
 import { enodeArg, type ProbeOptions } from './probe.js'
+import type { MonitorCliOptions } from './monitor.js'
+import type { StatsCliOptions } from './stats.js'
 import type { Node } from '../enode/node.js'
 
 function backendArg(v: string): 'native' | 'wasm' | 'js' | 'all' {
@@ -80,6 +82,46 @@ program
   .action(async (opts: CrawlCliOptions) => {
     const { runCrawl } = await import('./crawl.js')
     await runCrawl(opts)
+  })
+
+program
+  .command('monitor')
+  .description('crawl on a schedule into a SQL history (SQLite or PostgreSQL); optional live dashboard and Prometheus gauges')
+  .option('--bootnodes <enodes>', 'comma-separated enode URLs to start from', enodesArg)
+  .option('--network <name>', "start from a network's public bootnodes: mainnet|sepolia|holesky|hoodi", networkArg)
+  .option('--dns <urls>', 'comma-separated enrtree:// URLs (EIP-1459) to seed from', enrtreeArg)
+  .option('--testnet <n>', 'crawl a loopback testnet of N nodes started in this process', positiveIntArg)
+  .option('--duration <s>', 'stop each crawl after this many seconds', secondsArg)
+  .option('--concurrency <n>', 'tasks in flight per crawl (as for crawl)', positiveIntArg)
+  .option('--dial', 'also dial every answering node over RLPx (Hello, eth Status)')
+  .option('--dial-concurrency <n>', 'RLPx dials at once (default 32)', positiveIntArg)
+  .option('--datadir <dir>', 'crawler key, node database and (without --db) history.sqlite live here')
+  .option('--every <duration>', 'a crawl starts this long after the previous one started: 30m, 5s, 1h30m', durationArg, 30 * 60_000)
+  .option('--db <spec>', 'sqlite:FILE or postgres://user@host:port/db (default: sqlite:DATADIR/history.sqlite)')
+  .option('--vantage <name>', "this crawler's name in a shared database (default: the host name)", vantageArg)
+  .option('--http <addr>', 'serve the dashboard on host:port')
+  .option('--metrics <addr>', 'serve Prometheus gauges of the latest crawl on host:port at /metrics')
+  .option('--crawls <n>', 'stop after N crawls (default: until SIGINT)', positiveIntArg)
+  .action(async (opts: MonitorCliOptions) => {
+    const { runMonitorCli } = await import('./monitor.js')
+    await runMonitorCli(opts)
+  })
+
+program
+  .command('stats')
+  .description('questions across stored crawls: clients, versions, OS, networks, fork ids over time; churn; uptime; fork readiness')
+  .option('--db <spec>', 'sqlite:FILE or postgres://user@host:port/db')
+  .option('--datadir <dir>', 'read DIR/history.sqlite')
+  .option('--json', 'one JSON object instead of tables')
+  .option('--vantage <name>', "only this vantage point's crawls", vantageArg)
+  .option('--since <duration>', 'only crawls started within this long: 24h, 7d', durationArg)
+  .option('--client <name>', 'adoption curve of a version of this client')
+  .option('--version <v>', 'the version for --client (default: its most common one)')
+  .option('--top <n>', 'keys per table (default 8)', positiveIntArg)
+  .action(async (opts: StatsCliOptions) => {
+    if (opts.db !== undefined && opts.datadir !== undefined) throw new InvalidArgumentError('--db and --datadir exclude each other')
+    const { runStats } = await import('./stats.js')
+    await runStats(opts)
   })
 
 program
