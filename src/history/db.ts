@@ -41,11 +41,13 @@ export function parseDbSpec(spec: string): DbSpec {
     return { engine: 'sqlite', file }
   }
   if (/^postgres(ql)?:\/\//.test(spec)) {
+    let host = ''
     try {
-      new URL(spec)
+      host = new URL(spec).hostname
     } catch {
-      throw new HistoryError('BAD_DB_SPEC', `${spec}: not a valid postgres:// URL`)
+      // reported below
     }
+    if (host === '') throw new HistoryError('BAD_DB_SPEC', `${spec}: not a valid postgres:// URL (want postgres://user@host:port/db)`)
     return { engine: 'postgres', url: spec }
   }
   throw new HistoryError('BAD_DB_SPEC', `${spec}: want sqlite:FILE or postgres://user@host:port/db`)

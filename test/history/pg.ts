@@ -37,7 +37,11 @@ export async function testDatabase(): Promise<string> {
   server ??= startServer()
   const name = `ethp2p_test_${process.pid}_${created.length}_${Math.floor(Math.random() * 1e9)}`
   const client = new pg.Client({ connectionString: server.url })
-  await client.connect()
+  try {
+    await client.connect()
+  } catch (err) {
+    throw new Error(`the PostgreSQL server at ${server.url} (${process.env['ETHP2P_TEST_PG'] ? 'ETHP2P_TEST_PG' : 'started here'}) does not answer: ${(err as Error).message}`)
+  }
   try {
     await client.query(`CREATE DATABASE ${name}`)
   } finally {
