@@ -5,6 +5,7 @@ import type { Node } from '../enode/node.js'
 import { EnodeURLError, parseEnode } from '../enode/url.js'
 import { NetRestrict, NetRestrictError } from '../p2p/netrestrict.js'
 import { NATError, parseNAT } from '../p2p/nat.js'
+import { parseListenAddr } from '../metrics/serve.js'
 
 export function portArg(v: string): number {
   if (!/^\d{1,5}$/.test(v) || Number(v) > 65535) throw new InvalidArgumentError('must be a port number (0-65535)')
@@ -72,5 +73,15 @@ export function durationArg(v: string): number {
 /** a vantage point's name: 1–64 printable characters */
 export function vantageArg(v: string): string {
   if (!/^[\x21-\x7e]{1,64}$/.test(v)) throw new InvalidArgumentError('1 to 64 printable characters without spaces')
+  return v
+}
+
+/** host:port to listen on (checked here, bound by the command) */
+export function listenArg(v: string): string {
+  try {
+    parseListenAddr(v)
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message.replace(/^invalid metrics address /, '').replace(/^"[^"]*": /, ''))
+  }
   return v
 }

@@ -5,7 +5,7 @@ import type { NodeOptions } from './node.js'
 import { NodeKeyError } from '../config/nodekey.js'
 import { info, version } from './info.js'
 import { keygen } from './keygen.js'
-import { durationArg, enodesArg, ipArg, natArg, netrestrictArg, portArg, positiveIntArg, secondsArg, vantageArg } from './args.js'
+import { durationArg, enodesArg, ipArg, listenArg, natArg, netrestrictArg, portArg, positiveIntArg, secondsArg, vantageArg } from './args.js'
 import { enrtreeArg, networkArg, type CrawlCliOptions } from './crawl.js'
 import { enodeArg, type ProbeOptions } from './probe.js'
 import type { MonitorCliOptions } from './monitor.js'
@@ -99,8 +99,8 @@ program
   .option('--every <duration>', 'a crawl starts this long after the previous one started: 30m, 5s, 1h30m', durationArg, 30 * 60_000)
   .option('--db <spec>', 'sqlite:FILE or postgres://user@host:port/db (default: sqlite:DATADIR/history.sqlite)')
   .option('--vantage <name>', "this crawler's name in a shared database (default: the host name)", vantageArg)
-  .option('--http <addr>', 'serve the dashboard on host:port')
-  .option('--metrics <addr>', 'serve Prometheus gauges of the latest crawl on host:port at /metrics')
+  .option('--http <addr>', 'serve the dashboard on host:port', listenArg)
+  .option('--metrics <addr>', 'serve Prometheus gauges of the latest crawl on host:port at /metrics', listenArg)
   .option('--crawls <n>', 'stop after N crawls (default: until SIGINT)', positiveIntArg)
   .action(async (opts: MonitorCliOptions) => {
     const { runMonitorCli } = await import('./monitor.js')
