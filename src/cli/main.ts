@@ -149,7 +149,7 @@ program
   .command('bench')
   .description('hot paths on native, WASM and JS side by side; crawl and lookup on a loopback testnet')
   .option('--backend <name>', 'native|wasm|js|all', backendArg, 'all')
-  .option('--suite <names>', 'only these suites, comma-separated: crypto, discv4, rlpx, p2p, crawl, lookup')
+  .option('--suite <names>', 'only these suites, comma-separated: crypto, discv4, rlpx, p2p, crawl, lookup, history')
   .option('--json <file>', 'write the results as JSON')
   .action(async (opts: { backend: 'native' | 'wasm' | 'js' | 'all'; json?: string; suite?: string }) => {
     const { runAll, SUITE_NAMES } = await import('../bench/run.js')

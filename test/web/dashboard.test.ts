@@ -11,7 +11,7 @@ import { openHistory, type History } from '../../src/history/db.js'
 import { syntheticCrawl, syntheticNodes, type SyntheticNode } from '../../src/history/synthetic.js'
 import { writeCrawl } from '../../src/history/write.js'
 import { serveDashboard, type Dashboard } from '../../src/web/server.js'
-import { launchBrowser } from './browser.js'
+import { launchBrowser } from '../../src/bench/browser.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'ethp2p-dashboard-'))
 const T0 = Date.UTC(2025, 0, 1)
