@@ -33,10 +33,10 @@ export class CrawlMetrics {
 
   constructor(read: () => Promise<LatestCrawlCounts>) {
     const registers = [this.registry]
-    // one read per scrape, shared by every gauge's collect
+    // the gauges' collects run together at a scrape and share one read while it is under way
     let pending: Promise<LatestCrawlCounts> | undefined
     const latest = (): Promise<LatestCrawlCounts> => {
-      pending ??= read().finally(() => setImmediate(() => (pending = undefined)))
+      pending ??= read().finally(() => (pending = undefined))
       return pending
     }
     const byDim = async (dim: Dimension): Promise<{ key: string; n: number }[]> => bounded((await latest()).counts.filter((c) => c.dim === dim))
