@@ -13,6 +13,7 @@ const SUITES: Record<string, () => Promise<Suite>> = {
   p2p: async () => (await import('./p2p.js')).p2pBench,
   crawl: async () => (await import('./crawl.js')).crawlBench,
   lookup: async () => (await import('./lookup.js')).lookupBench,
+  history: async () => (await import('./history.js')).historyBench,
 }
 
 export const SUITE_NAMES = Object.keys(SUITES)

@@ -6,6 +6,7 @@ import { ENR } from '../enode/enr.js'
 import { EnodeURLError, parseEnode } from '../enode/url.js'
 import { NetRestrict, NetRestrictError } from '../p2p/netrestrict.js'
 import { NATError, parseNAT } from '../p2p/nat.js'
+import { parseListenAddr } from '../metrics/serve.js'
 
 export function portArg(v: string): number {
   if (!/^\d{1,5}$/.test(v) || Number(v) > 65535) throw new InvalidArgumentError('must be a port number (0-65535)')
@@ -89,6 +90,33 @@ export function natArg(v: string): string {
     parseNAT(v)
   } catch (err) {
     throw new InvalidArgumentError(err instanceof NATError ? err.message : String(err))
+  }
+  return v
+}
+
+const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3600_000, d: 86_400_000 }
+
+/** `30m`, `5s`, `1h30m`, `2d`, `1500ms`; a bare number is seconds. Returns milliseconds. */
+export function durationArg(v: string): number {
+  const parts = [...v.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h|d)?/g)]
+  if (parts.length === 0 || parts.map((p) => p[0]).join('') !== v) throw new InvalidArgumentError('a duration like 30m, 5s, 1h30m or 2d')
+  const ms = parts.reduce((sum, p) => sum + Number(p[1]) * UNITS[p[2] ?? 's']!, 0)
+  if (!(ms >= 1000) || ms > 365 * UNITS['d']!) throw new InvalidArgumentError('between 1s and 365d')
+  return ms
+}
+
+/** a vantage point's name: 1–64 printable characters */
+export function vantageArg(v: string): string {
+  if (!/^[\x21-\x7e]{1,64}$/.test(v)) throw new InvalidArgumentError('1 to 64 printable characters without spaces')
+  return v
+}
+
+/** host:port to listen on (checked here, bound by the command) */
+export function listenArg(v: string): string {
+  try {
+    parseListenAddr(v)
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message.replace(/^invalid metrics address /, '').replace(/^"[^"]*": /, ''))
   }
   return v
 }

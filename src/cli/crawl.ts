@@ -5,47 +5,23 @@
  * are completed and the exit code is 0.
  */
 import { writeFileSync } from 'node:fs'
-import { join } from 'node:path'
 import { InvalidArgumentError } from 'commander'
 import { SingleBar } from 'cli-progress'
-import { loadOrCreateNodeKey } from '../config/nodekey.js'
-import { randomPrivateKey } from '../crypto/backend.js'
-import { Crawler, type CrawlProgress, type CrawlProtocol } from '../crawler/crawl.js'
-import { ENR } from '../enode/enr.js'
-import { Dialer } from '../crawler/dialer.js'
-import { bootnodes as networkBootnodes, consensusBootnodes, isCrawlNetwork } from '../crawler/bootnodes.js'
-import { CsvWriter, formatSummary, JsonlWriter, nodeSet, summarize, withDials, writeNodesJson, type CrawlRecord } from '../crawler/output.js'
+import type { Crawler, CrawlProgress } from '../crawler/crawl.js'
+import type { Dialer } from '../crawler/dialer.js'
+import { isCrawlNetwork } from '../crawler/bootnodes.js'
+import { CsvWriter, formatSummary, JsonlWriter, nodeSet, summarize, writeNodesJson, type CrawlRecord } from '../crawler/output.js'
 import { renderReport, type TimelinePoint } from '../crawler/report.js'
 import { compareCrawls, CrawlStore, CrawlStoreError, snapshotCrawl, type EarlierNode } from '../crawler/store.js'
-import { logDiscoveryEvents, openNodeDB } from './discovery-log.js'
-import { Discv4 } from '../discover/udp.js'
-import { DnsClient } from '../dnsdisc/client.js'
-import { Node } from '../enode/node.js'
-import { startTestnet, type Testnet } from '../testnet/testnet.js'
-import { simulated } from './testnet.js'
+import { CrawlSetup, hasCrawlSource, type CrawlSetupOptions } from './crawl-setup.js'
 import { createLogger } from '../util/log.js'
 
-export interface CrawlCliOptions {
-  bootnodes?: (Node | ENR)[]
-  protocols?: CrawlProtocol[]
-  discv5?: boolean
-  network?: string
-  dns?: string[]
-  testnet?: number
-  rtt?: number
-  loss?: number
-  dead?: number
-  duration?: number
-  concurrency?: number
-  rate?: number
+export interface CrawlCliOptions extends CrawlSetupOptions {
   out?: string
   csv?: string
   nodesJson?: string
-  datadir?: string
   since?: string
   report?: string
-  dial?: boolean
-  dialConcurrency?: number
 }
 
 /** `--dns` values: comma-separated enrtree:// URLs */
@@ -90,15 +66,6 @@ function progressReporter(crawler: Crawler, dialer?: Dialer): () => void {
 
 export async function runCrawl(opts: CrawlCliOptions): Promise<void> {
   const log = createLogger()
-  // the DHTs to walk: as asked; discv5 alone with --discv5; otherwise both, but a testnet speaks
-  // discv4 only unless asked for discv5 too
-  const protocols: CrawlProtocol[] = opts.protocols ?? (opts.discv5 ? ['v5'] : opts.testnet !== undefined ? ['v4'] : ['v4', 'v5'])
-  const withV5 = protocols.includes('v5')
-  const seeds: (Node | ENR)[] = [...(opts.bootnodes ?? [])]
-  if (opts.network !== undefined && isCrawlNetwork(opts.network)) {
-    seeds.push(...networkBootnodes(opts.network))
-    if (withV5) seeds.push(...consensusBootnodes(opts.network))
-  }
 
   // --since names an earlier crawl; a missing one is a bad argument, caught before anything starts
   let earlier: Map<string, EarlierNode> | undefined
@@ -119,7 +86,7 @@ export async function runCrawl(opts: CrawlCliOptions): Promise<void> {
     await store?.close()
     throw new InvalidArgumentError('--rtt, --loss and --dead describe a --testnet')
   }
-  if (seeds.length === 0 && previous.length === 0 && (opts.dns ?? []).length === 0 && opts.testnet === undefined) {
+  if (!hasCrawlSource(opts, previous.length)) {
     await store?.close()
     throw new InvalidArgumentError('nothing to crawl from: give --bootnodes, --network, --dns or --testnet (or a --datadir with earlier results)')
   }
@@ -130,80 +97,18 @@ export async function runCrawl(opts: CrawlCliOptions): Promise<void> {
   }
   try {
     if (store) closers.push(() => store.close())
-    let testnet: Testnet | undefined
-    if (opts.testnet !== undefined) {
-      testnet = await startTestnet({ nodes: opts.testnet, ...simulated(opts), ...(withV5 ? { discv5: true } : {}) })
-      closers.push(() => testnet!.close())
-      seeds.push(...testnet.bootnodes)
-      log.info({ nodes: opts.testnet, bootnodes: testnet.bootnodes.length }, 'testnet started')
-    }
-    const db = openNodeDB(log, opts.datadir !== undefined ? join(opts.datadir, 'nodes') : undefined)
-    closers.push(() => db.close())
-    const privateKey = opts.datadir !== undefined ? loadOrCreateNodeKey(join(opts.datadir, 'nodekey')) : randomPrivateKey()
-    // a testnet lives on loopback; a real crawl answers from every interface
-    const host = testnet ? '127.0.0.1' : '0.0.0.0'
-    // with --dial the crawler also listens on TCP (nodes behind NAT only show up by dialling in),
-    // on the discovery port number, which is what our pings announce
-    let dialer: Dialer | undefined
-    let tcpPort = 0
-    if (opts.dial) {
-      dialer = new Dialer({ privateKey, ...(opts.dialConcurrency !== undefined ? { concurrency: opts.dialConcurrency } : {}) })
-      closers.push(() => dialer!.stop())
-      tcpPort = await dialer.listen(host, 0)
-    }
-    const discOpts = {
-      privateKey,
-      host,
-      db,
-      batchVerify: true,
-      // the crawler reads tables itself: its own table needs no refresh lookups
-      refreshIntervalMs: 24 * 3600_000,
-      ...(withV5 ? { discv5: true } : {}),
-      ...(dialer ? { tcpPort } : {}),
-    }
-    // the same port number for UDP when it is free; any port otherwise (pings still announce the TCP one)
-    const disc = await Discv4.listen({ ...discOpts, port: tcpPort }).catch(() => Discv4.listen({ ...discOpts, port: 0 }))
-    closers.push(() => disc.close())
-    logDiscoveryEvents(log, disc)
-
-    const seedEndpoints = new Set(seeds.map((n) => `${n.ip}:${n.udp}`))
-    const crawler = new Crawler({
-      transport: disc,
-      seeds,
-      protocols,
-      previous,
-      ...(opts.concurrency !== undefined ? { maxPending: opts.concurrency } : {}),
-      ...(opts.rate !== undefined ? { rate: opts.rate } : {}),
-      ...(opts.duration !== undefined ? { durationMs: opts.duration * 1000 } : {}),
-      ...(dialer
-        ? {
-            onNode: (r: { id: string; ip: string; udp: number; tcp: number }) => {
-              if (r.tcp > 0) dialer!.add(new Node(Buffer.from(r.id, 'hex'), r.ip, r.udp, r.tcp))
-            },
-          }
-        : {}),
-    })
-    // the duration bounds the dials too: what is still queued then is reported as not dialled
-    const dialDeadline = dialer && opts.duration !== undefined ? setTimeout(() => void dialer!.stop(), opts.duration * 1000) : undefined
-    closers.push(async () => clearTimeout(dialDeadline))
+    const setup = await CrawlSetup.open(opts, log)
+    closers.push(() => setup.close())
+    const seeds = setup.seeds
+    const run = await setup.start(previous)
+    closers.push(() => run.close())
+    const { crawler, dialer, disc } = run
     let nodeErrors = 0
-    crawler.on('nodeError', (err) => {
-      nodeErrors++
-      // a seed that fails deserves a word; the thousands of dead entries out there do not
-      if (seedEndpoints.has(err.endpoint)) log.warn({ endpoint: err.endpoint, code: err.code }, `bootnode ${err.endpoint}: ${err.message}`)
-      else log.debug({ endpoint: err.endpoint, code: err.code }, err.message)
-    })
-    if ((opts.dns ?? []).length > 0) {
-      const dnsAbort = new AbortController()
-      closers.push(async () => dnsAbort.abort())
-      const client = new DnsClient({ signal: dnsAbort.signal, onError: (err) => log.warn({ code: err.code }, `DNS discovery: ${err.message}`) })
-      crawler.addSource(client.nodes(opts.dns!), (err) => log.warn(`DNS discovery failed: ${(err as Error).message}`))
-    }
+    crawler.on('nodeError', () => nodeErrors++)
 
     const stopOn = (sig: NodeJS.Signals): void => {
       log.info({ signal: sig }, 'stopping the crawl; writing what it found')
-      crawler.stop()
-      void dialer?.stop()
+      run.stop()
     }
     const onInt = (): void => stopOn('SIGINT')
     const onTerm = (): void => stopOn('SIGTERM')
@@ -227,7 +132,7 @@ export async function runCrawl(opts: CrawlCliOptions): Promise<void> {
       if (timeline.length > 7200) timeline.splice(0, timeline.length, ...timeline.filter((_, i) => i % 2 === 0))
     }, 1000)
     try {
-      for await (const r of dialer ? withDials(crawler.records(), dialer) : crawler.records()) {
+      for await (const r of run.records()) {
         records.push(r)
         await jsonl.write(r)
         await csv?.write(r)

@@ -5,9 +5,11 @@ import type { NodeOptions } from './node.js'
 import { NodeKeyError } from '../config/nodekey.js'
 import { info, version } from './info.js'
 import { keygen } from './keygen.js'
-import { enodesArg, seedsArg, protocolsArg, fractionArg, ipArg, millisArg, natArg, netrestrictArg, portArg, positiveIntArg, secondsArg } from './args.js'
+import { durationArg, enodesArg, fractionArg, ipArg, listenArg, millisArg, natArg, netrestrictArg, portArg, positiveIntArg, protocolsArg, secondsArg, seedsArg, vantageArg } from './args.js'
 import { enrtreeArg, networkArg, type CrawlCliOptions } from './crawl.js'
 import { enodeArg, type ProbeOptions } from './probe.js'
+import type { MonitorCliOptions } from './monitor.js'
+import type { StatsCliOptions } from './stats.js'
 import type { Node } from '../enode/node.js'
 
 function backendArg(v: string): 'native' | 'wasm' | 'js' | 'all' {
@@ -89,6 +91,49 @@ program
   })
 
 program
+  .command('monitor')
+  .description('crawl on a schedule into a SQL history (SQLite or PostgreSQL); optional live dashboard and Prometheus gauges')
+  .option('--bootnodes <seeds>', 'comma-separated enode:// URLs and enr: records to start from', seedsArg)
+  .option('--protocols <list>', 'discovery protocols to walk: v4, v5 or v4,v5 (as for crawl)', protocolsArg)
+  .option('--discv5', 'walk the discv5 DHT only')
+  .option('--network <name>', "start from a network's public bootnodes: mainnet|sepolia|holesky|hoodi", networkArg)
+  .option('--dns <urls>', 'comma-separated enrtree:// URLs (EIP-1459) to seed from', enrtreeArg)
+  .option('--testnet <n>', 'crawl a loopback testnet of N nodes started in this process', positiveIntArg)
+  .option('--duration <s>', 'stop each crawl after this many seconds', secondsArg)
+  .option('--rate <pps>', 'datagrams sent per second (as for crawl)', positiveIntArg)
+  .option('--concurrency <n>', 'requests in flight at most (as for crawl)', positiveIntArg)
+  .option('--dial', 'also dial every answering node over RLPx (Hello, eth Status)')
+  .option('--dial-concurrency <n>', 'RLPx dials at once (default 32)', positiveIntArg)
+  .option('--datadir <dir>', 'crawler key, node database and (without --db) history.sqlite live here')
+  .option('--every <duration>', 'a crawl starts this long after the previous one started: 30m, 5s, 1h30m', durationArg, 30 * 60_000)
+  .option('--db <spec>', 'sqlite:FILE or postgres://user@host:port/db (default: sqlite:DATADIR/history.sqlite)')
+  .option('--vantage <name>', "this crawler's name in a shared database (default: the host name)", vantageArg)
+  .option('--http <addr>', 'serve the dashboard on host:port', listenArg)
+  .option('--metrics <addr>', 'serve Prometheus gauges of the latest crawl on host:port at /metrics', listenArg)
+  .option('--crawls <n>', 'stop after N crawls (default: until SIGINT)', positiveIntArg)
+  .action(async (opts: MonitorCliOptions) => {
+    const { runMonitorCli } = await import('./monitor.js')
+    await runMonitorCli(opts)
+  })
+
+program
+  .command('stats')
+  .description('questions across stored crawls: clients, versions, OS, networks, fork ids over time; churn; uptime; fork readiness')
+  .option('--db <spec>', 'sqlite:FILE or postgres://user@host:port/db')
+  .option('--datadir <dir>', 'read DIR/history.sqlite')
+  .option('--json', 'one JSON object instead of tables')
+  .option('--vantage <name>', "only this vantage point's crawls", vantageArg)
+  .option('--since <duration>', 'only crawls started within this long: 24h, 7d', durationArg)
+  .option('--client <name>', 'adoption curve of a version of this client')
+  .option('--version <v>', 'the version for --client (default: its most common one)')
+  .option('--top <n>', 'keys per table (default 8)', positiveIntArg)
+  .action(async (opts: StatsCliOptions) => {
+    if (opts.db !== undefined && opts.datadir !== undefined) throw new InvalidArgumentError('--db and --datadir exclude each other')
+    const { runStats } = await import('./stats.js')
+    await runStats(opts)
+  })
+
+program
   .command('probe')
   .description('one node: discovery bond, ENR, RLPx Hello and eth Status, with timings; JSON on stdout')
   .argument('<enode>', 'enode://…@ip:port[?discport=N]', enodeArg)
@@ -117,7 +162,7 @@ program
   .command('bench')
   .description('hot paths on native, WASM and JS side by side; crawl and lookup on a loopback testnet')
   .option('--backend <name>', 'native|wasm|js|all', backendArg, 'all')
-  .option('--suite <names>', 'only these suites, comma-separated: crypto, discv4, rlpx, p2p, crawl, lookup')
+  .option('--suite <names>', 'only these suites, comma-separated: crypto, discv4, rlpx, p2p, crawl, lookup, history')
   .option('--json <file>', 'write the results as JSON')
   .action(async (opts: { backend: 'native' | 'wasm' | 'js' | 'all'; json?: string; suite?: string }) => {
     const { runAll, SUITE_NAMES } = await import('../bench/run.js')

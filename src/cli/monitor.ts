@@ -1,0 +1,89 @@
+/**
+ * `ethp2p monitor`: crawl on a schedule (`--every`, the first crawl at once) with the options of
+ * `ethp2p crawl`, each crawl written into the SQL history (`--db`, SQLite under --datadir by default);
+ * optionally the dashboard (`--http`) and Prometheus gauges (`--metrics`). One JSON line per stored
+ * crawl goes to stdout; logs go to stderr. SIGINT/SIGTERM: the crawl under way stops, what it found is
+ * written (marked interrupted), exit 0.
+ */
+import { hostname } from 'node:os'
+import { InvalidArgumentError } from 'commander'
+import { dbSpecFor, describe, HistoryError, openHistory } from '../history/db.js'
+import { runMonitor } from '../history/monitor.js'
+import { latestCounts } from '../history/query.js'
+import { CrawlMetrics, GAUGE_DIMENSIONS } from '../metrics/crawl.js'
+import { MetricsServerError, serveMetrics } from '../metrics/serve.js'
+import { DashboardError, serveDashboard } from '../web/server.js'
+import { createLogger } from '../util/log.js'
+import { CrawlSetup, hasCrawlSource, type CrawlSetupOptions } from './crawl-setup.js'
+
+export interface MonitorCliOptions extends CrawlSetupOptions {
+  every: number
+  db?: string
+  vantage?: string
+  http?: string
+  metrics?: string
+  crawls?: number
+}
+
+export async function runMonitorCli(opts: MonitorCliOptions): Promise<void> {
+  const log = createLogger()
+  if (!hasCrawlSource(opts, 0)) throw new InvalidArgumentError('nothing to crawl from: give --bootnodes, --network, --dns or --testnet')
+  let spec
+  try {
+    spec = dbSpecFor(opts.db, opts.datadir)
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message)
+  }
+  const vantage = opts.vantage ?? hostname().slice(0, 64)
+  const history = await openHistory(spec).catch((err: unknown) => {
+    throw err instanceof HistoryError && err.code === 'BAD_DB_SPEC' ? new InvalidArgumentError(err.message) : err
+  })
+  const stopping = new AbortController()
+  const onSignal = (sig: NodeJS.Signals): void => {
+    if (stopping.signal.aborted) return
+    log.info({ signal: sig }, 'stopping: the crawl under way is cut short and written')
+    stopping.abort()
+  }
+  const onInt = (): void => onSignal('SIGINT')
+  const onTerm = (): void => onSignal('SIGTERM')
+  process.on('SIGINT', onInt)
+  process.on('SIGTERM', onTerm)
+  const closers: (() => Promise<void>)[] = [() => history.close()]
+  try {
+    log.info({ db: describe(spec), vantage, everySeconds: opts.every / 1000 }, 'monitor started')
+    if (opts.http !== undefined) {
+      const dash = await serveDashboard(opts.http, history, { signal: stopping.signal, vantage, onError: (err) => log.error({ err }, 'dashboard query failed') }).catch((err: unknown) => {
+        throw err instanceof DashboardError ? new InvalidArgumentError(`--http: ${err.message}`) : err
+      })
+      closers.push(() => dash.close())
+      log.info({ url: dash.url }, `dashboard on ${dash.url}`)
+    }
+    if (opts.metrics !== undefined) {
+      const metrics = new CrawlMetrics(() => latestCounts(history, GAUGE_DIMENSIONS, { vantage }))
+      const m = await serveMetrics(opts.metrics, metrics.registry, stopping.signal).catch((err: unknown) => {
+        throw err instanceof MetricsServerError ? new InvalidArgumentError(`--metrics: ${err.message}`) : err
+      })
+      closers.push(() => m.close())
+      log.info({ url: `http://${opts.metrics}/metrics`, port: m.port }, 'Prometheus metrics served')
+    }
+    const setup = await CrawlSetup.open(opts, log)
+    closers.push(() => setup.close())
+    const { bootnodes: _b, datadir: _d, db: _db, http: _h, metrics: _m, ...rest } = opts
+    const options = { ...rest, seeds: setup.seeds.length }
+    await runMonitor({
+      history,
+      vantage,
+      everyMs: opts.every,
+      options,
+      startCrawl: (previous) => setup.start(previous),
+      signal: stopping.signal,
+      log,
+      ...(opts.crawls !== undefined ? { maxCrawls: opts.crawls } : {}),
+      onCrawl: (w) => process.stdout.write(JSON.stringify({ crawl: w.id, vantage, found: w.found, answered: w.answered, new: w.newNodes, returning: w.returningNodes, gone: w.goneNodes, interrupted: stopping.signal.aborted }) + '\n'),
+    })
+  } finally {
+    process.off('SIGINT', onInt)
+    process.off('SIGTERM', onTerm)
+    for (const c of closers.reverse()) await c().catch((err: unknown) => log.error({ err }, 'closing failed'))
+  }
+}

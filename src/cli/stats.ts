@@ -1,0 +1,115 @@
+/**
+ * `ethp2p stats`: the questions across stored crawls — nodes per client / version / OS / network /
+ * fork id over time, churn, uptime, fork readiness and (with --client) a version's adoption — as
+ * tables on stdout, or one JSON object with --json.
+ */
+import { existsSync } from 'node:fs'
+import { InvalidArgumentError } from 'commander'
+import { dbSpecFor, HistoryError, openHistory } from '../history/db.js'
+import { adoption, churn, forkReadiness, listCrawls, series, uptime, versionsOf, type Adoption, type Series, type Window } from '../history/query.js'
+import type { Dimension } from '../history/visit.js'
+
+export interface StatsCliOptions {
+  db?: string
+  datadir?: string
+  json?: boolean
+  vantage?: string
+  /** ms: only crawls started within this long */
+  since?: number
+  client?: string
+  version?: string
+  top?: number
+}
+
+const DIMS: [Dimension, string][] = [
+  ['client', 'Nodes per client'],
+  ['version', 'Nodes per client version'],
+  ['os', 'Nodes per OS'],
+  ['network', 'Answering nodes per network (ENR)'],
+  ['forkid', 'Nodes per fork id (Status)'],
+]
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)))
+  return rows.map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ')).join('\n')
+}
+
+const iso = (t: number): string => new Date(t).toISOString().slice(0, 16).replace('T', ' ')
+
+function seriesTable(title: string, s: Series): string {
+  const n = s.crawls.length
+  if (n === 0 || s.keys.length === 0) return `${title}: no data`
+  const rows = [['', `first (${iso(s.crawls[0]!.startedAt)})`, 'min', 'max', `latest (${iso(s.crawls[n - 1]!.startedAt)})`]]
+  for (const k of s.keys) {
+    const v = s.values[k]!
+    rows.push([k, String(v[0]), String(Math.min(...v)), String(Math.max(...v)), String(v[n - 1])])
+  }
+  return `${title} over ${n} crawls:\n${table(rows)}`
+}
+
+export async function runStats(opts: StatsCliOptions): Promise<void> {
+  let spec
+  try {
+    spec = dbSpecFor(opts.db, opts.datadir)
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message)
+  }
+  // reading never creates: a missing file is a wrong path, not an empty history
+  if (spec.engine === 'sqlite' && !existsSync(spec.file)) throw new InvalidArgumentError(`no history at ${spec.file} (give --db or --datadir)`)
+  const h = await openHistory(spec).catch((err: unknown) => {
+    throw err instanceof HistoryError && err.code === 'BAD_DB_SPEC' ? new InvalidArgumentError(err.message) : err
+  })
+  try {
+    const w: Window = {}
+    if (opts.vantage !== undefined) w.vantage = opts.vantage
+    if (opts.since !== undefined) w.since = Date.now() - opts.since
+    const top = opts.top ?? 8
+    const crawls = await listCrawls(h, w, { withInterrupted: true })
+    const out: Record<string, unknown> = { crawls: crawls.length, interrupted: crawls.filter((c) => c.interrupted).length, vantages: [...new Set(crawls.map((c) => c.vantage))] }
+    const seriesOut: Partial<Record<Dimension, Series>> = {}
+    for (const [dim] of DIMS) seriesOut[dim] = await series(h, dim, w, { top })
+    out['series'] = seriesOut
+    const ch = await churn(h, w)
+    out['churn'] = ch.crawls.map((c) => ({ crawl: c.id, vantage: c.vantage, startedAt: c.startedAt, answered: c.answered, new: c.newNodes, returning: c.returningNodes, gone: c.goneNodes }))
+    const up = await uptime(h, w)
+    out['uptime'] = up
+    const forks = await forkReadiness(h, w)
+    out['forks'] = forks.chains
+    let ad: Adoption | undefined
+    if (opts.client !== undefined) {
+      const version = opts.version ?? (await versionsOf(h, opts.client, w))[0]?.version
+      if (version !== undefined) ad = await adoption(h, opts.client, version, w)
+      out['adoption'] = ad ? { client: ad.client, version: ad.version, points: ad.crawls.map((c, i) => ({ crawl: c.id, startedAt: c.startedAt, nodes: ad!.nodes[i], clientNodes: ad!.clientNodes[i], share: ad!.share[i] })) } : null
+    }
+    if (opts.json) {
+      process.stdout.write(JSON.stringify(out) + '\n')
+      return
+    }
+    const lines: string[] = [`${crawls.length} crawls (${out['interrupted']} interrupted) by ${(out['vantages'] as string[]).join(', ') || '-'}`]
+    if (crawls.length > 0) lines.push(`latest: #${crawls[crawls.length - 1]!.id} at ${iso(crawls[crawls.length - 1]!.startedAt)}: ${crawls[crawls.length - 1]!.found} found, ${crawls[crawls.length - 1]!.answered} answered`)
+    for (const [dim, title] of DIMS) lines.push('', seriesTable(title, seriesOut[dim]!))
+    const recent = ch.crawls.slice(-10)
+    lines.push('', `Churn (last ${recent.length} crawls):`)
+    lines.push(table([['crawl', 'vantage', 'started', 'answered', 'new', 'returning', 'gone'], ...recent.map((c) => [`#${c.id}`, c.vantage, iso(c.startedAt), String(c.answered), String(c.newNodes), String(c.returningNodes), String(c.goneNodes)])]))
+    lines.push('', `Uptime over ${up.crawls} crawls (${up.nodes} nodes, ${up.single} seen in one crawl only):`)
+    lines.push(table([['uptime', 'nodes'], ...up.buckets.map((b) => [b.label, String(b.nodes)])]))
+    lines.push('', 'Fork readiness (latest crawl):')
+    if (forks.chains.length === 0) lines.push('no Status fork ids (crawls without --dial)')
+    for (const c of forks.chains) {
+      lines.push(`${c.chain}: ${c.nodes} nodes, ${c.nextFork === 0 ? 'no fork scheduled' : `next fork at ${c.nextFork}: ${c.ready} ready (${Math.round((100 * c.ready) / Math.max(1, c.nodes))} %)`}`)
+      lines.push(table([['fork id', 'nodes'], ...c.forkIds.map((f) => [`${f.hash}/${f.next}`, String(f.nodes)])]))
+    }
+    if (opts.client !== undefined) {
+      lines.push('')
+      if (!ad) lines.push(`Adoption: no versions of ${opts.client} in the latest crawl`)
+      else {
+        lines.push(`Adoption of ${ad.client} ${ad.version} (share of ${ad.client} nodes):`)
+        const idx = ad.crawls.map((_, i) => i).slice(-10)
+        lines.push(table([['started', 'nodes', `${ad.client} nodes`, 'share'], ...idx.map((i) => [iso(ad!.crawls[i]!.startedAt), String(ad!.nodes[i]), String(ad!.clientNodes[i]), `${(100 * ad!.share[i]!).toFixed(1)} %`])]))
+      }
+    }
+    process.stdout.write(lines.join('\n') + '\n')
+  } finally {
+    await h.close()
+  }
+}

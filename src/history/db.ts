@@ -1,0 +1,129 @@
+/**
+ * Opening the crawl history: `sqlite:FILE` (embedded, better-sqlite3) or `postgres://…` (pg), both
+ * behind one Kysely instance so every query is written once. The schema is migrated on open.
+ */
+import { mkdirSync } from 'node:fs'
+import { dirname, join, resolve } from 'node:path'
+import Database from 'better-sqlite3'
+import { Kysely, PostgresDialect, SqliteDialect } from 'kysely'
+import pg from 'pg'
+import { migrate } from './migrations.js'
+import type { HistorySchema } from './schema.js'
+
+/** Which SQL engine a history lives in. */
+export type Engine = 'sqlite' | 'postgres'
+
+/** A parsed `--db` value. */
+export type DbSpec = { engine: 'sqlite'; file: string } | { engine: 'postgres'; url: string }
+
+export type HistoryErrorCode = 'BAD_DB_SPEC' | 'OPEN_FAILED'
+
+/** Opening or reading the history failed; `code` says how. */
+export class HistoryError extends Error {
+  override readonly name = 'HistoryError'
+  constructor(
+    readonly code: HistoryErrorCode,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options)
+  }
+}
+
+/** the database file `monitor` and `stats` use under --datadir when no --db is given */
+export const DEFAULT_DB_FILE = 'history.sqlite'
+
+/** `sqlite:FILE`, `postgres://…` / `postgresql://…`; throws HistoryError('BAD_DB_SPEC') otherwise. */
+export function parseDbSpec(spec: string): DbSpec {
+  if (spec.startsWith('sqlite:')) {
+    const file = spec.slice('sqlite:'.length)
+    if (file === '') throw new HistoryError('BAD_DB_SPEC', 'sqlite: needs a file name, e.g. sqlite:history.sqlite')
+    return { engine: 'sqlite', file }
+  }
+  if (/^postgres(ql)?:\/\//.test(spec)) {
+    let host = ''
+    try {
+      host = new URL(spec).hostname
+    } catch {
+      // reported below
+    }
+    if (host === '') throw new HistoryError('BAD_DB_SPEC', `${spec}: not a valid postgres:// URL (want postgres://user@host:port/db)`)
+    return { engine: 'postgres', url: spec }
+  }
+  throw new HistoryError('BAD_DB_SPEC', `${spec}: want sqlite:FILE or postgres://user@host:port/db`)
+}
+
+/** The spec `monitor` and `stats` use: --db when given, else the SQLite file under --datadir (default '.'). */
+export function dbSpecFor(db: string | undefined, datadir: string | undefined): DbSpec {
+  return db !== undefined ? parseDbSpec(db) : { engine: 'sqlite', file: join(datadir ?? '.', DEFAULT_DB_FILE) }
+}
+
+/** An open history: the query builder, its engine, and close(). */
+export interface History {
+  readonly db: Kysely<HistorySchema>
+  readonly engine: Engine
+  close(): Promise<void>
+}
+
+const INT8_OID = 20
+const NUMERIC_OID = 1700
+
+/**
+ * pg returns 64-bit integers and numerics as strings (they may not fit a double); ours are ms
+ * timestamps, counts and sums of counts, all far below 2^53, so they are read as numbers.
+ */
+const pgTypes = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    if (oid === INT8_OID || oid === NUMERIC_OID) return (v: string) => Number(v)
+    return pg.types.getTypeParser(oid, format as 'text')
+  },
+}
+
+/** Open (creating when needed) and migrate the history named by `spec`. */
+export async function openHistory(spec: DbSpec, opts: { poolSize?: number } = {}): Promise<History> {
+  let db: Kysely<HistorySchema>
+  if (spec.engine === 'sqlite') {
+    let sqlite: Database.Database
+    try {
+      if (spec.file !== ':memory:') mkdirSync(dirname(resolve(spec.file)), { recursive: true })
+      sqlite = new Database(spec.file)
+      // WAL: a reader (stats, the dashboard) never blocks the monitor's write, and a commit is durable
+      // once it returns; NORMAL sync is crash-safe in WAL mode (a power cut may lose the last commit only)
+      sqlite.pragma('journal_mode = WAL')
+      sqlite.pragma('synchronous = NORMAL')
+      sqlite.pragma('foreign_keys = ON')
+      // another process writing (a second monitor, a stats run) waits up to 10 s instead of failing at once
+      sqlite.pragma('busy_timeout = 10000')
+    } catch (err) {
+      throw new HistoryError('OPEN_FAILED', `cannot open ${spec.file}: ${(err as Error).message}`, { cause: err })
+    }
+    db = new Kysely<HistorySchema>({ dialect: new SqliteDialect({ database: sqlite }) })
+  } else {
+    const pool = new pg.Pool({ connectionString: spec.url, max: opts.poolSize ?? 4, types: pgTypes })
+    // an idle client losing its server must not crash the process; the next query reports the failure
+    pool.on('error', () => {})
+    db = new Kysely<HistorySchema>({ dialect: new PostgresDialect({ pool }) })
+  }
+  try {
+    await migrate(db as Kysely<unknown>, spec.engine)
+  } catch (err) {
+    await db.destroy().catch(() => {})
+    if (err instanceof Error && err.name === 'MigrationError') {
+      const cause = (err as Error & { cause?: Error }).cause
+      // a server that cannot be reached surfaces here first: say so plainly
+      if (cause && /ECONNREFUSED|ENOTFOUND|password|does not exist|timeout/i.test(cause.message)) {
+        throw new HistoryError('OPEN_FAILED', `cannot open ${describe(spec)}: ${cause.message}`, { cause })
+      }
+    }
+    throw err
+  }
+  return { db, engine: spec.engine, close: () => db.destroy() }
+}
+
+/** the spec without a password, for messages */
+export function describe(spec: DbSpec): string {
+  if (spec.engine === 'sqlite') return `sqlite:${spec.file}`
+  const u = new URL(spec.url)
+  if (u.password) u.password = '***'
+  return u.toString()
+}

@@ -1,0 +1,144 @@
+/**
+ * Versioned schema migrations, applied at start by Kysely's Migrator (which records them in
+ * `kysely_migration` and, on PostgreSQL, holds an advisory lock so two monitors starting at once
+ * migrate once). A migration, once released, never changes: new columns come as a new entry.
+ */
+import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely'
+import type { Engine } from './db.js'
+
+/** an auto-incremented integer key in each engine's own spelling */
+function idColumn(engine: Engine): 'integer' | 'serial' {
+  return engine === 'postgres' ? 'serial' : 'integer'
+}
+
+function initial(engine: Engine): Migration {
+  return {
+    async up(db: Kysely<unknown>): Promise<void> {
+      const id = idColumn(engine)
+      // ms timestamps need 64 bits; PostgreSQL's integer is 32
+      await db.schema
+        .createTable('crawls')
+        .addColumn('id', id, (c) => (engine === 'sqlite' ? c.primaryKey().autoIncrement() : c.primaryKey()))
+        .addColumn('vantage', 'text', (c) => c.notNull())
+        .addColumn('started_at', 'bigint', (c) => c.notNull())
+        .addColumn('ended_at', 'bigint', (c) => c.notNull())
+        .addColumn('options', 'text', (c) => c.notNull())
+        .addColumn('interrupted', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('found', 'integer', (c) => c.notNull())
+        .addColumn('answered', 'integer', (c) => c.notNull())
+        .addColumn('dialled', 'integer', (c) => c.notNull())
+        .addColumn('hello', 'integer', (c) => c.notNull())
+        .addColumn('status', 'integer', (c) => c.notNull())
+        .addColumn('new_nodes', 'integer', (c) => c.notNull())
+        .addColumn('returning_nodes', 'integer', (c) => c.notNull())
+        .addColumn('gone_nodes', 'integer', (c) => c.notNull())
+        .execute()
+      await db.schema.createIndex('crawls_vantage_started').on('crawls').columns(['vantage', 'started_at']).execute()
+      await db.schema.createIndex('crawls_started').on('crawls').column('started_at').execute()
+
+      await db.schema
+        .createTable('nodes')
+        .addColumn('id', id, (c) => (engine === 'sqlite' ? c.primaryKey().autoIncrement() : c.primaryKey()))
+        .addColumn('pubkey', 'text', (c) => c.notNull().unique())
+        .addColumn('node_id', 'text', (c) => c.notNull())
+        .addColumn('first_seen', 'bigint', (c) => c.notNull())
+        .addColumn('last_seen', 'bigint')
+        .addColumn('last_crawl', 'integer', (c) => c.notNull())
+        .addColumn('last_visit', 'bigint', (c) => c.notNull())
+        .addColumn('ip', 'text', (c) => c.notNull())
+        .addColumn('udp', 'integer', (c) => c.notNull())
+        .addColumn('tcp', 'integer', (c) => c.notNull())
+        .addColumn('client_id', 'text')
+        .addColumn('client_name', 'text')
+        .execute()
+      await db.schema.createIndex('nodes_node_id').on('nodes').column('node_id').execute()
+      await db.schema.createIndex('nodes_ip').on('nodes').column('ip').execute()
+      await db.schema.createIndex('nodes_last_seen').on('nodes').column('last_seen').execute()
+
+      await db.schema
+        .createTable('visits')
+        .addColumn('crawl_id', 'integer', (c) => c.notNull().references('crawls.id').onDelete('cascade'))
+        .addColumn('node', 'integer', (c) => c.notNull().references('nodes.id'))
+        .addColumn('ip', 'text', (c) => c.notNull())
+        .addColumn('udp', 'integer', (c) => c.notNull())
+        .addColumn('tcp', 'integer', (c) => c.notNull())
+        .addColumn('answered', 'integer', (c) => c.notNull())
+        .addColumn('attempts', 'integer')
+        .addColumn('rtt_ms', 'double precision')
+        .addColumn('enr_seq', 'bigint')
+        .addColumn('enr', 'text')
+        .addColumn('network', 'text')
+        .addColumn('fork', 'text')
+        .addColumn('eth2', 'integer', (c) => c.notNull())
+        .addColumn('neighbors', 'integer')
+        .addColumn('client_id', 'text')
+        .addColumn('client_name', 'text')
+        .addColumn('client_version', 'text')
+        .addColumn('client_os', 'text')
+        .addColumn('client_arch', 'text')
+        .addColumn('client_runtime', 'text')
+        .addColumn('client_language', 'text')
+        .addColumn('caps', 'text')
+        .addColumn('network_id', 'bigint')
+        .addColumn('fork_hash', 'text')
+        .addColumn('fork_next', 'bigint')
+        .addColumn('chain', 'text')
+        .addColumn('disconnect', 'text')
+        .addColumn('disconnect_by', 'text')
+        .addColumn('inbound', 'integer', (c) => c.notNull())
+        .addColumn('error', 'text')
+        .addColumn('dial_error', 'text')
+        .addPrimaryKeyConstraint('visits_pk', ['crawl_id', 'node'])
+        .execute()
+      // a node's history, and the uptime question (visits per node)
+      await db.schema.createIndex('visits_node').on('visits').columns(['node', 'crawl_id']).execute()
+
+      await db.schema
+        .createTable('sessions')
+        .addColumn('id', id, (c) => (engine === 'sqlite' ? c.primaryKey().autoIncrement() : c.primaryKey()))
+        .addColumn('node', 'integer', (c) => c.notNull().references('nodes.id'))
+        .addColumn('vantage', 'text', (c) => c.notNull())
+        .addColumn('first_crawl', 'integer', (c) => c.notNull())
+        .addColumn('last_crawl', 'integer', (c) => c.notNull())
+        .addColumn('started_at', 'bigint', (c) => c.notNull())
+        .addColumn('last_seen', 'bigint', (c) => c.notNull())
+        .addColumn('ended_at', 'bigint')
+        .addColumn('crawls', 'integer', (c) => c.notNull())
+        .execute()
+      // the open sessions of a vantage point are what each new crawl extends or closes
+      await db.schema.createIndex('sessions_open').on('sessions').columns(['vantage', 'ended_at', 'last_crawl']).execute()
+      await db.schema.createIndex('sessions_node').on('sessions').columns(['node', 'vantage']).execute()
+
+      await db.schema
+        .createTable('crawl_counts')
+        .addColumn('crawl_id', 'integer', (c) => c.notNull().references('crawls.id').onDelete('cascade'))
+        .addColumn('dim', 'text', (c) => c.notNull())
+        .addColumn('key', 'text', (c) => c.notNull())
+        .addColumn('n', 'integer', (c) => c.notNull())
+        .addPrimaryKeyConstraint('crawl_counts_pk', ['crawl_id', 'dim', 'key'])
+        .execute()
+      // one key across crawls: the adoption curve of a version
+      await db.schema.createIndex('crawl_counts_key').on('crawl_counts').columns(['dim', 'key', 'crawl_id']).execute()
+    },
+  }
+}
+
+/** Every migration by name; names sort in the order they apply. */
+export function migrations(engine: Engine): Record<string, Migration> {
+  return { '0001_initial': initial(engine) }
+}
+
+export class MigrationError extends Error {
+  override readonly name = 'MigrationError'
+  readonly code = 'MIGRATION_FAILED'
+}
+
+/** Bring the schema up to date; throws MigrationError naming the migration that failed. */
+export async function migrate(db: Kysely<unknown>, engine: Engine): Promise<void> {
+  const provider: MigrationProvider = { getMigrations: async () => migrations(engine) }
+  const { error, results } = await new Migrator({ db, provider }).migrateToLatest()
+  if (error !== undefined) {
+    const failed = results?.find((r) => r.status === 'Error')?.migrationName
+    throw new MigrationError(`schema migration ${failed ?? ''} failed: ${(error as Error).message ?? String(error)}`, { cause: error })
+  }
+}

@@ -1,0 +1,215 @@
+/**
+ * The history's writer and questions on both engines: SQLite in a temp file and a real PostgreSQL
+ * (test/history/pg.ts: ETHP2P_TEST_PG or a cluster started here; without either, these fail saying so).
+ */
+import assert from 'node:assert/strict'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, describe, it } from 'node:test'
+import { openHistory, parseDbSpec, type DbSpec, type History } from '../../src/history/db.js'
+import { adoption, churn, forkReadiness, lastCrawlStart, listCrawls, nodeHistory, recentNodes, searchNodes, series, uptime, versionsOf } from '../../src/history/query.js'
+import { syntheticCrawl, syntheticNodes } from '../../src/history/synthetic.js'
+import type { HistoryRecord } from '../../src/history/visit.js'
+import { writeCrawl } from '../../src/history/write.js'
+import { stopTestDatabases, testDatabase } from './pg.js'
+
+const dir = mkdtempSync(join(tmpdir(), 'ethp2p-history-'))
+after(async () => {
+  await stopTestDatabases()
+  rmSync(dir, { recursive: true, force: true })
+})
+
+let files = 0
+const ENGINES: [string, () => Promise<DbSpec>][] = [
+  ['sqlite', async () => ({ engine: 'sqlite', file: join(dir, `h${files++}.sqlite`) })],
+  ['postgres', async () => ({ engine: 'postgres', url: await testDatabase() })],
+]
+
+const T0 = Date.UTC(2025, 0, 1)
+const EVERY = 30 * 60_000
+const key = (c: string): string => c.repeat(128)
+
+function rec(id: string, answered: boolean, extra: Partial<HistoryRecord> = {}): HistoryRecord {
+  const when = new Date(T0).toISOString()
+  return { id, ip: '10.0.0.1', udp: 30303, tcp: 30303, firstSeen: when, lastSeen: when, answered, eth2: false, ...extra }
+}
+
+for (const [engine, spec] of ENGINES) {
+  describe(`history on ${engine}`, () => {
+    let h: History | undefined
+    let lastSpec: DbSpec
+    const open = async (): Promise<History> => {
+      await h?.close()
+      lastSpec = await spec()
+      return (h = await openHistory(lastSpec))
+    }
+    after(async () => h?.close())
+
+    it('stores a crawl whole: counts as the records say, one node per public key, dial fields parsed', async () => {
+      const h = await open()
+      const nodes = syntheticNodes(300, 4, 7)
+      const records = syntheticCrawl(nodes, 0, T0, 7)
+      // a node reported twice (once unanswered) is one node, answered
+      records.push({ ...records.find((r) => r.answered)!, answered: false })
+      const w = await writeCrawl(h, { vantage: 'a', startedAt: T0, endedAt: T0 + 60_000, options: { dial: true } }, records)
+      const answered = new Set(records.filter((r) => r.answered).map((r) => r.id))
+      const all = new Set(records.map((r) => r.id))
+      assert.equal(w.found, all.size)
+      assert.equal(w.answered, answered.size)
+      assert.equal(w.newNodes, answered.size)
+      const nodeRows = await h.db.selectFrom('nodes').select(['pubkey']).execute()
+      assert.equal(nodeRows.length, all.size)
+      const clients = await series(h, 'client', {}, { top: 50 })
+      const gethCount = records.filter((r) => r.answered && r.clientId?.startsWith('Geth/')).length
+      assert.equal(clients.values['geth']![0], gethCount)
+      assert.ok(gethCount > 0)
+      const v = await h.db.selectFrom('visits').selectAll().where('client_name', '=', 'nethermind').limit(1).executeTakeFirstOrThrow()
+      assert.equal(v.client_language, 'dotnet')
+      assert.equal(v.client_os, 'linux')
+      assert.equal(v.client_arch, 'amd64')
+      assert.equal(v.caps, 'eth/68 eth/69 snap/1')
+      assert.equal(v.attempts, 1)
+      assert.equal(typeof v.rtt_ms, 'number')
+      assert.equal(v.fork_hash, 'c376cf8b')
+    })
+
+    it('sessions and churn: new, gone, returning per crawl; uptime buckets; interrupted crawls left out', async () => {
+      const h = await open()
+      const [A, B, C] = [key('a'), key('b'), key('c')]
+      // A up in every crawl; B up, down, up (returning); C up in the first only (gone)
+      const plan: [string, boolean][][] = [
+        [[A, true], [B, true], [C, true]],
+        [[A, true], [B, false]],
+        [[A, true], [B, true]],
+        [[A, true], [B, true]],
+      ]
+      const written = []
+      for (const [k, crawl] of plan.entries()) {
+        written.push(await writeCrawl(h, { vantage: 'v', startedAt: T0 + k * EVERY, endedAt: T0 + k * EVERY + 1000, options: {} }, crawl.map(([id, up]) => rec(id, up))))
+      }
+      assert.deepEqual(
+        written.map((w) => [w.newNodes, w.returningNodes, w.goneNodes]),
+        [
+          [3, 0, 0],
+          [0, 0, 2],
+          [0, 1, 0],
+          [0, 0, 0],
+        ],
+      )
+      // an interrupted crawl where nobody answered changes neither sessions nor the series
+      await writeCrawl(h, { vantage: 'v', startedAt: T0 + 4 * EVERY, endedAt: T0 + 4 * EVERY + 1000, options: {}, interrupted: true }, [rec(A, false)])
+      const ch = await churn(h, { vantage: 'v' })
+      assert.equal(ch.crawls.length, 4)
+      assert.equal((await listCrawls(h, {}, { withInterrupted: true })).length, 5)
+      assert.equal(await lastCrawlStart(h, 'v'), T0 + 4 * EVERY)
+      const hist = await nodeHistory(h, B)
+      assert.ok(hist)
+      assert.deepEqual(
+        hist.sessions.map((s) => [s.crawls, s.endedAt === null]),
+        [
+          [2, true],
+          [1, false],
+        ],
+      )
+      assert.equal(hist.visits.length, 4)
+      const up = await uptime(h, { vantage: 'v' })
+      // A 4/4, B 3/4, C 1/4
+      assert.equal(up.crawls, 4)
+      assert.equal(up.nodes, 3)
+      assert.deepEqual(
+        up.buckets.map((b) => b.nodes),
+        [0, 1, 1, 0, 1],
+      )
+      // the next crawl re-checks nodes up recently
+      assert.deepEqual((await recentNodes(h, T0 + 2 * EVERY)).map((n) => n.id).sort(), [A, B])
+    })
+
+    it('answers over a generated history: series, adoption, fork readiness, search', async () => {
+      const h = await open()
+      const nodes = syntheticNodes(400, 6, 3)
+      const expected: number[] = []
+      for (let k = 0; k < 6; k++) {
+        const recs = syntheticCrawl(nodes, k, T0 + k * EVERY, 3)
+        expected.push(recs.filter((r) => r.answered && r.clientId?.startsWith('Geth/v1.15.0')).length)
+        await writeCrawl(h, { vantage: 'g', startedAt: T0 + k * EVERY, endedAt: T0 + k * EVERY + 1000, options: {} }, recs)
+      }
+      const a = await adoption(h, 'Geth', 'v1.15.0')
+      assert.deepEqual(a.nodes, expected)
+      assert.ok(a.share.every((s) => s >= 0 && s <= 1))
+      assert.ok(expected[5]! > expected[0]!, 'the release spreads over the crawls')
+      assert.ok((await versionsOf(h, 'geth')).some((v) => v.version === '1.15.0'))
+      const s = await series(h, 'version', {}, { top: 3 })
+      assert.equal(s.keys.length, 4)
+      assert.equal(s.keys[3], '(others)')
+      const total = (await listCrawls(h)).map((c) => c.hello)
+      assert.deepEqual(
+        s.crawls.map((_, i) => s.keys.reduce((sum, k) => sum + s.values[k]![i]!, 0)),
+        total,
+      )
+      const f = await forkReadiness(h)
+      assert.equal(f.chains[0]!.chain, 'mainnet')
+      assert.equal(f.chains[0]!.nextFork, 1_767_225_600)
+      assert.equal(f.chains[0]!.ready, expected[5])
+      const target = nodes[17]!
+      assert.equal((await searchNodes(h, target.id.slice(0, 12)))[0]!.pubkey, target.id)
+      assert.ok((await searchNodes(h, target.ip)).some((n) => n.pubkey === target.id))
+      assert.ok((await searchNodes(h, 'nethermind', 500)).every((n) => n.clientId?.startsWith('nethermind/')))
+      // LIKE wildcards in the search text are literal
+      assert.equal((await searchNodes(h, '%')).length, 0)
+    })
+
+    // SQLite takes one writer at a time (two processes wait for each other; two connections in one
+    // thread would block each other): there the two vantage points write in turn, on PostgreSQL at once
+    it(`two vantage points writing the same nodes ${engine === 'postgres' ? 'at once' : 'in turn'}: nothing lost, no duplicate nodes`, async () => {
+      const h = await open()
+      const h2 = await openHistory(lastSpec)
+      try {
+        const nodes = syntheticNodes(2000, 3, 11)
+        const writes: (() => Promise<unknown>)[] = []
+        for (let k = 0; k < 3; k++) {
+          writes.push(() => writeCrawl(h, { vantage: 'x', startedAt: T0 + k * EVERY, endedAt: T0 + k * EVERY + 1, options: {} }, syntheticCrawl(nodes, k, T0 + k * EVERY, 1)))
+          writes.push(() => writeCrawl(h2, { vantage: 'y', startedAt: T0 + k * EVERY + 5, endedAt: T0 + k * EVERY + 6, options: {} }, syntheticCrawl(nodes, k, T0 + k * EVERY, 2)))
+        }
+        if (engine === 'postgres') await Promise.all(writes.map((w) => w()))
+        else for (const w of writes) await w()
+        const crawls = await listCrawls(h)
+        assert.equal(crawls.length, 6)
+        const nodeRows = await h.db.selectFrom('nodes').select((eb) => [eb.fn.countAll<number>().as('n'), eb.fn.count<number>('pubkey').distinct().as('d')]).executeTakeFirstOrThrow()
+        const present = new Set(nodes.filter((n) => n.joins <= 2).map((n) => n.id))
+        assert.equal(Number(nodeRows.n), present.size)
+        assert.equal(Number(nodeRows.d), present.size)
+        for (const c of crawls) {
+          const visits = await h.db.selectFrom('visits').select((eb) => eb.fn.countAll<number>().as('n')).where('crawl_id', '=', c.id).executeTakeFirstOrThrow()
+          assert.equal(Number(visits.n), c.found)
+        }
+      } finally {
+        await h2.close()
+      }
+    })
+
+    it('migrations apply once: reopening an existing history keeps it', async () => {
+      const s = await spec()
+      const a = await openHistory(s)
+      await writeCrawl(a, { vantage: 'm', startedAt: T0, endedAt: T0 + 1, options: {} }, [rec(key('d'), true)])
+      await a.close()
+      const b = await openHistory(s)
+      try {
+        assert.equal((await listCrawls(b)).length, 1)
+        const m = await b.db.selectFrom('kysely_migration' as never).selectAll().execute()
+        assert.equal(m.length, 1)
+      } finally {
+        await b.close()
+      }
+    })
+  })
+}
+
+describe('db spec', () => {
+  it('parses sqlite: and postgres:// and refuses the rest', () => {
+    assert.deepEqual(parseDbSpec('sqlite:/x/h.sqlite'), { engine: 'sqlite', file: '/x/h.sqlite' })
+    assert.equal(parseDbSpec('postgres://u@127.0.0.1:5432/db').engine, 'postgres')
+    assert.equal(parseDbSpec('postgresql://u@127.0.0.1/db').engine, 'postgres')
+    for (const bad of ['sqlite:', 'mysql://x', 'history.sqlite', 'postgres://']) assert.throws(() => parseDbSpec(bad), { name: 'HistoryError', code: 'BAD_DB_SPEC' }, bad)
+  })
+})

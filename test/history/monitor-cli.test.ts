@@ -1,0 +1,202 @@
+/**
+ * `ethp2p monitor` and `ethp2p stats` as an operator runs them: child processes on loopback testnets,
+ * SIGINT, kill -9 and restart, and two monitors sharing one PostgreSQL.
+ */
+import assert from 'node:assert/strict'
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createInterface } from 'node:readline'
+import { after, describe, it } from 'node:test'
+import { openHistory } from '../../src/history/db.js'
+import { stopTestDatabases, testDatabase } from './pg.js'
+
+const MAIN = join(import.meta.dirname, '../../src/cli/main.ts')
+const children: ChildProcess[] = []
+const dir = mkdtempSync(join(tmpdir(), 'ethp2p-monitor-cli-'))
+after(async () => {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL')
+  await stopTestDatabases()
+  rmSync(dir, { recursive: true, force: true })
+})
+
+interface Run {
+  child: ChildProcess
+  stdout: () => string
+  stderr: () => string
+  exit: Promise<number | null>
+  /** resolves once `pred` holds for the output so far (checked on every chunk), rejects at exit */
+  until: (pred: (out: string, err: string) => boolean, what: string) => Promise<void>
+}
+
+function run(args: string[]): Run {
+  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+  children.push(child)
+  let out = ''
+  let err = ''
+  const waiters = new Set<() => void>()
+  const poke = (): void => {
+    for (const w of waiters) w()
+  }
+  child.stdout!.on('data', (d: Buffer) => {
+    out += d.toString()
+    poke()
+  })
+  child.stderr!.on('data', (d: Buffer) => {
+    err += d.toString()
+    poke()
+  })
+  const exit = new Promise<number | null>((r) => child.once('exit', (code) => r(code)))
+  const until = (pred: (o: string, e: string) => boolean, what: string): Promise<void> =>
+    new Promise((resolve, reject) => {
+      const check = (): void => {
+        if (pred(out, err)) {
+          waiters.delete(check)
+          resolve()
+        }
+      }
+      waiters.add(check)
+      check()
+      void exit.then((code) => {
+        if (waiters.delete(check)) reject(new Error(`exited (${code}) before ${what}: ${err.slice(-2000)}`))
+      })
+    })
+  return { child, stdout: () => out, stderr: () => err, exit, until }
+}
+
+const lines = (s: string): Record<string, unknown>[] =>
+  s
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Record<string, unknown>)
+const count = (s: string, msg: string): number => s.split('\n').filter((l) => l.includes(`"msg":"${msg}"`)).length
+
+async function stats(args: string[]): Promise<Record<string, unknown>> {
+  const r = run(['stats', '--json', ...args])
+  assert.equal(await r.exit, 0, r.stderr())
+  return JSON.parse(r.stdout()) as Record<string, unknown>
+}
+
+describe('ethp2p monitor', () => {
+  it('crawls on schedule into SQLite, serves the dashboard API and gauges; SIGINT writes the crawl under way and exits 0', async () => {
+    const datadir = join(dir, 'a')
+    const r = run(['monitor', '--testnet', '30', '--every', '2s', '--datadir', datadir, '--vantage', 'lab', '--http', '127.0.0.1:0', '--metrics', '127.0.0.1:0'])
+    await r.until((o) => lines(o).length >= 1, 'the first crawl was stored')
+    const first = lines(r.stdout())[0]!
+    assert.equal(first['found'], 30)
+    assert.equal(first['answered'], 27)
+    assert.equal(first['new'], 27)
+    const logs = lines(r.stderr())
+    const dash = logs.find((l) => l['msg'] !== undefined && String(l['msg']).startsWith('dashboard on'))!['url'] as string
+    const metricsPort = logs.find((l) => l['msg'] === 'Prometheus metrics served')!['port'] as number
+    const overview = (await (await fetch(new URL('/api/overview', dash))).json()) as { latest: { id: number; found: number } }
+    assert.equal(overview.latest.found, 30)
+    const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text()
+    assert.match(text, /ethp2p_crawl_nodes\{state="found"\} 30/)
+    assert.match(text, /ethp2p_crawl_networks\{network="mainnet"\} \d+/)
+
+    // the second crawl is cut short by SIGINT: written, marked interrupted, exit 0
+    await r.until((_, e) => count(e, 'crawl started') >= 2, 'the second crawl started')
+    r.child.kill('SIGINT')
+    assert.equal(await r.exit, 0, r.stderr())
+    const stored = lines(r.stdout())
+    assert.equal(stored.length, 2)
+    assert.equal(stored[1]!['interrupted'], true)
+    const s = await stats(['--datadir', datadir])
+    assert.equal(s['crawls'], 2)
+    assert.equal(s['interrupted'], 1)
+    assert.deepEqual(s['vantages'], ['lab'])
+  })
+
+  it('kill -9 loses only the crawl under way; a restart continues the schedule from the last start', async () => {
+    const datadir = join(dir, 'b')
+    const r = run(['monitor', '--testnet', '20', '--every', '1s', '--datadir', datadir, '--vantage', 'k'])
+    await r.until((o, e) => lines(o).length >= 2 && count(e, 'crawl started') >= 3, 'two crawls stored and a third started')
+    r.child.kill('SIGKILL')
+    await r.exit
+    const s = await stats(['--datadir', datadir])
+    assert.equal(s['crawls'], 2)
+    assert.equal(s['interrupted'], 0)
+
+    // --every 1h: the next crawl is due an hour after the last start, so the restart waits
+    const h = await openHistory({ engine: 'sqlite', file: join(datadir, 'history.sqlite') })
+    const last = await h.db.selectFrom('crawls').select((eb) => eb.fn.max('started_at').as('t')).executeTakeFirstOrThrow()
+    await h.close()
+    const wait = run(['monitor', '--testnet', '20', '--every', '1h', '--datadir', datadir, '--vantage', 'k'])
+    await wait.until((_, e) => count(e, 'next crawl scheduled') >= 1, 'the schedule was read')
+    const due = lines(wait.stderr()).find((l) => l['msg'] === 'next crawl scheduled')!['due'] as string
+    assert.equal(Date.parse(due), Number(last.t) + 3600_000)
+    wait.child.kill('SIGINT')
+    assert.equal(await wait.exit, 0, wait.stderr())
+    assert.equal(count(wait.stderr(), 'crawl started'), 0)
+
+    // a due crawl starts at once
+    const again = run(['monitor', '--testnet', '20', '--every', '1s', '--datadir', datadir, '--vantage', 'k', '--crawls', '1'])
+    assert.equal(await again.exit, 0, again.stderr())
+    assert.equal(lines(again.stdout()).length, 1)
+    assert.equal((await stats(['--datadir', datadir]))['crawls'], 3)
+  })
+
+  it('bad arguments exit 2 with a one-line reason', async () => {
+    const cases = [
+      ['monitor'],
+      ['monitor', '--testnet', '5', '--every', '0s'],
+      ['monitor', '--testnet', '5', '--every', 'soon'],
+      ['monitor', '--testnet', '5', '--db', 'mysql://x'],
+      ['monitor', '--testnet', '5', '--vantage', 'a b'],
+      ['monitor', '--testnet', '5', '--http', 'nowhere'],
+      ['stats', '--datadir', join(dir, 'none')],
+      ['stats', '--db', 'sqlite:'],
+      ['stats', '--db', 'sqlite:x', '--datadir', dir],
+    ]
+    for (const args of cases) {
+      const r = run(args)
+      assert.equal(await r.exit, 2, `${args.join(' ')}: ${r.stderr()}`)
+      assert.equal(r.stderr().trim().split('\n').length, 1, r.stderr())
+    }
+  })
+})
+
+describe('ethp2p monitor on PostgreSQL', () => {
+  it('two monitors with different --vantage share one database: every crawl stored, one row per node', async () => {
+    const url = await testDatabase()
+    const net = run(['testnet', '--nodes', '40', '--duration', '300'])
+    const boot = await new Promise<string>((resolve) => createInterface({ input: net.child.stdout! }).once('line', resolve))
+    const a = run(['monitor', '--bootnodes', boot, '--every', '1s', '--crawls', '3', '--db', url, '--vantage', 'east', '--dial'])
+    const b = run(['monitor', '--bootnodes', boot, '--every', '1s', '--crawls', '3', '--db', url, '--vantage', 'west', '--dial'])
+    assert.equal(await a.exit, 0, a.stderr())
+    assert.equal(await b.exit, 0, b.stderr())
+    net.child.kill('SIGINT')
+    await net.exit
+    const stored = [...lines(a.stdout()), ...lines(b.stdout())]
+    assert.equal(stored.length, 6)
+
+    const h = await openHistory({ engine: 'postgres', url })
+    try {
+      const crawls = await h.db.selectFrom('crawls').selectAll().orderBy('id').execute()
+      assert.deepEqual(crawls.map((c) => c.vantage).sort(), ['east', 'east', 'east', 'west', 'west', 'west'])
+      assert.deepEqual(crawls.map((c) => c.id).sort((x, y) => x - y), stored.map((s) => s['crawl'] as number).sort((x, y) => x - y))
+      for (const c of crawls) {
+        const v = await h.db.selectFrom('visits').select((eb) => eb.fn.countAll<number>().as('n')).where('crawl_id', '=', c.id).executeTakeFirstOrThrow()
+        assert.equal(Number(v.n), c.found, `crawl ${c.id}: every node it found has its visit`)
+        assert.ok(c.found >= 40)
+      }
+      const nodes = await h.db.selectFrom('nodes').select(['id', 'pubkey']).execute()
+      assert.equal(new Set(nodes.map((n) => n.pubkey)).size, nodes.length)
+      // the testnet's live nodes were seen from both vantage points, through the same node rows
+      const both = await h.db
+        .selectFrom('visits as v')
+        .innerJoin('crawls as c', 'c.id', 'v.crawl_id')
+        .select('v.node')
+        .where('v.answered', '=', 1)
+        .groupBy('v.node')
+        .having((eb) => eb.fn.count('c.vantage').distinct(), '=', 2)
+        .execute()
+      assert.ok(both.length >= 36, `${both.length} nodes answered both vantage points`)
+    } finally {
+      await h.close()
+    }
+  })
+})

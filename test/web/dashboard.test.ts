@@ -1,0 +1,123 @@
+/**
+ * The dashboard over a generated history: its JSON API directly, then the page in a real headless
+ * chromium: charts drawn with data, no request leaving the origin, node search and a node's history.
+ */
+import assert from 'node:assert/strict'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, before, describe, it } from 'node:test'
+import { openHistory, type History } from '../../src/history/db.js'
+import { syntheticCrawl, syntheticNodes, type SyntheticNode } from '../../src/history/synthetic.js'
+import { writeCrawl } from '../../src/history/write.js'
+import { serveDashboard, type Dashboard } from '../../src/web/server.js'
+import { launchBrowser } from '../../src/bench/browser.js'
+
+const dir = mkdtempSync(join(tmpdir(), 'ethp2p-dashboard-'))
+const T0 = Date.UTC(2025, 0, 1)
+const CRAWLS = 8
+let h: History
+let dash: Dashboard
+let nodes: SyntheticNode[]
+
+before(async () => {
+  h = await openHistory({ engine: 'sqlite', file: join(dir, 'h.sqlite') })
+  nodes = syntheticNodes(500, CRAWLS, 5)
+  for (let k = 0; k < CRAWLS; k++) {
+    const t = T0 + k * 1800_000
+    await writeCrawl(h, { vantage: 'lab', startedAt: t, endedAt: t + 60_000, options: { dial: true } }, syntheticCrawl(nodes, k, t, 5))
+  }
+  dash = await serveDashboard('127.0.0.1:0', h)
+})
+after(async () => {
+  await dash?.close()
+  await h?.close()
+  rmSync(dir, { recursive: true, force: true })
+})
+
+const get = async (path: string): Promise<{ status: number; body: unknown; headers: Headers }> => {
+  const r = await fetch(new URL(path, dash.url))
+  const text = await r.text()
+  let body: unknown = text
+  try {
+    body = JSON.parse(text)
+  } catch {
+    // HTML
+  }
+  return { status: r.status, body, headers: r.headers }
+}
+
+describe('dashboard API', () => {
+  it('answers the questions as JSON and refuses bad parameters', async () => {
+    const series = (await get('/api/series?dim=client&top=3')).body as { crawls: unknown[]; keys: string[] }
+    assert.equal(series.crawls.length, CRAWLS)
+    assert.equal(series.keys[0], 'geth')
+    assert.equal((await get('/api/series?dim=nope')).status, 400)
+    assert.equal((await get('/api/series?dim=client&since=yesterday')).status, 400)
+    assert.equal((await get('/api/adoption')).status, 400)
+    const versions = (await get('/api/adoption?client=geth')).body as { versions: { version: string }[] }
+    assert.ok(versions.versions.some((v) => v.version === '1.15.0'))
+    const node = nodes.find((n) => n.joins === 0 && n.uptime === 1)!
+    const hist = (await get(`/api/nodes/${node.id}`)).body as { visits: unknown[] }
+    assert.equal(hist.visits.length, CRAWLS)
+    assert.equal((await get(`/api/nodes/${'f'.repeat(128)}`)).status, 404)
+    assert.equal((await get('/api/nothing')).status, 404)
+    const page = await get('/')
+    assert.match(page.headers.get('content-security-policy') ?? '', /default-src 'none'.*connect-src 'self'/)
+    const report = await get('/report/latest')
+    assert.equal(report.status, 200)
+    assert.match(String(report.body), /Latest crawl #8/)
+  })
+})
+
+describe('dashboard in chromium', () => {
+  it('draws the charts with data, finds a node and shows its history, fetching nothing from elsewhere', async () => {
+    const browser = await launchBrowser()
+    try {
+      const page = await browser.context.newPage()
+      const origin = new URL(dash.url).origin
+      const foreign: string[] = []
+      page.on('request', (req) => {
+        if (!req.url().startsWith(origin) && !req.url().startsWith('data:') && req.url() !== 'about:blank') foreign.push(req.url())
+      })
+      await page.goto(dash.url)
+      await page.waitForSelector('body[data-ready="1"]', { timeout: 60_000 })
+
+      // every time series has lines with one point per crawl
+      for (const dim of ['client', 'version', 'os', 'network', 'forkid', 'churn']) {
+        const lines = await page.$$eval(`#chart-${dim} svg polyline`, (ps) => ps.map((p) => (p.getAttribute('points') ?? '').trim().split(/\s+/).length))
+        assert.ok(lines.length > 0, `${dim}: no lines`)
+        assert.ok(
+          lines.every((n) => n === CRAWLS),
+          `${dim}: ${lines.join(',')} points`,
+        )
+      }
+      const keys = await page.$$eval('#chart-client svg polyline', (ps) => ps.map((p) => p.getAttribute('data-key')))
+      assert.ok(keys.includes('geth') && keys.includes('nethermind'))
+      const bars = await page.$$eval('#chart-uptime svg rect', (rs) => rs.map((r) => Number(r.getAttribute('width'))))
+      assert.equal(bars.length, 5)
+      assert.ok(bars.some((w) => w > 1))
+      assert.match(await page.textContent('#forks') ?? '', /ready for next fork/)
+      assert.ok((await page.$$eval('#chart-adoption svg polyline', (ps) => ps.length)) === 1)
+
+      // search by a public key prefix, open the node's history
+      const node = nodes.find((n) => n.joins === 0 && n.uptime === 1)!
+      await page.fill('#node-q', node.id.slice(0, 10))
+      await page.click('#node-form button')
+      const row = await page.waitForSelector(`#node-results tr[data-pubkey="${node.id}"]`, { timeout: 30_000 })
+      await row.click()
+      await page.waitForSelector('#node-visits', { timeout: 30_000 })
+      const visits = await page.$$eval('#node-visits tr', (trs) => trs.length - 1)
+      assert.equal(visits, CRAWLS)
+      assert.match((await page.textContent('#node-history')) ?? '', new RegExp(`enode://${node.id}@`))
+
+      // the latest crawl's report panels in their frame
+      const frame = page.frame({ url: /\/report\/latest/ }) ?? (await (await page.waitForSelector('#report')).contentFrame())
+      await frame!.waitForSelector('h1', { timeout: 30_000 })
+      assert.match((await frame!.textContent('h1')) ?? '', /Latest crawl #8/)
+      assert.deepEqual(foreign, [])
+    } finally {
+      await browser.close()
+    }
+  })
+})
