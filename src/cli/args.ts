@@ -24,6 +24,13 @@ export function secondsArg(v: string): number {
   return n
 }
 
+/** true or false, as --flag=false spells it */
+export function boolArg(v: string): boolean {
+  if (v === 'true') return true
+  if (v === 'false') return false
+  throw new InvalidArgumentError('must be true or false')
+}
+
 /** a share: 0 ≤ f < 1 */
 export function fractionArg(v: string): number {
   const n = Number(v)

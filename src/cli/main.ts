@@ -5,7 +5,7 @@ import type { NodeOptions } from './node.js'
 import { NodeKeyError } from '../config/nodekey.js'
 import { info, version } from './info.js'
 import { keygen } from './keygen.js'
-import { durationArg, enodesArg, fractionArg, ipArg, listenArg, millisArg, natArg, netrestrictArg, portArg, positiveIntArg, protocolsArg, secondsArg, seedsArg, vantageArg } from './args.js'
+import { boolArg, durationArg, enodesArg, fractionArg, ipArg, listenArg, millisArg, natArg, netrestrictArg, portArg, positiveIntArg, protocolsArg, secondsArg, seedsArg, vantageArg } from './args.js'
 import { enrtreeArg, networkArg, type CrawlCliOptions } from './crawl.js'
 import { enodeArg, type ProbeOptions } from './probe.js'
 import type { MonitorCliOptions } from './monitor.js'
@@ -54,10 +54,13 @@ program
   .option('--metrics <addr>', 'serve Prometheus metrics on host:port at /metrics')
   .option('--network <name>', 'the chain our eth Status announces: mainnet|sepolia|holesky|hoodi', networkArg, 'mainnet')
   .option('--nodiscover', 'no discovery: peers come from --static and inbound connections only')
+  .option('--discv4 [bool]', 'serve discv4 on the discovery port (default true; --discv4=false turns it off)', boolArg, true)
+  .option('--discv5 [bool]', 'serve discv5 on the same port, with its own table (default true)', boolArg, true)
   .option('--ntp <server>', 'SNTP server for the clock-drift check, host[:port], or none', 'pool.ntp.org')
   .option('--duration <s>', 'stop after this many seconds', secondsArg)
   .action(async (opts: NodeOptions) => {
     if (opts.nodekey !== undefined && opts.nodekeyhex !== undefined) throw new InvalidArgumentError('--nodekey and --nodekeyhex exclude each other')
+    if (opts.discv4 === false && opts.discv5 === false && !opts.nodiscover) throw new InvalidArgumentError('--discv4=false and --discv5=false: say --nodiscover')
     const { runNode } = await import('./node.js')
     await runNode(opts)
   })

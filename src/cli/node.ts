@@ -36,6 +36,8 @@ export interface NodeOptions {
   metrics?: string
   network: NetworkName
   nodiscover?: boolean
+  discv4?: boolean
+  discv5?: boolean
   ntp: string
   duration?: number
 }
@@ -77,6 +79,8 @@ export async function runNode(opts: NodeOptions): Promise<void> {
     ...(opts.netrestrict ? { netRestrict: opts.netrestrict } : {}),
     ...(extip !== undefined ? { externalIP: extip } : {}),
     noDiscovery: opts.nodiscover === true,
+    discv4: opts.discv4 !== false,
+    discv5: opts.discv5 !== false,
     db,
     discovery: opts.ntp !== 'none' ? { ntpServer: opts.ntp } : {},
   })
@@ -91,8 +95,17 @@ export async function runNode(opts: NodeOptions): Promise<void> {
   })
   process.stdout.write(formatEnode(server.localNode) + '\n')
   const disc = server.discovery
+  const v5 = server.discoveryV5
   log.info(
-    { id: server.self.idHex, tcp: server.port, udp: disc?.self.udp ?? null, enr: disc?.localENR.toText() ?? null, network: opts.network, datadir: opts.datadir ?? null },
+    {
+      id: server.self.idHex,
+      tcp: server.port,
+      udp: disc?.self.udp ?? v5?.transport.port ?? null,
+      enr: disc?.localENR.toText() ?? v5?.transport.localENR.toText() ?? null,
+      protocols: [...(disc ? ['discv4'] : []), ...(v5 ? ['discv5'] : [])],
+      network: opts.network,
+      datadir: opts.datadir ?? null,
+    },
     'node started',
   )
 

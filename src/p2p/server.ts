@@ -12,6 +12,10 @@ import { MAX_FRAME_SIZE, type CryptoBackend } from '../crypto/types.js'
 import { Node } from '../enode/node.js'
 import { Discv4, type Discv4Options } from '../discover/udp.js'
 import type { NodeDB } from '../discover/nodedb.js'
+import { randomWalk } from '../discover/lookup.js'
+import type { Table } from '../discover/table.js'
+import { v5Table } from '../discover/v5/table.js'
+import { Discv5 } from '../discover/v5/udp.js'
 import { RLPxConnection, type ConnectionOptions } from '../rlpx/conn.js'
 import { isLAN } from '../util/netutil.js'
 import { DialScheduler } from './dial.js'
@@ -63,6 +67,10 @@ export interface ServerConfig {
   db?: NodeDB
   /** passed to the discovery transport (rate limits, NTP, timeouts, …) */
   discovery?: Partial<Discv4Options>
+  /** serve discv5 on the discovery port too, with a routing table of its own (default false) */
+  discv5?: boolean
+  /** serve discv4 (default true); with discv5 and without discv4, discovery is discv5 alone */
+  discv4?: boolean
   /** apply the inbound throttle to loopback and LAN peers too (geth exempts them; tests turn it on) */
   limitsOnLAN?: boolean
   inboundThrottleMs?: number
@@ -108,6 +116,9 @@ export class Server extends EventEmitter<ServerEvents> {
   private readonly throttle = new Map<string, number>()
   private listener: NetServer | undefined
   private disc: Discv4 | undefined
+  private v5: Discv5 | undefined
+  private v5own = false
+  private v5table: Table | undefined
   private dialer: DialScheduler | undefined
   private running = false
   private tcpPort = 0
@@ -136,6 +147,11 @@ export class Server extends EventEmitter<ServerEvents> {
   /** the discovery transport, when discovery runs */
   get discovery(): Discv4 | undefined {
     return this.disc
+  }
+
+  /** discv5 and its routing table, when discv5 runs */
+  get discoveryV5(): { transport: Discv5; table: Table } | undefined {
+    return this.v5 && this.v5table ? { transport: this.v5, table: this.v5table } : undefined
   }
 
   /** this node as others reach it */
@@ -186,8 +202,9 @@ export class Server extends EventEmitter<ServerEvents> {
       this.listener.on('error', () => undefined)
       this.tcpPort = (this.listener.address() as { port: number }).port
     }
-    if (!this.config.noDiscovery) {
+    if (!this.config.noDiscovery && this.config.discv4 !== false) {
       this.disc = await Discv4.listen({
+        ...(this.config.discv5 ? { discv5: true } : {}),
         ...this.config.discovery,
         privateKey: this.config.privateKey,
         host,
@@ -199,15 +216,33 @@ export class Server extends EventEmitter<ServerEvents> {
         ...(this.config.externalIP !== undefined ? { externalIP: this.config.externalIP } : {}),
       })
     }
+    if (!this.config.noDiscovery && this.config.discv5) {
+      this.v5 = this.disc?.v5
+      if (!this.v5) {
+        this.v5own = true
+        const ip = this.config.externalIP ?? (host !== '0.0.0.0' && host !== '::' ? host : undefined)
+        this.v5 = await Discv5.listen({
+          privateKey: this.config.privateKey,
+          host,
+          port: this.config.discPort ?? this.tcpPort,
+          enr: { tcp: this.tcpPort, ...(ip !== undefined ? { ip } : {}) },
+          backend: this.b,
+        })
+      }
+      const self = new Node(this.b.publicKey(this.config.privateKey), this.v5.localENR.ip ?? host, this.v5.localENR.udp ?? 0, this.tcpPort)
+      this.v5table = v5Table(this.v5, self, { bootnodes: [...(this.config.bootnodes ?? [])] })
+      this.v5table.start()
+    }
     if (!this.config.noDial) {
       const disc = this.disc
+      const table5 = this.v5table
       this.dialer = new DialScheduler({
         selfId: this.self.idHex,
         maxDialPeers: this.maxDialed,
         dial: (n, _kind, signal) => this.dial(n, signal),
         busy: (id) => this.peers.has(id) || this.handshaking.has(id),
         ...(this.config.netRestrict ? { allowed: (ip: string) => this.config.netRestrict!.contains(ip) } : {}),
-        ...(disc ? { candidates: () => dialable(disc.randomNodes()) } : {}),
+        ...(disc ? { candidates: () => dialable(disc.randomNodes()) } : table5 ? { candidates: () => dialable(randomWalk(table5)) } : {}),
       })
       this.dialer.on('candidatesError', (err, retryMs) => this.emit('dial:candidatesError', err, retryMs))
       this.dialer.on('dialStart', (n, kind) => this.emit('dial:start', n, kind))
@@ -237,6 +272,8 @@ export class Server extends EventEmitter<ServerEvents> {
     const peers = [...this.peers.values()]
     for (const p of peers) p.disconnect(DisconnectReason.ClientQuitting)
     await Promise.all(peers.map((p) => p.done))
+    this.v5table?.close()
+    if (this.v5own) await this.v5?.close()
     await this.disc?.close()
     await closing
   }

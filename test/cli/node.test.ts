@@ -10,6 +10,8 @@ import { randomPrivateKey } from '../../src/crypto/backend.js'
 import { hex } from '../../src/crypto/bytes.js'
 import { parseEnode } from '../../src/enode/url.js'
 import { Discv4 } from '../../src/discover/udp.js'
+import { Discv5 } from '../../src/discover/v5/udp.js'
+import { ENR } from '../../src/enode/enr.js'
 import { formatEnode } from '../../src/enode/url.js'
 import { Server } from '../../src/p2p/server.js'
 import { ethProtocols } from '../../src/eth/protocol.js'
@@ -31,7 +33,9 @@ const children: ChildProcess[] = []
 const dirs: string[] = []
 const open: Discv4[] = []
 const servers: Server[] = []
+const v5s: Discv5[] = []
 after(async () => {
+  for (const d of v5s) await d.close()
   for (const s of servers) await s.stop()
   for (const c of children) if (c.exitCode === null) c.kill('SIGKILL')
   for (const d of open) await d.close()
@@ -83,6 +87,31 @@ describe('ethp2p node', () => {
     assert.ok(enr2.seq > enr1.seq, 'a restart publishes a higher ENR sequence number')
     second.child.kill('SIGINT')
     assert.equal(await second.exit, 0)
+  })
+
+  it('serves discv4 and discv5 on one port by default; --discv4=false leaves discv5 alone; FINDNODE at distance 0 is its own record', async () => {
+    const both = run(['node', '--host', '127.0.0.1', '--port', '0', '--ntp', 'none', '--duration', '30'])
+    const n = parseEnode(await both.firstLine)
+    const v4 = await Discv4.listen({ privateKey: randomPrivateKey(), host: '127.0.0.1', port: 0, replyTimeoutMs: 3000 })
+    open.push(v4)
+    const v5 = await Discv5.listen({ privateKey: randomPrivateKey(), host: '127.0.0.1', port: 0, enr: { ip: '127.0.0.1' }, replyTimeoutMs: 3000 })
+    v5s.push(v5)
+    await v4.ping(n)
+    const enr = await v4.enrRequest(n)
+    assert.equal((await v5.ping(enr)).enrSeq, enr.seq)
+    const [own] = await v5.findnode(enr, [0])
+    assert.equal(own!.toText(), enr.toText(), 'one record for both protocols')
+    both.child.kill('SIGTERM')
+    assert.equal(await both.exit, 0)
+
+    const only5 = run(['node', '--host', '127.0.0.1', '--port', '0', '--ntp', 'none', '--discv4=false', '--duration', '30'])
+    const m = parseEnode(await only5.firstLine)
+    await assert.rejects(v4.ping(m, { timeoutMs: 500 }), { code: 'TIMEOUT' })
+    await until(() => /"protocols":\["discv5"\]/.test(only5.stderr()), 5000, 'discv5 only')
+    const rec = JSON.parse(only5.stderr().split('\n').find((l) => l.includes('node started'))!) as { enr: string }
+    assert.equal((await v5.ping(ENR.parseText(rec.enr))).enrSeq, ENR.parseText(rec.enr).seq)
+    only5.child.kill('SIGINT')
+    assert.equal(await only5.exit, 0)
   })
 
   it('speaks eth/68 and eth/69 to peers of either generation, serves metrics, reads static-nodes.json', async () => {

@@ -118,6 +118,8 @@ export interface Discv5Events {
   drop: [reason: V5DropReason, from: string]
   /** a remote's record, learnt from a handshake or an answer */
   record: [enr: ENR]
+  /** a remote completed a handshake with us: it is alive, and this is its record */
+  established: [enr: ENR]
 }
 
 interface Pending {
@@ -179,6 +181,7 @@ export class Discv5 extends EventEmitter<Discv5Events> {
   private readonly replyTimeout: number
   private readonly maxPending: number
   private closed = false
+  private nodesSource: ((distances: number[]) => ENR[]) | undefined
   readonly stats: Discv5Stats = { packetsIn: 0, packetsOut: 0, bytesIn: 0, bytesOut: 0, handshakes: 0, dropped: emptyDrops(), timeouts: 0 }
 
   private constructor(
@@ -196,6 +199,7 @@ export class Discv5 extends EventEmitter<Discv5Events> {
     this.limiter = new WhoareyouLimiter(opts.whoareyouRate ?? 20)
     this.replyTimeout = opts.replyTimeoutMs ?? V5_REPLY_TIMEOUT_MS
     this.maxPending = opts.maxPending ?? 10_000
+    this.nodesSource = opts.nodes
   }
 
   /** A transport with a socket of its own. */
@@ -234,6 +238,11 @@ export class Discv5 extends EventEmitter<Discv5Events> {
   setLocalENR(enr: ENR): void {
     if (hex(enr.nodeId) !== this.idHex) throw new RangeError('the record belongs to another node')
     this.enr = enr
+  }
+
+  /** Serve FINDNODE from `source` (records at the asked distances) from now on. */
+  serveFrom(source: (distances: number[]) => ENR[]): void {
+    this.nodesSource = source
   }
 
   /** Answer TALKREQ for `protocol`; without a handler the answer is an empty TALKRESP. */
@@ -507,6 +516,7 @@ export class Discv5 extends EventEmitter<Discv5Events> {
     this.store.records.set(idHex, record)
     this.stats.handshakes++
     this.emit('record', record)
+    this.emit('established', record)
     this.dispatch(decodeMessage(pt), auth.srcId, ip, port, s)
   }
 
@@ -545,7 +555,7 @@ export class Discv5 extends EventEmitter<Discv5Events> {
     const records: ENR[] = []
     const seen = new Set<string>()
     for (const d of distances) {
-      const found = d === 0 ? [this.enr] : (this.opts.nodes?.([d]) ?? []).filter((r) => logDistance(r.nodeId, this.id) === d)
+      const found = d === 0 ? [this.enr] : (this.nodesSource?.([d]) ?? []).filter((r) => logDistance(r.nodeId, this.id) === d)
       for (const r of found) {
         const k = hex(r.nodeId)
         if (seen.has(k) || records.length >= 16) continue

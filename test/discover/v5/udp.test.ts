@@ -219,3 +219,29 @@ describe('discv5 beside discv4 on one socket', () => {
     assert.ok(both.v5.stats.packetsIn >= 2)
   })
 })
+
+describe('discv5 table: the Kademlia core shared with discv4', () => {
+  it('a dozen nodes bootstrapped from one find each other by lookups and serve FINDNODE from their tables', async () => {
+    const { v5Table } = await import('../../../src/discover/v5/table.js')
+    const { lookup } = await import('../../../src/discover/lookup.js')
+    const { Node } = await import('../../../src/enode/node.js')
+    const ds = await Promise.all(Array.from({ length: 12 }, () => node()))
+    const tables = ds.map((d) => {
+      const self = new Node(d.localENR.pubkey, '127.0.0.1', d.port!, 0)
+      const t = v5Table(d, self, { bootnodes: [ds[0]!.localENR], refreshIntervalMs: 3600_000 })
+      open.push({ close: async () => t.close() })
+      return t
+    })
+    tables.forEach((t) => t.start())
+    await Promise.all(tables.map((t) => t.waitInit()))
+    // every node looks itself up once more, as a refresh does
+    for (const t of tables) await lookup(t, t.transport.selfTarget())
+    for (const [k, t] of tables.entries()) assert.ok(t.size >= 3, `table ${k} holds ${t.size}`)
+    // served from the table: what node 0 lists at some distance is what its table holds there
+    const zero = ds[0]!
+    const someone = tables[0]!.nodes()[0]!
+    const d = logDistance(someone.id, zero.id)
+    const got = await ds[5]!.findnode(zero.localENR, [d])
+    assert.ok(got.some((r) => r.toNode()?.udp === someone.udp))
+  })
+})
