@@ -48,7 +48,7 @@ export async function runBench(bench: Bench, rounds = 3): Promise<Row[]> {
   return bench.tasks.flatMap((t) => best.get(t.name) ?? [])
 }
 
-const IMPL_ORDER = ['native', 'wasm', 'js', 'ethereumjs']
+const IMPL_ORDER = ['native', 'wasm', 'js', 'ethereumjs', 'chainsafe']
 
 function fmt(hz: number): string {
   if (hz >= 1e6) return `${(hz / 1e6).toFixed(2)}M`
@@ -62,7 +62,8 @@ export function printTable(rows: Row[], unit = 'ops/s'): void {
   const impls = IMPL_ORDER.filter((i) => rows.some((r) => r.impl === i)).concat(
     [...new Set(rows.map((r) => r.impl))].filter((i) => !IMPL_ORDER.includes(i)),
   )
-  const header = ['operation', ...impls.map((i) => `${i} ${unit}`), 'native/js', 'wasm/js', 'native/ethjs']
+  const partners = ['ethereumjs', 'chainsafe'].filter((p) => impls.includes(p))
+  const header = ['operation', ...impls.map((i) => `${i} ${unit}`), 'native/js', 'wasm/js', ...partners.map((p) => `native/${p === 'ethereumjs' ? 'ethjs' : p}`)]
   const lines = [header]
   for (const op of ops) {
     const get = (impl: string) => rows.find((r) => r.op === op && r.impl === impl)?.hz
@@ -72,7 +73,7 @@ export function printTable(rows: Row[], unit = 'ops/s'): void {
       ...impls.map((i) => (get(i) ? fmt(get(i)!) : '–')),
       ratio(get('native'), get('js')),
       ratio(get('wasm'), get('js')),
-      ratio(get('native'), get('ethereumjs')),
+      ...partners.map((p) => ratio(get('native'), get(p))),
     ])
   }
   const widths = header.map((_, c) => Math.max(...lines.map((l) => l[c]!.length)))

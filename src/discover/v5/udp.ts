@@ -214,6 +214,13 @@ export class Discv5 extends EventEmitter<Discv5Events> {
       })
     })
     socket.on('error', () => undefined)
+    try {
+      // NODES answers come in bursts: the kernel's default 208 KiB holds fewer than 200 of them
+      socket.setRecvBufferSize(4 << 20)
+      socket.setSendBufferSize(4 << 20)
+    } catch {
+      // not permitted: the defaults still work, with more loss under load
+    }
     const enr = opts.localENR ? {} : { enr: { udp: socket.address().port, ...opts.enr } }
     const d = new Discv5({ ...opts, ...enr }, (data, port, ip) => socket.send(data, port, ip), socket)
     socket.on('message', (data, from) => d.handle(data, from))
