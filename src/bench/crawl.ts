@@ -20,6 +20,7 @@
  *   dead50    no delay, 50 % dead
  *   resumed   no delay, 10 % dead, plus N stored nodes of a network that is gone (an earlier crawl's
  *             datadir): compared with the same crawl without them
+ *   v5        a discv5 testnet crawled over discv5, against @chainsafe/discv5's lookups
  *   memory    peak RSS at N and at 5 N nodes (sharded testnet), and the bytes per node between them
  */
 import { spawn } from 'node:child_process'
@@ -29,7 +30,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url'
 import { backend, randomPrivateKey } from '../crypto/backend.js'
 import { hex } from '../crypto/bytes.js'
 import type { BackendName } from '../crypto/types.js'
-import { Crawler, type PreviousNode } from '../crawler/crawl.js'
+import { Crawler, type CrawlProtocol, type PreviousNode } from '../crawler/crawl.js'
+import { ENR } from '../enode/enr.js'
 import { Discv4 } from '../discover/udp.js'
 import { formatEnode, parseEnode } from '../enode/url.js'
 import { startTestnet, type TestnetOptions } from '../testnet/testnet.js'
@@ -44,11 +46,15 @@ const MEMORY_CAP_S = Number(process.env['ETHP2P_BENCH_MEMORY_SECONDS'] ?? 150)
 
 interface Net {
   bootnodes: string[]
+  /** the bootnodes' records (discv5 crawls start from these) */
+  bootENRs: string[]
   live: number
 }
 
 interface CrawlJob {
   net: Net
+  /** the DHTs to walk (default discv4) */
+  protocols?: CrawlProtocol[]
   /** stored nodes of a vanished network to resume from */
   previous?: number
   capS?: number
@@ -73,7 +79,7 @@ interface Run {
 async function serveTestnet(opts: TestnetOptions): Promise<void> {
   const net = await startTestnet(opts)
   const live = net.nodes.filter((n) => n.behaviour === 'live').length
-  process.stdout.write(JSON.stringify({ bootnodes: net.bootnodes.map((n) => formatEnode(n)), live } satisfies Net) + '\n')
+  process.stdout.write(JSON.stringify({ bootnodes: net.bootnodes.map((n) => formatEnode(n)), bootENRs: net.bootENRs.map((r) => r.toText()), live } satisfies Net) + '\n')
   // runs until the parent closes our stdin
   process.stdin.resume()
   await new Promise((resolve) => process.stdin.once('end', resolve))
@@ -96,13 +102,15 @@ function vanished(n: number): PreviousNode[] {
 }
 
 async function crawlOurs(job: CrawlJob): Promise<Run> {
-  const disc = await Discv4.listen({ privateKey: randomPrivateKey(), host: '127.0.0.1', port: 0, batchVerify: true, refreshIntervalMs: 24 * 3600_000 })
+  const protocols = job.protocols ?? ['v4']
+  const disc = await Discv4.listen({ privateKey: randomPrivateKey(), host: '127.0.0.1', port: 0, batchVerify: true, refreshIntervalMs: 24 * 3600_000, ...(protocols.includes('v5') ? { discv5: true } : {}) })
   const confirmed: number[] = []
   let answered = 0
   let withRecord = 0
   const crawler = new Crawler({
     transport: disc,
-    seeds: job.net.bootnodes.map((e) => parseEnode(e)),
+    seeds: protocols.includes('v4') ? job.net.bootnodes.map((e) => parseEnode(e)) : job.net.bootENRs.map((t) => ENR.parseText(t)),
+    protocols,
     previous: vanished(job.previous ?? 0),
     ...(job.capS !== undefined ? { durationMs: job.capS * 1000 } : {}),
   })
@@ -117,7 +125,7 @@ async function crawlOurs(job: CrawlJob): Promise<Run> {
   await crawler.run()
   const ms = Date.now() - start
   const cpu = process.cpuUsage(cpu0)
-  const packets = disc.stats.packetsIn + disc.stats.packetsOut
+  const packets = disc.stats.packetsIn + disc.stats.packetsOut + (disc.v5 ? disc.v5.stats.packetsIn + disc.v5.stats.packetsOut : 0)
   await disc.close()
   return { confirmed, ms, packets, rssMB: process.resourceUsage().maxRSS / 1024, answered, withRecord, cpuS: (cpu.user + cpu.system) / 1e6 }
 }
@@ -163,6 +171,48 @@ async function crawlDPT(job: CrawlJob): Promise<Run> {
   const ms = Date.now() - start
   dpt.destroy()
   return { confirmed, ms, packets, rssMB: process.resourceUsage().maxRSS / 1024 }
+}
+
+/**
+ * @chainsafe/discv5 has no crawl mode either: its lookups (findRandomNode, three at a time, as a
+ * beacon node runs them) until 99 % of the live nodes were discovered or the cap. A node counts when
+ * the partner first reports it discovered (heard of, not necessarily answering: in its favour).
+ */
+async function crawlChainsafe(job: CrawlJob): Promise<Run> {
+  const cs = await import('@chainsafe/discv5')
+  const enrMod = await import('@chainsafe/enr')
+  const keys = await import('@libp2p/crypto/keys')
+  const ma = await import('@multiformats/multiaddr')
+  const probe = createSocket('udp4')
+  await new Promise<void>((r) => probe.bind(0, '127.0.0.1', r))
+  const port = probe.address().port
+  await new Promise<void>((r) => probe.close(() => r()))
+  const key = (await keys.generateKeyPair('secp256k1')) as unknown as Parameters<typeof enrMod.SignableENR.createFromPrivateKey>[0]
+  const enr = enrMod.SignableENR.createFromPrivateKey(key)
+  enr.ip = '127.0.0.1'
+  enr.udp = port
+  const d = cs.Discv5.create({ enr, privateKey: key, bindAddrs: { ip4: ma.multiaddr(`/ip4/127.0.0.1/udp/${port}`) }, config: { enrUpdate: false } })
+  await d.start()
+  for (const t of job.net.bootENRs) d.addEnr(enrMod.ENR.decodeTxt(t))
+  const seen = new Set<string>()
+  const confirmed: number[] = []
+  const start = Date.now()
+  const goal = Math.ceil(0.99 * job.net.live)
+  ;(d as unknown as import('node:events').EventEmitter).on('discovered', (r: { nodeId: string }) => {
+    if (seen.has(r.nodeId)) return
+    seen.add(r.nodeId)
+    confirmed.push(Date.now() - start)
+  })
+  const deadline = start + DPT_CAP_S * 1000
+  await Promise.all(
+    Array.from({ length: 3 }, async () => {
+      while (confirmed.length < goal && Date.now() < deadline) await d.findRandomNode().catch(() => undefined)
+    }),
+  )
+  const ms = Date.now() - start
+  await d.stop()
+  // its datagrams are not counted (its transport is its own)
+  return { confirmed, ms, packets: Number.NaN, rssMB: process.resourceUsage().maxRSS / 1024 }
 }
 
 // ---- parent -------------------------------------------------------------------------------------
@@ -213,7 +263,7 @@ function printRuns(title: string, live: number, runs: [string, Run | undefined][
       sec(r.ms),
       r.answered !== undefined ? `${((100 * (r.withRecord ?? 0)) / Math.max(1, r.answered)).toFixed(2)} %` : '—',
       r.answered !== undefined ? String(live - r.answered) : '—',
-      String(Math.round(r.packets / (r.ms / 1000))),
+      Number.isFinite(r.packets) ? String(Math.round(r.packets / (r.ms / 1000))) : '—',
       r.cpuS !== undefined ? `${(r.cpuS / (r.ms / 1000)).toFixed(2)} cores` : '—',
       `${r.rssMB.toFixed(0)} MB`,
     ])
@@ -282,6 +332,29 @@ export async function crawlBench(_names: readonly BackendName[]): Promise<{ rows
     if (sc.name === 'dead50') targets.push({ what: '50 % dead: 20 s ÷ time to 99 %', value: 20_000 / t99, min: 1 })
   }
 
+  if (want('v5')) {
+    const [live, mine, theirs] = await withTestnet({ nodes: NODES, discv5: true }, async (net) => {
+      const mine = await child<Run>('ours', { net, protocols: ['v5'] } satisfies CrawlJob).result
+      const theirs = await child<Run>('chainsafe', { net } satisfies CrawlJob)
+        .result.catch(() => undefined)
+      return [net.live, mine, theirs] as const
+    })
+    printRuns('discv5 testnet (a fifth of the nodes discv5-only), loopback, 10 % dead', live, [
+      [`${ours}, discv5`, mine],
+      ['@chainsafe/discv5 lookups (discovered, not confirmed)', theirs],
+    ])
+    const t99 = timeTo(mine, live, 0.99)
+    rows.push({ op: 'v5: live nodes confirmed/s to 99 %', impl: backend.name, hz: (0.99 * live) / (t99 / 1000), rme: 0 })
+    targets.push({ what: 'discv5 10k: 30 s ÷ time to 99 %', value: 30_000 / t99, min: 1 })
+    targets.push({ what: 'discv5 10k: 300 MB ÷ peak RSS', value: 300 / mine.rssMB, min: 1 })
+    if (theirs) {
+      const common = Math.min(mine.confirmed.length, theirs.confirmed.length) / live
+      const r = (x: Run): number => (common * live) / (timeTo(x, live, common) / 1000)
+      const op = `v5: live nodes found/s to ${(100 * common).toFixed(1)} %`
+      rows.push({ op, impl: backend.name, hz: r(mine), rme: 0 }, { op, impl: 'chainsafe', hz: r(theirs), rme: 0 })
+    }
+  }
+
   if (want('resumed')) {
     const [live, fresh, resumed] = await withTestnet({ nodes: NODES }, async (net) => {
       const fresh = await child<Run>('ours', { net } satisfies CrawlJob).result
@@ -312,7 +385,8 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
   const [role, arg = '{}'] = process.argv.slice(2)
   if (role === 'testnet') await serveTestnet(JSON.parse(arg) as TestnetOptions)
   else {
-    const run = role === 'ours' ? await crawlOurs(JSON.parse(arg) as CrawlJob) : await crawlDPT(JSON.parse(arg) as CrawlJob)
+    const job = JSON.parse(arg) as CrawlJob
+    const run = role === 'ours' ? await crawlOurs(job) : role === 'chainsafe' ? await crawlChainsafe(job) : await crawlDPT(job)
     // DPT leaves timers behind (its ban list, pending pings): the report is all the parent needs, so
     // exit once it is written (a pipe takes a large report in several writes)
     process.stdout.write(JSON.stringify(run) + '\n', () => process.exit(0))

@@ -156,6 +156,10 @@ interface Census {
   /** answered nodes by measured round trip, and nodes by pings sent */
   rtt: Counter
   attempts: Counter
+  /** answered nodes by the discovery protocols they answered on; consensus nodes by chain and fork, by attestation subnets */
+  protocols: Counter
+  consensus: Counter
+  attnets: Counter
   clients: Counter
   versions: Map<string, Counter>
   caps: Counter
@@ -176,6 +180,9 @@ function census(records: Iterable<CrawlRecord>, dial: boolean): Census {
     dialFields: dial,
     rtt: new Counter(),
     attempts: new Counter(),
+    protocols: new Counter(),
+    consensus: new Counter(),
+    attnets: new Counter(),
     clients: new Counter(),
     versions: new Map(),
     caps: new Counter(),
@@ -206,6 +213,15 @@ function census(records: Iterable<CrawlRecord>, dial: boolean): Census {
     c.answered++
     const rtt = r['rttMs']
     if (typeof rtt === 'number' && Number.isFinite(rtt)) c.rtt.add(rttLabel(rtt))
+    const protocols = r['protocols']
+    if (Array.isArray(protocols)) c.protocols.add(label(protocols.map(String).join(' + ')))
+    const cons = r['consensus']
+    if (cons !== null && typeof cons === 'object') {
+      const k = cons as Loose
+      c.consensus.add(label(`${str(k['network']) ?? 'unknown'} · ${str(k['fork']) ?? str(k['forkDigest']) ?? '?'}`))
+      const att = k['attnets']
+      if (typeof att === 'number') c.attnets.add(att === 0 ? '0' : att <= 2 ? '1–2' : att <= 8 ? '3–8' : att <= 32 ? '9–32' : '33–64')
+    }
     if (rec.eth2) c.eth2++
     if (rec.network !== undefined) c.networks.add(`${rec.network} · ${rec.fork ?? '?'} (ENR)`)
     else if (rec.enr !== undefined) c.networks.add('no eth entry (ENR)')
@@ -377,6 +393,9 @@ export function renderReport(records: Iterable<CrawlRecord>, meta: ReportMeta, t
     card(`Reachability (share of the ${fmt(c.found)} nodes found)`, barChart(reach, COLORS[1], c.found)),
     ...(c.rtt.size > 0 ? [card('Round trip of answering nodes', barChart(RTT_BUCKETS.map((b) => [b, c.rtt.get(b)] as [string, number]).filter(([, v]) => v > 0), COLORS[4], c.answered))] : []),
     ...(c.attempts.size > 0 ? [card('Pings per node', barChart(c.attempts.sorted(), COLORS[2], c.found))] : []),
+    ...(c.protocols.size > 0 ? [card('Discovery protocols (answering nodes)', barChart(c.protocols.top(TOP), COLORS[3], c.answered))] : []),
+    ...(c.consensus.size > 0 ? [card('Consensus chains and forks (eth2 entry)', barChart(c.consensus.top(TOP), COLORS[5]))] : []),
+    ...(c.attnets.size > 0 ? [card('Attestation subnets per consensus node', barChart(['0', '1–2', '3–8', '9–32', '33–64'].map((b) => [b, c.attnets.get(b)] as [string, number]).filter(([, v]) => v > 0), COLORS[6]))] : []),
     card(`Networks by fork id (answered nodes, ${fmt(c.networks.size)} distinct)`, barChart(c.networks.top(TOP), COLORS[3])),
     card(`Clients (${fmt(c.clients.size)} distinct names)`, barChart(c.clients.top(TOP), COLORS[0])),
     card('Top versions per client', versionsTable(c)),

@@ -171,6 +171,21 @@ describe('crawl report', () => {
     assert.match(html, new RegExp(`<b>${hello}</b><span>dialled ok \\(Hello\\)</span>`))
   })
 
+  it('consensus panels: protocols per node, chains and forks, subnets; absent for a discv4-only crawl', () => {
+    const base = { udp: 30303, tcp: 30303, firstSeen: new Date(0).toISOString(), lastSeen: new Date(1000).toISOString(), eth2: true, answered: true }
+    const at = (i: number, extra: Partial<DialledRecord>): DialledRecord => ({ ...base, id: i.toString(16).padStart(128, '0'), ip: `10.0.3.${i}`, ...extra })
+    const cons = (fork: string, attnets: number): DialledRecord['consensus'] => ({ forkDigest: '8c9f62fe', network: 'mainnet', fork, nextForkVersion: '00000000', nextForkEpoch: null, attnets })
+    const records = [at(1, { protocols: ['v5'], consensus: cons('bpo2', 0) }), at(2, { protocols: ['v5'], consensus: cons('bpo2', 64) }), at(3, { protocols: ['v4', 'v5'] })]
+    const html = renderReport(records, { started: 0, ended: 1000, seeds: 1 }, timeline)
+    const bar = (label: string): string | undefined => new RegExp(`>${label}</text><rect[^>]*/><text[^>]*>(\\d+) \\(`).exec(html)?.[1]
+    assert.equal(bar('v5'), '2')
+    assert.equal(bar('v4 \\+ v5'), '1')
+    assert.equal(bar('mainnet · bpo2'), '2')
+    assert.equal(bar('33–64'), '1')
+    assert.equal(bar('0'), '1')
+    assert.doesNotMatch(renderReport([at(4, { eth2: false })], { started: 0, ended: 1000, seeds: 1 }, timeline), /Consensus chains|Discovery protocols/)
+  })
+
   it('round-trip and pings-per-node panels from rttMs and attempts, hidden without them', () => {
     const base = { udp: 30303, tcp: 30303, firstSeen: new Date(0).toISOString(), lastSeen: new Date(1000).toISOString(), eth2: false }
     const at = (i: number, extra: Partial<DialledRecord>): DialledRecord => ({ ...base, answered: true, id: i.toString(16).padStart(128, '0'), ip: `10.0.2.${i}`, ...extra })
