@@ -76,3 +76,25 @@ export {
 } from './p2p/index.js'
 export { NetRestrict, NetRestrictError } from './p2p/netrestrict.js'
 export { ethProtocols, localStatus, EthStatusError, type EthProtocolOptions } from './eth/protocol.js'
+
+// discv5
+export { Discv5, Discv5Error, type Discv5Options, type Discv5Stats, type Discv5Events, type V5Target, type TalkHandler, type V5DropReason } from './discover/v5/udp.js'
+export { v5Table, V5TableTransport, lookupDistances, type V5TableOptions } from './discover/v5/table.js'
+export { V5WireError, type V5Message, type V5WireErrorCode } from './discover/v5/wire.js'
+export { consensusInfo, matchForkDigest, clientEntry, quicPorts, type ConsensusInfo } from './eth/consensus.js'
+
+// the crawler and its loopback testnet
+export {
+  Crawler,
+  CrawlError,
+  type CrawlerOptions,
+  type CrawlerEvents,
+  type CrawlRecord,
+  type CrawlProgress,
+  type CrawlProtocol,
+  type CrawlTransport,
+  type CrawlV5,
+  type PreviousNode,
+  type CrawlErrorCode,
+} from './crawler/crawl.js'
+export { startTestnet, TestnetError, type Testnet, type TestnetNode, type TestnetOptions, type Protocol as TestnetProtocol } from './testnet/testnet.js'
