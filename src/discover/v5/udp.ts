@@ -26,7 +26,7 @@ import type { Node } from '../../enode/node.js'
 import { ipFromBytes, ipToBytes, isLAN } from '../../util/netutil.js'
 import { logDistance } from '../../crawler/targets.js'
 import { deriveKeys, GCM_TAG_SIZE, idSign, idVerify, open, seal } from './crypto.js'
-import { SessionStore, type Session } from './session.js'
+import { LRU, SessionStore, type Session } from './session.js'
 import {
   decodeHeader,
   decodeMessage,
@@ -124,6 +124,8 @@ export interface Discv5Events {
 
 interface Pending {
   peer: Peer
+  /** this request started the handshake others to its node wait for */
+  initiator: boolean
   msg: V5Message
   reqIdHex: string
   /** the nonce of the latest packet carrying the request: a WHOAREYOU names it */
@@ -182,6 +184,11 @@ export class Discv5 extends EventEmitter<Discv5Events> {
   private readonly maxPending: number
   private closed = false
   private nodesSource: ((distances: number[]) => ENR[]) | undefined
+  /**
+   * Records already verified, by their bytes: a crawl meets each record in dozens of NODES answers,
+   * and a signature check costs as much as the rest of the packet.
+   */
+  private readonly verified = new LRU<string, ENR>(16_384)
   readonly stats: Discv5Stats = { packetsIn: 0, packetsOut: 0, bytesIn: 0, bytesOut: 0, handshakes: 0, dropped: emptyDrops(), timeouts: 0 }
 
   private constructor(
@@ -319,9 +326,11 @@ export class Discv5 extends EventEmitter<Discv5Events> {
         signal?.removeEventListener('abort', onAbort)
         this.pending.delete(p.reqIdHex)
         if (this.byNonce.get(p.nonceHex) === p) this.byNonce.delete(p.nonceHex)
+        if (p.initiator) this.handOver(SessionStore.key(peer.idHex, peer.ip, peer.port))
       }
       const p: Pending = {
         peer,
+        initiator: false,
         msg,
         reqIdHex: hex(reqId),
         nonceHex: '',
@@ -353,9 +362,31 @@ export class Discv5 extends EventEmitter<Discv5Events> {
         else p.reject(new Discv5Error('TOO_MANY_PENDING', 'too many requests wait for one handshake'))
         return
       }
-      if (!this.store.sessions.peek(key)) this.waiting.set(key, [])
+      if (!this.store.sessions.peek(key)) {
+        this.waiting.set(key, [])
+        p.initiator = true
+      }
       this.sendRequest(p)
     })
+  }
+
+  /**
+   * The request that started a handshake is over. The requests that waited go now: in the session
+   * when there is one, else the first of them starts a handshake of its own (the node may have lost
+   * the first attempt's packets).
+   */
+  private handOver(key: string): void {
+    const queue = this.waiting.get(key)
+    this.waiting.delete(key)
+    const live = (queue ?? []).filter((q) => this.pending.has(q.reqIdHex))
+    if (live.length === 0) return
+    if (!this.store.sessions.peek(key)) {
+      const [first, ...rest] = live
+      first!.initiator = true
+      this.waiting.set(key, rest)
+      return this.sendRequest(first!)
+    }
+    for (const q of live) this.sendRequest(q)
   }
 
   /** Send (or resend) a pending request in an ordinary packet: sealed with the session, or unreadable to provoke WHOAREYOU. */
@@ -475,9 +506,8 @@ export class Discv5 extends EventEmitter<Discv5Events> {
     this.out(encodePacket(p.peer.id, hd, seal(keys.initiatorKey, nonce, encodeMessage(p.msg), hd)), port, ip)
     this.stats.handshakes++
     // requests that waited for this handshake go now, in the new session
-    const queue = this.waiting.get(key)
-    this.waiting.delete(key)
-    for (const q of queue ?? []) if (this.pending.has(q.reqIdHex)) this.sendRequest(q)
+    p.initiator = false
+    this.handOver(key)
   }
 
   private extend(p: Pending, ms: number): void {
@@ -595,11 +625,15 @@ export class Discv5 extends EventEmitter<Discv5Events> {
     p.total ||= Math.min(Math.max(1, m.total), MAX_NODES_PACKETS)
     for (const raw of m.records) {
       if (p.records.length >= MAX_NODES_RECORDS) break
-      let r: ENR
-      try {
-        r = ENR.decode(raw, this.b)
-      } catch {
-        continue
+      const key = Buffer.from(raw.buffer, raw.byteOffset, raw.length).toString('latin1')
+      let r = this.verified.get(key)
+      if (!r) {
+        try {
+          r = ENR.decode(raw, this.b)
+        } catch {
+          continue
+        }
+        this.verified.set(key, r)
       }
       const d = logDistance(r.nodeId, p.peer.id)
       // not at a distance we asked for: dropped, as geth does

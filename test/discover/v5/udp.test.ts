@@ -116,6 +116,20 @@ describe('discv5 transport', () => {
     assert.equal(a.stats.handshakes, 2)
   })
 
+  it('a first handshake lost to silence does not block the next request to that node', async () => {
+    const a = await node({ replyTimeoutMs: 150 })
+    const key = randomPrivateKey()
+    const s = createSocket('udp4')
+    await new Promise<void>((res) => s.bind(0, '127.0.0.1', res))
+    const port = s.address().port
+    const r = ENR.sign(key, { seq: 1n, ip: '127.0.0.1', udp: port })
+    // nobody answers at first (this socket swallows it), then the node is there
+    await assert.rejects(a.ping(r), { code: 'TIMEOUT' })
+    await new Promise<void>((res) => s.close(() => res()))
+    const b = await node({ privateKey: key, port })
+    assert.equal((await a.ping(b.localENR)).enrSeq, b.localENR.seq)
+  })
+
   it('times out against silence', async () => {
     const a = await node({ replyTimeoutMs: 100 })
     const { s } = await raw()
