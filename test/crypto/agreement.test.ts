@@ -46,6 +46,44 @@ it('backends agree: sign, recover, public key, ECDH', () => {
   )
 })
 
+it('backends agree: discv5 ECDH point, compressed keys, ECDSA verify (and refuse alike)', () => {
+  const compress = (pub: Uint8Array): Uint8Array => Uint8Array.from([2 | (pub[63]! & 1), ...pub.subarray(0, 32)])
+  fc.assert(
+    fc.property(privKey, privKey, hash32, fc.uint8Array({ minLength: 33, maxLength: 33 }), (k1, k2, h, junk) => {
+      const pub2 = ref.publicKey(k2)
+      const point = hexOf(ref.ecdhPoint(k1, pub2))
+      const s = ref.sign(h, k1)
+      const pub1 = ref.publicKey(k1)
+      for (const b of all) {
+        assert.equal(hexOf(b.ecdhPoint(k1, pub2)), point)
+        assert.equal(hexOf(b.ecdhPoint(k1, compress(pub2))), point)
+        // the x of the point is what discv4's ECDH gives
+        assert.equal(point.slice(2), hexOf(b.ecdh(k1, pub2)))
+        assert.equal(hexOf(b.publicKeyDecompress(compress(pub1))), hexOf(pub1))
+        assert.equal(b.verify(h, s.sig, pub1), true)
+        assert.equal(b.verify(h, s.sig, compress(pub1)), true)
+        assert.equal(b.verify(h, s.sig, pub2), false)
+        const other = h.slice()
+        other[0]! ^= 1
+        assert.equal(b.verify(other, s.sig, pub1), false)
+      }
+      // arbitrary 33 bytes with a compressed prefix: a point or not, every backend says the same
+      junk[0] = 2 | (junk[0]! & 1)
+      const ok = (b: (typeof all)[0]): boolean => {
+        try {
+          b.publicKeyDecompress(junk)
+          return true
+        } catch {
+          return false
+        }
+      }
+      const want = ok(ref)
+      for (const b of others) assert.equal(ok(b), want)
+    }),
+    { seed, numRuns: 60 },
+  )
+})
+
 it('backends agree on arbitrary bytes: public key validity, signature recovery, packet checks', () => {
   fc.assert(
     fc.property(fc.uint8Array({ minLength: 64, maxLength: 64 }), hash32, fc.uint8Array({ maxLength: 300 }), (junk, h, dgram) => {

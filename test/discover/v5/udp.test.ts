@@ -191,6 +191,25 @@ describe('discv5 under hostile input', () => {
     assert.equal(await attempt(false), true, 'the honest handshake gets its PONG')
   })
 
+  it('NODES from a lying server: records off the asked distance and packets beyond the announced total are dropped', async () => {
+    const a = await node()
+    const b = await node()
+    const good = recordsAt(b.id, 256, 2)
+    const off = recordsAt(b.id, 255, 1)
+    const extra = recordsAt(b.id, 256, 1)
+    // b answers FINDNODE its own way: total 1, an off-distance record among good ones, then a packet too many
+    const liar = b as unknown as { serveFindnode: (s: unknown, dest: Uint8Array, ip: string, port: number, reqId: Uint8Array) => void; reply(s: unknown, dest: Uint8Array, ip: string, port: number, m: object): void }
+    liar.serveFindnode = function (this: typeof liar, s: unknown, dest: Uint8Array, ip: string, port: number, reqId: Uint8Array) {
+      this.reply(s, dest, ip, port, { type: 4, reqId, total: 1, records: [good[0]!.raw, off[0]!.raw, good[1]!.raw] })
+      this.reply(s, dest, ip, port, { type: 4, reqId, total: 1, records: [extra[0]!.raw] })
+    }
+    const got = await a.findnode(b.localENR, [256])
+    assert.deepEqual(new Set(got.map((r) => r.toText())), new Set(good.map((r) => r.toText())))
+    // the packet beyond the total arrives after the answer was complete: nobody takes it
+    await sleep(50)
+    assert.ok(a.stats.dropped.unsolicited >= 1)
+  })
+
   it('a ping whose request id is longer than 8 bytes is dropped, not answered', async () => {
     const a = await node()
     const b = await node()
