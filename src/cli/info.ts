@@ -9,5 +9,6 @@ export function info(): void {
   console.log(`ethp2p ${version()}`)
   console.log(`node ${process.version} (${process.platform}-${process.arch})`)
   console.log(`backend: ${backend.name}${process.env.ETHP2P_BACKEND ? ' (forced by ETHP2P_BACKEND)' : ''}`)
-  console.log(`native addon: ${addon.loaded ? 'loaded' : `not loaded (${addon.error ?? 'unknown reason'})`}`)
+  const from = addon.path?.includes('/prebuilds/') ? 'prebuilt' : 'built here'
+  console.log(`native addon: ${addon.loaded ? `loaded (${from}: ${addon.path})` : `not loaded (${addon.error ?? 'unknown reason'})`}`)
 }

@@ -844,11 +844,11 @@ export class Crawler extends EventEmitter<CrawlerEvents> {
       this.reads.set(i, r)
     }
     const read = r
-    const since = performance.now()
     const target = read.target
     this.t.neighbors(this.node(i), { key: target, id: this.b.keccak256(target) }, { timeoutMs: this.timeout(i), bond: false }).then(
       (a) => {
-        this.measured(i, since)
+        // no round trip from NEIGHBORS: they echo nothing, so a late answer to an earlier FINDNODE
+        // would pass for a fast answer to this one (pongs and ENR responses name their request)
         this.neighborsAnswer(i, read, a)
         this.ended(i, item)
       },

@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto'
 import { createJsBackend } from './js.js'
-import { createNativeBackend, nativeLoadError } from './native.js'
+import { createNativeBackend, nativeAddonPath, nativeLoadError } from './native.js'
 import { createWasmBackend } from './wasm.js'
 import {
   CryptoError,
@@ -244,10 +244,11 @@ function select(): CryptoBackend {
 /** The active backend, chosen once at load: native, else wasm, else js (ETHP2P_BACKEND forces one). */
 export const backend: CryptoBackend = select()
 
-export function addonStatus(): { loaded: boolean; error?: string } {
+/** Whether the native addon loads, and from where (`path`: a local build, or a shipped prebuild). */
+export function addonStatus(): { loaded: boolean; path?: string; error?: string } {
   try {
     loadBackend('native')
-    return { loaded: true }
+    return { loaded: true, path: nativeAddonPath() }
   } catch {
     return { loaded: false, error: nativeLoadError() }
   }

@@ -27,6 +27,7 @@ interface Addon {
 
 const root = fileURLToPath(new URL('../../', import.meta.url))
 let addon: Addon | undefined
+let addonPath = ''
 let loadError = ''
 
 function load(): Addon {
@@ -36,12 +37,20 @@ function load(): Addon {
     const require = createRequire(import.meta.url)
     // ETHP2P_ADDON names a specific build (the sanitizer build in scripts/asan.sh) instead of build/Release
     const override = process.env.ETHP2P_ADDON
-    addon = override ? (require(override) as Addon) : (require('node-gyp-build') as (dir: string) => Addon)(root)
+    // node-gyp-build: a local build (build/Release) first, else the prebuilt binary for this platform
+    const gypBuild = require('node-gyp-build') as ((dir: string) => Addon) & { path(dir: string): string }
+    addonPath = override ?? gypBuild.path(root)
+    addon = require(addonPath) as Addon
     return addon
   } catch (e) {
     loadError = (e as Error).message.split('\n')[0] ?? 'unknown error'
     throw e
   }
+}
+
+/** the file the addon was loaded from (a local build, or a prebuild shipped in the package) */
+export function nativeAddonPath(): string {
+  return addonPath
 }
 
 export function nativeLoadError(): string {
