@@ -5,7 +5,8 @@
  */
 import { randomBytes } from 'node:crypto'
 import { createJsBackend } from './js.js'
-import { createNativeBackend, nativeLoadError } from './native.js'
+import type { AddonSource } from './addon-path.js'
+import { createNativeBackend, nativeAddonOrigin, nativeLoadError } from './native.js'
 import { createWasmBackend } from './wasm.js'
 import {
   CryptoError,
@@ -218,10 +219,15 @@ function select(): CryptoBackend {
 /** The active backend, chosen once at load: native, else wasm, else js (ETHP2P_BACKEND forces one). */
 export const backend: CryptoBackend = select()
 
-export function addonStatus(): { loaded: boolean; error?: string } {
+/**
+ * Whether the native addon loads here and, when it does, where it came from (`prebuild`,
+ * `local build` or `ETHP2P_ADDON`) and which file; when it does not, why. `ethp2p info` prints this.
+ */
+export function addonStatus(): { loaded: boolean; source?: AddonSource; path?: string; error?: string } {
   try {
     loadBackend('native')
-    return { loaded: true }
+    const origin = nativeAddonOrigin()
+    return { loaded: true, source: origin?.source, path: origin?.path }
   } catch {
     return { loaded: false, error: nativeLoadError() }
   }

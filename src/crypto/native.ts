@@ -1,7 +1,7 @@
-/** Native backend: the N-API addon (native/*.cc), loaded with node-gyp-build. */
+/** Native backend: the N-API addon (native/*.cc), a shipped prebuild or a local build (addon-path.ts). */
 import { availableParallelism } from 'node:os'
-import { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
+import { loadAddon, type AddonCandidate } from './addon-path.js'
 import { checkFromStatus } from './packet-codes.js'
 import type { BackendImpl, FrameCipherImpl, KeccakState, PacketCheck } from './types.js'
 
@@ -24,25 +24,30 @@ interface Addon {
 
 const root = fileURLToPath(new URL('../../', import.meta.url))
 let addon: Addon | undefined
+let origin: AddonCandidate | undefined
 let loadError = ''
 
 function load(): Addon {
   if (addon) return addon
   if (loadError) throw new Error(loadError)
-  try {
-    const require = createRequire(import.meta.url)
-    // ETHP2P_ADDON names a specific build (the sanitizer build in scripts/asan.sh) instead of build/Release
-    const override = process.env.ETHP2P_ADDON
-    addon = override ? (require(override) as Addon) : (require('node-gyp-build') as (dir: string) => Addon)(root)
-    return addon
-  } catch (e) {
-    loadError = (e as Error).message.split('\n')[0] ?? 'unknown error'
-    throw e
+  const r = loadAddon(root)
+  if (!r.ok) {
+    loadError = r.error
+    throw new Error(loadError)
   }
+  origin = r.origin
+  addon = r.module as Addon
+  return addon
 }
 
+/** Why the native addon did not load (empty while it loaded or was not tried). */
 export function nativeLoadError(): string {
   return loadError
+}
+
+/** The file the native addon was loaded from and how it was found, once it loaded. */
+export function nativeAddonOrigin(): AddonCandidate | undefined {
+  return origin
 }
 
 /**
