@@ -11,7 +11,7 @@
 // prebuilds/<platform>-<arch>/ into prebuilds/ of the checkout that packs before running `npm pack`
 // there. node-gyp fetches Node's headers on machines whose Node does not ship them.
 import { spawnSync } from 'node:child_process'
-import { copyFileSync, mkdirSync, readdirSync, rmSync } from 'node:fs'
+import { copyFileSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -37,6 +37,9 @@ if (!file) {
   console.error(`prebuild: no .node file in ${dir}`)
   process.exit(1)
 }
-mkdirSync(join(root, 'build', 'Release'), { recursive: true })
-copyFileSync(join(dir, file), join(root, 'build', 'Release', 'ethp2p.node'))
+const local = join(root, 'build', 'Release', 'ethp2p.node')
+mkdirSync(join(local, '..'), { recursive: true })
+// copy, then rename over: a process that has the old file mapped keeps its copy intact
+copyFileSync(join(dir, file), `${local}.tmp`)
+renameSync(`${local}.tmp`, local)
 console.log(`prebuild: prebuilds/${process.platform}-${process.arch}/${file}`)
