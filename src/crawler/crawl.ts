@@ -31,9 +31,12 @@ import { logDistance, TargetTable } from './targets.js'
 /** What the crawler needs of the discovery transport (Discv4 provides it). */
 export interface CrawlTransport {
   readonly self: Node
+  /** FINDNODE `target` at `n`: the nodes it answers with (bonding first when needed). */
   findnode(n: Node, target: LookupTarget, signal?: AbortSignal): Promise<Node[]>
+  /** `n`'s signed record (bonding first when needed). */
   enrRequest(n: Node, signal?: AbortSignal): Promise<ENR>
   readonly db: {
+    /** when `n` last answered a ping of ours (ms since the epoch, 0 never): tells a dead node from a lost reply */
     lastPongReceived(id: Uint8Array, ip: string): number
   }
   readonly stats?: { packetsIn: number; packetsOut: number }
@@ -75,6 +78,7 @@ export interface PreviousNode {
   firstSeen: number
 }
 
+/** Counters of a crawl so far; {@link Crawler.run} resolves to the final ones. */
 export interface CrawlProgress {
   found: number
   answered: number
@@ -90,6 +94,7 @@ export interface CrawlProgress {
   elapsedMs: number
 }
 
+/** How a {@link Crawler} starts and what bounds it. */
 export interface CrawlerOptions {
   transport: CrawlTransport
   seeds?: Iterable<Node>
@@ -121,6 +126,7 @@ export interface CrawlerOptions {
   onNode?: (record: CrawlRecord) => void
 }
 
+/** The events a {@link Crawler} emits. */
 export interface CrawlerEvents {
   /** a node's final record; exactly once per node found */
   record: [record: CrawlRecord]
@@ -128,8 +134,10 @@ export interface CrawlerEvents {
   nodeError: [error: CrawlError]
 }
 
+/** What a {@link CrawlError} is about. */
 export type CrawlErrorCode = 'UNANSWERED' | 'BAD_RECORD' | 'FINDNODE_FAILED' | 'ENR_FAILED'
 
+/** Something that went wrong with one node; the crawl goes on (a `nodeError` event). */
 export class CrawlError extends Error {
   override readonly name = 'CrawlError'
   constructor(
@@ -185,6 +193,10 @@ function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err)
 }
 
+/**
+ * Enumerates a discv4 network: bonds with every node it hears of, fetches its record, reads its table
+ * bucket by bucket (see the module comment), and reports each node exactly once.
+ */
 export class Crawler extends EventEmitter<CrawlerEvents> {
   private readonly t: CrawlTransport
   private readonly b: CryptoBackend
@@ -297,6 +309,7 @@ export class Crawler extends EventEmitter<CrawlerEvents> {
     })()
   }
 
+  /** The counters right now. */
   progress(): CrawlProgress {
     return {
       found: this.entries.size,

@@ -14,6 +14,10 @@ import type { CryptoBackend } from '../crypto/types.js'
 
 const MAX_BITS = 16
 
+/**
+ * FINDNODE target preimages by hash prefix, found lazily and kept (see the module comment). One table can
+ * serve several crawls: `CrawlerOptions.targets`.
+ */
 export class TargetTable {
   private readonly block = new Uint8Array(64)
   private readonly view = new DataView(this.block.buffer)

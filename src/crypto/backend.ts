@@ -175,6 +175,7 @@ export function checked(impl: BackendImpl): CryptoBackend {
   }
 }
 
+/** A fresh secp256k1 private key from the OS's CSPRNG. */
 export function randomPrivateKey(): Uint8Array {
   for (;;) {
     const k = new Uint8Array(randomBytes(32))
@@ -233,4 +234,5 @@ export function addonStatus(): { loaded: boolean; source?: AddonSource; path?: s
   }
 }
 
+/** The backend names, fastest first (the order selection tries them in). */
 export const ALL_BACKENDS: readonly BackendName[] = ['native', 'wasm', 'js']

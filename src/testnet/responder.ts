@@ -14,13 +14,16 @@ const BUCKET_SIZE = 16
 /** bound on the senders a node remembers as bonded (the crawler and a few peers in practice) */
 const MAX_BONDED = 1024
 
+/** How a testnet node answers discv4: properly, never, or with garbage. */
 export type Behaviour = 'live' | 'dead' | 'garbage'
 
+/** Datagrams a testnet's nodes received and sent, all together. */
 export interface ResponderStats {
   packetsIn: number
   packetsOut: number
 }
 
+/** One testnet node's discv4 side: answers pings, FINDNODE and ENRRequest from its fixed table and record. */
 export class Responder {
   /** table entries (filled by the testnet once every node exists) */
   table: Node[] = []

@@ -29,11 +29,14 @@ export const MAX_TESTNET_NODES = 100_000
 /** sockets bound at once while starting */
 const BIND_BATCH = 256
 
+/** A testnet that cannot start: a bad option, or a socket that cannot bind. */
 export class TestnetError extends Error {
   override readonly name = 'TestnetError'
 }
 
+/** The size and make-up of a {@link startTestnet} network. */
 export interface TestnetOptions {
+  /** how many nodes (at most {@link MAX_TESTNET_NODES}) */
   nodes: number
   /** node i listens on basePort + i (default: a free port each) */
   basePort?: number
@@ -48,6 +51,7 @@ export interface TestnetOptions {
   backend?: CryptoBackend
 }
 
+/** One node of a testnet, with the ground truth tests check a crawl against. */
 export interface TestnetNode {
   node: Node
   behaviour: Behaviour
@@ -59,10 +63,13 @@ export interface TestnetNode {
   rlpx?: RLPxProfile
 }
 
+/** A running loopback network. */
 export interface Testnet {
+  /** live nodes to start from */
   bootnodes: Node[]
   nodes: TestnetNode[]
   stats: ResponderStats
+  /** Close every socket; the network is gone when this resolves. */
   close(): Promise<void>
 }
 
