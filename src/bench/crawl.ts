@@ -136,6 +136,7 @@ function timeTo(run: Run, live: number, r: number): number {
 
 const s = (ms: number): string => (Number.isFinite(ms) ? `${(ms / 1000).toFixed(1)} s` : '—')
 
+/** Crawl suite: ethp2p's crawler and @ethereumjs/devp2p's DPT, each in its own process, against one testnet process. */
 export async function crawlBench(_names: readonly BackendName[]): Promise<{ rows: Row[]; targets: Target[] }> {
   const testnet = child<Net>('testnet', String(NODES))
   try {

@@ -23,6 +23,7 @@ import { Node } from '../enode/node.js'
 import { startTestnet, type Testnet } from '../testnet/testnet.js'
 import { createLogger } from '../util/log.js'
 
+/** `ethp2p crawl`'s parsed options. */
 export interface CrawlCliOptions {
   bootnodes?: Node[]
   network?: string
@@ -50,6 +51,7 @@ export function enrtreeArg(v: string, prev: string[] = []): string[] {
   return [...prev, ...urls]
 }
 
+/** commander parser: a network the crawler has bootnodes for */
 export function networkArg(v: string): string {
   if (!isCrawlNetwork(v)) throw new InvalidArgumentError('must be mainnet, sepolia, holesky or hoodi')
   return v
@@ -80,6 +82,7 @@ function progressReporter(crawler: Crawler, dialer?: Dialer): () => void {
   return () => clearInterval(timer)
 }
 
+/** `ethp2p crawl`: seeds, the crawl (and dials), the outputs, the summary. */
 export async function runCrawl(opts: CrawlCliOptions): Promise<void> {
   const log = createLogger()
   const seeds: Node[] = [...(opts.bootnodes ?? [])]

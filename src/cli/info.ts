@@ -8,6 +8,7 @@ const root = fileURLToPath(new URL('../../', import.meta.url))
 
 export { version }
 
+/** `ethp2p info`: prints version, platform, active backend and where the addon came from. */
 export function info(): void {
   const addon = addonStatus()
   console.log(`ethp2p ${version()}`)

@@ -34,8 +34,10 @@ const BOOTNODES: Readonly<Record<NetworkName, readonly string[]>> = {
 /** the signing key of the EF's trees (geth's dnsPrefix) */
 const DNS_TREE_KEY = 'AKA3AM6LPBYEUDMVNU3BSVQJ5AD45Y7YPOHJLEF6W26QOE4VTUDPE'
 
+/** networks `--network` may name */
 export const CRAWL_NETWORKS: readonly NetworkName[] = ['mainnet', 'sepolia', 'holesky', 'hoodi']
 
+/** whether `s` is one of {@link CRAWL_NETWORKS} */
 export function isCrawlNetwork(s: string): s is NetworkName {
   return (CRAWL_NETWORKS as readonly string[]).includes(s)
 }

@@ -6,6 +6,7 @@ export interface LaneItem {
   node: { ip: string }
 }
 
+/** One lane: queued items run as the global and per-IP bounds allow (see the module comment). */
 export class Lane<T extends LaneItem> {
   private queue: T[] = []
   private head = 0

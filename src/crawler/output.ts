@@ -47,6 +47,7 @@ class LineWriter {
   }
 }
 
+/** Writes crawl records as JSON lines (`--out`), to a file or a stream. */
 export class JsonlWriter {
   private constructor(private readonly w: LineWriter) {}
   static toFile(path: string): JsonlWriter {
@@ -108,6 +109,7 @@ function csvValue(r: CrawlRecord, k: (typeof CSV_COLUMNS)[number]): unknown {
   }
 }
 
+/** Writes crawl records as CSV (`--csv`). */
 export class CsvWriter {
   private constructor(private readonly w: LineWriter) {}
   static async toFile(path: string): Promise<CsvWriter> {
@@ -155,12 +157,14 @@ export function nodeSet(records: Iterable<CrawlRecord>, stored?: (id: string) =>
   return out
 }
 
+/** Write a node set in geth's `nodes.json` layout (`--nodes-json`): sorted by ID, four-space indent. */
 export function writeNodesJson(path: string, set: Record<string, NodeSetEntry>): void {
   // geth sorts by ID (Go map keys) and indents by four spaces
   const sorted = Object.fromEntries(Object.entries(set).sort(([a], [b]) => (a < b ? -1 : 1)))
   writeFileSync(path, JSON.stringify(sorted, null, 4) + '\n')
 }
 
+/** The end-of-crawl summary: counts by outcome, network and client. */
 export interface CrawlSummary {
   found: number
   answered: number
@@ -180,6 +184,7 @@ export interface CrawlSummary {
   since?: { new: number; gone: number; changed: number; same: number }
 }
 
+/** Sum up a crawl's records (and its difference from an earlier crawl). */
 export function summarize(records: Iterable<CrawlRecord>, seconds: number, diff?: CrawlDiff): CrawlSummary {
   const s: CrawlSummary = { found: 0, answered: 0, unanswered: 0, networks: {}, eth2: 0, seconds: Math.round(seconds * 10) / 10 }
   const bump = (m: Record<string, number>, k: string): void => {

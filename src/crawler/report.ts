@@ -14,6 +14,7 @@ import type { CrawlRecord } from './output.js'
 import { parseClientId } from './clientid.js'
 import { notDialled } from './dialer.js'
 
+/** What the HTML report says about the crawl itself. */
 export interface ReportMeta {
   /** epoch ms */
   started: number

@@ -75,6 +75,7 @@ class NativeKeccak implements KeccakState {
 const threads = Math.max(1, Math.min(4, availableParallelism()))
 const MIN_PARALLEL = 8
 
+/** The native backend over the addon; throws when no addon loads here. */
 export function createNativeBackend(): BackendImpl {
   const a = load()
   const verifyPacket = (d: Uint8Array): PacketCheck => {

@@ -162,6 +162,7 @@ export function verifyRoot(r: RootEntry, link: TreeLink, b: CryptoBackend = defa
   return false
 }
 
+/** Sign a root entry with the tree's key. */
 export function signRoot(eroot: string, lroot: string, seq: number, priv: Uint8Array, b: CryptoBackend = defaultBackend): RootEntry {
   if (!Number.isSafeInteger(seq) || seq < 0) throw new DnsDiscError('BAD_ROOT', `sequence number ${seq} is not a non-negative integer`)
   const signedText = `${ROOT_PREFIX} e=${eroot} l=${lroot} seq=${seq}`

@@ -22,10 +22,16 @@ import { isIP, isIPv4 } from 'node:net'
 import { networkInterfaces } from 'node:os'
 import type { Gateway } from '@achingbrain/nat-port-mapper'
 
+/** the transport a port mapping is for */
 export type NATProtocol = 'tcp' | 'udp'
 
+/** What a {@link NATError} is about. */
 export type NATErrorCode = 'SPEC' | 'NO_GATEWAY' | 'TIMEOUT' | 'GATEWAY' | 'CLOSED' | 'NO_LIBRARY'
 
+/**
+ * A NAT failure: a bad `--nat` spec, no gateway, a timeout or a gateway error, use after close, or the
+ * library not installed.
+ */
 export class NATError extends Error {
   override readonly name = 'NATError'
   constructor(
@@ -37,6 +43,7 @@ export class NATError extends Error {
   }
 }
 
+/** A way to learn our external IP and map ports: extip, UPnP, NAT-PMP, or whichever answers first. */
 export interface NAT {
   /** for logs: `extip(1.2.3.4)`, `upnp`, `pmp(192.168.1.1)`, `any` */
   readonly name: string
@@ -49,6 +56,7 @@ export interface NAT {
   close(): Promise<void>
 }
 
+/** Deadlines of gateway requests and where to look for gateways. */
 export interface NATOptions {
   /** deadline for one gateway request (default 5 s) */
   requestTimeoutMs?: number
@@ -113,10 +121,12 @@ export function extIP(ip: string): NAT {
   }
 }
 
+/** UPnP IGD: the gateway is found by SSDP (or at `upnpLocation`) on first use. */
 export function upnpNAT(opts: NATOptions = {}): NAT {
   return new DiscoveredNAT('upnp', opts, (signal) => discoverUPnP(opts, signal))
 }
 
+/** NAT-PMP: the gateway is the given one, or guessed from the routing table, on first use. */
 export function pmpNAT(opts: NATOptions = {}): NAT {
   const name = opts.pmpGateways?.length === 1 ? `pmp(${opts.pmpGateways[0]})` : 'pmp'
   return new DiscoveredNAT(name, opts, (signal) => discoverPMP(opts, signal))
@@ -429,6 +439,7 @@ class PMPGateway implements NAT {
 // ---------------------------------------------------------------------------------------------------
 // PortMapper
 
+/** Which ports a {@link PortMapper} maps, and its lease and refresh periods. */
 export interface PortMapperOptions {
   /** internal TCP (RLPx) port to map; omitted: none */
   tcpPort?: number
@@ -442,12 +453,14 @@ export interface PortMapperOptions {
   refreshMs?: number
 }
 
+/** One mapping a gateway granted. */
 export interface PortMapping {
   protocol: NATProtocol
   internalPort: number
   externalPort: number
 }
 
+/** The events a {@link PortMapper} emits. */
 export interface PortMapperEvents {
   /** a mapping was made or refreshed */
   mapped: [mapping: PortMapping]
@@ -457,7 +470,9 @@ export interface PortMapperEvents {
   externalIP: [ip: string]
 }
 
+/** lease asked for a mapping (geth: 20 min) */
 export const DEFAULT_MAP_LIFETIME = 20 * 60_000
+/** mappings are renewed this often, before the lease runs out (geth: 15 min) */
 export const DEFAULT_MAP_REFRESH = 15 * 60_000
 
 /**
