@@ -4,7 +4,10 @@
  * to match); internal modules stay unreachable through package.json's `exports`.
  */
 import assert from 'node:assert/strict'
+import { execFileSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import { describe, it } from 'node:test'
 
 // one name a line, sorted by code point: a merge that adds names adds lines
@@ -191,6 +194,7 @@ function declared(): { values: string[]; types: string[] } {
   return { values, types }
 }
 
+const root = join(import.meta.dirname, '..')
 const byCode = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)
 
 describe('public API surface', () => {
@@ -208,9 +212,18 @@ describe('public API surface', () => {
   })
 
   it("package.json's exports reach the entry point and nothing inside", () => {
-    assert.match(import.meta.resolve('ethp2p'), /\/dist\/index\.js$/)
-    for (const inner of ['ethp2p/dist/crypto/backend.js', 'ethp2p/dist/index.js', 'ethp2p/src/index.ts', 'ethp2p/native/wasm/ethp2p.wasm']) {
-      assert.throws(() => import.meta.resolve(inner), { code: 'ERR_PACKAGE_PATH_NOT_EXPORTED' }, inner)
+    // plain Node, not tsx: tsconfig's paths would map 'ethp2p' to src/ and hide what `exports` does
+    const script = `
+      const out = { main: import.meta.resolve('ethp2p'), inner: {} }
+      for (const s of ${JSON.stringify(['ethp2p/dist/crypto/backend.js', 'ethp2p/dist/index.js', 'ethp2p/src/index.ts', 'ethp2p/native/wasm/ethp2p.wasm'])}) {
+        try { out.inner[s] = import.meta.resolve(s) } catch (e) { out.inner[s] = e.code }
+      }
+      console.log(JSON.stringify(out))`
+    const r = JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: root, encoding: 'utf8' })) as {
+      main: string
+      inner: Record<string, string>
     }
+    assert.equal(r.main, pathToFileURL(join(root, 'dist/index.js')).href)
+    for (const [specifier, result] of Object.entries(r.inner)) assert.equal(result, 'ERR_PACKAGE_PATH_NOT_EXPORTED', specifier)
   })
 })
