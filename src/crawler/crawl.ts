@@ -195,7 +195,7 @@ function errorText(err: unknown): string {
 
 /**
  * Enumerates a discv4 network: bonds with every node it hears of, fetches its record, reads its table
- * bucket by bucket (see the module comment), and reports each node exactly once.
+ * bucket by bucket with FINDNODE targets at each log distance, and reports each node exactly once.
  */
 export class Crawler extends EventEmitter<CrawlerEvents> {
   private readonly t: CrawlTransport

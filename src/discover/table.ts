@@ -174,8 +174,10 @@ export function logDistance(a: Uint8Array, b: Uint8Array): number {
 }
 
 /**
- * The Kademlia node table (see the module comment): buckets, replacements, IP limits, revalidation and
- * refresh, over any {@link TableTransport}.
+ * The Kademlia node table, as geth keeps it: 17 buckets of 16 entries and 10 replacements over log
+ * distances 240–256, at most 2 addresses per /24 in a bucket and 10 in the table, entries re-pinged on a
+ * fast and a slow schedule, a self lookup and three random ones at start and every ~30 minutes; it
+ * reaches the network through any {@link TableTransport}.
  */
 export class Table extends EventEmitter<TableEvents> {
   readonly transport: TableTransport
