@@ -1,4 +1,12 @@
-/** ethp2p's public API: what an embedder imports. */
+/**
+ * ethp2p's public API: what an embedder imports, and nothing else. Every name here is part of the
+ * package's semver surface (test/public-api.test.ts lists them); modules not re-exported here are
+ * internal, and package.json's `exports` keeps them out of reach.
+ *
+ * @packageDocumentation
+ */
+
+// crypto backend (native addon, WASM, pure JS behind one interface)
 export { backend, loadBackend, randomPrivateKey, privateKeyValid, ALL_BACKENDS } from './crypto/backend.js'
 export { CryptoError } from './crypto/types.js'
 export type {
@@ -12,16 +20,21 @@ export type {
   PacketError,
   Signature,
 } from './crypto/types.js'
+
+// node identities and records
 export { Node } from './enode/node.js'
 export { parseEnode, formatEnode, EnodeURLError } from './enode/url.js'
 export { ENR, ENRError, MAX_RECORD_SIZE, type ENRFields, type ENRErrorCode } from './enode/enr.js'
+export type { RLPItem } from './util/rlp.js'
 
 // discovery (discv4)
-export { Discv4, DiscoveryError, type Discv4Options, type Discv4Stats, type Discv4Events, type DropReason } from './discover/udp.js'
+export { Discv4, DiscoveryError, type Discv4Options, type Discv4Stats, type Discv4Events, type DropReason, type RequestOptions, type NeighborsAnswer } from './discover/udp.js'
 export { NodeDB, NodeDBClosedError, type NodeDBOptions } from './discover/nodedb.js'
-export { Table, type LookupTarget } from './discover/table.js'
-export { lookup, lookupIterator, randomWalk, ALPHA } from './discover/lookup.js'
+export { Table, type LookupTarget, type TableDB, type TableOptions, type TableTransport } from './discover/table.js'
+export { lookup, lookupIterator, randomWalk, ALPHA, type LookupOptions, type RandomWalkOptions } from './discover/lookup.js'
 export { DatadirLockedError } from './discover/datadir-lock.js'
+export type { EndpointStatement } from './discover/endpoint.js'
+export type { RateLimitOptions } from './discover/ratelimit.js'
 export {
   encodePacket,
   decodePacket,
@@ -29,17 +42,48 @@ export {
   WireError,
   MAX_PACKET_SIZE,
   type Packet,
+  type Ping,
+  type Pong,
+  type FindNode,
+  type Neighbors,
+  type ENRRequest,
+  type ENRResponse,
+  type Endpoint,
+  type NeighborNode,
   type Decoded,
   type WireErrorCode,
 } from './discover/wire.js'
 
 // DNS discovery (EIP-1459)
-export { DnsClient, DnsDiscError, makeTree, parseLink, type DnsClientOptions, type TreeResult } from './dnsdisc/index.js'
+export {
+  DnsClient,
+  DnsDiscError,
+  makeTree,
+  parseLink,
+  type DnsClientOptions,
+  type DnsDiscErrorCode,
+  type RootEntry,
+  type Tree,
+  type TreeLink,
+  type TreeResult,
+} from './dnsdisc/index.js'
 
 // eth protocol pieces a crawler or client needs
-export { encodeStatus, decodeStatus, emptyReply, EthMsg, EthError, ETH_PROTOCOL_LENGTHS, type Status } from './eth/status.js'
-export { forkId, validateForkId, type ForkId, type ChainSpec, type ForkIdCheck } from './eth/forkid.js'
-export { MAINNET, SEPOLIA, HOLESKY, HOODI, NETWORKS, classifyNetwork, matchForkHash, type NetworkName } from './eth/networks.js'
+export {
+  encodeStatus,
+  decodeStatus,
+  emptyReply,
+  EthMsg,
+  EthError,
+  ETH_PROTOCOL_LENGTHS,
+  type Status,
+  type StatusLegacy,
+  type StatusRange,
+  type EthErrorCode,
+  type EthMessage,
+} from './eth/status.js'
+export { forkId, validateForkId, type ForkId, type ChainSpec, type ChainHead, type Fork, type ForkIdCheck, type ForkIdRejection } from './eth/forkid.js'
+export { MAINNET, SEPOLIA, HOLESKY, HOODI, NETWORKS, classifyNetwork, matchForkHash, type NetworkName, type KnownForkHash } from './eth/networks.js'
 
 // RLPx transport
 export {
@@ -53,12 +97,14 @@ export {
   type RLPxErrorCode,
   type ConnectionOptions,
   type DialOptions,
+  type FrameOptions,
+  type HandshakeRandomness,
+  type HandshakeResult,
   type Message,
 } from './rlpx/index.js'
 
 // p2p: server, peers, protocols
 export { Server, ServerError, type ServerConfig, type ServerEvents } from './p2p/server.js'
-export { DialScheduler, type DialerOptions } from './p2p/dial.js'
 export {
   Peer,
   P2PError,
@@ -71,6 +117,7 @@ export {
   type PeerOptions,
   type Protocol,
   type MsgReadWriter,
+  type MatchedCap,
   type Hello,
   type Cap,
 } from './p2p/index.js'
@@ -97,4 +144,8 @@ export {
   type PreviousNode,
   type CrawlErrorCode,
 } from './crawler/crawl.js'
-export { startTestnet, TestnetError, type Testnet, type TestnetNode, type TestnetOptions, type Protocol as TestnetProtocol } from './testnet/testnet.js'
+export { TargetTable } from './crawler/targets.js'
+export { startTestnet, TestnetError, MAX_TESTNET_NODES, type Testnet, type TestnetNode, type TestnetOptions, type Protocol as TestnetProtocol } from './testnet/testnet.js'
+export type { ConditionStats } from './testnet/conditions.js'
+export type { Behaviour, ResponderStats } from './testnet/responder.js'
+export type { RLPxBehaviour, RLPxProfile } from './testnet/rlpx.js'

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { BrowserContext } from 'playwright-core'
 
+/** the headless browser the dashboard bench drives (Debian's chromium unless ETHP2P_CHROMIUM names another) */
 export const CHROMIUM = process.env['ETHP2P_CHROMIUM'] ?? '/usr/bin/chromium'
 
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']

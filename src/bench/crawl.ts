@@ -287,6 +287,7 @@ const SCENARIOS: Scenario[] = [
   { name: 'dead50', title: 'loopback, 50 % dead', testnet: { nodes: NODES, deadFraction: 0.5 }, dpt: true },
 ]
 
+/** Crawl suite: ethp2p's crawler and @ethereumjs/devp2p's DPT, each in its own process, against testnet processes under each scenario (loopback, round trips, loss, dead nodes, discv5, a resumed datadir, memory). */
 export async function crawlBench(_names: readonly BackendName[]): Promise<{ rows: Row[]; targets: Target[] }> {
   const pick = process.env['ETHP2P_BENCH_CRAWL_SCENARIOS']?.split(',')
   const want = (name: string): boolean => !pick || pick.includes(name)

@@ -17,6 +17,7 @@ function pingDatagram(b: CryptoBackend, priv: Uint8Array, ejs: Awaited<ReturnTyp
   return Uint8Array.of(...b.keccak256(rest), ...rest)
 }
 
+/** Crypto suite: every hot path on each backend side by side. */
 export async function cryptoBench(names: readonly BackendName[] = ALL_BACKENDS): Promise<{ rows: Row[]; targets: Target[] }> {
   const backends = available(names)
   const ref = backends[0]!

@@ -7,6 +7,7 @@ import { decodePacket, encodePacket, expiration, PacketType, type NeighborNode }
 import { available, newBench, runBench, task, type Row, type Target } from './harness.js'
 import { ethereumjs } from './partner.js'
 
+/** discv4 codec suite: decode+verify of a ping and a 12-node neighbors per backend, and @ethereumjs/devp2p's where installed. */
 export async function discoverBench(names: readonly BackendName[]): Promise<{ rows: Row[]; targets: Target[] }> {
   const backends = available(names)
   const ref = backends[0]!

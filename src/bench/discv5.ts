@@ -126,6 +126,7 @@ async function chainsafe(): Promise<{ handshakes: number; pings: number; nodes: 
   return { handshakes, pings, nodes }
 }
 
+/** discv5 suite: handshakes, PINGs and NODES answers per second, ethp2p against @chainsafe/discv5 on loopback. */
 export async function discv5Bench(names: readonly BackendName[]): Promise<{ rows: Row[]; targets: Target[] }> {
   const rows: Row[] = []
   const mine: Record<string, { handshakes: number; pings: number; nodes: number }> = {}

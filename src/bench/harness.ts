@@ -4,6 +4,7 @@ import { Bench } from 'tinybench'
 import { loadBackend } from '../crypto/backend.js'
 import type { BackendName, CryptoBackend } from '../crypto/types.js'
 
+/** One measured operation on one implementation. */
 export interface Row {
   /** the operation, e.g. "recover" */
   op: string
@@ -22,6 +23,7 @@ export function task(bench: Bench, op: string, impl: string, fn: () => unknown |
 }
 const perOp = new Map<string, number>()
 
+/** A tinybench Bench with the suites' common settings (`time` ms per task). */
 export function newBench(time = 250): Bench {
   return new Bench({ time, warmupTime: 100, iterations: 10 })
 }
@@ -80,18 +82,21 @@ export function printTable(rows: Row[], unit = 'ops/s'): void {
   for (const l of lines) console.log(l.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  '))
 }
 
+/** A figure compared with a goal in the printout (informational only). */
 export interface Target {
   what: string
   value: number
   min: number
 }
 
+/** Print each target as met or missed. */
 export function printTargets(targets: Target[]): void {
   console.log('\ntargets (informational; speed is measured here, never asserted in tests):')
   for (const t of targets)
     console.log(`  ${Number.isFinite(t.value) && t.value >= t.min ? 'met   ' : 'MISSED'}  ${t.what}: ${t.value.toFixed(2)} (target ≥ ${t.min})`)
 }
 
+/** Write results as JSON (`ethp2p bench --json FILE`). */
 export function writeJson(file: string, data: unknown): void {
   writeFileSync(file, JSON.stringify(data, null, 2))
 }

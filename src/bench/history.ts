@@ -116,6 +116,7 @@ function pgServer(): { spec: DbSpec; stop: () => void } {
   return { spec: { engine: 'postgres', url }, stop: () => execFileSync('bash', [script, 'stop', dir], { stdio: 'ignore' }) }
 }
 
+/** History suite: writing crawls into SQLite and answering the dashboard's questions over them. */
 export async function historyBench(_names: readonly BackendName[]): Promise<{ rows: Row[]; targets: Target[] }> {
   const nodes = syntheticNodes(NODES, CRAWLS)
   const rows: Row[] = []

@@ -100,6 +100,7 @@ async function measure(dead: number): Promise<Result> {
   }
 }
 
+/** Lookup suite: time and packets of random-target lookups on a loopback network, all live and with dead nodes. */
 export async function lookupBench(_names: readonly BackendName[]): Promise<{ rows: Row[]; targets: Target[] }> {
   console.log(`${NODES}-node loopback testnet in a child process; ${LOOKUPS} random-target lookups from a fresh Discv4 node, medians:`)
   const rows: Row[] = []

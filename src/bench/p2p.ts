@@ -26,6 +26,7 @@ const idle: Protocol = {
   },
 }
 
+/** Connection-setup suite: TCP, RLPx handshake and Hello per second between two local endpoints. */
 export async function p2pBench(_names: readonly BackendName[]): Promise<{ rows: Row[]; targets: Target[] }> {
   // every dial comes from 127.0.0.1: the inbound throttle exempts loopback, as it does LAN peers
   const server = new Server({ privateKey: randomPrivateKey(), host: '127.0.0.1', port: 0, protocols: [idle], noDiscovery: true, noDial: true, maxPeers: 1000 })

@@ -36,6 +36,7 @@ function ejsHandshake(ejs: EthereumJs, keyA: Uint8Array, keyB: Uint8Array, idA: 
   return [a, b] as const
 }
 
+/** RLPx suite: handshakes and frame seal+open per backend, and @ethereumjs/devp2p's where installed. */
 export async function rlpxBench(names: readonly BackendName[] = ALL_BACKENDS): Promise<{ rows: Row[]; targets: Target[] }> {
   const backends = available(names)
   const ref = backends[0]!

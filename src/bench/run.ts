@@ -17,8 +17,10 @@ const SUITES: Record<string, () => Promise<Suite>> = {
   history: async () => (await import('./history.js')).historyBench,
 }
 
+/** the suites `--suite` may name */
 export const SUITE_NAMES = Object.keys(SUITES)
 
+/** Run the selected suites on the selected backends, print a table of each, and optionally write JSON. */
 export async function runAll(opts: { backends?: readonly BackendName[]; json?: string; suites?: readonly string[] }): Promise<void> {
   const names = opts.backends ?? ALL_BACKENDS
   console.log(`ethp2p bench — node ${process.version}, backends: ${names.join(', ')}`)

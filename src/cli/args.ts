@@ -8,16 +8,19 @@ import { NetRestrict, NetRestrictError } from '../p2p/netrestrict.js'
 import { NATError, parseNAT } from '../p2p/nat.js'
 import { parseListenAddr } from '../metrics/serve.js'
 
+/** commander parser: a port number 0–65535 */
 export function portArg(v: string): number {
   if (!/^\d{1,5}$/.test(v) || Number(v) > 65535) throw new InvalidArgumentError('must be a port number (0-65535)')
   return Number(v)
 }
 
+/** commander parser: an integer ≥ 1 */
 export function positiveIntArg(v: string): number {
   if (!/^\d{1,9}$/.test(v) || Number(v) === 0) throw new InvalidArgumentError('must be a positive integer')
   return Number(v)
 }
 
+/** commander parser: a positive number of seconds (fractions allowed) */
 export function secondsArg(v: string): number {
   const n = Number(v)
   if (!/^\d+(\.\d+)?$/.test(v) || !(n > 0)) throw new InvalidArgumentError('must be a positive number of seconds')
@@ -45,6 +48,7 @@ export function millisArg(v: string): number {
   return n
 }
 
+/** commander parser: an IPv4 or IPv6 address */
 export function ipArg(v: string): string {
   if (isIP(v) === 0) throw new InvalidArgumentError('must be an IP address')
   return v
@@ -83,6 +87,7 @@ export function protocolsArg(v: string): ('v4' | 'v5')[] {
   return ps as ('v4' | 'v5')[]
 }
 
+/** commander parser: a comma-separated CIDR list */
 export function netrestrictArg(v: string): NetRestrict {
   try {
     return NetRestrict.parse(v)

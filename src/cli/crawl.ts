@@ -16,6 +16,7 @@ import { compareCrawls, CrawlStore, CrawlStoreError, snapshotCrawl, type Earlier
 import { CrawlSetup, hasCrawlSource, type CrawlSetupOptions } from './crawl-setup.js'
 import { createLogger } from '../util/log.js'
 
+/** `ethp2p crawl`'s parsed options. */
 export interface CrawlCliOptions extends CrawlSetupOptions {
   out?: string
   csv?: string
@@ -34,6 +35,7 @@ export function enrtreeArg(v: string, prev: string[] = []): string[] {
   return [...prev, ...urls]
 }
 
+/** commander parser: a network the crawler has bootnodes for */
 export function networkArg(v: string): string {
   if (!isCrawlNetwork(v)) throw new InvalidArgumentError('must be mainnet, sepolia, holesky or hoodi')
   return v
@@ -64,6 +66,7 @@ function progressReporter(crawler: Crawler, dialer?: Dialer): () => void {
   return () => clearInterval(timer)
 }
 
+/** `ethp2p crawl`: seeds, the crawl (and dials), the outputs, the summary. */
 export async function runCrawl(opts: CrawlCliOptions): Promise<void> {
   const log = createLogger()
 

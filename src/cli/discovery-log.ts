@@ -9,6 +9,7 @@ export function openNodeDB(log: Logger, path: string | undefined): NodeDB {
   return new NodeDB(path !== undefined ? { path, onExpiryError } : { onExpiryError })
 }
 
+/** Log a discovery transport's background trouble (clock drift, DB writes, NTP) instead of dropping it. */
 export function logDiscoveryEvents(log: Logger, disc: Discv4): void {
   disc.on('clockDrift', (ms) => log.warn({ offsetMs: Math.round(ms) }, 'system clock is off by more than 10 s: discovery packets will look expired; adjust the clock'))
   disc.on('dbError', (err) => log.error({ err }, 'node database write failed'))

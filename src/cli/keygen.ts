@@ -3,6 +3,7 @@ import { writeFileSync } from 'node:fs'
 import { backend, randomPrivateKey } from '../crypto/backend.js'
 import { hex } from '../crypto/bytes.js'
 
+/** `ethp2p keygen`: a new node key, written to `out` (never over an existing file) or printed. */
 export function keygen(opts: { out?: string }): void {
   const key = randomPrivateKey()
   if (opts.out) {

@@ -48,7 +48,7 @@ program
   .option('--maxpeers <n>', 'maximum number of peers', positiveIntArg, 50)
   .option('--maxpendpeers <n>', 'maximum number of inbound handshakes in progress', positiveIntArg, 50)
   .option('--netrestrict <cidrs>', 'only these networks may connect or be dialled (comma-separated CIDRs)', netrestrictArg)
-  .option('--nat <spec>', 'none | any | upnp | pmp | extip:IP', natArg, 'none')
+  .option('--nat <spec>', 'none | any | upnp | pmp | extip:IP (any, upnp, pmp need @achingbrain/nat-port-mapper installed)', natArg, 'none')
   .option('--static <file>', 'static nodes (default DATADIR/static-nodes.json)')
   .option('--trusted <file>', 'trusted nodes (default DATADIR/trusted-nodes.json)')
   .option('--metrics <addr>', 'serve Prometheus metrics on host:port at /metrics')

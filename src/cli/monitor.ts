@@ -16,6 +16,7 @@ import { DashboardError, serveDashboard } from '../web/server.js'
 import { createLogger } from '../util/log.js'
 import { CrawlSetup, hasCrawlSource, type CrawlSetupOptions } from './crawl-setup.js'
 
+/** `ethp2p monitor`'s parsed options: a crawl's, plus how often and where the history goes. */
 export interface MonitorCliOptions extends CrawlSetupOptions {
   every: number
   db?: string
@@ -25,6 +26,7 @@ export interface MonitorCliOptions extends CrawlSetupOptions {
   crawls?: number
 }
 
+/** `ethp2p monitor`: crawls every `every` ms into the history until stopped (or `crawls` crawls). */
 export async function runMonitorCli(opts: MonitorCliOptions): Promise<void> {
   const log = createLogger()
   if (!hasCrawlSource(opts, 0)) throw new InvalidArgumentError('nothing to crawl from: give --bootnodes, --network, --dns or --testnet')

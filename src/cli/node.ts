@@ -19,6 +19,7 @@ import { disconnectReasonText } from '../p2p/messages.js'
 import { P2PMetrics, serveMetrics } from '../metrics/metrics.js'
 import { createLogger, type Logger } from '../util/log.js'
 
+/** `ethp2p node`'s parsed options. */
 export interface NodeOptions {
   datadir?: string
   host: string
@@ -56,6 +57,7 @@ function nodesFile(log: Logger, given: string | undefined, datadir: string | und
   return readNodesFile(file, { onWarning: (w) => log.warn({ file: w.file, entry: w.entry, err: w.error.message }, 'skipping bad node entry') })
 }
 
+/** `ethp2p node`: key, node DB, server with discovery and eth, NAT, metrics; runs until SIGINT/SIGTERM. */
 export async function runNode(opts: NodeOptions): Promise<void> {
   const log = createLogger()
   if (opts.datadir !== undefined) mkdirSync(opts.datadir, { recursive: true })

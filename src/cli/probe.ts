@@ -13,6 +13,7 @@ import { EnodeURLError, formatEnode, parseEnode } from '../enode/url.js'
 import { matchForkHash } from '../eth/networks.js'
 import { hex } from '../crypto/bytes.js'
 
+/** `ethp2p probe`'s options. */
 export interface ProbeOptions {
   /** seconds each step may take (default 5) */
   timeout?: number
@@ -25,6 +26,7 @@ interface Step {
   error?: string
 }
 
+/** What `ethp2p probe` learnt of one node, step by step. */
 export interface ProbeReport {
   enode: string
   id: string

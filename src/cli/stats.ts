@@ -9,6 +9,7 @@ import { dbSpecFor, HistoryError, openHistory } from '../history/db.js'
 import { adoption, churn, forkReadiness, listCrawls, series, uptime, versionsOf, type Adoption, type Series, type Window } from '../history/query.js'
 import type { Dimension } from '../history/visit.js'
 
+/** `ethp2p stats`'s parsed options. */
 export interface StatsCliOptions {
   db?: string
   datadir?: string
@@ -47,6 +48,7 @@ function seriesTable(title: string, s: Series): string {
   return `${title} over ${n} crawls:\n${table(rows)}`
 }
 
+/** `ethp2p stats`: answers one question across the stored crawls and prints it (text or JSON). */
 export async function runStats(opts: StatsCliOptions): Promise<void> {
   let spec
   try {

@@ -6,6 +6,7 @@ import { formatEnode } from '../enode/url.js'
 import { startTestnet } from '../testnet/testnet.js'
 import { createLogger } from '../util/log.js'
 
+/** `ethp2p testnet`'s parsed options. */
 export interface TestnetCliOptions {
   nodes: number
   basePort?: number
@@ -25,6 +26,7 @@ export function simulated(o: { rtt?: number; loss?: number; dead?: number }): { 
   }
 }
 
+/** `ethp2p testnet`: starts the network, prints its bootnodes first, runs until the duration or a signal. */
 export async function runTestnet(opts: TestnetCliOptions): Promise<void> {
   const log = createLogger()
   const net = await startTestnet({ nodes: opts.nodes, ...(opts.basePort !== undefined ? { basePort: opts.basePort } : {}), ...simulated(opts), ...(opts.discv5 ? { discv5: true } : {}) })

@@ -7,6 +7,7 @@ import { closeSync, fsyncSync, linkSync, openSync, readFileSync, unlinkSync, wri
 import { hex } from '../crypto/bytes.js'
 import { privateKeyValid, randomPrivateKey } from '../crypto/backend.js'
 
+/** A node key file that cannot be read or holds no valid private key. */
 export class NodeKeyError extends Error {
   override readonly name = 'NodeKeyError'
 }
@@ -20,6 +21,7 @@ export function parseNodeKey(text: string, where = 'node key'): Uint8Array {
   return key
 }
 
+/** Read a hex node key file (geth's format); throws NodeKeyError. */
 export function readNodeKey(file: string): Uint8Array {
   let text: string
   try {

@@ -15,8 +15,10 @@ import { readFileSync, statSync } from 'node:fs'
 import type { Node } from '../enode/node.js'
 import { parseEnode } from '../enode/url.js'
 
+/** a nodes file larger than this is refused unread (bytes) */
 export const MAX_NODES_FILE_SIZE = 1 << 20
 
+/** A nodes file that cannot be read or is not a JSON array of enode URLs. */
 export class NodesFileError extends Error {
   override readonly name = 'NodesFileError'
   constructor(
@@ -36,6 +38,7 @@ export interface NodesFileWarning {
   error: Error
 }
 
+/** How {@link readNodesFile} reports what it skips. */
 export interface ReadNodesOptions {
   /** told about each skipped entry; entries are skipped whether or not it is given */
   onWarning?: (w: NodesFileWarning) => void

@@ -50,8 +50,10 @@ const CONSENSUS_BOOTNODES: Readonly<Partial<Record<NetworkName, readonly string[
   ],
 }
 
+/** networks `--network` may name */
 export const CRAWL_NETWORKS: readonly NetworkName[] = ['mainnet', 'sepolia', 'holesky', 'hoodi']
 
+/** whether `s` is one of {@link CRAWL_NETWORKS} */
 export function isCrawlNetwork(s: string): s is NetworkName {
   return (CRAWL_NETWORKS as readonly string[]).includes(s)
 }

@@ -40,11 +40,15 @@ import { logDistance, TargetTable } from './targets.js'
 /** What the crawler needs of the discovery transport (Discv4 provides it). */
 export interface CrawlTransport {
   readonly self: Node
+  /** PING `n`; resolves with the record sequence its PONG carries */
   ping(n: Node, opts: RequestOptions): Promise<{ seq?: bigint }>
+  /** `n`'s signed record */
   enrRequest(n: Node, opts: RequestOptions): Promise<ENR>
+  /** FINDNODE `target` at `n`: what it answers, and whether the answer ended as the sender meant it to */
   neighbors(n: Node, target: LookupTarget, opts: RequestOptions): Promise<NeighborsAnswer>
   /** every verified packet: the crawl learns from a node's own pings that it holds our pong */
   on(event: 'packet', listener: (p: Packet, from: Node) => void): unknown
+  /** stops listening for packets (when the crawl ends) */
   off(event: 'packet', listener: (p: Packet, from: Node) => void): unknown
   /** the transport's reply timeout (the crawl's default) */
   readonly replyTimeoutMs?: number
@@ -57,7 +61,9 @@ export interface CrawlTransport {
 
 /** What the crawler needs of discv5 (Discv5 provides it). */
 export interface CrawlV5 {
+  /** PING `n` (a handshake first when there is no session); resolves with its record sequence */
   ping(n: ENR | Node): Promise<{ enrSeq: bigint }>
+  /** FINDNODE at the given log distances: the records `n` answers with */
   findnode(n: ENR | Node, distances: number[]): Promise<ENR[]>
   readonly stats: { packetsIn: number; packetsOut: number }
 }
@@ -118,6 +124,7 @@ export interface PreviousNode {
   answered?: boolean
 }
 
+/** Counters of a crawl so far; {@link Crawler.run} resolves to the final ones. */
 export interface CrawlProgress {
   found: number
   answered: number
@@ -137,6 +144,7 @@ export interface CrawlProgress {
   elapsedMs: number
 }
 
+/** How a {@link Crawler} starts and what bounds it. */
 export interface CrawlerOptions {
   transport: CrawlTransport
   /** where to start: nodes (crawled over every protocol in `protocols`) and records (over discv5, and discv4 too when they carry an `eth` entry) */
@@ -180,6 +188,7 @@ export interface CrawlerOptions {
   onNode?: (record: CrawlRecord) => void
 }
 
+/** The events a {@link Crawler} emits. */
 export interface CrawlerEvents {
   /** a node answered for the first time (public key, 128 hex): it is alive; its record follows later */
   answer: [id: string]
@@ -189,8 +198,10 @@ export interface CrawlerEvents {
   nodeError: [error: CrawlError]
 }
 
+/** What a {@link CrawlError} is about. */
 export type CrawlErrorCode = 'UNANSWERED' | 'BAD_RECORD' | 'FINDNODE_FAILED' | 'ENR_FAILED'
 
+/** Something that went wrong with one node; the crawl goes on (a `nodeError` event). */
 export class CrawlError extends Error {
   override readonly name = 'CrawlError'
   constructor(
@@ -260,6 +271,11 @@ function errorCode(err: unknown): string | undefined {
   return typeof err === 'object' && err !== null && 'code' in err ? String((err as { code: unknown }).code) : undefined
 }
 
+/**
+ * Enumerates a discv4 network (and discv5's on the same socket when asked): bonds with every node it
+ * hears of, fetches its record, reads its table bucket by bucket with FINDNODE targets at each log
+ * distance, and reports each public key exactly once.
+ */
 export class Crawler extends EventEmitter<CrawlerEvents> {
   private readonly t: CrawlTransport
   private readonly v5: CrawlV5 | undefined
@@ -437,6 +453,7 @@ export class Crawler extends EventEmitter<CrawlerEvents> {
     })()
   }
 
+  /** The counters right now. */
   progress(): CrawlProgress {
     return {
       found: this.nodes.size,

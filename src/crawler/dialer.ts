@@ -61,6 +61,7 @@ export interface DialInfo {
   inbound?: boolean
 }
 
+/** What one dial learnt, with the time each step took. */
 export interface DialResult extends DialInfo {
   /** ms from the start: RLPx handshake done, Hello in, Status in */
   timings: { rlpx?: number; hello?: number; status?: number; total: number }
@@ -74,6 +75,7 @@ export function notDialled(error: string | undefined): boolean {
   return error?.startsWith(NOT_DIALLED) ?? false
 }
 
+/** What one crawler dial is and its deadlines. */
 export interface DialOptions {
   /** our node key: the RLPx identity (the crawler's discovery key) */
   privateKey: Uint8Array
@@ -252,6 +254,7 @@ export async function dialNode(n: Node, opts: DialOptions, retry = true, waiters
   return r
 }
 
+/** Bounds of the crawler's dial queue. */
 export interface DialerOptions extends Omit<DialOptions, 'signal'> {
   /** dials in flight (default 32) */
   concurrency?: number
@@ -261,6 +264,7 @@ export interface DialerOptions extends Omit<DialOptions, 'signal'> {
   maxQueue?: number
 }
 
+/** The dial queue's counters. */
 export interface DialerStats {
   queued: number
   inFlight: number
@@ -274,6 +278,7 @@ export interface DialerStats {
   inbound: number
 }
 
+/** The events a {@link Dialer} emits. */
 export interface DialerEvents {
   /** a node's dial is over (`id` is the 128-hex public key, as in CrawlRecord) */
   result: [id: string, result: DialResult]

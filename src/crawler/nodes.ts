@@ -131,6 +131,7 @@ export class Interner {
   }
 }
 
+/** Every node a crawl knows of, as columns of packed typed arrays indexed by a small integer (about 1 KB a node in all), with its record in an arena. */
 export class CrawlNodes {
   size = 0
   private cap: number

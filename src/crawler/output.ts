@@ -48,6 +48,7 @@ class LineWriter {
   }
 }
 
+/** Writes crawl records as JSON lines (`--out`), to a file or a stream. */
 export class JsonlWriter {
   private constructor(private readonly w: LineWriter) {}
   static toFile(path: string): JsonlWriter {
@@ -109,6 +110,7 @@ function csvValue(r: CrawlRecord, k: (typeof CSV_COLUMNS)[number]): unknown {
   }
 }
 
+/** Writes crawl records as CSV (`--csv`). */
 export class CsvWriter {
   private constructor(private readonly w: LineWriter) {}
   static async toFile(path: string): Promise<CsvWriter> {
@@ -156,12 +158,14 @@ export function nodeSet(records: Iterable<CrawlRecord>, stored?: (id: string) =>
   return out
 }
 
+/** Write a node set in geth's `nodes.json` layout (`--nodes-json`): sorted by ID, four-space indent. */
 export function writeNodesJson(path: string, set: Record<string, NodeSetEntry>): void {
   // geth sorts by ID (Go map keys) and indents by four spaces
   const sorted = Object.fromEntries(Object.entries(set).sort(([a], [b]) => (a < b ? -1 : 1)))
   writeFileSync(path, JSON.stringify(sorted, null, 4) + '\n')
 }
 
+/** The end-of-crawl summary: counts by outcome, network and client. */
 export interface CrawlSummary {
   found: number
   answered: number
@@ -200,6 +204,7 @@ export interface DialTally {
   failed: number
 }
 
+/** A tally with every count at zero. */
 export function emptyDialTally(): DialTally {
   return { dialled: 0, hello: 0, status: 0, inbound: 0, tooMany: 0, failed: 0 }
 }
@@ -218,6 +223,7 @@ export function tallyDial(r: CrawlRecord, t: DialTally): boolean {
   return true
 }
 
+/** Sum up a crawl's records (and its difference from an earlier crawl). */
 export function summarize(records: Iterable<CrawlRecord>, seconds: number, diff?: CrawlDiff): CrawlSummary {
   const s: CrawlSummary = { found: 0, answered: 0, unanswered: 0, networks: {}, eth2: 0, seconds: Math.round(seconds * 10) / 10 }
   const bump = (m: Record<string, number>, k: string): void => {

@@ -13,6 +13,7 @@ import { matchForkHash } from '../eth/networks.js'
 import { emptyDialTally, tallyDial, type CrawlRecord, type DialTally } from './output.js'
 import { parseClientId } from './clientid.js'
 
+/** What the HTML report says about the crawl itself. */
 export interface ReportMeta {
   /** epoch ms */
   started: number

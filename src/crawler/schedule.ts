@@ -135,6 +135,7 @@ export class DelayQueue {
   }
 }
 
+/** What the schedule asks of its owner about a queued step. */
 export interface ScheduleHooks {
   /** is this step still wanted? (a node may have moved on since it was queued) */
   wanted(item: number): boolean
@@ -160,6 +161,7 @@ const WINDOW_MS = 250
 const QUEUE_HIGH = 0.25
 const QUEUE_LOW = 0.1
 
+/** How fast and how wide a {@link Schedule} sends. */
 export interface ScheduleOptions {
   /** datagrams per second, at most */
   rate: number
@@ -174,6 +176,7 @@ export interface ScheduleOptions {
   classes: readonly ClassShare[]
 }
 
+/** The crawl's one sender: queues steps by class, sends at a token-bucket rate lowered when replies come back late, and caps what is in flight per IP, per /24 and in all. */
 export class Schedule {
   private readonly queues: IntQueue[]
   private readonly pass: number[]

@@ -14,6 +14,7 @@ import type { CrawlRecord } from './output.js'
 
 const FILE = 'crawl.mdb'
 
+/** A crawl store that cannot be opened or read. */
 export class CrawlStoreError extends Error {
   override readonly name = 'CrawlStoreError'
 }
@@ -87,6 +88,7 @@ export interface StoredNode {
   dial?: StoredDial
 }
 
+/** The crawl results of a `--datadir` in LMDB: each node's latest record and dial, kept across crawls. */
 export class CrawlStore {
   private constructor(private readonly db: RootDatabase<StoredNode, string>) {}
 
@@ -161,6 +163,7 @@ export class CrawlStore {
   }
 }
 
+/** How a crawl differs from an earlier one. */
 export interface CrawlDiff {
   /** answered now, unknown to the earlier crawl or unanswered there */
   new: string[]

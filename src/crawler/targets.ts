@@ -14,6 +14,11 @@ import type { CryptoBackend } from '../crypto/types.js'
 
 const MAX_BITS = 16
 
+/**
+ * FINDNODE targets at a chosen log distance from a node: 64-byte preimages whose keccak256 has a wanted
+ * 16-bit prefix, searched lazily as the crawl asks and kept. One table can serve several crawls
+ * (`CrawlerOptions.targets`).
+ */
 export class TargetTable {
   private readonly block = new Uint8Array(64)
   private readonly view = new DataView(this.block.buffer)

@@ -5,7 +5,8 @@
  */
 import { randomBytes } from 'node:crypto'
 import { createJsBackend } from './js.js'
-import { createNativeBackend, nativeAddonPath, nativeLoadError } from './native.js'
+import type { AddonSource } from './addon-path.js'
+import { createNativeBackend, nativeAddonOrigin, nativeLoadError } from './native.js'
 import { createWasmBackend } from './wasm.js'
 import {
   CryptoError,
@@ -200,6 +201,7 @@ export function checked(impl: BackendImpl): CryptoBackend {
   }
 }
 
+/** A fresh secp256k1 private key from the OS's CSPRNG. */
 export function randomPrivateKey(): Uint8Array {
   for (;;) {
     const k = new Uint8Array(randomBytes(32))
@@ -244,14 +246,19 @@ function select(): CryptoBackend {
 /** The active backend, chosen once at load: native, else wasm, else js (ETHP2P_BACKEND forces one). */
 export const backend: CryptoBackend = select()
 
-/** Whether the native addon loads, and from where (`path`: a local build, or a shipped prebuild). */
-export function addonStatus(): { loaded: boolean; path?: string; error?: string } {
+/**
+ * Whether the native addon loads here and, when it does, where it came from (`prebuild`,
+ * `local build` or `ETHP2P_ADDON`) and which file; when it does not, why. `ethp2p info` prints this.
+ */
+export function addonStatus(): { loaded: boolean; source?: AddonSource; path?: string; error?: string } {
   try {
     loadBackend('native')
-    return { loaded: true, path: nativeAddonPath() }
+    const origin = nativeAddonOrigin()
+    return { loaded: true, source: origin?.source, path: origin?.path }
   } catch {
     return { loaded: false, error: nativeLoadError() }
   }
 }
 
+/** The backend names, fastest first (the order selection tries them in). */
 export const ALL_BACKENDS: readonly BackendName[] = ['native', 'wasm', 'js']

@@ -7,6 +7,7 @@ export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   return diff === 0
 }
 
+/** the parts one after the other, in a new array */
 export function concatBytes(...parts: Uint8Array[]): Uint8Array {
   let n = 0
   for (const p of parts) n += p.length
@@ -19,16 +20,19 @@ export function concatBytes(...parts: Uint8Array[]): Uint8Array {
   return out
 }
 
+/** a XOR b, byte by byte, over a's length (b at least as long) */
 export function xorBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
   const out = new Uint8Array(a.length)
   for (let i = 0; i < a.length; i++) out[i] = a[i]! ^ b[i]!
   return out
 }
 
+/** lowercase hex of the bytes (a view: no copy of the underlying buffer) */
 export function hex(b: Uint8Array): string {
   return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex')
 }
 
+/** bytes of a hex string, `0x` prefix allowed; TypeError on anything else */
 export function fromHex(s: string): Uint8Array {
   const clean = s.startsWith('0x') ? s.slice(2) : s
   if (clean.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(clean)) throw new TypeError('invalid hex string')

@@ -10,6 +10,7 @@ function cmpDistance(target: Uint8Array, ids: Uint8Array, a: number, b: number):
   return 0
 }
 
+/** The JS implementation of {@link CryptoBackend.closest}: a bounded insertion sort by XOR distance. */
 export function closestJs(target: Uint8Array, ids: Uint8Array, k: number): Uint32Array {
   const n = ids.length >>> 5
   const m = Math.min(k, n)

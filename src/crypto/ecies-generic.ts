@@ -6,6 +6,7 @@
 import { createCipheriv, createHash, createHmac, timingSafeEqual } from 'node:crypto'
 import { ECIES_OVERHEAD } from './types.js'
 
+/** The two curve operations ECIES needs, from whichever backend runs it. */
 export interface EciesPrims {
   ecdh(priv: Uint8Array, pub: Uint8Array): Uint8Array | null
   publicKey(priv: Uint8Array): Uint8Array
@@ -21,6 +22,7 @@ function mac(km: Uint8Array, ivAndCipher: Uint8Array, sharedMacData: Uint8Array)
   return createHmac('sha256', km).update(ivAndCipher).update(sharedMacData).digest()
 }
 
+/** ECIES encryption (RLPx's flavour) over `p`'s curve operations and Node's AES and HMAC; null for a bad point. */
 export function eciesEncryptWith(
   p: EciesPrims,
   pub: Uint8Array,
@@ -43,6 +45,7 @@ export function eciesEncryptWith(
   return out
 }
 
+/** ECIES decryption; null on a bad ephemeral key, a wrong key or a MAC mismatch. */
 export function eciesDecryptWith(p: EciesPrims, priv: Uint8Array, cipher: Uint8Array, sharedMacData: Uint8Array): Uint8Array | null {
   if (cipher.length < ECIES_OVERHEAD || cipher[0] !== 4) return null
   const z = p.ecdh(priv, cipher.subarray(1, 65))

@@ -10,6 +10,7 @@ export const ZERO_HEADER = Uint8Array.of(0xc2, 0x80, 0x80)
 
 const ZERO_IV = new Uint8Array(16)
 
+/** RLPx frame cipher over Node's AES and any backend's keccak: what the WASM and JS backends use. */
 export class GenericFrameCipher implements FrameCipherImpl {
   private readonly enc: Cipher
   private readonly dec: Decipher

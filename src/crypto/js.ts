@@ -57,6 +57,7 @@ function ecdh(priv: Uint8Array, pub: Uint8Array): Uint8Array | null {
   return p.multiply(secp256k1.Point.Fn.fromBytes(priv)).toBytes(true).subarray(1)
 }
 
+/** The pure-JS backend: @noble/curves and @noble/hashes, Node's crypto for AES and HMAC. */
 export function createJsBackend(): BackendImpl {
   const verifyPacket = (d: Uint8Array): PacketCheck => checkPacketWith(d, keccak_256, recover)
   return {

@@ -1,7 +1,7 @@
-/** Native backend: the N-API addon (native/*.cc), loaded with node-gyp-build. */
+/** Native backend: the N-API addon (native/*.cc), a shipped prebuild or a local build (addon-path.ts). */
 import { availableParallelism } from 'node:os'
-import { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
+import { loadAddon, type AddonCandidate } from './addon-path.js'
 import { checkFromStatus } from './packet-codes.js'
 import type { BackendImpl, FrameCipherImpl, KeccakState, PacketCheck } from './types.js'
 
@@ -27,34 +27,30 @@ interface Addon {
 
 const root = fileURLToPath(new URL('../../', import.meta.url))
 let addon: Addon | undefined
-let addonPath = ''
+let origin: AddonCandidate | undefined
 let loadError = ''
 
 function load(): Addon {
   if (addon) return addon
   if (loadError) throw new Error(loadError)
-  try {
-    const require = createRequire(import.meta.url)
-    // ETHP2P_ADDON names a specific build (the sanitizer build in scripts/asan.sh) instead of build/Release
-    const override = process.env.ETHP2P_ADDON
-    // node-gyp-build: a local build (build/Release) first, else the prebuilt binary for this platform
-    const gypBuild = require('node-gyp-build') as ((dir: string) => Addon) & { path(dir: string): string }
-    addonPath = override ?? gypBuild.path(root)
-    addon = require(addonPath) as Addon
-    return addon
-  } catch (e) {
-    loadError = (e as Error).message.split('\n')[0] ?? 'unknown error'
-    throw e
+  const r = loadAddon(root)
+  if (!r.ok) {
+    loadError = r.error
+    throw new Error(loadError)
   }
+  origin = r.origin
+  addon = r.module as Addon
+  return addon
 }
 
-/** the file the addon was loaded from (a local build, or a prebuild shipped in the package) */
-export function nativeAddonPath(): string {
-  return addonPath
-}
-
+/** Why the native addon did not load (empty while it loaded or was not tried). */
 export function nativeLoadError(): string {
   return loadError
+}
+
+/** The file the native addon was loaded from and how it was found, once it loaded. */
+export function nativeAddonOrigin(): AddonCandidate | undefined {
+  return origin
 }
 
 /**
@@ -84,6 +80,7 @@ const threads = Math.max(1, Math.min(4, availableParallelism()))
 /** below this a batch takes one pool thread: queueing a second worker costs more than it saves */
 const MIN_PARALLEL = 64
 
+/** The native backend over the addon; throws when no addon loads here. */
 export function createNativeBackend(): BackendImpl {
   const a = load()
   const verifyPacket = (d: Uint8Array): PacketCheck => {

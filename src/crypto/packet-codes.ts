@@ -3,6 +3,7 @@ import { PACKET_HASH_SIZE, PACKET_HEADER_SIZE, type PacketCheck, type PacketErro
 
 const ERRORS: PacketError[] = ['too-short', 'bad-hash', 'bad-signature']
 
+/** A PacketCheck as the addon's status number: the packet type when ok, else -1 - the error's index. */
 export function statusOf(c: PacketCheck): number {
   return c.ok ? c.type : -1 - ERRORS.indexOf(c.error)
 }

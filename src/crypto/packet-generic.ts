@@ -2,8 +2,10 @@
 import { PACKET_HASH_SIZE, PACKET_HEADER_SIZE, type PacketCheck } from './types.js'
 import { bytesEqual } from './bytes.js'
 
+/** signer recovery as the JS and WASM backends provide it (null when nothing recovers) */
 export type Recover = (hash: Uint8Array, sig: Uint8Array, recovery: number) => Uint8Array | null
 
+/** {@link CryptoBackend.verifyPacket} from a keccak and a recover function. */
 export function checkPacketWith(d: Uint8Array, keccak: (b: Uint8Array) => Uint8Array, recover: Recover): PacketCheck {
   if (d.length < PACKET_HEADER_SIZE + 1) return { ok: false, error: 'too-short' }
   const hash = d.subarray(0, PACKET_HASH_SIZE)

@@ -1,10 +1,13 @@
 /** The crypto backend contract: one interface, three implementations (native, wasm, js). */
 
+/** Which implementation a backend is: the N-API addon, the WASM build of the same C sources, or pure JS. */
 export type BackendName = 'native' | 'wasm' | 'js'
 
 /** Incremental keccak-256: `digest()` reads the hash of everything so far without finalising. */
 export interface KeccakState {
+  /** Absorbs `data`; chainable. */
   update(data: Uint8Array): this
+  /** keccak-256 of everything absorbed so far; the state stays usable (RLPx MACs read it after every frame). */
   digest(): Uint8Array
 }
 
@@ -23,6 +26,9 @@ export type PacketCheck =
     }
   | { ok: false; error: PacketError }
 
+/**
+ * Why a datagram failed {@link CryptoBackend.verifyPacket}: shorter than the header, hash mismatch, or no signer recoverable.
+ */
 export type PacketError = 'too-short' | 'bad-hash' | 'bad-signature'
 
 /** Inputs to an RLPx frame cipher: the derived secrets and the data each MAC is seeded with. */
@@ -54,6 +60,7 @@ export interface FrameCipherImpl {
   openBody(body: Uint8Array, size: number): Uint8Array | null
 }
 
+/** A recoverable secp256k1 signature, as discv4 and RLPx carry it (r ‖ s, then the recovery id). */
 export interface Signature {
   sig: Uint8Array // 64: r ‖ s
   recovery: 0 | 1
@@ -90,14 +97,21 @@ export interface BackendImpl {
 /** The checked, public face of a backend. */
 export interface CryptoBackend {
   readonly name: BackendName
+  /** keccak-256 (Ethereum's, not SHA3-256) of `data`. */
   keccak256(data: Uint8Array): Uint8Array
+  /** An incremental keccak-256 state. */
   keccak(): KeccakState
+  /** Signs a 32-byte hash with a 32-byte private key (RFC 6979 nonce, low s). Throws CryptoError on bad input. */
   sign(hash: Uint8Array, priv: Uint8Array): Signature
+  /** The 64-byte public key that made `sig` over `hash`. Throws INVALID_SIGNATURE when none does. */
   recover(hash: Uint8Array, sig: Uint8Array, recovery: number): Uint8Array
+  /** The shared secret's x coordinate (32 bytes), as RLPx and ECIES use it (not hashed). */
   ecdh(priv: Uint8Array, pub: Uint8Array): Uint8Array
+  /** The 64-byte uncompressed public key (no 0x04 prefix) of a private key. */
   publicKey(priv: Uint8Array): Uint8Array
   /** true when `pub` (64 bytes) is a point on secp256k1 with both coordinates < p */
   publicKeyValid(pub: Uint8Array): boolean
+  /** true when `priv` is 32 bytes and 0 < priv < n. */
   privateKeyValid(priv: Uint8Array): boolean
   /**
    * Diffie-Hellman as discv5 does it: priv·pub as a 33-byte compressed point (its y parity and x).
@@ -111,16 +125,24 @@ export interface CryptoBackend {
    * for any malformed input rather than a throw: a peer's bad signature is an answer, not an error.
    */
   verify(hash: Uint8Array, sig: Uint8Array, pub: Uint8Array): boolean
+  /** Checks one discv4 datagram in one crossing: hash, signer recovery and packet type. */
   verifyPacket(datagram: Uint8Array): PacketCheck
   /** Checks many datagrams off the event loop (libuv pool or worker threads). */
   verifyPackets(datagrams: Uint8Array[]): Promise<PacketCheck[]>
+  /**
+   * ECIES as RLPx uses it (secp256k1 ECDH, NIST concat KDF, AES-128-CTR, HMAC-SHA-256). `opts` fixes the
+   * ephemeral key and IV, for test vectors only.
+   */
   eciesEncrypt(pub: Uint8Array, plain: Uint8Array, sharedMacData?: Uint8Array, opts?: { ephPriv?: Uint8Array; iv?: Uint8Array }): Uint8Array
+  /** Decrypts an ECIES message; throws DECRYPT_FAILED on a wrong key or MAC. */
   eciesDecrypt(priv: Uint8Array, cipher: Uint8Array, sharedMacData?: Uint8Array): Uint8Array
+  /** An RLPx frame cipher for one connection's derived secrets. */
   frameCipher(secrets: FrameSecrets): FrameCipher
   /** Indices of the `k` IDs (packed n×32 in `ids`) closest to `target` by XOR distance, nearest first. */
   closest(target: Uint8Array, ids: Uint8Array, k: number): Uint32Array
 }
 
+/** What a {@link CryptoError} is about. */
 export type CryptoErrorCode =
   | 'INVALID_LENGTH'
   | 'INVALID_PRIVATE_KEY'
@@ -131,6 +153,10 @@ export type CryptoErrorCode =
   | 'FRAME_TOO_LARGE'
   | 'BACKEND_UNAVAILABLE'
 
+/**
+ * Bad input to a crypto operation (length, key, signature), a failed MAC or decryption, or a backend that
+ * cannot load here.
+ */
 export class CryptoError extends Error {
   override readonly name = 'CryptoError'
   constructor(
@@ -143,7 +169,9 @@ export class CryptoError extends Error {
 
 /** discv4 datagram layout: hash(32) ‖ signature(65) ‖ type(1) ‖ rlp */
 export const PACKET_HASH_SIZE = 32
+/** bytes of the recoverable signature after the hash */
 export const PACKET_SIG_SIZE = 65
+/** hash and signature: the bytes before the packet type */
 export const PACKET_HEADER_SIZE = PACKET_HASH_SIZE + PACKET_SIG_SIZE
 /** ECIES overhead: 65-byte ephemeral key + 16-byte IV + 32-byte MAC */
 export const ECIES_OVERHEAD = 65 + 16 + 32

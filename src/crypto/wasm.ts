@@ -34,6 +34,7 @@ interface Exports {
   ep_closest(t: number, ids: number, n: number, k: number, out: number): number
 }
 
+/** the committed WASM build of the C core (native/wasm/build.sh) */
 export const WASM_PATH = fileURLToPath(new URL('../../native/wasm/ethp2p.wasm', import.meta.url))
 
 // fixed slots inside one allocation
@@ -156,6 +157,7 @@ class WasmCore {
   }
 }
 
+/** The WASM backend: the same C core as the addon, compiled to wasm32, one instance per thread. */
 export function createWasmBackend(): BackendImpl {
   const w = new WasmCore()
   const prims = { ecdh: w.ecdh.bind(w), publicKey: w.publicKey.bind(w) }

@@ -82,6 +82,10 @@ function pool(name: BackendName): Pool | null {
 /** Below this many datagrams the message round trip costs more than it saves. */
 const MIN_PARALLEL = 16
 
+/**
+ * verifyPackets for backends without threads of their own: a batch split over worker threads, or checked
+ * here when it is small.
+ */
 export async function verifyInWorkers(
   name: BackendName,
   datagrams: Uint8Array[],

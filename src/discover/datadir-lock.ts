@@ -9,6 +9,7 @@
 import { closeSync, linkSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 
+/** The data directory is held by another live process (or by this one, opened twice). */
 export class DatadirLockedError extends Error {
   override readonly name = 'DatadirLockedError'
   constructor(
@@ -19,6 +20,7 @@ export class DatadirLockedError extends Error {
   }
 }
 
+/** A held data directory lock. */
 export interface DatadirLock {
   readonly path: string
   /** remove the lock file; idempotent */

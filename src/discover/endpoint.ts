@@ -4,11 +4,13 @@
  * most common endpoint wins once enough distinct peers agree (geth's netutil.IPTracker idea).
  */
 
+/** An external endpoint of ours, as peers report it. */
 export interface EndpointStatement {
   ip: string
   port: number
 }
 
+/** Collects endpoint statements and predicts our external endpoint (see the module comment). */
 export class EndpointPredictor {
   private readonly statements = new Map<string, { ep: string; at: number }>()
 

@@ -12,9 +12,12 @@ import { backend } from '../crypto/backend.js'
 import type { Node } from '../enode/node.js'
 import { BUCKET_SIZE, type LookupTarget, type Table } from './table.js'
 
+/** FINDNODE requests in flight per lookup (Kademlia's alpha, geth's 3). */
 export const ALPHA = 3
 
+/** What bounds a lookup. */
 export interface LookupOptions {
+  /** ends the lookup early */
   signal?: AbortSignal
 }
 
@@ -39,6 +42,7 @@ export async function lookup(table: Table, target: LookupTarget, opts: LookupOpt
   return state.closest
 }
 
+/** What paces a {@link randomWalk}. */
 export interface RandomWalkOptions extends LookupOptions {
   /** minimum time between the starts of two lookups (default 1 s), so an empty network is not spun on */
   minIntervalMs?: number

@@ -29,7 +29,9 @@ import type { TableDB } from './table.js'
 
 /** bumped when the layout changes; an older database is wiped on open */
 const DB_VERSION = 1
+/** a node or endpoint not heard from in this long is dropped by the expiry pass (geth: 24 h) */
 export const NODE_EXPIRATION_MS = 24 * 3600_000
+/** period of the expiry pass */
 export const CLEANUP_INTERVAL_MS = 3600_000
 /** bound on the in-memory store; the oldest keys go first */
 const DEFAULT_MEMORY_ENTRIES = 100_000
@@ -50,6 +52,7 @@ interface NodeRecord {
   stored: number
 }
 
+/** An operation on a {@link NodeDB} after close(). */
 export class NodeDBClosedError extends Error {
   override readonly name = 'NodeDBClosedError'
   constructor() {
@@ -167,6 +170,7 @@ class MemoryStore implements Store {
   }
 }
 
+/** Where a {@link NodeDB} keeps its data and how it expires it. */
 export interface NodeDBOptions {
   /** directory of the database; in-memory when absent */
   path?: string
@@ -185,6 +189,11 @@ function ipKey(ip: string): string | undefined {
   return a ? hex(a) : undefined
 }
 
+/**
+ * Discovery's memory across restarts (geth's p2p/enode nodedb): nodes and their records, per-endpoint
+ * liveness (last ping, last pong, FINDNODE failures), our ENR sequence number and other local values.
+ * LMDB on disk, or a bounded map in memory.
+ */
 export class NodeDB implements TableDB {
   private readonly store: Store
   private readonly lock: DatadirLock | undefined
@@ -280,6 +289,7 @@ export class NodeDB implements TableDB {
   lastPingReceived(id: Uint8Array, ip: string): number {
     return this.getNumber(id, ip, 'ping')
   }
+  /** record when `id` at `ip` last pinged us */
   updateLastPingReceived(id: Uint8Array, ip: string, at: number): Promise<void> {
     return this.setNumber(id, ip, 'ping', at)
   }
@@ -287,6 +297,7 @@ export class NodeDB implements TableDB {
   lastPongReceived(id: Uint8Array, ip: string): number {
     return this.getNumber(id, ip, 'pong')
   }
+  /** record when `id` at `ip` last answered our ping */
   updateLastPongReceived(id: Uint8Array, ip: string, at: number): Promise<void> {
     return this.setNumber(id, ip, 'pong', at)
   }
@@ -294,6 +305,7 @@ export class NodeDB implements TableDB {
   findFails(id: Uint8Array, ip: string): number {
     return this.getNumber(id, ip, 'fails')
   }
+  /** store the FINDNODE failure count of `id` at `ip` */
   updateFindFails(id: Uint8Array, ip: string, fails: number): Promise<void> {
     return this.setNumber(id, ip, 'fails', fails)
   }
@@ -309,9 +321,11 @@ export class NodeDB implements TableDB {
   storeLocalSeq(seq: bigint): Promise<void> {
     return this.put('local:seq', seq.toString())
   }
+  /** a value stored under `key` by {@link NodeDB.localPut} */
   localGet(key: string): unknown {
     return this.store.get(`local:${key}`)
   }
+  /** store a value of our own (msgpack-encodable) under `key` */
   localPut(key: string, value: unknown): Promise<void> {
     return this.put(`local:${key}`, value)
   }

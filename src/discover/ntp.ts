@@ -8,10 +8,14 @@ import { isIPv6 } from 'node:net'
 
 /** seconds between the NTP epoch (1900) and the Unix epoch (1970) */
 const NTP_EPOCH_OFFSET = 2_208_988_800
+/** a clock this far off makes discovery packets look expired to peers */
 export const DRIFT_THRESHOLD_MS = 10_000
+/** consecutive reply timeouts before the clock is checked */
 export const NTP_CHECK_AFTER_TIMEOUTS = 32
+/** the clock is checked at most this often */
 export const NTP_COOLDOWN_MS = 10 * 60_000
 
+/** An NTP query that failed: no answer in time, a malformed reply, or a socket error. */
 export class NTPError extends Error {
   override readonly name = 'NTPError'
 }

@@ -3,6 +3,7 @@
  * hashes. Both are bounded; neither ever allocates per packet beyond a map entry.
  */
 
+/** A per-IP token bucket: sustained rate, burst, and how many IPs are tracked. */
 export interface RateLimitOptions {
   /** sustained packets per minute from one IP */
   perMinute: number
@@ -15,6 +16,7 @@ export interface RateLimitOptions {
 /** geth serves a few hundred packets a minute from one peer; reth caps at 60. We allow bursts of a crawl. */
 export const DEFAULT_RATE_LIMIT: RateLimitOptions = { perMinute: 600, burst: 120, maxTracked: 10_000 }
 
+/** The per-IP token buckets, bounded in the IPs they track. */
 export class IPRateLimiter {
   private readonly buckets = new Map<string, { tokens: number; at: number }>()
   private readonly perMs: number

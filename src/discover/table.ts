@@ -16,18 +16,29 @@ import type { Node } from '../enode/node.js'
 import { DistinctNetSet, isLAN, isUnspecified, parseIP } from '../util/netutil.js'
 import { lookup } from './lookup.js'
 
+/** entries per bucket (Kademlia's k) */
 export const BUCKET_SIZE = 16
+/** replacements kept per bucket, to step in when an entry dies */
 export const MAX_REPLACEMENTS = 10
+/** buckets: log distances 240–256 (the closest one also holds everything nearer) */
 export const N_BUCKETS = 17
 /** log distance at and below which nodes share the first bucket */
 export const BUCKET_MIN_DISTANCE = 256 - N_BUCKETS
+/** addresses per /24 in one bucket */
 export const BUCKET_IP_LIMIT = 2
+/** addresses per /24 in the whole table */
 export const TABLE_IP_LIMIT = 10
+/** prefix length of the subnet the IP limits count in */
 export const IP_SUBNET = 24
+/** failed FINDNODEs after which a node is dropped from the table */
 export const MAX_FINDNODE_FAILURES = 5
+/** nodes read from the node DB at start */
 export const SEED_COUNT = 30
+/** a DB node older than this is no seed */
 export const SEED_MAX_AGE_MS = 5 * 24 * 3600_000
+/** mean revalidation period of the fast list */
 export const DEFAULT_PING_INTERVAL_MS = 3_000
+/** table refresh period */
 export const DEFAULT_REFRESH_INTERVAL_MS = 30 * 60_000
 /** the slow revalidation list is pinged this many times less often than the fast one */
 const SLOW_REVALIDATION_FACTOR = 3
@@ -65,12 +76,17 @@ export interface TableTransport {
 
 /** The part of the node database the table uses (implemented by NodeDB). */
 export interface TableDB {
+  /** up to `n` random nodes proven live within `maxAgeMs` */
   querySeeds(n: number, maxAgeMs: number): Node[]
+  /** FINDNODE failures counted for the node at `ip` */
   findFails(id: Uint8Array, ip: string): number
+  /** store that count */
   updateFindFails(id: Uint8Array, ip: string, fails: number): Promise<void>
+  /** remember a node (seeds come from these) */
   updateNode(n: Node): Promise<void>
 }
 
+/** What a {@link Table} reaches the network and the node DB through, and its schedules. */
 export interface TableOptions {
   transport: TableTransport
   db: TableDB
@@ -84,6 +100,7 @@ export interface TableOptions {
   ipLimitsOnLAN?: boolean
 }
 
+/** The events a {@link Table} emits. */
 export interface TableEvents {
   /** a node became a bucket entry (not a replacement) */
   added: [node: Node, bucket: number]
@@ -93,6 +110,7 @@ export interface TableEvents {
   dbError: [err: unknown]
 }
 
+/** A lookup or refresh asked of a table that was closed. */
 export class TableClosedError extends Error {
   override readonly name = 'TableClosedError'
   constructor() {
@@ -155,6 +173,12 @@ export function logDistance(a: Uint8Array, b: Uint8Array): number {
   return 0
 }
 
+/**
+ * The Kademlia node table, as geth keeps it: 17 buckets of 16 entries and 10 replacements over log
+ * distances 240–256, at most 2 addresses per /24 in a bucket and 10 in the table, entries re-pinged on a
+ * fast and a slow schedule, a self lookup and three random ones at start and every ~30 minutes; it
+ * reaches the network through any {@link TableTransport}.
+ */
 export class Table extends EventEmitter<TableEvents> {
   readonly transport: TableTransport
   private readonly db: TableDB
@@ -195,10 +219,12 @@ export class Table extends EventEmitter<TableEvents> {
     }
   }
 
+  /** this node, as the transport announces it */
   get self(): Node {
     return this.transport.self
   }
 
+  /** close() was called */
   get closed(): boolean {
     return this.abort.signal.aborted
   }
@@ -306,6 +332,7 @@ export class Table extends EventEmitter<TableEvents> {
     return d <= BUCKET_MIN_DISTANCE ? 0 : d - BUCKET_MIN_DISTANCE - 1
   }
 
+  /** The bucket entry with node ID `id` (32 bytes), if any. */
   getNode(id: Uint8Array): Node | undefined {
     return this.find(this.buckets[this.bucketIndex(id)]!, hex(id))?.node
   }

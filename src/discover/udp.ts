@@ -46,7 +46,9 @@ import {
   type Packet,
 } from './wire.js'
 
+/** how long a request waits for its reply (geth's 500 ms) */
 export const REPLY_TIMEOUT_MS = 500
+/** an endpoint proof (a pong received) is good for this long */
 export const BOND_EXPIRATION_MS = 24 * 3600_000
 /** bound on requests awaiting a reply */
 export const MAX_PENDING = 20_000
@@ -88,8 +90,13 @@ function requestOptions(o: AbortSignal | RequestOptions | undefined): RequestOpt
   return o === undefined ? {} : o instanceof AbortSignal ? { signal: o } : o
 }
 
+/** Why a datagram was dropped (counted in {@link Discv4Stats.dropped}). */
 export type DropReason = 'too-large' | 'rate' | 'duplicate' | 'queue-full' | 'verify' | 'malformed' | 'expired' | 'unsolicited' | 'unbonded' | 'self'
 
+/**
+ * A request that failed: no reply in time, the transport closed, too many pending, a send error, or a bad
+ * record in an ENRResponse.
+ */
 export class DiscoveryError extends Error {
   override readonly name = 'DiscoveryError'
   constructor(
@@ -100,7 +107,9 @@ export class DiscoveryError extends Error {
   }
 }
 
+/** What a {@link Discv4} endpoint is and its limits. */
 export interface Discv4Options {
+  /** the node key (32 bytes) */
   privateKey: Uint8Array
   /** address to bind (default 0.0.0.0) */
   host?: string
@@ -112,6 +121,7 @@ export interface Discv4Options {
   externalIP?: string
   /** node database (default: in-memory) */
   db?: NodeDB
+  /** first contacts for the table */
   bootnodes?: Node[]
   /** extra ENR entries, e.g. `eth` with the fork id */
   enrEntries?: Record<string, RLPItem>
@@ -122,6 +132,7 @@ export interface Discv4Options {
   limitsOnLAN?: boolean
   /** per-IP ingress limit; false disables it */
   rateLimit?: RateLimitOptions | false
+  /** how long a request waits for its reply (default 500 ms, as geth) */
   replyTimeoutMs?: number
   /** verify datagrams in batches off the event loop (crawler load) rather than one by one */
   batchVerify?: boolean
@@ -132,6 +143,7 @@ export interface Discv4Options {
   /** table revalidation and refresh periods (see TableOptions) */
   pingIntervalMs?: number
   refreshIntervalMs?: number
+  /** crypto backend (default: the active one) */
   backend?: CryptoBackend
   /**
    * socket receive and send buffers, bytes (default 4 MiB; the kernel caps them at its maximum). A
@@ -147,6 +159,7 @@ export interface Discv4Options {
   discv5?: boolean | Pick<Discv5Options, 'nodes' | 'replyTimeoutMs' | 'whoareyouRate' | 'maxSessions' | 'maxPending'>
 }
 
+/** Traffic counters of a {@link Discv4} endpoint. */
 export interface Discv4Stats {
   packetsIn: number
   packetsOut: number
@@ -160,6 +173,7 @@ export interface Discv4Stats {
   sendErrors: number
 }
 
+/** The events a {@link Discv4} endpoint emits. */
 export interface Discv4Events {
   /** a verified packet arrived (after all checks) */
   packet: [packet: Packet, from: Node]
@@ -191,6 +205,10 @@ function emptyDrops(): Record<DropReason, number> {
   return { 'too-large': 0, rate: 0, duplicate: 0, 'queue-full': 0, verify: 0, malformed: 0, expired: 0, unsolicited: 0, unbonded: 0, self: 0 }
 }
 
+/**
+ * A discv4 endpoint: one UDP socket, the Kademlia {@link Table} it keeps, and the requests on top (ping,
+ * FINDNODE, ENRRequest, lookups), with geth's endpoint proofs, expirations and limits.
+ */
 export class Discv4 extends EventEmitter<Discv4Events> implements TableTransport {
   readonly self: Node
   readonly db: NodeDB

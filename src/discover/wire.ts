@@ -12,12 +12,14 @@ import { PACKET_HEADER_SIZE, type CryptoBackend, type PacketCheck } from '../cry
 import { ipFromBytes, ipToBytes } from '../util/netutil.js'
 import { asBigUint, asBytes, asList, asUint, decodeRLP, encodeRLP, RLPError, uintBytes, type RLPItem } from '../util/rlp.js'
 
+/** The largest discv4 datagram, sent or accepted (bytes). */
 export const MAX_PACKET_SIZE = 1280
 /** neighbors entries that fit a 1280-byte datagram with room to spare (geth computes the same 12) */
 export const MAX_NEIGHBORS = 12
 /** how far in the future our packets expire */
 export const EXPIRATION_S = 20
 
+/** discv4 packet type bytes. */
 export const PacketType = {
   Ping: 1,
   Pong: 2,
@@ -26,8 +28,10 @@ export const PacketType = {
   ENRRequest: 5,
   ENRResponse: 6,
 } as const
+/** One of the {@link PacketType} values. */
 export type PacketTypeCode = (typeof PacketType)[keyof typeof PacketType]
 
+/** Packet type names for logs and metrics. */
 export const PACKET_NAMES: Record<number, string> = {
   1: 'ping',
   2: 'pong',
@@ -37,6 +41,7 @@ export const PACKET_NAMES: Record<number, string> = {
   6: 'enrResponse',
 }
 
+/** A UDP/TCP endpoint as ping and pong carry it. */
 export interface Endpoint {
   /** null when the packet carried no valid 4- or 16-byte address (geth ignores it then) */
   ip: string | null
@@ -44,6 +49,7 @@ export interface Endpoint {
   tcp: number
 }
 
+/** One entry of a NEIGHBORS reply. */
 export interface NeighborNode {
   ip: string
   udp: number
@@ -52,6 +58,7 @@ export interface NeighborNode {
   pubkey: Uint8Array
 }
 
+/** PING: asks for a PONG, proving our endpoint to the recipient (and theirs to us once it answers). */
 export interface Ping {
   type: 1
   version: number
@@ -60,6 +67,7 @@ export interface Ping {
   expiration: number
   enrSeq?: bigint
 }
+/** PONG: the answer to a PING, echoing its hash. */
 export interface Pong {
   type: 2
   to: Endpoint
@@ -68,12 +76,14 @@ export interface Pong {
   expiration: number
   enrSeq?: bigint
 }
+/** FINDNODE: asks for the recipient's closest nodes to a target (answered only after an endpoint proof). */
 export interface FindNode {
   type: 3
   /** any 64 bytes; the remote sorts by keccak256(target) */
   target: Uint8Array
   expiration: number
 }
+/** NEIGHBORS: up to 12 nodes per datagram in answer to FINDNODE (16 come in two datagrams). */
 export interface Neighbors {
   type: 4
   nodes: NeighborNode[]
@@ -81,10 +91,12 @@ export interface Neighbors {
   /** entries dropped for an invalid public key or address (not sent by us; counted on decode) */
   skipped?: number
 }
+/** ENRREQUEST (EIP-868): asks for the recipient's signed node record. */
 export interface ENRRequest {
   type: 5
   expiration: number
 }
+/** ENRRESPONSE (EIP-868): the record, and the hash of the request it answers. */
 export interface ENRResponse {
   type: 6
   /** hash of the ENRRequest this answers */
@@ -92,10 +104,16 @@ export interface ENRResponse {
   /** the encoded record (decode and verify with ENR.decode) */
   record: Uint8Array
 }
+/** Any discv4 packet, told apart by `type`. */
 export type Packet = Ping | Pong | FindNode | Neighbors | ENRRequest | ENRResponse
 
+/** What a {@link WireError} is about. */
 export type WireErrorCode = 'TOO_LARGE' | 'TOO_SHORT' | 'BAD_HASH' | 'BAD_SIGNATURE' | 'UNKNOWN_TYPE' | 'MALFORMED'
 
+/**
+ * A datagram that cannot be a valid discv4 packet: too large or short, bad hash or signature, unknown
+ * type, or a malformed body. Listeners drop such datagrams and count them.
+ */
 export class WireError extends Error {
   override readonly name = 'WireError'
   constructor(
@@ -107,6 +125,7 @@ export class WireError extends Error {
   }
 }
 
+/** A verified, decoded datagram: the packet, its hash and its signer. */
 export interface Decoded {
   packet: Packet
   /** the packet hash (pongs and ENRResponses echo it) */

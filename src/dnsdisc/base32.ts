@@ -6,6 +6,7 @@ const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567'
 const VALUE = new Int8Array(128).fill(-1)
 for (let i = 0; i < ALPHABET.length; i++) VALUE[ALPHABET.charCodeAt(i)] = i
 
+/** RFC 4648 base32 without padding, as EIP-1459 names entries. */
 export function base32Encode(data: Uint8Array): string {
   let out = ''
   let acc = 0

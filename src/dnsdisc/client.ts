@@ -11,6 +11,7 @@ import type { Node } from '../enode/node.js'
 import { DnsDiscError } from './errors.js'
 import { ENR_PREFIX, hashMatches, isTreeEntry, parseEntry, parseLink, parseRoot, ROOT_PREFIX, verifyRoot, type TreeEntry, type TreeLink } from './tree.js'
 
+/** Where a {@link DnsClient} sends queries and how far a walk may go. */
 export interface DnsClientOptions {
   /** DNS servers as "ip" or "ip:port" (default: the system's) */
   servers?: string[]
@@ -33,6 +34,7 @@ export interface DnsClientOptions {
   onError?: (err: DnsDiscError) => void
 }
 
+/** What walking one tree found. */
 export interface TreeResult {
   url: string
   seq: number
@@ -62,6 +64,10 @@ function positiveInt(name: string, v: number): number {
   return v
 }
 
+/**
+ * An EIP-1459 client: walks and verifies node-list trees published in DNS TXT records, as geth's
+ * p2p/dnsdisc does, within the bounds of its options.
+ */
 export class DnsClient {
   private readonly opts: typeof DEFAULTS
   private readonly servers: string[] | undefined

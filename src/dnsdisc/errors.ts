@@ -1,5 +1,6 @@
 /** Typed errors of the EIP-1459 client and codec: callers branch on `code`, never on the message. */
 
+/** What a {@link DnsDiscError} is about. */
 export type DnsDiscErrorCode =
   /** not an `enrtree://<key>@<domain>` URL, or the key is not a secp256k1 point */
   | 'BAD_URL'
@@ -19,6 +20,7 @@ export type DnsDiscErrorCode =
   /** a bound was reached: entries, depth or linked trees */
   | 'LIMIT'
 
+/** A failure of an EIP-1459 walk or a malformed entry; a walk recovers from most and reports them. */
 export class DnsDiscError extends Error {
   override readonly name = 'DnsDiscError'
   constructor(

@@ -13,9 +13,13 @@ import { compressPubkey, ENR, ENRError } from '../enode/enr.js'
 import { base32Decode, base32Encode } from './base32.js'
 import { DnsDiscError } from './errors.js'
 
+/** EIP-1459 entry prefixes */
 export const ROOT_PREFIX = 'enrtree-root:v1'
+/** link entries, and the URL form of a tree reference */
 export const LINK_PREFIX = 'enrtree://'
+/** branch entries: comma-separated child hashes */
 export const BRANCH_PREFIX = 'enrtree-branch:'
+/** leaf entries holding a node record */
 export const ENR_PREFIX = 'enr:'
 
 /**
@@ -45,6 +49,7 @@ export interface TreeLink {
   readonly compressed: Uint8Array
 }
 
+/** A tree's signed root: where its two subtrees start and its sequence number. */
 export interface RootEntry {
   /** hash of the subtree holding node records */
   readonly eroot: string
@@ -57,6 +62,7 @@ export interface RootEntry {
   readonly signedText: string
 }
 
+/** A parsed non-root entry. */
 export type TreeEntry =
   | { readonly type: 'branch'; readonly children: readonly string[] }
   | { readonly type: 'enr'; readonly record: ENR }
@@ -78,6 +84,7 @@ function decompress(key: Uint8Array): Uint8Array | undefined {
   }
 }
 
+/** Parse an `enrtree://<key>@<domain>` URL; a bad key or domain is a BAD_URL DnsDiscError. */
 export function parseLink(url: string): TreeLink {
   if (!url.startsWith(LINK_PREFIX)) throw new DnsDiscError('BAD_URL', `"${url.slice(0, 40)}" does not start with ${LINK_PREFIX}`)
   const rest = url.slice(LINK_PREFIX.length)
@@ -117,6 +124,7 @@ export function hashMatches(hash: string, text: string, b: CryptoBackend = defau
 
 const ROOT_RE = /^enrtree-root:v1 e=([A-Z2-7]+) l=([A-Z2-7]+) seq=(\d+) sig=([A-Za-z0-9_-]+)=?$/
 
+/** Parse a root entry's text (the signature is checked by {@link verifyRoot}). */
 export function parseRoot(text: string): RootEntry {
   const m = ROOT_RE.exec(text)
   if (!m) throw new DnsDiscError('BAD_ROOT', `root entry is not "${ROOT_PREFIX} e=… l=… seq=… sig=…"`)
@@ -129,6 +137,7 @@ export function parseRoot(text: string): RootEntry {
   return { eroot, lroot, seq, sig, signedText: text.slice(0, text.indexOf(' sig=')) }
 }
 
+/** A root entry's TXT text. */
 export function formatRoot(r: RootEntry): string {
   return `${r.signedText} sig=${Buffer.from(r.sig).toString('base64url')}`
 }
@@ -153,6 +162,7 @@ export function verifyRoot(r: RootEntry, link: TreeLink, b: CryptoBackend = defa
   return false
 }
 
+/** Sign a root entry with the tree's key. */
 export function signRoot(eroot: string, lroot: string, seq: number, priv: Uint8Array, b: CryptoBackend = defaultBackend): RootEntry {
   if (!Number.isSafeInteger(seq) || seq < 0) throw new DnsDiscError('BAD_ROOT', `sequence number ${seq} is not a non-negative integer`)
   const signedText = `${ROOT_PREFIX} e=${eroot} l=${lroot} seq=${seq}`
@@ -194,6 +204,7 @@ export function parseEntry(text: string, b: CryptoBackend = defaultBackend): Tre
   throw new DnsDiscError('BAD_ENTRY', `unknown entry type "${text.slice(0, 20)}"`)
 }
 
+/** A built tree: what to publish in DNS for it. */
 export interface Tree {
   /** the `enrtree://` URL clients use */
   readonly url: string

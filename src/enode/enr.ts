@@ -13,11 +13,14 @@ import { asBigUint, asBytes, asList, decodeRLP, encodeRLP, RLPError, uintBytes, 
 import { ipFromBytes, ipToBytes } from '../util/netutil.js'
 import { Node } from './node.js'
 
+/** The largest record EIP-778 allows (bytes); larger ones are refused before decoding. */
 export const MAX_RECORD_SIZE = 300
 const SECP256K1_N_HALF = 0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0n
 
+/** What an {@link ENRError} is about. */
 export type ENRErrorCode = 'TOO_LARGE' | 'MALFORMED' | 'NOT_SORTED' | 'DUPLICATE_KEY' | 'UNKNOWN_SCHEME' | 'BAD_KEY' | 'BAD_SIGNATURE' | 'BAD_TEXT'
 
+/** A record that is too large, malformed, badly ordered, of an unknown identity scheme, or not signed by its key. */
 export class ENRError extends Error {
   override readonly name = 'ENRError'
   constructor(
@@ -29,6 +32,7 @@ export class ENRError extends Error {
   }
 }
 
+/** What {@link ENR.sign} puts in a record: `id`, `secp256k1` and the signature are added by it. */
 export interface ENRFields {
   seq?: bigint
   ip?: string
@@ -52,6 +56,7 @@ export function compressPubkey(pub: Uint8Array): Uint8Array {
   return out
 }
 
+/** A verified node record: its entries, its signer and the node ID derived from that key. */
 export class ENR {
   private constructor(
     readonly seq: bigint,
@@ -145,10 +150,12 @@ export class ENR {
     return ENR.decode(raw, b)
   }
 
+  /** The text form, `enr:` and the record in unpadded base64url. */
   toText(): string {
     return 'enr:' + Buffer.from(this.raw).toString('base64url')
   }
 
+  /** A raw entry, as decoded RLP; the getters below read the well-known ones. */
   get(key: string): RLPItem | undefined {
     return this.entries.get(key)
   }
@@ -167,21 +174,27 @@ export class ENR {
     }
   }
 
+  /** the `ip` entry (IPv4), when present and 4 bytes */
   get ip(): string | undefined {
     return this.ipEntry('ip', 4)
   }
+  /** the `ip6` entry, when present and 16 bytes */
   get ip6(): string | undefined {
     return this.ipEntry('ip6', 16)
   }
+  /** the `udp` port, when present and non-zero */
   get udp(): number | undefined {
     return this.portEntry('udp')
   }
+  /** the `tcp` port, when present and non-zero */
   get tcp(): number | undefined {
     return this.portEntry('tcp')
   }
+  /** the `udp6` port (IPv6), when present and non-zero */
   get udp6(): number | undefined {
     return this.portEntry('udp6')
   }
+  /** the `tcp6` port (IPv6), when present and non-zero */
   get tcp6(): number | undefined {
     return this.portEntry('tcp6')
   }

@@ -2,6 +2,7 @@
 import { backend } from '../crypto/backend.js'
 import { hex } from '../crypto/bytes.js'
 
+/** A node's identity and endpoint: its public key (and the node ID derived from it), IP and ports. */
 export class Node {
   /** 32-byte node ID: keccak256 of the 64-byte public key */
   readonly id: Uint8Array
@@ -13,7 +14,9 @@ export class Node {
     readonly pubkey: Uint8Array,
     /** textual IPv4 or IPv6 address */
     readonly ip: string,
+    /** UDP (discovery) port */
     readonly udp: number,
+    /** TCP (RLPx) port, 0 when it does not listen */
     readonly tcp: number,
     /** keccak256(pubkey), when the caller already holds it (a crawler re-creating known nodes) */
     id?: Uint8Array,

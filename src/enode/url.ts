@@ -7,6 +7,7 @@ import { fromHex, hex } from '../crypto/bytes.js'
 import { isIPv4, isIPv6 } from 'node:net'
 import { Node } from './node.js'
 
+/** A string that is not a valid `enode://<128 hex>@<ip>:<port>[?discport=<port>]` URL. */
 export class EnodeURLError extends Error {
   override readonly name = 'EnodeURLError'
   constructor(

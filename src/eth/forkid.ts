@@ -16,6 +16,7 @@ export interface ForkId {
   next: bigint
 }
 
+/** One fork of a chain: by block before the merge, by timestamp after. */
 export interface Fork {
   name: string
   /** activation block number (pre-merge forks) */
@@ -35,12 +36,15 @@ export interface ChainSpec {
   forks: readonly Fork[]
 }
 
+/** Where a chain's head is: block number and timestamp, both needed since forks switched to time. */
 export interface ChainHead {
   number: bigint | number
   time: bigint | number
 }
 
+/** Why EIP-2124 rejects a remote fork id: our rules disagree or we are behind, or the remote is. */
 export type ForkIdRejection = 'LOCAL_INCOMPATIBLE_OR_STALE' | 'REMOTE_STALE'
+/** The outcome of {@link validateForkId}. */
 export type ForkIdCheck = { ok: true } | { ok: false; reason: ForkIdRejection }
 
 /**

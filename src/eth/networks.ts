@@ -9,6 +9,7 @@
 import { hex } from '../crypto/bytes.js'
 import { forkHashes, gatherForks, type ChainSpec, type Fork, type ForkId } from './forkid.js'
 
+/** The networks whose chain specs ship with ethp2p. */
 export type NetworkName = 'mainnet' | 'sepolia' | 'holesky' | 'hoodi'
 
 const genesisHash = (h: string): Uint8Array => Uint8Array.from(Buffer.from(h, 'hex'))
@@ -27,6 +28,7 @@ const timeForks = (shanghai: bigint, cancun: bigint, prague: bigint, osaka: bigi
   atTime('BPO2', bpo2),
 ]
 
+/** Ethereum mainnet: network id 1, its genesis and every fork, for fork ids. */
 export const MAINNET: ChainSpec = {
   name: 'mainnet',
   networkId: 1n,
@@ -52,6 +54,7 @@ export const MAINNET: ChainSpec = {
 
 const PRE_MERGE = ['Homestead', 'Tangerine Whistle', 'Spurious Dragon', 'Byzantium', 'Constantinople', 'Petersburg', 'Istanbul', 'Berlin', 'London']
 
+/** The Sepolia testnet. */
 export const SEPOLIA: ChainSpec = {
   name: 'sepolia',
   networkId: 11155111n,
@@ -65,6 +68,7 @@ export const SEPOLIA: ChainSpec = {
   ],
 }
 
+/** The Holesky testnet. */
 export const HOLESKY: ChainSpec = {
   name: 'holesky',
   networkId: 17000n,
@@ -73,6 +77,7 @@ export const HOLESKY: ChainSpec = {
   forks: [...fromGenesis(...PRE_MERGE), ...timeForks(1696000704n, 1707305664n, 1740434112n, 1759308480n, 1759800000n, 1760389824n)],
 }
 
+/** The Hoodi testnet. */
 export const HOODI: ChainSpec = {
   name: 'hoodi',
   networkId: 560048n,
@@ -82,6 +87,7 @@ export const HOODI: ChainSpec = {
   forks: [...fromGenesis(...PRE_MERGE, 'Muir Glacier', 'Merge Netsplit'), ...timeForks(0n, 0n, 1742999832n, 1761677592n, 1762365720n, 1762955544n)],
 }
 
+/** The known chain specs by name. */
 export const NETWORKS: Readonly<Record<NetworkName, ChainSpec>> = { mainnet: MAINNET, sepolia: SEPOLIA, holesky: HOLESKY, hoodi: HOODI }
 
 /** One fork state of a known network, as identified by its FORK_HASH. */

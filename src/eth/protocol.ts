@@ -9,10 +9,12 @@ import type { Peer } from '../p2p/peer.js'
 import { decodeStatus, emptyReply, encodeStatus, EthMsg, ETH_PROTOCOL_LENGTHS, ETH69, type Status } from './status.js'
 import { forkId, validateForkId, type ChainHead, type ChainSpec } from './forkid.js'
 
+/** eth versions offered by default: a peer of either Status layout shares one. */
 export const DEFAULT_ETH_VERSIONS = [68, 69] as const
 /** geth: the remote Status must arrive within the handshake timeout */
 const STATUS_TIMEOUT_MS = 5_000
 
+/** The chain the eth protocol announces, and how it treats the peer's Status. */
 export interface EthProtocolOptions {
   chain: ChainSpec
   /** our head; genesis when absent (a node without a chain) */
@@ -28,6 +30,7 @@ export interface EthProtocolOptions {
   onStatus?(peer: Peer, status: Status): void
 }
 
+/** The peer's Status does not match ours (network, genesis or fork id), or did not come in time. */
 export class EthStatusError extends Error {
   override readonly name = 'EthStatusError'
 }

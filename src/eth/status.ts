@@ -11,6 +11,7 @@
 import { asBigUint, asBytes, asList, asUint, decodeRLP, encodeRLP, RLPError, uintBytes, type RLPItem } from '../util/rlp.js'
 import type { ForkId } from './forkid.js'
 
+/** eth protocol message codes, relative to the protocol's offset on the connection. */
 export const EthMsg = {
   Status: 0x00,
   NewBlockHashes: 0x01,
@@ -43,8 +44,10 @@ export const MIN_ETH_VERSION = 64
 /** First version with the EIP-7642 layout. */
 export const ETH69 = 69
 
+/** What an {@link EthError} is about. */
 export type EthErrorCode = 'BAD_RLP' | 'BAD_STATUS' | 'UNSUPPORTED_VERSION' | 'BAD_REQUEST' | 'INVALID_FIELD'
 
+/** An eth message that cannot be read (bad RLP, a malformed Status, an unsupported version). */
 export class EthError extends Error {
   override readonly name = 'EthError'
   constructor(
@@ -81,6 +84,7 @@ export interface StatusRange extends StatusCommon {
   latestBlockHash: Uint8Array
 }
 
+/** An eth Status in either layout, told apart by `layout`. */
 export type Status = StatusLegacy | StatusRange
 
 /** Field widths as geth reads them: uint32 version, uint64 numbers, difficulty up to 256 bits. */
@@ -88,6 +92,7 @@ const VERSION_BYTES = 4
 const U64_BYTES = 8
 const TD_BYTES = 32
 
+/** Encode a Status in its layout; a field out of its wire width is an INVALID_FIELD EthError. */
 export function encodeStatus(s: Status): Uint8Array {
   checkFields(s)
   const forkId = [s.forkId.hash, uintBytes(s.forkId.next)]

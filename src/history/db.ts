@@ -4,9 +4,9 @@
  */
 import { mkdirSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
-import Database from 'better-sqlite3'
+import type BetterSqlite3 from 'better-sqlite3'
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely'
-import pg from 'pg'
+import type Pg from 'pg'
 import { migrate } from './migrations.js'
 import type { HistorySchema } from './schema.js'
 
@@ -16,7 +16,8 @@ export type Engine = 'sqlite' | 'postgres'
 /** A parsed `--db` value. */
 export type DbSpec = { engine: 'sqlite'; file: string } | { engine: 'postgres'; url: string }
 
-export type HistoryErrorCode = 'BAD_DB_SPEC' | 'OPEN_FAILED'
+/** Why a history could not be used: a bad `--db`, a database that would not open, or its driver missing. */
+export type HistoryErrorCode = 'BAD_DB_SPEC' | 'OPEN_FAILED' | 'NO_DRIVER'
 
 /** Opening or reading the history failed; `code` says how. */
 export class HistoryError extends Error {
@@ -69,21 +70,36 @@ const INT8_OID = 20
 const NUMERIC_OID = 1700
 
 /**
+ * The drivers are optional peer dependencies, loaded on first use: a library user who never opens a
+ * history installs neither (better-sqlite3 needs an install script or a compiler).
+ */
+async function driver<T>(name: string, load: () => Promise<T>): Promise<T> {
+  try {
+    return await load()
+  } catch (err) {
+    throw new HistoryError('NO_DRIVER', `the history needs ${name}: npm install ${name}`, { cause: err })
+  }
+}
+
+/**
  * pg returns 64-bit integers and numerics as strings (they may not fit a double); ours are ms
  * timestamps, counts and sums of counts, all far below 2^53, so they are read as numbers.
  */
-const pgTypes = {
-  getTypeParser(oid: number, format?: 'text' | 'binary') {
-    if (oid === INT8_OID || oid === NUMERIC_OID) return (v: string) => Number(v)
-    return pg.types.getTypeParser(oid, format as 'text')
-  },
+function pgTypes(pg: typeof Pg) {
+  return {
+    getTypeParser(oid: number, format?: 'text' | 'binary') {
+      if (oid === INT8_OID || oid === NUMERIC_OID) return (v: string) => Number(v)
+      return pg.types.getTypeParser(oid, format as 'text')
+    },
+  }
 }
 
 /** Open (creating when needed) and migrate the history named by `spec`. */
 export async function openHistory(spec: DbSpec, opts: { poolSize?: number } = {}): Promise<History> {
   let db: Kysely<HistorySchema>
   if (spec.engine === 'sqlite') {
-    let sqlite: Database.Database
+    const Database = (await driver('better-sqlite3', () => import('better-sqlite3'))).default
+    let sqlite: BetterSqlite3.Database
     try {
       if (spec.file !== ':memory:') mkdirSync(dirname(resolve(spec.file)), { recursive: true })
       sqlite = new Database(spec.file)
@@ -99,7 +115,8 @@ export async function openHistory(spec: DbSpec, opts: { poolSize?: number } = {}
     }
     db = new Kysely<HistorySchema>({ dialect: new SqliteDialect({ database: sqlite }) })
   } else {
-    const pool = new pg.Pool({ connectionString: spec.url, max: opts.poolSize ?? 4, types: pgTypes })
+    const pg = (await driver('pg', () => import('pg'))).default
+    const pool = new pg.Pool({ connectionString: spec.url, max: opts.poolSize ?? 4, types: pgTypes(pg) })
     // an idle client losing its server must not crash the process; the next query reports the failure
     pool.on('error', () => {})
     db = new Kysely<HistorySchema>({ dialect: new PostgresDialect({ pool }) })

@@ -128,6 +128,7 @@ export function migrations(engine: Engine): Record<string, Migration> {
   return { '0001_initial': initial(engine) }
 }
 
+/** A schema migration failed; the cause says which and why. */
 export class MigrationError extends Error {
   override readonly name = 'MigrationError'
   readonly code = 'MIGRATION_FAILED'

@@ -22,6 +22,7 @@ export interface MonitoredCrawl {
   close(): Promise<void>
 }
 
+/** Options of {@link runMonitor}. */
 export interface MonitorOptions {
   history: History
   vantage: string

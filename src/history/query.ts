@@ -52,6 +52,7 @@ const DEFAULT_LIMIT = 1000
 const MAX_LIMIT = 100_000
 /** keys drawn per series before the rest become '(others)' */
 const DEFAULT_TOP = 10
+/** the key that gathers the values beyond a series' top ones */
 export const OTHERS = '(others)'
 
 /** Is `s` one of the counted dimensions? */
@@ -197,6 +198,7 @@ export interface Churn {
   crawls: CrawlPoint[]
 }
 
+/** Churn across time: per crawl, nodes found and answering, new, returning and gone. */
 export async function churn(h: History, w: Window = {}): Promise<Churn> {
   return { crawls: await listCrawls(h, w) }
 }
@@ -278,6 +280,7 @@ export interface ForkReadiness {
   }[]
 }
 
+/** Fork readiness in the latest crawl: how many nodes advertise each next fork. */
 export async function forkReadiness(h: History, w: Window = {}): Promise<ForkReadiness> {
   const crawl = (await listCrawls(h, { ...w, limit: 1 }))[0]
   if (!crawl) return { chains: [] }
@@ -375,6 +378,7 @@ export interface NodeHistory {
   sessions: { vantage: string; startedAt: number; lastSeen: number; endedAt: number | null; crawls: number }[]
 }
 
+/** One node across crawls: each sighting with its endpoint, record and client; undefined when never seen. */
 export async function nodeHistory(h: History, pubkey: string, limit = 200): Promise<NodeHistory | undefined> {
   const key = pubkey.toLowerCase()
   const node = await h.db.selectFrom('nodes').selectAll().where('pubkey', '=', key).executeTakeFirst()

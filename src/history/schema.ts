@@ -112,6 +112,7 @@ export interface CrawlCountsTable {
   n: number
 }
 
+/** The history's tables, as Kysely sees them. */
 export interface HistorySchema {
   crawls: CrawlsTable
   nodes: NodesTable

@@ -25,6 +25,7 @@ export interface DiscoverySource {
   table: { readonly size: number }
 }
 
+/** Peers by direction. */
 export interface PeerCounts {
   inbound: number
   outbound: number
@@ -39,6 +40,7 @@ export interface MetricsSources {
 /** the discovery drop reason that counts as a failed signature/hash check */
 const VERIFY_DROP = 'verify'
 
+/** The Prometheus metrics of a node (`--metrics`): peers, dials, handshakes, discovery traffic. */
 export class P2PMetrics {
   readonly registry = new Registry()
   private sources: MetricsSources = {}

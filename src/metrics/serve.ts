@@ -7,10 +7,12 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { isIP } from 'node:net'
 import type { Registry } from 'prom-client'
 
+/** A metrics address that cannot be parsed or bound. */
 export class MetricsServerError extends Error {
   override readonly name = 'MetricsServerError'
 }
 
+/** A running metrics endpoint. */
 export interface MetricsServer {
   /** the bound port (useful with port 0) */
   readonly port: number
@@ -27,6 +29,7 @@ export function parseListenAddr(addr: string): { host: string; port: number } {
   return { host, port }
 }
 
+/** Serve `registry` as Prometheus text at http://ADDR/metrics until closed or `signal` aborts. */
 export async function serveMetrics(addr: string, registry: Registry, signal?: AbortSignal): Promise<MetricsServer> {
   const { host, port } = parseListenAddr(addr)
   signal?.throwIfAborted()

@@ -11,6 +11,7 @@ import type { Node } from '../enode/node.js'
 
 /** geth: inbound throttle (30 s) + 5 s */
 export const DIAL_HISTORY_MS = 35_000
+/** dials in flight at most (geth's default) */
 export const MAX_ACTIVE_DIALS = 50
 /** backoff before a failed candidate source is started again */
 const CANDIDATE_RETRY_MIN_MS = 1000
@@ -20,8 +21,10 @@ const CANDIDATE_BATCH = 16
 const STATIC_BACKOFF_MIN_MS = 5_000
 const STATIC_BACKOFF_MAX_MS = 10 * 60_000
 
+/** Why a candidate is not dialled. */
 export type DialSkip = 'self' | 'connected' | 'dialing' | 'restricted' | 'recent' | 'no-port'
 
+/** What the {@link DialScheduler} dials, how many, and where candidates come from. */
 export interface DialerOptions {
   /** our node ID (hex) */
   selfId: string
@@ -44,6 +47,7 @@ export interface DialerOptions {
   staticBackoffMs?: { min: number; max: number }
 }
 
+/** The events a {@link DialScheduler} emits. */
 export interface DialerEvents {
   dialStart: [node: Node, kind: 'static' | 'dynamic']
   dialEnd: [node: Node, kind: 'static' | 'dynamic', error: Error | undefined]
@@ -58,6 +62,10 @@ interface StaticEntry {
   next: number
 }
 
+/**
+ * The server's outbound dials (geth's dialScheduler): static nodes with backoff, and discovery
+ * candidates until MaxPeers / DialRatio peers are ours, skipping recent, busy and restricted nodes.
+ */
 export class DialScheduler extends EventEmitter<DialerEvents> {
   private readonly opts: DialerOptions
   private readonly maxActive: number

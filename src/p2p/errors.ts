@@ -1,6 +1,7 @@
 /** Typed p2p-layer failures: codec errors, handshake refusals and misuse of a closed peer. */
 import type { DisconnectReason, Hello } from './messages.js'
 
+/** What a {@link P2PError} is about. */
 export type P2PErrorCode =
   /** a Hello payload is not a valid Hello */
   | 'BAD_HELLO'
@@ -15,6 +16,7 @@ export type P2PErrorCode =
   /** a protocol wrote a message code outside its own range */
   | 'INVALID_CODE'
 
+/** A p2p-layer failure: a bad Hello or Disconnect, a handshake refusal, or use of a peer that has ended. */
 export class P2PError extends Error {
   override readonly name = 'P2PError'
   /** the Disconnect reason that ended the peer, when there is one */

@@ -20,6 +20,7 @@ export const BASE_PROTOCOL_LENGTH = 16
 /** A Hello larger than this is refused before decoding. */
 export const MAX_HELLO_SIZE = 2 * 1024
 
+/** The base protocol's message codes (0x00–0x03; 0x04–0x0f are reserved). */
 export const BaseMsg = {
   Hello: 0x00,
   Disconnect: 0x01,
@@ -29,18 +30,31 @@ export const BaseMsg = {
 
 /** Why a connection ends, as carried by Disconnect. 0x0c–0x0f are unassigned. */
 export enum DisconnectReason {
+  /** asked for by the application, or the local user */
   Requested = 0x00,
+  /** TCP-level failure */
   NetworkError = 0x01,
+  /** the peer sent something the protocol does not allow */
   BreachOfProtocol = 0x02,
+  /** no capability in common, or nothing this side needs from it */
   UselessPeer = 0x03,
+  /** the peer limit is reached */
   TooManyPeers = 0x04,
+  /** a connection to this node exists already */
   AlreadyConnected = 0x05,
+  /** the base protocol version is too old */
   IncompatibleVersion = 0x06,
+  /** the Hello's node id does not match the RLPx key */
   InvalidIdentity = 0x07,
+  /** shutting down */
   ClientQuitting = 0x08,
+  /** the dialled node answered with another key */
   UnexpectedIdentity = 0x09,
+  /** the remote is this node */
   ConnectedToSelf = 0x0a,
+  /** nothing arrived within the read deadline (pings included) */
   ReadTimeout = 0x0b,
+  /** a sub-protocol (eth, …) failed; the reason is in its own logs */
   SubprotocolError = 0x10,
 }
 
@@ -61,6 +75,7 @@ const REASON_TEXT: ReadonlyMap<number, string> = new Map([
   [DisconnectReason.SubprotocolError, 'subprotocol error'],
 ])
 
+/** The human text of a disconnect reason, as geth words it; unknown codes say so with their number. */
 export function disconnectReasonText(reason: number): string {
   return REASON_TEXT.get(reason) ?? `unknown disconnect reason ${reason}`
 }
@@ -71,6 +86,7 @@ export interface Cap {
   version: number
 }
 
+/** The base protocol's handshake message, sent by both sides first thing after RLPx. */
 export interface Hello {
   protocolVersion: number
   clientId: string
@@ -88,6 +104,7 @@ const utf8 = new TextEncoder()
 // not fatal: a client id is display text, and one odd byte must not cost us the peer
 const text = new TextDecoder('utf-8', { fatal: false })
 
+/** Encode a Hello; one larger than {@link MAX_HELLO_SIZE} is a HELLO_TOO_LARGE P2PError. */
 export function encodeHello(h: Hello): Uint8Array {
   const caps = h.caps.map((c) => [utf8.encode(c.name), uintBytes(c.version)])
   const out = encodeRLP([uintBytes(h.protocolVersion), utf8.encode(h.clientId), caps, uintBytes(h.listenPort), h.id])
@@ -119,6 +136,7 @@ export function decodeHello(payload: Uint8Array): Hello {
   }
 }
 
+/** A Disconnect payload as the spec has it: `[reason]`. */
 export function encodeDisconnect(reason: DisconnectReason): Uint8Array {
   return encodeRLP([uintBytes(reason)])
 }

@@ -12,19 +12,26 @@
  *   dropped), also in deletions, where RFC 6886 asks for 0;
  * - its UPnP `unmap(port)` deletes every mapping it recorded for the internal port, whatever the
  *   protocol, and its UPnP leases are at least one hour whatever we ask.
- * Gateways are found lazily, on first use, so parsing `--nat` never does I/O.
+ * Gateways are found lazily, on first use, so parsing `--nat` never does I/O. The library itself is an
+ * optional peer dependency, loaded on first use: it is about 30 packages that only UPnP and NAT-PMP need.
  */
 import { createSocket } from 'node:dgram'
 import { EventEmitter } from 'node:events'
 import { readFileSync } from 'node:fs'
 import { isIP, isIPv4 } from 'node:net'
 import { networkInterfaces } from 'node:os'
-import { pmpNat, upnpNat, type Gateway } from '@achingbrain/nat-port-mapper'
+import type { Gateway } from '@achingbrain/nat-port-mapper'
 
+/** the transport a port mapping is for */
 export type NATProtocol = 'tcp' | 'udp'
 
-export type NATErrorCode = 'SPEC' | 'NO_GATEWAY' | 'TIMEOUT' | 'GATEWAY' | 'CLOSED'
+/** What a {@link NATError} is about. */
+export type NATErrorCode = 'SPEC' | 'NO_GATEWAY' | 'TIMEOUT' | 'GATEWAY' | 'CLOSED' | 'NO_LIBRARY'
 
+/**
+ * A NAT failure: a bad `--nat` spec, no gateway, a timeout or a gateway error, use after close, or the
+ * library not installed.
+ */
 export class NATError extends Error {
   override readonly name = 'NATError'
   constructor(
@@ -36,6 +43,7 @@ export class NATError extends Error {
   }
 }
 
+/** A way to learn our external IP and map ports: extip, UPnP, NAT-PMP, or whichever answers first. */
 export interface NAT {
   /** for logs: `extip(1.2.3.4)`, `upnp`, `pmp(192.168.1.1)`, `any` */
   readonly name: string
@@ -48,6 +56,7 @@ export interface NAT {
   close(): Promise<void>
 }
 
+/** Deadlines of gateway requests and where to look for gateways. */
 export interface NATOptions {
   /** deadline for one gateway request (default 5 s) */
   requestTimeoutMs?: number
@@ -112,10 +121,12 @@ export function extIP(ip: string): NAT {
   }
 }
 
+/** UPnP IGD: the gateway is found by SSDP (or at `upnpLocation`) on first use. */
 export function upnpNAT(opts: NATOptions = {}): NAT {
   return new DiscoveredNAT('upnp', opts, (signal) => discoverUPnP(opts, signal))
 }
 
+/** NAT-PMP: the gateway is the given one, or guessed from the routing table, on first use. */
 export function pmpNAT(opts: NATOptions = {}): NAT {
   const name = opts.pmpGateways?.length === 1 ? `pmp(${opts.pmpGateways[0]})` : 'pmp'
   return new DiscoveredNAT(name, opts, (signal) => discoverPMP(opts, signal))
@@ -124,6 +135,7 @@ export function pmpNAT(opts: NATOptions = {}): NAT {
 /** UPnP and NAT-PMP looked for at once; the first gateway found is used and the other search dropped. */
 export function anyNAT(opts: NATOptions = {}): NAT {
   return new DiscoveredNAT('any', opts, async (signal) => {
+    await natLibrary() // its absence is its own error, not "no gateway found"
     const lost = new AbortController()
     const both = AbortSignal.any([signal, lost.signal])
     const tries = [discoverUPnP(opts, both), discoverPMP(opts, both)]
@@ -242,12 +254,24 @@ async function localAddressTowards(host: string, port: number): Promise<string> 
   }
 }
 
+type NatPortMapper = typeof import('@achingbrain/nat-port-mapper')
+let natPortMapper: Promise<NatPortMapper> | undefined
+
+/** @achingbrain/nat-port-mapper, imported once on first use; a failed import is retried next time. */
+function natLibrary(): Promise<NatPortMapper> {
+  natPortMapper ??= import('@achingbrain/nat-port-mapper').catch((err: unknown) => {
+    natPortMapper = undefined
+    throw new NATError('NO_LIBRARY', 'UPnP and NAT-PMP need @achingbrain/nat-port-mapper: npm install @achingbrain/nat-port-mapper@4', { cause: err })
+  })
+  return natPortMapper
+}
+
 // ---------------------------------------------------------------------------------------------------
 // UPnP
 
 async function discoverUPnP(opts: NATOptions, signal: AbortSignal): Promise<NAT> {
   const timeoutMs = opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT
-  const client = upnpNat({ autoRefresh: false })
+  const client = (await natLibrary()).upnpNat({ autoRefresh: false })
   if (opts.upnpLocation !== undefined) {
     const location = new URL(opts.upnpLocation)
     const gw = await request(`upnp: device description ${location}`, timeoutMs, signal, (s) => client.getGateway(location, { signal: s }))
@@ -338,9 +362,10 @@ async function discoverPMP(opts: NATOptions, signal: AbortSignal): Promise<NAT> 
   const candidates = opts.pmpGateways ?? guessPMPGateways()
   const timeoutMs = opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT
   const probeMs = opts.pmpGateways?.length === 1 ? timeoutMs : Math.min(timeoutMs, PMP_PROBE_TIMEOUT)
+  const { pmpNat } = await natLibrary()
   for (const ip of candidates) {
     signal.throwIfAborted()
-    const gw = new PMPGateway(ip, timeoutMs)
+    const gw = new PMPGateway(ip, timeoutMs, pmpNat)
     try {
       await gw.externalIP(AbortSignal.any([signal, AbortSignal.timeout(probeMs)]))
       return gw
@@ -358,6 +383,7 @@ class PMPGateway implements NAT {
   constructor(
     private readonly host: string,
     private readonly timeoutMs: number,
+    private readonly pmpNat: NatPortMapper['pmpNat'],
   ) {
     if (!isIPv4(host)) throw new NATError('SPEC', `pmp: gateway ${JSON.stringify(host)} is not an IPv4 address`)
     this.name = `pmp(${host})`
@@ -366,7 +392,7 @@ class PMPGateway implements NAT {
   /** the library's client, created on demand and replaced after a failure (see the module comment) */
   private client(): Gateway {
     if (!this.gw) {
-      const gw = pmpNat(this.host, { autoRefresh: false })
+      const gw = this.pmpNat(this.host, { autoRefresh: false })
       // socket errors are emitted on the gateway object; unheard, they would crash the process
       if (gw instanceof EventEmitter) gw.on('error', () => this.discard(gw))
       this.gw = gw
@@ -413,6 +439,7 @@ class PMPGateway implements NAT {
 // ---------------------------------------------------------------------------------------------------
 // PortMapper
 
+/** Which ports a {@link PortMapper} maps, and its lease and refresh periods. */
 export interface PortMapperOptions {
   /** internal TCP (RLPx) port to map; omitted: none */
   tcpPort?: number
@@ -426,12 +453,14 @@ export interface PortMapperOptions {
   refreshMs?: number
 }
 
+/** One mapping a gateway granted. */
 export interface PortMapping {
   protocol: NATProtocol
   internalPort: number
   externalPort: number
 }
 
+/** The events a {@link PortMapper} emits. */
 export interface PortMapperEvents {
   /** a mapping was made or refreshed */
   mapped: [mapping: PortMapping]
@@ -441,7 +470,9 @@ export interface PortMapperEvents {
   externalIP: [ip: string]
 }
 
+/** lease asked for a mapping (geth: 20 min) */
 export const DEFAULT_MAP_LIFETIME = 20 * 60_000
+/** mappings are renewed this often, before the lease runs out (geth: 15 min) */
 export const DEFAULT_MAP_REFRESH = 15 * 60_000
 
 /**

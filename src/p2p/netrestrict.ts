@@ -6,6 +6,7 @@
  */
 import { ipFromBytes, parseIP } from '../util/netutil.js'
 
+/** A `--netrestrict` list entry that is not a CIDR network. */
 export class NetRestrictError extends Error {
   override readonly name = 'NetRestrictError'
   constructor(
@@ -45,6 +46,10 @@ function v6Match(a: Uint8Array, n: V6Net): boolean {
   return (a[whole]! & mask) === n.net[whole]
 }
 
+/**
+ * A set of IP networks (geth's netutil.Netlist): with one set, only addresses inside may connect or be
+ * dialled.
+ */
 export class NetRestrict {
   /** IPv4 networks as [masked network, mask] pairs */
   private readonly v4: [number, number][] = []
@@ -126,6 +131,7 @@ export class NetRestrict {
     return this.v6.some((n) => v6Match(a, n))
   }
 
+  /** the networks, comma-separated, in canonical form */
   toString(): string {
     return this.entries.join(',')
   }

@@ -38,6 +38,7 @@ const DISCONNECT_GRACE = 1_000
 /** messages queued per protocol before the peer stops reading the socket */
 const QUEUE_SIZE = 16
 
+/** How a {@link Peer} introduces itself, what it runs and its deadlines. */
 export interface PeerOptions {
   /** our 64-byte public key: the Hello id */
   id: Uint8Array
@@ -114,6 +115,10 @@ async function firstMessage(conn: RLPxConnection, timeout: number): Promise<Mess
   return r.value
 }
 
+/**
+ * One p2p connection past RLPx: the Hello exchange, Ping/Pong, Disconnect, and the matched sub-protocols,
+ * each reading and writing its own message codes.
+ */
 export class Peer {
   /** what the remote said in its Hello (its id is the RLPx key: checked) */
   readonly remoteHello: Hello

@@ -26,8 +26,11 @@ import type { Protocol } from './protocol.js'
 import type { NetRestrict } from './netrestrict.js'
 import { defaultClientId } from '../util/version.js'
 
+/** Peers at most, inbound and outbound together (geth's default). */
 export const DEFAULT_MAX_PEERS = 50
+/** Inbound connections in their handshake at once. */
 export const DEFAULT_MAX_PENDING_PEERS = 50
+/** At most maxPeers / ratio peers are dialled by us; the rest is left to inbound connections. */
 export const DEFAULT_DIAL_RATIO = 3
 /** geth: an IP that connected to us is refused again for this long */
 export const INBOUND_THROTTLE_MS = 30_000
@@ -38,28 +41,39 @@ const MAX_THROTTLE_ENTRIES = 10_000
  */
 export const PRE_HELLO_MAX_FRAME = 256 * 1024
 
+/** What a {@link Server} is, whom it talks to and its limits. */
 export interface ServerConfig {
+  /** the node key (32 bytes): its public key is the node's identity */
   privateKey: Uint8Array
   /** Hello client id (default ethp2p/v…/platform/node…) */
   name?: string
+  /** the sub-protocols run on every peer that shares one of them */
   protocols: readonly Protocol[]
   /** listen address (default 0.0.0.0) */
   host?: string
   /** TCP port (default 30303; 0 picks one); also the UDP port unless `discPort` says otherwise */
   port?: number
+  /** UDP port for discovery (default: the TCP port) */
   discPort?: number
   /** don't listen for inbound connections at all */
   noListen?: boolean
+  /** peers at most (default 50) */
   maxPeers?: number
+  /** inbound handshakes at once (default 50) */
   maxPendingPeers?: number
+  /** dialled peers at most maxPeers / dialRatio (default 3) */
   dialRatio?: number
+  /** discovery's first contacts */
   bootnodes?: readonly Node[]
+  /** always dialled, and redialled when they drop */
   staticNodes?: readonly Node[]
   /** may connect beyond MaxPeers */
   trustedNodes?: readonly Node[]
   /** only these networks may connect or be dialled */
   netRestrict?: NetRestrict
+  /** never dial out (inbound only) */
   noDial?: boolean
+  /** run no discovery: peers come from static nodes and inbound connections */
   noDiscovery?: boolean
   /** the address announced in discovery (NAT extip, or a mapped address) */
   externalIP?: string
@@ -73,17 +87,23 @@ export interface ServerConfig {
   discv4?: boolean
   /** apply the inbound throttle to loopback and LAN peers too (geth exempts them; tests turn it on) */
   limitsOnLAN?: boolean
+  /** how long an IP that connected waits before it may again (default 30 s) */
   inboundThrottleMs?: number
   /** RLPx deadlines and limits for every connection */
   rlpx?: ConnectionOptions
+  /** ms the TCP connect of a dial may take (default 15 s, as geth) */
   dialTimeout?: number
   /** Peer knobs: ms between Pings, Hello deadline */
   pingInterval?: number
+  /** crypto backend (default: the active one) */
   backend?: CryptoBackend
 }
 
+/** The events a {@link Server} emits. */
 export interface ServerEvents {
+  /** a connection passed RLPx and the Hellos and its protocols run */
   'peer:added': [peer: Peer]
+  /** a peer ended, and how */
   'peer:removed': [peer: Peer, end: PeerEnd]
   /** the dialer started a dial; `dial:end` follows with the error when it did not become a peer */
   'dial:start': [node: Node, kind: 'static' | 'dynamic']
@@ -99,10 +119,15 @@ interface Pending {
   since: number
 }
 
+/** Misuse of a {@link Server} (started twice). */
 export class ServerError extends Error {
   override readonly name = 'ServerError'
 }
 
+/**
+ * A devp2p node: listens for and dials RLPx connections, runs the base protocol and the application's
+ * sub-protocols on each peer, keeps the peer set within its limits, and finds peers with discv4.
+ */
 export class Server extends EventEmitter<ServerEvents> {
   readonly config: ServerConfig
   readonly self: Node
@@ -166,10 +191,12 @@ export class Server extends EventEmitter<ServerEvents> {
     return h === '0.0.0.0' || h === '::' ? '127.0.0.1' : h
   }
 
+  /** peers connected now */
   get peerCount(): number {
     return this.peers.size
   }
 
+  /** the peers connected now */
   peerList(): Peer[] {
     return [...this.peers.values()]
   }
@@ -181,10 +208,12 @@ export class Server extends EventEmitter<ServerEvents> {
     return { inbound, outbound: this.peers.size - inbound }
   }
 
+  /** inbound connections still in their handshake */
   get pendingCount(): number {
     return this.pending.size
   }
 
+  /** Listens, starts discovery and the dialer; resolves once the sockets are bound. */
   async start(): Promise<void> {
     if (this.running) throw new ServerError('server already started')
     this.running = true
@@ -257,6 +286,7 @@ export class Server extends EventEmitter<ServerEvents> {
     this.dialer?.addStatic(n)
   }
 
+  /** Trust a node: it may connect even when the peer limit is reached. */
   addTrusted(n: Node): void {
     this.trusted.add(n.idHex)
   }

@@ -10,6 +10,7 @@ import { RLPxError } from './errors.js'
 import { FrameCodec, MAX_MESSAGE_SIZE, type Message } from './frame.js'
 import { InitiatorHandshake, RecipientHandshake, type HandshakeRandomness, type HandshakeResult } from './handshake.js'
 
+/** Deadlines and limits of an {@link RLPxConnection}. */
 export interface ConnectionOptions {
   /** deadline for the whole handshake, ms (go-ethereum: 5 s) */
   handshakeTimeout?: number
@@ -29,6 +30,7 @@ export interface ConnectionOptions {
   randomness?: HandshakeRandomness
 }
 
+/** {@link ConnectionOptions} for {@link RLPxConnection.connect}, plus the connect deadline. */
 export interface DialOptions extends ConnectionOptions {
   /** deadline for the TCP connect, ms (go-ethereum: 15 s) */
   dialTimeout?: number
@@ -97,6 +99,10 @@ function handshakeOn<T extends HandshakeResult>(
   })
 }
 
+/**
+ * An RLPx connection over a TCP socket: the handshake under one deadline, then framed messages both ways
+ * with read/write deadlines and back-pressure. Read messages by iterating it.
+ */
 export class RLPxConnection implements AsyncIterable<Message> {
   /** the peer's static public key (64 bytes); when dialling, the key that was dialled */
   readonly remotePubkey: Uint8Array
@@ -194,7 +200,6 @@ export class RLPxConnection implements AsyncIterable<Message> {
     return new RLPxConnection(socket, result, rest, false, b, opts)
   }
 
-  /** Compress every later message both ways (p2p v5, once both Hellos are exchanged). */
   /**
    * The largest frame accepted from now on. A server keeps it small until the Hello is through, so a
    * stranger cannot make a pending handshake hold a 16 MiB frame.
@@ -203,6 +208,7 @@ export class RLPxConnection implements AsyncIterable<Message> {
     this.codec.setMaxFrameSize(n)
   }
 
+  /** Compress every later message both ways (p2p v5, once both Hellos are exchanged). */
   setSnappy(on: boolean): void {
     this.codec.snappy = on
   }
@@ -212,6 +218,7 @@ export class RLPxConnection implements AsyncIterable<Message> {
     return this.failure
   }
 
+  /** the connection has ended (either way) */
   get isClosed(): boolean {
     return this.ended
   }

@@ -1,5 +1,6 @@
 /** Typed RLPx failures: every way a handshake or a framed connection can end carries one code. */
 
+/** What an {@link RLPxError} is about. */
 export type RLPxErrorCode =
   /** the whole handshake did not finish within its deadline */
   | 'HANDSHAKE_TIMEOUT'
@@ -26,6 +27,7 @@ export type RLPxErrorCode =
   /** the dialled peer could not prove it holds the expected key */
   | 'IDENTITY_MISMATCH'
 
+/** Every way an RLPx handshake or connection can fail, with a code to branch on. */
 export class RLPxError extends Error {
   override readonly name = 'RLPxError'
   constructor(

@@ -15,11 +15,13 @@ export const DISCONNECT_CODE = 0x01
 const HEADER_SIZE = 32
 const MAC_SIZE = 16
 
+/** One message on an RLPx connection: its code and its (decompressed) payload. */
 export interface Message {
   code: number
   payload: Uint8Array
 }
 
+/** Limits of a {@link FrameCodec}. */
 export interface FrameOptions {
   /** largest frame-data size accepted from the peer (default and ceiling: 2^24 - 1) */
   maxFrameSize?: number

@@ -18,7 +18,9 @@ export const MAX_HANDSHAKE_SIZE = 2048
 /** legacy plaintexts: sig(65) ‖ keccak(eph-pubk)(32) ‖ pubk(64) ‖ nonce(32) ‖ 0, and eph-pubk(64) ‖ nonce(32) ‖ 0 */
 const LEGACY_AUTH_PLAIN = 194
 const LEGACY_ACK_PLAIN = 97
+/** size of a pre-EIP-8 auth message (fixed layout, no size prefix) */
 export const LEGACY_AUTH_SIZE = ECIES_OVERHEAD + LEGACY_AUTH_PLAIN
+/** size of a pre-EIP-8 ack message */
 export const LEGACY_ACK_SIZE = ECIES_OVERHEAD + LEGACY_ACK_PLAIN
 
 /** Randomness a handshake side uses; tests pin it, production leaves it out. */
@@ -31,6 +33,7 @@ export interface HandshakeRandomness {
   eciesIv?: Uint8Array
 }
 
+/** What a decrypted auth message says. */
 export interface AuthBody {
   /** initiator's static public key (64 bytes) */
   pubkey: Uint8Array
@@ -41,6 +44,7 @@ export interface AuthBody {
   legacy: boolean
 }
 
+/** What a decrypted ack message says. */
 export interface AckBody {
   ephemeralPubkey: Uint8Array
   nonce: Uint8Array
@@ -197,6 +201,7 @@ function sealEip8(b: CryptoBackend, to: Uint8Array, body: Uint8Array, r: Handsha
   return concatBytes(prefix, enc)
 }
 
+/** What the initiator puts into its auth message. */
 export interface AuthParams {
   priv: Uint8Array
   remotePubkey: Uint8Array
@@ -215,6 +220,7 @@ export function makeAuth(b: CryptoBackend, p: AuthParams, r: HandshakeRandomness
   return b.eciesEncrypt(p.remotePubkey, plain, undefined, { ephPriv: r.eciesKey, iv: r.eciesIv })
 }
 
+/** What the recipient puts into its ack message. */
 export interface AckParams {
   /** the initiator's static key: the ack is encrypted to it */
   remotePubkey: Uint8Array
@@ -230,6 +236,7 @@ export function makeAck(b: CryptoBackend, p: AckParams, r: HandshakeRandomness =
   return b.eciesEncrypt(p.remotePubkey, plain, undefined, { ephPriv: r.eciesKey, iv: r.eciesIv })
 }
 
+/** What both sides derive the connection secrets from. */
 export interface SecretInputs {
   initiator: boolean
   ephemeralKey: Uint8Array

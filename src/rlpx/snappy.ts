@@ -25,6 +25,7 @@ function load(): SnappyImpl {
   }
 }
 
+/** the snappy implementation this process uses, chosen once at load */
 export const snappy: SnappyImpl = load()
 
 /** The decoded length a snappy block declares (little-endian base-128 varint, ≤ 32 bits), or -1 if malformed. */

@@ -18,6 +18,7 @@ export function seededRandom(seed: number): () => number {
   }
 }
 
+/** The network a testnet simulates: round trips, jitter and loss. */
 export interface ConditionsOptions {
   /** mean round trip, ms (0: none); each node's lies in 0.5–1.5 × this, each datagram within ±10 % of its node's */
   rttMs?: number
@@ -28,6 +29,7 @@ export interface ConditionsOptions {
   maxDelayed?: number
 }
 
+/** What the simulated conditions did. */
 export interface ConditionStats {
   /** datagrams dropped by simulated loss, in and out */
   lostIn: number
@@ -44,6 +46,7 @@ interface Pending {
   address: string
 }
 
+/** Delays and drops a testnet's datagrams as {@link ConditionsOptions} says, deterministically from its seed. */
 export class Conditions {
   readonly random: () => number
   readonly rttMs: number

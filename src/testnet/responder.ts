@@ -18,6 +18,7 @@ const BUCKET_SIZE = 16
 /** bound on the senders a node remembers as bonded (the crawler and a few peers in practice) */
 const MAX_BONDED = 1024
 
+/** How a testnet node answers discv4: properly, never, or with garbage. */
 export type Behaviour = 'live' | 'dead' | 'garbage'
 
 /** A node's discv5 side: its table (of discv5 nodes) and how to find their records. */
@@ -30,11 +31,13 @@ export interface V5Side {
   enr: ENR
 }
 
+/** Datagrams a testnet's nodes received and sent, all together. */
 export interface ResponderStats {
   packetsIn: number
   packetsOut: number
 }
 
+/** One testnet node's discv4 side: answers pings, FINDNODE and ENRRequest from its fixed table and record. */
 export class Responder {
   private entries: Node[] = []
   /** the top 48 bits of each entry's ID, as two 24-bit halves: enough to order a table by distance */

@@ -20,6 +20,7 @@ import { RLPxConnection } from '../rlpx/conn.js'
 /** how a node's RLPx side behaves once a peer has completed the RLPx handshake */
 export type RLPxBehaviour = 'ok' | 'busy-after-hello' | 'busy-instead-of-hello'
 
+/** What a testnet node's RLPx side announces and how it behaves. */
 export interface RLPxProfile {
   clientId: string
   chain: ChainSpec

@@ -47,11 +47,13 @@ export interface ShardPlan {
   v5?: { protocols: Uint8Array; offsets: Int32Array; entries: Int32Array; records: Uint8Array[] }
 }
 
+/** What a shard process reports to its parent. */
 export type ShardMessage =
   | { type: 'ready' }
   | { type: 'error'; message: string }
   | { type: 'stats'; stats: ResponderStats & { lostIn: number; lostOut: number; overflow: number } }
 
+/** the behaviours, indexed by the byte a shard's node table carries */
 export const BEHAVIOURS: readonly Behaviour[] = ['live', 'dead', 'garbage']
 
 /** node g's endpoint port */

@@ -36,11 +36,14 @@ const BIND_BATCH = 256
 /** nodes one process holds: a UDP socket each, a TCP listener for those with RLPx, under 20,000 files */
 export const NODES_PER_PROCESS = 8000
 
+/** A testnet that cannot start: a bad option, or a socket that cannot bind. */
 export class TestnetError extends Error {
   override readonly name = 'TestnetError'
 }
 
+/** The size and make-up of a {@link startTestnet} network. */
 export interface TestnetOptions {
+  /** how many nodes (at most {@link MAX_TESTNET_NODES}) */
   nodes: number
   /** node i listens on basePort + i (default: a free port each) */
   basePort?: number
@@ -72,6 +75,7 @@ export interface TestnetOptions {
   backend?: CryptoBackend
 }
 
+/** One node of a testnet, with the ground truth tests check a crawl against. */
 export interface TestnetNode {
   node: Node
   behaviour: Behaviour
@@ -87,9 +91,11 @@ export interface TestnetNode {
   table5?: Node[]
 }
 
+/** A discovery protocol a testnet node speaks. */
 export type Protocol = 'v4' | 'v5'
 const PROTOCOLS: Protocol[][] = [['v4'], ['v4', 'v5'], ['v5']]
 
+/** A running loopback network. */
 export interface Testnet {
   /** live nodes to start from (they speak discv4, and discv5 when the network does) */
   bootnodes: Node[]
@@ -99,6 +105,7 @@ export interface Testnet {
   stats: ResponderStats
   /** datagrams lost on purpose (and delayed ones dropped for lack of room), when conditions are simulated */
   conditions?: ConditionStats
+  /** Close every socket; the network is gone when this resolves. */
   close(): Promise<void>
 }
 

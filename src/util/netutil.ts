@@ -5,6 +5,7 @@
  */
 import { isIPv4, isIPv6 } from 'node:net'
 
+/** A string that is not an IPv4 or IPv6 address. */
 export class InvalidIPError extends Error {
   override readonly name = 'InvalidIPError'
   constructor(readonly ip: string) {
@@ -176,6 +177,7 @@ export function ipFromBytes(b: Uint8Array): string | null {
   return `${groups.slice(0, best).join(':')}::${groups.slice(best + bestLen).join(':')}`
 }
 
+/** whether `ip` is a loopback address (127.0.0.0/8, ::1, or IPv4-mapped loopback) */
 export function isLoopback(ip: string): boolean {
   const a = parseIP(ip)
   return a !== null && loopbackBytes(a)
@@ -219,6 +221,7 @@ function prefixMatch(a: Uint8Array, net: Uint8Array, bits: number): boolean {
   return true
 }
 
+/** whether `ip` lies in a special-purpose, documentation, multicast or broadcast range (never a real peer) */
 export function isSpecialNetwork(ip: string): boolean {
   const a = parseIP(ip)
   return a !== null && specialBytes(a)
@@ -235,6 +238,7 @@ function specialBytes(a: Uint8Array): boolean {
   return false
 }
 
+/** Why a relayed node address is implausible (see {@link checkRelayIP}). */
 export type RelayError = 'unspecified' | 'special' | 'loopback' | 'lan'
 
 /**

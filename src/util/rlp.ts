@@ -5,8 +5,10 @@
  */
 import { RLP } from '@ethereumjs/rlp'
 
+/** A decoded RLP value: a byte string, or a list of items. */
 export type RLPItem = Uint8Array | RLPItem[]
 
+/** Input that is not canonical RLP, nests too deep, or is not the shape a codec expects. */
 export class RLPError extends Error {
   override readonly name = 'RLPError'
 }
@@ -68,15 +70,18 @@ function decodeItem(data: Uint8Array, pos: number, end: number, depth: number): 
   return [items, stop]
 }
 
+/** RLP of a byte string, or of nested arrays of them (integers go through {@link uintBytes} first). */
 export function encodeRLP(item: unknown): Uint8Array {
   return RLP.encode(item as Parameters<typeof RLP.encode>[0])
 }
 
+/** `item` as a list, or an RLPError naming `what`. */
 export function asList(item: RLPItem | undefined, what: string): RLPItem[] {
   if (!Array.isArray(item)) throw new RLPError(`${what}: expected a list`)
   return item
 }
 
+/** `item` as a byte string (of exactly `size` bytes when given), or an RLPError naming `what`. */
 export function asBytes(item: RLPItem | undefined, what: string, size?: number): Uint8Array {
   if (!(item instanceof Uint8Array)) throw new RLPError(`${what}: expected a byte string`)
   if (size !== undefined && item.length !== size) throw new RLPError(`${what}: expected ${size} bytes, got ${item.length}`)

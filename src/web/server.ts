@@ -22,6 +22,7 @@ import { DIMENSIONS } from '../history/visit.js'
 import { parseListenAddr } from '../metrics/serve.js'
 import { dashboardPage } from './page.js'
 
+/** The dashboard server could not listen on its address. */
 export class DashboardError extends Error {
   override readonly name = 'DashboardError'
   readonly code = 'LISTEN_FAILED'

@@ -1,16 +1,13 @@
 /** The addon itself refuses bad arguments with JS exceptions: a wrong call never reaches C++ unchecked. */
 import assert from 'node:assert/strict'
-import { createRequire } from 'node:module'
-import { fileURLToPath } from 'node:url'
 import { it } from 'node:test'
+import { rawAddon } from './helpers.js'
 
 const skip = process.env.ETHP2P_NO_NATIVE === '1' ? 'no native addon on this machine (ETHP2P_NO_NATIVE=1)' : false
 
 it('native addon rejects wrong types and lengths without crashing', { skip }, async () => {
-  const require = createRequire(import.meta.url)
   // the same build the backend loads: ETHP2P_ADDON points at the sanitizer build under scripts/asan.sh
-  const override = process.env.ETHP2P_ADDON
-  const addon = (override ? require(override) : (require('node-gyp-build') as (d: string) => unknown)(fileURLToPath(new URL('../../', import.meta.url)))) as Record<string, any>
+  const addon = rawAddon<Record<string, any>>()
   const u = (n: number) => new Uint8Array(n)
   const bad: [string, unknown[]][] = [
     ['keccak256', ['abc', u(32)]],

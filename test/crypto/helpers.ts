@@ -1,5 +1,7 @@
 /** Test helper: every crypto test runs against each backend that this machine can load. */
+import { createRequire } from 'node:module'
 import { ALL_BACKENDS, loadBackend } from '../../src/crypto/backend.js'
+import { nativeAddonOrigin } from '../../src/crypto/native.js'
 import type { CryptoBackend } from '../../src/crypto/types.js'
 
 export const hexOf = (b: Uint8Array): string => Buffer.from(b).toString('hex')
@@ -16,4 +18,15 @@ export function backends(): CryptoBackend[] {
     out.push(loadBackend(name))
   }
   return out
+}
+
+/**
+ * The addon module itself, below the backend's checks: the very file the native backend loaded
+ * (prebuild, local build or ETHP2P_ADDON's sanitizer build), so raw-call tests exercise what runs.
+ */
+export function rawAddon<T>(): T {
+  loadBackend('native')
+  const origin = nativeAddonOrigin()
+  if (!origin) throw new Error('native addon loaded but its origin is unknown')
+  return createRequire(import.meta.url)(origin.path) as T
 }

@@ -5,11 +5,10 @@
  */
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
-import { createRequire } from 'node:module'
 import { readFileSync } from 'node:fs'
-import { fileURLToPath } from 'node:url'
 import { describe, it } from 'node:test'
 import { WASM_PATH } from '../../src/crypto/wasm.js'
+import { rawAddon } from './helpers.js'
 
 const P = 2n ** 256n - 2n ** 32n - 977n
 const N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n
@@ -27,11 +26,7 @@ type Inverse = (modulus: 0 | 1, x: Uint8Array) => Uint8Array | null
 
 function nativeInverse(): Inverse | undefined {
   if (process.env.ETHP2P_NO_NATIVE === '1') return undefined
-  const require = createRequire(import.meta.url)
-  const override = process.env.ETHP2P_ADDON
-  const addon = (override ? require(override) : (require('node-gyp-build') as (d: string) => unknown)(fileURLToPath(new URL('../../', import.meta.url)))) as {
-    modInverse(m: number, x: Uint8Array, out: Uint8Array): boolean
-  }
+  const addon = rawAddon<{ modInverse(m: number, x: Uint8Array, out: Uint8Array): boolean }>()
   return (m, x) => {
     const out = new Uint8Array(new ArrayBuffer(32))
     return addon.modInverse(m, x, out) ? out : null

@@ -11,6 +11,7 @@ const ID_PROOF = Buffer.from('discovery v5 identity proof')
 /** AES-GCM's tag, appended to every ciphertext */
 export const GCM_TAG_SIZE = 16
 
+/** The two AES-GCM keys a discv5 handshake derives, one per direction. */
 export interface SessionKeys {
   /** the handshake initiator writes with this one, the recipient reads with it */
   initiatorKey: Uint8Array
@@ -37,6 +38,7 @@ export function idSign(b: CryptoBackend, priv: Uint8Array, challengeData: Uint8A
   return b.sign(idProofHash(challengeData, ephPub, destId), priv).sig
 }
 
+/** Whether `sig` is `pub`'s id-signature over the challenge, the ephemeral key and the recipient's id. */
 export function idVerify(b: CryptoBackend, pub: Uint8Array, sig: Uint8Array, challengeData: Uint8Array, ephPub: Uint8Array, destId: Uint8Array): boolean {
   return b.verify(idProofHash(challengeData, ephPub, destId), sig, pub)
 }

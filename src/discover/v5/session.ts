@@ -36,6 +36,7 @@ export class LRU<K, V> {
   }
 }
 
+/** An established discv5 session with one node at one endpoint: its keys and nonce counter. */
 export interface Session {
   writeKey: Uint8Array
   readKey: Uint8Array

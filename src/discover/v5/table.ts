@@ -53,6 +53,7 @@ export class V5TableTransport implements TableTransport {
   }
 }
 
+/** Options of {@link v5Table}. */
 export interface V5TableOptions {
   /** records, or nodes (public key and endpoint) that speak discv5 */
   bootnodes?: (ENR | Node)[]

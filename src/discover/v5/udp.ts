@@ -46,6 +46,7 @@ import {
   type V5Message,
 } from './wire.js'
 
+/** how long a discv5 request waits for its reply (geth's respTimeoutV5) */
 export const V5_REPLY_TIMEOUT_MS = 500
 /** a request that needed a handshake gets this long in all (the spec's 1 s) */
 export const V5_HANDSHAKE_TIMEOUT_MS = 1000
@@ -55,8 +56,10 @@ const MAX_NODES_RECORDS = 64
 /** room for records in one NODES packet: 1280 less header, tag and message framing */
 const NODES_ROOM = MAX_PACKET_SIZE - 16 - 23 - 32 - GCM_TAG_SIZE - 24
 
+/** Why a discv5 datagram was dropped (counted in {@link Discv5Stats.dropped}). */
 export type V5DropReason = 'not-discv5' | 'malformed' | 'undecryptable' | 'unsolicited' | 'bad-handshake' | 'rate' | 'no-record'
 
+/** A discv5 request failed; `code` says how (no reply in time, transport closed, too many pending, a bad answer, no endpoint known). */
 export class Discv5Error extends Error {
   override readonly name = 'Discv5Error'
   constructor(
@@ -78,6 +81,7 @@ interface Peer {
   port: number
 }
 
+/** Options of {@link Discv5.listen} and {@link Discv5.attach}. */
 export interface Discv5Options {
   privateKey: Uint8Array
   /** own socket: address and port to bind (ignored with `send`) */
@@ -100,6 +104,7 @@ export interface Discv5Options {
   backend?: CryptoBackend
 }
 
+/** Counters of a {@link Discv5} transport. */
 export interface Discv5Stats {
   packetsIn: number
   packetsOut: number
@@ -111,6 +116,7 @@ export interface Discv5Stats {
   timeouts: number
 }
 
+/** Events a {@link Discv5} transport emits. */
 export interface Discv5Events {
   /** a message arrived in a session (after decryption) */
   message: [m: V5Message, from: { id: Uint8Array; ip: string; port: number }]
@@ -141,6 +147,7 @@ interface Pending {
   reject(err: Error): void
 }
 
+/** Answers one TALKREQ of a protocol: the bytes returned go back in the TALKRESP. */
 export type TalkHandler = (request: Uint8Array, from: { id: Uint8Array; ip: string; port: number }) => Uint8Array | Promise<Uint8Array>
 
 function emptyDrops(): Record<V5DropReason, number> {
@@ -167,6 +174,7 @@ class WhoareyouLimiter {
   }
 }
 
+/** The discv5 (v5.1) transport: sessions, handshakes both ways, PING, FINDNODE, TALKREQ, serving its table; alone on a socket or sharing discv4's. */
 export class Discv5 extends EventEmitter<Discv5Events> {
   readonly id: Uint8Array
   readonly idHex: string
@@ -244,6 +252,7 @@ export class Discv5 extends EventEmitter<Discv5Events> {
     return this.socket?.address().port
   }
 
+  /** this node's current record (shared with discv4 when the socket is) */
   get localENR(): ENR {
     return this.enr
   }

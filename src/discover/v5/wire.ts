@@ -14,10 +14,15 @@
 import { createCipheriv, createDecipheriv } from 'node:crypto'
 import { asBigUint, asBytes, asList, asUint, decodeRLP, encodeRLP, RLPError, uintBytes, type RLPItem } from '../../util/rlp.js'
 
+/** the smallest valid packet: masking IV, static header and a 24-byte WHOAREYOU authdata */
 export const MIN_PACKET_SIZE = 63
+/** the largest packet the spec allows */
 export const MAX_PACKET_SIZE = 1280
+/** the masking IV that starts every packet */
 export const IV_SIZE = 16
+/** AES-GCM nonce size */
 export const NONCE_SIZE = 12
+/** protocol id, version, flag, nonce and authdata size */
 export const STATIC_HEADER_SIZE = 23
 const PROTOCOL_ID = Buffer.from('discv5')
 const VERSION = 1
@@ -30,10 +35,13 @@ export const MAX_REQUEST_ID = 8
 /** distances one FINDNODE may ask for */
 export const MAX_DISTANCES = 16
 
+/** The packet kinds in the header's flag byte. */
 export const Flag = { message: 0, whoareyou: 1, handshake: 2 } as const
 
+/** How a discv5 packet failed to decode. */
 export type V5WireErrorCode = 'TOO_SHORT' | 'TOO_LARGE' | 'NOT_DISCV5' | 'BAD_FLAG' | 'BAD_AUTHDATA' | 'BAD_MESSAGE' | 'UNKNOWN_MESSAGE'
 
+/** A discv5 packet or message failed to decode; `code` says how. */
 export class V5WireError extends Error {
   override readonly name = 'V5WireError'
   constructor(
@@ -120,12 +128,14 @@ export function decodeHeader(packet: Uint8Array, localId: Uint8Array): Header {
 
 // ---- authdata ---------------------------------------------------------------------------------
 
+/** WHOAREYOU's authdata: the challenge nonce and the record sequence the challenger holds. */
 export interface Whoareyou {
   idNonce: Uint8Array
   /** the highest sequence number of the recipient's record the sender knows (0: none) */
   enrSeq: bigint
 }
 
+/** WHOAREYOU's authdata bytes. */
 export function whoareyouAuthdata(w: Whoareyou): Uint8Array {
   const out = new Uint8Array(WHOAREYOU_AUTHDATA)
   out.set(w.idNonce, 0)
@@ -133,11 +143,13 @@ export function whoareyouAuthdata(w: Whoareyou): Uint8Array {
   return out
 }
 
+/** Reads WHOAREYOU's authdata; throws V5WireError(BAD_AUTHDATA) on a wrong size. */
 export function parseWhoareyou(authdata: Uint8Array): Whoareyou {
   if (authdata.length !== WHOAREYOU_AUTHDATA) throw new V5WireError('BAD_AUTHDATA', 'malformed WHOAREYOU')
   return { idNonce: authdata.slice(0, 16), enrSeq: new DataView(authdata.buffer, authdata.byteOffset).getBigUint64(16) }
 }
 
+/** A handshake packet's authdata: sender id, id-signature, ephemeral key, and the record when asked for. */
 export interface HandshakeAuth {
   srcId: Uint8Array
   /** the id-signature (64 bytes for the "v4" scheme) */
@@ -148,6 +160,7 @@ export interface HandshakeAuth {
   record?: Uint8Array
 }
 
+/** A handshake packet's authdata bytes. */
 export function handshakeAuthdata(h: HandshakeAuth): Uint8Array {
   const rec = h.record ?? new Uint8Array(0)
   const out = new Uint8Array(HANDSHAKE_HEAD + h.signature.length + h.ephKey.length + rec.length)
@@ -160,6 +173,7 @@ export function handshakeAuthdata(h: HandshakeAuth): Uint8Array {
   return out
 }
 
+/** Reads a handshake packet's authdata; throws V5WireError(BAD_AUTHDATA) when the sizes disagree. */
 export function parseHandshake(authdata: Uint8Array): HandshakeAuth {
   if (authdata.length < HANDSHAKE_HEAD) throw new V5WireError('BAD_AUTHDATA', 'handshake authdata too short')
   const sigSize = authdata[32]!
@@ -178,8 +192,10 @@ export function parseHandshake(authdata: Uint8Array): HandshakeAuth {
 
 // ---- messages ---------------------------------------------------------------------------------
 
+/** The message type bytes. */
 export const MessageType = { ping: 1, pong: 2, findnode: 3, nodes: 4, talkreq: 5, talkresp: 6 } as const
 
+/** A decrypted discv5 message. */
 export type V5Message =
   | { type: 1; reqId: Uint8Array; enrSeq: bigint }
   | { type: 2; reqId: Uint8Array; enrSeq: bigint; ip: Uint8Array; port: number }
@@ -193,6 +209,7 @@ export function isResponse(m: V5Message): boolean {
   return m.type === MessageType.pong || m.type === MessageType.nodes || m.type === MessageType.talkresp
 }
 
+/** A message's plaintext: its type byte, then its RLP list. */
 export function encodeMessage(m: V5Message): Uint8Array {
   let body: unknown[]
   switch (m.type) {
