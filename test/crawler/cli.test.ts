@@ -67,7 +67,7 @@ describe('ethp2p crawl', () => {
   })
 
   it('--testnet 60 --rtt 60 --loss 0.05 --dead 0.2: every live node answers; records carry attempts and round trips', async () => {
-    const r = run(['crawl', '--testnet', '60', '--rtt', '60', '--loss', '0.05', '--dead', '0.2', '--rate', '2000', '--duration', '120'])
+    const r = run(['crawl', '--testnet', '60', '--rtt', '60', '--loss', '0.05', '--dead', '0.2', '--duration', '120'])
     assert.equal(await r.exit, 0, r.stderr())
     const lines = r.stdout().trim().split('\n').map((l) => JSON.parse(l) as { answered: boolean; attempts?: number; rttMs?: number })
     assert.equal(lines.length, 60)
