@@ -6,13 +6,13 @@
  *   - FINDNODE → NODES with 16 records (each record's signature checked) inside a session
  * Requests go 32 at a time, so the figure is work, not round-trip latency. Ours runs on each backend.
  */
-import { createSocket } from 'node:dgram'
 import { loadBackend, randomPrivateKey } from '../crypto/backend.js'
 import type { BackendName, CryptoBackend } from '../crypto/types.js'
 import { ENR } from '../enode/enr.js'
 import { Discv5 } from '../discover/v5/udp.js'
 import { logDistance } from '../crawler/targets.js'
 import type { Row, Target } from './harness.js'
+import { freeUdpPorts } from '../util/ports.js'
 
 const HANDSHAKES = 200
 const ROUNDS = 2000
@@ -67,18 +67,6 @@ async function ours(b: CryptoBackend): Promise<{ handshakes: number; pings: numb
   return { handshakes, pings, nodes }
 }
 
-async function freePorts(n: number): Promise<number[]> {
-  const socks = await Promise.all(
-    Array.from({ length: n }, async () => {
-      const s = createSocket('udp4')
-      await new Promise<void>((r) => s.bind(0, '127.0.0.1', r))
-      return s
-    }),
-  )
-  const ports = socks.map((s) => s.address().port)
-  await Promise.all(socks.map((s) => new Promise<void>((r) => s.close(() => r()))))
-  return ports
-}
 
 async function chainsafe(): Promise<{ handshakes: number; pings: number; nodes: number } | undefined> {
   let cs: typeof import('@chainsafe/discv5')
@@ -103,7 +91,7 @@ async function chainsafe(): Promise<{ handshakes: number; pings: number; nodes: 
     await d.start()
     return d
   }
-  const ports = await freePorts(HANDSHAKES + 2)
+  const ports = await freeUdpPorts(HANDSHAKES + 2)
   const client = await mk(ports[0]!)
   const servers = await Promise.all(ports.slice(2).map((p) => mk(p)))
   const handshakes = await rate(HANDSHAKES, (i) => client.sendPing(servers[i]!.enr.toENR()))

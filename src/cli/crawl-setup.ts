@@ -67,9 +67,15 @@ export function crawlSeeds(opts: CrawlSetupOptions): (Node | ENR)[] {
   return seeds
 }
 
-/** Whether the options (plus `previous` nodes from earlier crawls) give the crawl anywhere to start. */
-export function hasCrawlSource(opts: CrawlSetupOptions, previous: number): boolean {
-  return crawlSeeds(opts).length > 0 || previous > 0 || (opts.dns ?? []).length > 0 || opts.testnet !== undefined
+/**
+ * Why these crawl options cannot run (simulated conditions without a testnet, nowhere to start from,
+ * counting `previous` nodes of earlier crawls), or undefined when they can.
+ */
+export function crawlOptionsProblem(opts: CrawlSetupOptions, previous: number): string | undefined {
+  if (opts.testnet === undefined && (opts.rtt !== undefined || opts.loss !== undefined || opts.dead !== undefined)) return '--rtt, --loss and --dead describe a --testnet'
+  const source = crawlSeeds(opts).length > 0 || previous > 0 || (opts.dns ?? []).length > 0 || opts.testnet !== undefined
+  if (!source) return 'nothing to crawl from: give --bootnodes, --network, --dns or --testnet'
+  return undefined
 }
 
 /** One crawl under way: its records (merged with dial results under --dial), stop and close. */

@@ -13,7 +13,7 @@ import { isCrawlNetwork } from '../crawler/bootnodes.js'
 import { CsvWriter, formatSummary, JsonlWriter, nodeSet, summarize, writeNodesJson, type CrawlRecord } from '../crawler/output.js'
 import { renderReport, type TimelinePoint } from '../crawler/report.js'
 import { compareCrawls, CrawlStore, CrawlStoreError, snapshotCrawl, type EarlierNode } from '../crawler/store.js'
-import { CrawlSetup, hasCrawlSource, type CrawlSetupOptions } from './crawl-setup.js'
+import { CrawlSetup, crawlOptionsProblem, type CrawlSetupOptions } from './crawl-setup.js'
 import { createLogger } from '../util/log.js'
 
 /** `ethp2p crawl`'s parsed options. */
@@ -85,13 +85,10 @@ export async function runCrawl(opts: CrawlCliOptions): Promise<void> {
   }
   const store = opts.datadir !== undefined ? CrawlStore.open(opts.datadir) : undefined
   const previous = store?.previous() ?? []
-  if (opts.testnet === undefined && (opts.rtt !== undefined || opts.loss !== undefined || opts.dead !== undefined)) {
+  const problem = crawlOptionsProblem(opts, previous.length)
+  if (problem !== undefined) {
     await store?.close()
-    throw new InvalidArgumentError('--rtt, --loss and --dead describe a --testnet')
-  }
-  if (!hasCrawlSource(opts, previous.length)) {
-    await store?.close()
-    throw new InvalidArgumentError('nothing to crawl from: give --bootnodes, --network, --dns or --testnet (or a --datadir with earlier results)')
+    throw new InvalidArgumentError(problem.startsWith('nothing') ? `${problem} (or a --datadir with earlier results)` : problem)
   }
 
   const closers: (() => Promise<void>)[] = []

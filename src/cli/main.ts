@@ -17,6 +17,25 @@ function backendArg(v: string): 'native' | 'wasm' | 'js' | 'all' {
   throw new InvalidArgumentError('must be native, wasm, js or all')
 }
 
+/** The options a crawl takes, shared by `crawl` and `monitor` (whose crawls each take them). */
+function crawlOptions(cmd: Command): Command {
+  return cmd
+    .option('--bootnodes <seeds>', 'comma-separated enode:// URLs and enr: records to start from', seedsArg)
+    .option('--protocols <list>', 'discovery protocols to walk: v4, v5 or v4,v5 (default both; a --testnet speaks v4 unless asked)', protocolsArg)
+    .option('--discv5', 'walk the discv5 DHT only (same as --protocols v5)')
+    .option('--network <name>', "start from a network's public bootnodes: mainnet|sepolia|holesky|hoodi", networkArg)
+    .option('--dns <urls>', 'comma-separated enrtree:// URLs (EIP-1459) to seed from', enrtreeArg)
+    .option('--testnet <n>', 'crawl a loopback testnet of N nodes started in this process', positiveIntArg)
+    .option('--rtt <ms>', "with --testnet: mean round trip of the nodes' replies", millisArg)
+    .option('--loss <f>', 'with --testnet: share of datagrams lost, each direction', fractionArg)
+    .option('--dead <f>', 'with --testnet: share of nodes that never answer (default 0.1)', fractionArg)
+    .option('--duration <s>', 'stop a crawl after this many seconds', secondsArg)
+    .option('--rate <pps>', 'datagrams sent per second (default 3000; 1500 on wasm, 250 on js)', positiveIntArg)
+    .option('--concurrency <n>', 'requests in flight at most (default 4096)', positiveIntArg)
+    .option('--dial', 'also dial every answering node over RLPx (Hello, eth Status) and listen for nodes dialling in')
+    .option('--dial-concurrency <n>', 'RLPx dials at once (default 32)', positiveIntArg)
+}
+
 const program = new Command()
   .name('ethp2p')
   .description("Ethereum's devp2p stack: discv4, RLPx, p2p server, crawler")
@@ -65,48 +84,23 @@ program
     await runNode(opts)
   })
 
-program
-  .command('crawl')
-  .description('crawl the discv4 network: every node with its record, one JSON object per line')
-  .option('--bootnodes <seeds>', 'comma-separated enode:// URLs and enr: records to start from', seedsArg)
-  .option('--protocols <list>', 'discovery protocols to walk: v4, v5 or v4,v5 (default both; a --testnet speaks v4 unless asked)', protocolsArg)
-  .option('--discv5', 'walk the discv5 DHT only (same as --protocols v5)')
-  .option('--network <name>', "start from a network's public bootnodes: mainnet|sepolia|holesky|hoodi", networkArg)
-  .option('--dns <urls>', 'comma-separated enrtree:// URLs (EIP-1459) to seed from', enrtreeArg)
-  .option('--testnet <n>', 'crawl a loopback testnet of N nodes started in this process', positiveIntArg)
-  .option('--rtt <ms>', "with --testnet: mean round trip of the nodes' replies", millisArg)
-  .option('--loss <f>', 'with --testnet: share of datagrams lost, each direction', fractionArg)
-  .option('--dead <f>', 'with --testnet: share of nodes that never answer (default 0.1)', fractionArg)
-  .option('--duration <s>', 'stop after this many seconds', secondsArg)
-  .option('--rate <pps>', 'datagrams sent per second (default 3000; 1500 on wasm, 250 on js)', positiveIntArg)
-  .option('--concurrency <n>', 'requests in flight at most (default 4096)', positiveIntArg)
+crawlOptions(
+  program.command('crawl').description('crawl the discovery networks (discv4, discv5): every node with its record, one JSON object per line'),
+)
   .option('--out <file>', 'JSON lines output (default stdout)')
   .option('--csv <file>', 'CSV output')
   .option('--nodes-json <file>', "geth's nodes.json node set")
   .option('--datadir <dir>', 'keep results (and the crawler key) here; a later crawl resumes from them')
   .option('--since <dir>', "compare with an earlier crawl's datadir: new, gone, changed")
   .option('--report <file>', 'a self-contained HTML report of the crawl')
-  .option('--dial', 'also dial every answering node over RLPx (Hello, eth Status) and listen for nodes dialling in')
-  .option('--dial-concurrency <n>', 'RLPx dials at once (default 32)', positiveIntArg)
   .action(async (opts: CrawlCliOptions) => {
     const { runCrawl } = await import('./crawl.js')
     await runCrawl(opts)
   })
 
-program
-  .command('monitor')
-  .description('crawl on a schedule into a SQL history (SQLite or PostgreSQL); optional live dashboard and Prometheus gauges')
-  .option('--bootnodes <seeds>', 'comma-separated enode:// URLs and enr: records to start from', seedsArg)
-  .option('--protocols <list>', 'discovery protocols to walk: v4, v5 or v4,v5 (as for crawl)', protocolsArg)
-  .option('--discv5', 'walk the discv5 DHT only')
-  .option('--network <name>', "start from a network's public bootnodes: mainnet|sepolia|holesky|hoodi", networkArg)
-  .option('--dns <urls>', 'comma-separated enrtree:// URLs (EIP-1459) to seed from', enrtreeArg)
-  .option('--testnet <n>', 'crawl a loopback testnet of N nodes started in this process', positiveIntArg)
-  .option('--duration <s>', 'stop each crawl after this many seconds', secondsArg)
-  .option('--rate <pps>', 'datagrams sent per second (as for crawl)', positiveIntArg)
-  .option('--concurrency <n>', 'requests in flight at most (as for crawl)', positiveIntArg)
-  .option('--dial', 'also dial every answering node over RLPx (Hello, eth Status)')
-  .option('--dial-concurrency <n>', 'RLPx dials at once (default 32)', positiveIntArg)
+crawlOptions(
+  program.command('monitor').description('crawl on a schedule into a SQL history (SQLite or PostgreSQL); optional live dashboard and Prometheus gauges'),
+)
   .option('--datadir <dir>', 'crawler key, node database and (without --db) history.sqlite live here')
   .option('--every <duration>', 'a crawl starts this long after the previous one started: 30m, 5s, 1h30m', durationArg, 30 * 60_000)
   .option('--db <spec>', 'sqlite:FILE or postgres://user@host:port/db (default: sqlite:DATADIR/history.sqlite)')

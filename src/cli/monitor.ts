@@ -14,7 +14,7 @@ import { CrawlMetrics, GAUGE_DIMENSIONS } from '../metrics/crawl.js'
 import { MetricsServerError, serveMetrics } from '../metrics/serve.js'
 import { DashboardError, serveDashboard } from '../web/server.js'
 import { createLogger } from '../util/log.js'
-import { CrawlSetup, hasCrawlSource, type CrawlSetupOptions } from './crawl-setup.js'
+import { CrawlSetup, crawlOptionsProblem, type CrawlSetupOptions } from './crawl-setup.js'
 
 /** `ethp2p monitor`'s parsed options: a crawl's, plus how often and where the history goes. */
 export interface MonitorCliOptions extends CrawlSetupOptions {
@@ -29,7 +29,8 @@ export interface MonitorCliOptions extends CrawlSetupOptions {
 /** `ethp2p monitor`: crawls every `every` ms into the history until stopped (or `crawls` crawls). */
 export async function runMonitorCli(opts: MonitorCliOptions): Promise<void> {
   const log = createLogger()
-  if (!hasCrawlSource(opts, 0)) throw new InvalidArgumentError('nothing to crawl from: give --bootnodes, --network, --dns or --testnet')
+  const problem = crawlOptionsProblem(opts, 0)
+  if (problem !== undefined) throw new InvalidArgumentError(problem)
   let spec
   try {
     spec = dbSpecFor(opts.db, opts.datadir)

@@ -147,6 +147,8 @@ describe('ethp2p monitor', () => {
       ['monitor', '--testnet', '5', '--db', 'mysql://x'],
       ['monitor', '--testnet', '5', '--vantage', 'a b'],
       ['monitor', '--testnet', '5', '--http', 'nowhere'],
+      ['monitor', '--network', 'mainnet', '--loss', '0.1'],
+      ['monitor', '--testnet', '5', '--protocols', 'v6'],
       ['stats', '--datadir', join(dir, 'none')],
       ['stats', '--db', 'sqlite:'],
       ['stats', '--db', 'sqlite:x', '--datadir', dir],

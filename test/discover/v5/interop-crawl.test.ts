@@ -3,7 +3,6 @@
  * handful of the others, crawled over discv5 by our crawler: every node is found and answers.
  */
 import assert from 'node:assert/strict'
-import { createSocket } from 'node:dgram'
 import { after, it } from 'node:test'
 import { Discv5 as ChainsafeDiscv5 } from '@chainsafe/discv5'
 import { SignableENR } from '@chainsafe/enr'
@@ -15,6 +14,7 @@ import { Crawler, type CrawlRecord } from '../../../src/crawler/crawl.js'
 import { Discv4 } from '../../../src/discover/udp.js'
 import { ENR } from '../../../src/enode/enr.js'
 import { TIME_SCALE } from '../../timing.js'
+import { freeUdpPorts } from '../../../src/util/ports.js'
 
 const N = 100
 const nodes: ChainsafeDiscv5[] = []
@@ -24,21 +24,9 @@ after(async () => {
   await Promise.all(nodes.map((n) => n.stop()))
 })
 
-async function freePorts(n: number): Promise<number[]> {
-  const socks = await Promise.all(
-    Array.from({ length: n }, async () => {
-      const s = createSocket('udp4')
-      await new Promise<void>((r) => s.bind(0, '127.0.0.1', r))
-      return s
-    }),
-  )
-  const ports = socks.map((s) => s.address().port)
-  await Promise.all(socks.map((s) => new Promise<void>((r) => s.close(() => r()))))
-  return ports
-}
 
 it(`our crawler finds every node of a ${N}-node @chainsafe/discv5 network`, async () => {
-  const ports = await freePorts(N)
+  const ports = await freeUdpPorts(N)
   for (const port of ports) {
     const key = (await generateKeyPair('secp256k1')) as unknown as Parameters<typeof SignableENR.createFromPrivateKey>[0]
     const enr = SignableENR.createFromPrivateKey(key)

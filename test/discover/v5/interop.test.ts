@@ -3,7 +3,6 @@
  * handshakes initiated by either side, PING, FINDNODE and TALKREQ both ways.
  */
 import assert from 'node:assert/strict'
-import { createSocket } from 'node:dgram'
 import { after, before, describe, it } from 'node:test'
 import type { EventEmitter } from 'node:events'
 import { Discv5 as ChainsafeDiscv5 } from '@chainsafe/discv5'
@@ -15,14 +14,8 @@ import { hex } from '../../../src/crypto/bytes.js'
 import { ENR } from '../../../src/enode/enr.js'
 import { Discv5 } from '../../../src/discover/v5/udp.js'
 import { TIME_SCALE } from '../../timing.js'
+import { freeUdpPorts } from '../../../src/util/ports.js'
 
-async function freePort(): Promise<number> {
-  const s = createSocket('udp4')
-  await new Promise<void>((r) => s.bind(0, '127.0.0.1', r))
-  const p = s.address().port
-  await new Promise<void>((r) => s.close(() => r()))
-  return p
-}
 
 describe('discv5 interop with @chainsafe/discv5 11.0.0', () => {
   let theirs: ChainsafeDiscv5
@@ -33,7 +26,7 @@ describe('discv5 interop with @chainsafe/discv5 11.0.0', () => {
   before(async () => {
     // the partner's packages pin their own @libp2p/interface: the same key object, another type
     const key = (await generateKeyPair('secp256k1')) as unknown as Parameters<typeof SignableENR.createFromPrivateKey>[0]
-    const port = await freePort()
+    const port = (await freeUdpPorts(1))[0]!
     const enr = SignableENR.createFromPrivateKey(key)
     enr.ip = '127.0.0.1'
     enr.udp = port
