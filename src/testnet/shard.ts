@@ -61,7 +61,8 @@ export function shardPort(plan: Pick<ShardPlan, 'base' | 'port'>, g: number): nu
   return plan.base > 0 ? plan.base + g : plan.port
 }
 
-function bind(ip: string, port: number): Promise<Socket> {
+/** A UDP socket bound to ip:port; rejects with the address in the message when it cannot bind. */
+export function bindUdp(ip: string, port: number): Promise<Socket> {
   const s = createSocket({ type: 'udp4' })
   return new Promise((resolve, reject) => {
     s.once('error', (err) => {
@@ -116,7 +117,7 @@ async function run(plan: ShardPlan): Promise<() => Promise<void>> {
     const count = plan.to - plan.from
     for (let k0 = 0; k0 < count; k0 += 256) {
       const batch = Array.from({ length: Math.min(256, count - k0) }, (_, j) => k0 + j)
-      const sockets = await Promise.all(batch.map((k) => bind(testnetIP(plan.from + k), shardPort(plan, plan.from + k))))
+      const sockets = await Promise.all(batch.map((k) => bindUdp(testnetIP(plan.from + k), shardPort(plan, plan.from + k))))
       for (const [j, k] of batch.entries()) {
         const g = plan.from + k
         const key = plan.keys.subarray(k * 32, k * 32 + 32)

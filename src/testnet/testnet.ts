@@ -13,7 +13,7 @@
  * as nodes behind a firewall do.
  */
 import { fork, type ChildProcess } from 'node:child_process'
-import { createSocket, type Socket } from 'node:dgram'
+import type { Socket } from 'node:dgram'
 import { fileURLToPath } from 'node:url'
 import { backend as defaultBackend, randomPrivateKey } from '../crypto/backend.js'
 import type { CryptoBackend } from '../crypto/types.js'
@@ -26,7 +26,7 @@ import { uintBytes } from '../util/rlp.js'
 import { Conditions, type ConditionsOptions, type ConditionStats } from './conditions.js'
 import { Responder, type Behaviour, type ResponderStats } from './responder.js'
 import { RLPxResponder, TESTNET_CLIENT_IDS, type RLPxBehaviour, type RLPxProfile } from './rlpx.js'
-import { BEHAVIOURS, shardPort, type ShardMessage, type ShardPlan } from './shard.js'
+import { BEHAVIOURS, bindUdp, shardPort, type ShardMessage, type ShardPlan } from './shard.js'
 
 const BUCKET_SIZE = 16
 /** nodes that fit the address plan (127.1-255.y.z, two per /24) */
@@ -115,19 +115,6 @@ export function testnetIP(i: number): string {
   return `127.${1 + (net >> 8)}.${net & 255}.${1 + (i & 1)}`
 }
 
-function bind(ip: string, port: number): Promise<Socket> {
-  const s = createSocket({ type: 'udp4' })
-  return new Promise((resolve, reject) => {
-    s.once('error', (err) => {
-      s.close()
-      reject(new TestnetError(`cannot bind ${ip}:${port}: ${err.message}`))
-    })
-    s.bind(port, ip, () => {
-      s.removeAllListeners('error')
-      resolve(s)
-    })
-  })
-}
 
 /** the top 48 bits of an ID, exact in a double */
 function prefix48(id: Uint8Array): number {
@@ -217,7 +204,13 @@ export async function startTestnet(opts: TestnetOptions): Promise<Testnet> {
   const sockets: Socket[] = []
   try {
     for (let i = 0; i < count; i += BIND_BATCH) {
-      const batch = await Promise.all(Array.from({ length: Math.min(BIND_BATCH, count - i) }, (_, j) => bind(testnetIP(i + j), base === 0 ? 0 : base + i + j)))
+      const batch = await Promise.all(
+        Array.from({ length: Math.min(BIND_BATCH, count - i) }, (_, j) =>
+          bindUdp(testnetIP(i + j), base === 0 ? 0 : base + i + j).catch((err: Error) => {
+            throw new TestnetError(err.message)
+          }),
+        ),
+      )
       sockets.push(...batch)
     }
   } catch (err) {
