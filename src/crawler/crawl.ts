@@ -163,7 +163,11 @@ export interface CrawlerOptions {
   attempts?: number
   /** first retry delay; doubles each attempt (default 500 ms) */
   retryDelayMs?: number
-  /** ENRRequest attempts once a node answered (default 4) */
+  /**
+   * ENRRequest attempts once a node answered (default 6). Each attempt rides on a fresh bond, and a
+   * bond fails silently when its ping back or our pong is lost, so under loss a few more attempts
+   * than pings are needed to fetch every record.
+   */
   enrAttempts?: number
   /** attempts per FINDNODE target (default 3) */
   findnodeAttempts?: number
@@ -323,7 +327,7 @@ export class Crawler extends EventEmitter<CrawlerEvents> {
     this.targets = opts.targets ?? TargetTable.build(this.b)
     this.attempts = opts.attempts ?? 4
     this.retryDelay = opts.retryDelayMs ?? 500
-    this.enrAttempts = opts.enrAttempts ?? 4
+    this.enrAttempts = opts.enrAttempts ?? 6
     this.findnodeAttempts = opts.findnodeAttempts ?? 3
     this.baseTimeout = opts.replyTimeoutMs ?? this.t.replyTimeoutMs ?? 500
     this.maxReads = opts.maxReads ?? 2048
