@@ -46,7 +46,7 @@
     {
       'target_name': 'ethp2p',
       'dependencies': ['ethp2p_core'],
-      'sources': ['native/addon.cc', 'native/ecies.cc', 'native/frame.cc'],
+      'sources': ['native/addon.cc', 'native/aes.cc', 'native/ecies.cc', 'native/frame.cc'],
       'include_dirs': [
         '<!@(node -p "require(\'node-addon-api\').include")',
         'native',

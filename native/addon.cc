@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "KeccakSpongeWidth1600.h"
+#include "aes.h"
 #include "args.h"
 #include "core.h"
 #include "ecies.h"
@@ -246,6 +247,10 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("eciesDecrypt", Napi::Function::New(env, EciesDecrypt));
   exports.Set("FrameCipher", FrameCipher::Init(env));
   exports.Set("closest", Napi::Function::New(env, Closest));
+  exports.Set("aesCtr", Napi::Function::New(env, AesCtr));
+  exports.Set("v5Header", Napi::Function::New(env, V5Header));
+  exports.Set("gcmSeal", Napi::Function::New(env, GcmSeal));
+  exports.Set("gcmOpen", Napi::Function::New(env, GcmOpen));
   return exports;
 }
 

@@ -13,6 +13,7 @@ import { Discv5 } from '../discover/v5/udp.js'
 import { logDistance } from '../crawler/targets.js'
 import type { Row, Target } from './harness.js'
 import { freeUdpPorts } from '../util/ports.js'
+import { discv5CodecBench } from './discv5-codec.js'
 
 const HANDSHAKES = 200
 const ROUNDS = 2000
@@ -118,6 +119,7 @@ async function chainsafe(): Promise<{ handshakes: number; pings: number; nodes: 
 export async function discv5Bench(names: readonly BackendName[]): Promise<{ rows: Row[]; targets: Target[] }> {
   const rows: Row[] = []
   const mine: Record<string, { handshakes: number; pings: number; nodes: number }> = {}
+  const loaded: CryptoBackend[] = []
   for (const name of names) {
     let b: CryptoBackend
     try {
@@ -126,6 +128,7 @@ export async function discv5Bench(names: readonly BackendName[]): Promise<{ rows
       console.error(`skipping ${name}: ${(e as Error).message}`)
       continue
     }
+    loaded.push(b)
     const r = await ours(b)
     mine[name] = r
     rows.push(
@@ -153,5 +156,12 @@ export async function discv5Bench(names: readonly BackendName[]): Promise<{ rows
       )
     }
   } else console.log('@chainsafe/discv5 is not installed: partner rows skipped')
+  const codec = await discv5CodecBench(loaded)
+  rows.push(...codec)
+  const hz = (op: string, impl: string): number => codec.find((r) => r.op === op && r.impl === impl)?.hz ?? NaN
+  const fastest = loaded[0]?.name
+  if (fastest && codec.some((r) => r.impl === 'chainsafe'))
+    for (const op of ['discv5 decode+decrypt PONG', 'discv5 decode+decrypt NODES ×16 records'])
+      targets.push({ what: `${op.slice(6)} speed-up over @chainsafe/discv5`, value: hz(op, fastest) / hz(op, 'chainsafe'), min: 5 })
   return { rows, targets }
 }

@@ -90,6 +90,8 @@ function checkedFrameCipher(f: FrameCipherImpl): FrameCipher {
   }
 }
 
+const GCM_TAG = 16
+
 /** Wrap an implementation with the argument checks and typed errors every caller relies on. */
 export function checked(impl: BackendImpl): CryptoBackend {
   return {
@@ -197,6 +199,31 @@ export function checked(impl: BackendImpl): CryptoBackend {
       if (ids.length % 32 !== 0) throw new CryptoError('INVALID_LENGTH', 'ids must be a packed array of 32-byte IDs')
       if (!Number.isInteger(k) || k < 0) throw new CryptoError('INVALID_LENGTH', `k must be a non-negative integer, got ${k}`)
       return impl.closest(target, ids, Math.min(k, ids.length / 32))
+    },
+    aesCtr(key, iv, data) {
+      len('AES key', key, 16)
+      len('IV', iv, 16)
+      bytes('data', data)
+      return impl.aesCtr(key, iv, data)
+    },
+    v5Header(packet, maskKey) {
+      bytes('packet', packet)
+      len('masking key', maskKey, 16)
+      return impl.v5Header(packet, maskKey)
+    },
+    gcmSeal(key, nonce, plain, ad) {
+      len('AES key', key, 16)
+      len('nonce', nonce, 12)
+      bytes('plaintext', plain)
+      bytes('associated data', ad)
+      return impl.gcmSeal(key, nonce, plain, ad)
+    },
+    gcmOpen(key, nonce, sealed, ad) {
+      len('AES key', key, 16)
+      len('nonce', nonce, 12)
+      bytes('ciphertext', sealed)
+      bytes('associated data', ad)
+      return sealed.length < GCM_TAG ? null : impl.gcmOpen(key, nonce, sealed, ad)
     },
   }
 }

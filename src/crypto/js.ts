@@ -2,6 +2,7 @@
 import { secp256k1 } from '@noble/curves/secp256k1.js'
 import { keccak_256 } from '@noble/hashes/sha3.js'
 import { closestJs } from './closest.js'
+import { aesCtr, gcmOpen, gcmSeal, v5Header } from './aes-generic.js'
 import { eciesDecryptWith, eciesEncryptWith } from './ecies-generic.js'
 import { GenericFrameCipher } from './frame-generic.js'
 import { checkPacketWith } from './packet-generic.js'
@@ -92,6 +93,10 @@ export function createJsBackend(): BackendImpl {
     eciesDecrypt: (priv, cipher, smd) => eciesDecryptWith(jsPrims, priv, cipher, smd),
     frameCipher: (secrets) => new GenericFrameCipher(secrets, () => new NobleKeccak()),
     closest: closestJs,
+    aesCtr,
+    v5Header,
+    gcmSeal,
+    gcmOpen,
   }
 }
 

@@ -2,6 +2,7 @@
 import { availableParallelism } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { loadAddon, type AddonCandidate } from './addon-path.js'
+import { pooledBytes } from './bytes.js'
 import { checkFromStatus } from './packet-codes.js'
 import type { BackendImpl, FrameCipherImpl, KeccakState, PacketCheck } from './types.js'
 
@@ -23,6 +24,10 @@ interface Addon {
   eciesDecrypt(priv: Uint8Array, cipher: Uint8Array, smd: Uint8Array): Uint8Array | null
   FrameCipher: new (aes: Uint8Array, mac: Uint8Array, egressSeed: Uint8Array, ingressSeed: Uint8Array) => FrameCipherImpl
   closest(target: Uint8Array, ids: Uint8Array, k: number): Uint32Array
+  aesCtr(key: Uint8Array, iv: Uint8Array, data: Uint8Array, out: Uint8Array): boolean
+  v5Header(packet: Uint8Array, maskKey: Uint8Array, out: Uint8Array): number
+  gcmSeal(key: Uint8Array, nonce: Uint8Array, plain: Uint8Array, ad: Uint8Array, out: Uint8Array): boolean
+  gcmOpen(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array, ad: Uint8Array, out: Uint8Array): boolean
 }
 
 const root = fileURLToPath(new URL('../../', import.meta.url))
@@ -62,6 +67,20 @@ const scratch32 = new Uint8Array(new ArrayBuffer(32))
 const scratch64 = new Uint8Array(new ArrayBuffer(64))
 const scratch65 = new Uint8Array(new ArrayBuffer(65))
 const scratch33 = new Uint8Array(new ArrayBuffer(33))
+// a discv5 datagram's worth; longer inputs get an array of their own
+const scratchPacket = new Uint8Array(new ArrayBuffer(1280))
+
+function outFor(n: number): Uint8Array {
+  return n <= scratchPacket.length ? scratchPacket.subarray(0, n) : new Uint8Array(new ArrayBuffer(n))
+}
+
+/** a fresh copy when `out` is the scratch array */
+function own(out: Uint8Array): Uint8Array {
+  if (out.buffer !== scratchPacket.buffer) return out
+  const copy = pooledBytes(out.length)
+  copy.set(out)
+  return copy
+}
 
 class NativeKeccak implements KeccakState {
   constructor(private readonly s: { update(d: Uint8Array): void; digest(out: Uint8Array): void }) {}
@@ -121,5 +140,25 @@ export function createNativeBackend(): BackendImpl {
     eciesDecrypt: (k, c, s) => a.eciesDecrypt(k, c, s),
     frameCipher: (s) => new a.FrameCipher(s.aesSecret, s.macSecret, s.egressMacSeed, s.ingressMacSeed),
     closest: (t, ids, k) => a.closest(t, ids, k),
+    aesCtr(k, iv, d) {
+      const out = outFor(d.length)
+      if (!a.aesCtr(k, iv, d, out)) throw new Error('AES-CTR failed')
+      return own(out)
+    },
+    v5Header(p, k) {
+      const out = outFor(p.length)
+      const end = a.v5Header(p, k, out)
+      return end < 0 ? null : own(out.subarray(0, end))
+    },
+    gcmSeal(k, nonce, p, ad) {
+      const out = outFor(p.length + 16)
+      if (!a.gcmSeal(k, nonce, p, ad, out)) throw new Error('AES-GCM failed')
+      return own(out)
+    },
+    gcmOpen(k, nonce, s, ad) {
+      if (s.length < 16) return null
+      const out = outFor(s.length - 16)
+      return a.gcmOpen(k, nonce, s, ad, out) ? own(out) : null
+    },
   }
 }

@@ -92,6 +92,12 @@ export interface BackendImpl {
   eciesDecrypt(priv: Uint8Array, cipher: Uint8Array, sharedMacData: Uint8Array): Uint8Array | null
   frameCipher(secrets: FrameSecrets): FrameCipherImpl
   closest(target: Uint8Array, ids: Uint8Array, k: number): Uint32Array
+  aesCtr(key: Uint8Array, iv: Uint8Array, data: Uint8Array): Uint8Array
+  /** null when the packet is shorter than 39 bytes or its authdata runs past it */
+  v5Header(packet: Uint8Array, maskKey: Uint8Array): Uint8Array | null
+  gcmSeal(key: Uint8Array, nonce: Uint8Array, plain: Uint8Array, ad: Uint8Array): Uint8Array
+  /** null when the tag does not match */
+  gcmOpen(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array, ad: Uint8Array): Uint8Array | null
 }
 
 /** The checked, public face of a backend. */
@@ -140,6 +146,22 @@ export interface CryptoBackend {
   frameCipher(secrets: FrameSecrets): FrameCipher
   /** Indices of the `k` IDs (packed n×32 in `ids`) closest to `target` by XOR distance, nearest first. */
   closest(target: Uint8Array, ids: Uint8Array, k: number): Uint32Array
+  /** `data` XOR the AES-128-CTR key stream of a 16-byte `key` from a 16-byte `iv` (discv5's header masking). */
+  aesCtr(key: Uint8Array, iv: Uint8Array, data: Uint8Array): Uint8Array
+  /**
+   * A discv5 packet's header unmasked in one pass: masking-iv ‖ static header ‖ authdata, the
+   * authdata's length read from the static header as it is unmasked (`maskKey` is the recipient id's
+   * first 16 bytes). Null when the packet is shorter than a static header or the authdata runs past
+   * it. The static header's contents are the caller's to check.
+   */
+  v5Header(packet: Uint8Array, maskKey: Uint8Array): Uint8Array | null
+  /** AES-128-GCM with a 16-byte key and 12-byte nonce: ciphertext ‖ 16-byte tag (discv5's messages). */
+  gcmSeal(key: Uint8Array, nonce: Uint8Array, plain: Uint8Array, ad: Uint8Array): Uint8Array
+  /**
+   * The plaintext of ciphertext ‖ tag, or null when the tag does not match or `sealed` is shorter than
+   * a tag: a packet that does not open is a peer's answer (a lost session), not an error.
+   */
+  gcmOpen(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array, ad: Uint8Array): Uint8Array | null
 }
 
 /** What a {@link CryptoError} is about. */

@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
+import { aesCtr, gcmOpen, gcmSeal, v5Header } from './aes-generic.js'
 import { closestJs } from './closest.js'
 import { eciesDecryptWith, eciesEncryptWith } from './ecies-generic.js'
 import { GenericFrameCipher } from './frame-generic.js'
@@ -184,5 +185,9 @@ export function createWasmBackend(): BackendImpl {
     eciesDecrypt: (priv, cipher, smd) => eciesDecryptWith(prims, priv, cipher, smd),
     frameCipher: (s) => new GenericFrameCipher(s, () => w.keccak()),
     closest: (t, ids, k) => (ids.length === 0 ? closestJs(t, ids, k) : w.closest(t, ids, k)),
+    aesCtr,
+    v5Header,
+    gcmSeal,
+    gcmOpen,
   }
 }

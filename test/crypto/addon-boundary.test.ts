@@ -37,8 +37,16 @@ it('native addon rejects wrong types and lengths without crashing', { skip }, as
     ['eciesDecrypt', [u(32), 'x', u(0)]],
     ['closest', [u(32), u(33), 1]],
     ['closest', [u(31), u(32), 1]],
+    ['aesCtr', [u(15), u(16), u(4), u(4)]],
+    ['aesCtr', [u(16), u(16), u(4), u(3)]],
+    ['v5Header', [u(100), u(16), u(99)]],
+    ['v5Header', [u(100), u(17), u(100)]],
+    ['gcmSeal', [u(16), u(11), u(4), u(0), u(20)]],
+    ['gcmSeal', [u(16), u(12), u(4), u(0), u(19)]],
+    ['gcmOpen', [u(16), u(12), u(15), u(0), u(0)]],
+    ['gcmOpen', [u(16), u(12), u(20), u(0), u(3)]],
   ]
-  for (const [fn, args] of bad) assert.throws(() => addon[fn]!(...args), /must be|Uint8Array|verifyBatch|closest|recovery|length/, `${fn} with bad args`)
+  for (const [fn, args] of bad) assert.throws(() => addon[fn]!(...args), /must be|Uint8Array|verifyBatch|closest|recovery|length|out|sealed/, `${fn} with bad args`)
   assert.throws(() => new addon.FrameCipher(u(31), u(32), u(0), u(0)))
   const f = new addon.FrameCipher(u(32), u(32), u(0), u(0))
   assert.throws(() => f.openHeader(u(16)))
@@ -54,4 +62,6 @@ it('native addon rejects wrong types and lengths without crashing', { skip }, as
   assert.equal(addon.sign!(u(32), u(32), u(65)), false, 'signing with the zero private key')
   assert.equal(addon.eciesDecrypt!(u(32).fill(1), u(113), u(0)), null)
   assert.equal(addon.closest!(u(32), u(64), -5).length, 0)
+  assert.equal(addon.gcmOpen!(u(16), u(12), u(16), u(0), u(0)), false, 'an empty message with a wrong tag')
+  assert.equal(addon.v5Header!(u(38), u(16), u(38)), -1, 'shorter than a static header')
 })

@@ -1,6 +1,7 @@
 /** The three backends agree with each other on random inputs (fast-check, seeded). */
 import assert from 'node:assert/strict'
 import { it } from 'node:test'
+import { createCipheriv } from 'node:crypto'
 import fc from 'fast-check'
 import { privateKeyValid } from '../../src/crypto/backend.js'
 import { backends, hexOf } from './helpers.js'
@@ -147,4 +148,58 @@ it('backends agree: k-closest selection', () => {
     }),
     { seed, numRuns: 200 },
   )
+})
+
+it("backends agree: AES-128-CTR and GCM (discv5), with node:crypto, across the addon's scratch size", () => {
+  const key16 = fc.uint8Array({ minLength: 16, maxLength: 16 })
+  // up to past 1280 bytes, where the native backend switches from its reusable array to a fresh one
+  const data = fc.oneof(fc.uint8Array({ maxLength: 80 }), fc.uint8Array({ minLength: 1250, maxLength: 1320 }))
+  fc.assert(
+    fc.property(key16, key16, fc.uint8Array({ minLength: 12, maxLength: 12 }), data, fc.uint8Array({ maxLength: 100 }), (key, iv, nonce, d, ad) => {
+      const c = createCipheriv('aes-128-ctr', key, iv).update(d)
+      const g = createCipheriv('aes-128-gcm', key, nonce).setAAD(ad)
+      const sealed = Buffer.concat([g.update(d), g.final(), g.getAuthTag()])
+      for (const b of all) {
+        const ctr = b.aesCtr(key, iv, d)
+        assert.equal(hexOf(ctr), hexOf(c), `${b.name} aesCtr`)
+        const s = b.gcmSeal(key, nonce, d, ad)
+        assert.equal(hexOf(s), hexOf(sealed), `${b.name} gcmSeal`)
+        // results are the caller's own: the next call does not overwrite them
+        b.aesCtr(key, iv, new Uint8Array(d.length).fill(0xaa))
+        assert.equal(hexOf(ctr), hexOf(c), `${b.name} aesCtr result kept`)
+        assert.equal(hexOf(b.gcmOpen(key, nonce, sealed, ad)!), hexOf(d), `${b.name} gcmOpen`)
+        const bad = Uint8Array.from(sealed)
+        bad[bad.length - 1]! ^= 1
+        assert.equal(b.gcmOpen(key, nonce, bad, ad), null, `${b.name} refuses a bad tag`)
+        assert.equal(b.gcmOpen(key, nonce, sealed.subarray(0, 15), ad), null, `${b.name} refuses a cut tag`)
+      }
+    }),
+    { seed, numRuns: 200 },
+  )
+})
+
+it('backends agree: a discv5 header unmasked in one pass, or refused alike when its authdata overruns', () => {
+  fc.assert(
+    fc.property(
+      fc.uint8Array({ minLength: 16, maxLength: 16 }),
+      fc.uint8Array({ minLength: 39, maxLength: 1400 }),
+      fc.integer({ min: 0, max: 0xffff }),
+      (key, plain, want) => {
+        // the static header's size field: within the packet half the time, anything otherwise
+        const size = want % 2 === 0 ? want % (plain.length - 38) : want
+        const p = Uint8Array.from(plain)
+        p[16 + 21] = size >> 8
+        p[16 + 22] = size & 255
+        const packet = Uint8Array.from([...p.subarray(0, 16), ...createCipheriv('aes-128-ctr', key, p.subarray(0, 16)).update(p.subarray(16))])
+        const end = 39 + size
+        for (const b of all) {
+          const h = b.v5Header(packet, key)
+          if (end > packet.length) assert.equal(h, null, `${b.name} refuses an overrun`)
+          else assert.equal(hexOf(h!), hexOf(p.subarray(0, end)), `${b.name} unmasks`)
+        }
+      },
+    ),
+    { seed, numRuns: 400 },
+  )
+  for (const b of all) assert.equal(b.v5Header(new Uint8Array(38), new Uint8Array(16)), null, `${b.name}: shorter than a static header`)
 })

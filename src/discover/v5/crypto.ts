@@ -1,9 +1,9 @@
 /**
  * discv5's cryptography ("v4" identity scheme): session keys from ECDH and HKDF-SHA256, the
- * id-signature that proves the handshake initiator's identity, and AES-128-GCM message sealing.
- * Curve operations go through the CryptoBackend (native, WASM or JS); AES and HKDF are OpenSSL's.
+ * id-signature that proves the handshake initiator's identity. Curve operations go through the
+ * CryptoBackend (native, WASM or JS), as does the messages' AES-128-GCM (gcmSeal, gcmOpen); HKDF is OpenSSL's.
  */
-import { createCipheriv, createDecipheriv, createHash, hkdfSync } from 'node:crypto'
+import { createHash, hkdfSync } from 'node:crypto'
 import type { CryptoBackend } from '../../crypto/types.js'
 
 const KEY_AGREEMENT = Buffer.from('discovery v5 key agreement')
@@ -43,24 +43,3 @@ export function idVerify(b: CryptoBackend, pub: Uint8Array, sig: Uint8Array, cha
   return b.verify(idProofHash(challengeData, ephPub, destId), sig, pub)
 }
 
-/** AES-128-GCM: ciphertext ‖ 16-byte tag */
-export function seal(key: Uint8Array, nonce: Uint8Array, plain: Uint8Array, ad: Uint8Array): Uint8Array {
-  const c = createCipheriv('aes-128-gcm', key, nonce)
-  c.setAAD(ad)
-  const out = Buffer.concat([c.update(plain), c.final(), c.getAuthTag()])
-  return new Uint8Array(out.buffer, out.byteOffset, out.length)
-}
-
-/** the plaintext, or null when the tag does not match (wrong key, tampered packet) */
-export function open(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array, ad: Uint8Array): Uint8Array | null {
-  if (sealed.length < GCM_TAG_SIZE) return null
-  try {
-    const d = createDecipheriv('aes-128-gcm', key, nonce)
-    d.setAAD(ad)
-    d.setAuthTag(sealed.subarray(sealed.length - GCM_TAG_SIZE))
-    const out = Buffer.concat([d.update(sealed.subarray(0, sealed.length - GCM_TAG_SIZE)), d.final()])
-    return new Uint8Array(out.buffer, out.byteOffset, out.length)
-  } catch {
-    return null
-  }
-}

@@ -25,7 +25,7 @@ import { compressPubkey, ENR, type ENRFields } from '../../enode/enr.js'
 import type { Node } from '../../enode/node.js'
 import { ipFromBytes, ipToBytes, isLAN } from '../../util/netutil.js'
 import { logDistance } from '../../crawler/targets.js'
-import { deriveKeys, GCM_TAG_SIZE, idSign, idVerify, open, seal } from './crypto.js'
+import { deriveKeys, GCM_TAG_SIZE, idSign, idVerify } from './crypto.js'
 import { LRU, SessionStore, type Session } from './session.js'
 import {
   decodeHeader,
@@ -404,9 +404,9 @@ export class Discv5 extends EventEmitter<Discv5Events> {
     const pt = encodeMessage(p.msg)
     const nonce = new Uint8Array(randomBytes(12))
     const hd = headerData(new Uint8Array(randomBytes(16)), Flag.message, nonce, this.id)
-    const body = s ? seal(s.writeKey, nonce, pt, hd) : new Uint8Array(randomBytes(pt.length + GCM_TAG_SIZE))
+    const body = s ? this.b.gcmSeal(s.writeKey, nonce, pt, hd) : new Uint8Array(randomBytes(pt.length + GCM_TAG_SIZE))
     this.track(p, nonce)
-    this.out(encodePacket(p.peer.id, hd, body), p.peer.port, p.peer.ip)
+    this.out(encodePacket(p.peer.id, hd, body, this.b), p.peer.port, p.peer.ip)
   }
 
   private track(p: Pending, nonce: Uint8Array): void {
@@ -436,7 +436,7 @@ export class Discv5 extends EventEmitter<Discv5Events> {
   /** Whether `data` is a discv5 packet for us (an unmasking of its static header: cheap). */
   accepts(data: Uint8Array): boolean {
     try {
-      decodeHeader(data, this.id)
+      decodeHeader(data, this.id, this.b)
       return true
     } catch {
       return false
@@ -451,7 +451,7 @@ export class Discv5 extends EventEmitter<Discv5Events> {
     this.stats.bytesIn += data.length
     let h: Header
     try {
-      h = decodeHeader(data, this.id)
+      h = decodeHeader(data, this.id, this.b)
     } catch (err) {
       return this.drop(err instanceof V5WireError && err.code === 'NOT_DISCV5' ? 'not-discv5' : 'malformed', ip)
     }
@@ -470,7 +470,7 @@ export class Discv5 extends EventEmitter<Discv5Events> {
     const src = h.authdata
     const key = SessionStore.key(hex(src), ip, port)
     const s = this.store.sessions.get(key)
-    const pt = s ? open(s.readKey, h.nonce, h.message, h.ad) : null
+    const pt = s ? this.b.gcmOpen(s.readKey, h.nonce, h.message, h.ad) : null
     if (!pt) return this.challenge(src, ip, port, h.nonce, size)
     this.dispatch(decodeMessage(pt), src, ip, port, s!)
   }
@@ -486,7 +486,7 @@ export class Discv5 extends EventEmitter<Discv5Events> {
     const knownSeq = known?.seq ?? 0n
     const hd = headerData(new Uint8Array(randomBytes(16)), Flag.whoareyou, nonce, whoareyouAuthdata({ idNonce: new Uint8Array(randomBytes(16)), enrSeq: knownSeq }))
     this.store.challenges.set(SessionStore.key(idHex, ip, port), { data: hd, sentAt: Date.now(), knownSeq })
-    this.out(encodePacket(src, hd, new Uint8Array(0)), port, ip)
+    this.out(encodePacket(src, hd, new Uint8Array(0), this.b), port, ip)
   }
 
   /** Our request met a node without our session: resend it in a handshake packet. */
@@ -512,7 +512,7 @@ export class Discv5 extends EventEmitter<Discv5Events> {
     this.track(p, nonce)
     // the handshake costs a round trip more: the request's clock restarts with the handshake's allowance
     this.extend(p, V5_HANDSHAKE_TIMEOUT_MS)
-    this.out(encodePacket(p.peer.id, hd, seal(keys.initiatorKey, nonce, encodeMessage(p.msg), hd)), port, ip)
+    this.out(encodePacket(p.peer.id, hd, this.b.gcmSeal(keys.initiatorKey, nonce, encodeMessage(p.msg), hd), this.b), port, ip)
     this.stats.handshakes++
     // requests that waited for this handshake go now, in the new session
     p.initiator = false
@@ -553,7 +553,7 @@ export class Discv5 extends EventEmitter<Discv5Events> {
     } catch {
       return this.drop('bad-handshake', ip)
     }
-    const pt = open(keys.initiatorKey, h.nonce, h.message, h.ad)
+    const pt = this.b.gcmOpen(keys.initiatorKey, h.nonce, h.message, h.ad)
     if (!pt) return this.drop('bad-handshake', ip)
     // one challenge, one handshake
     this.store.challenges.delete(key)
@@ -594,7 +594,7 @@ export class Discv5 extends EventEmitter<Discv5Events> {
   private reply(s: Session, dest: Uint8Array, ip: string, port: number, m: V5Message): void {
     const nonce = new Uint8Array(randomBytes(12))
     const hd = headerData(new Uint8Array(randomBytes(16)), Flag.message, nonce, this.id)
-    this.out(encodePacket(dest, hd, seal(s.writeKey, nonce, encodeMessage(m), hd)), port, ip)
+    this.out(encodePacket(dest, hd, this.b.gcmSeal(s.writeKey, nonce, encodeMessage(m), hd), this.b), port, ip)
   }
 
   private serveFindnode(s: Session, dest: Uint8Array, ip: string, port: number, reqId: Uint8Array, distances: number[]): void {

@@ -11,7 +11,8 @@
  * message), 2 a handshake message (authdata = src-id ‖ sig-size ‖ eph-key-size ‖ id-signature ‖
  * ephemeral key ‖ record). Every decoder throws V5WireError with a code on anything malformed.
  */
-import { createCipheriv, createDecipheriv } from 'node:crypto'
+import { backend as defaultBackend } from '../../crypto/backend.js'
+import type { CryptoBackend } from '../../crypto/types.js'
 import { asBigUint, asBytes, asList, asUint, decodeRLP, encodeRLP, RLPError, uintBytes, type RLPItem } from '../../util/rlp.js'
 
 /** the smallest valid packet: masking IV, static header and a 24-byte WHOAREYOU authdata */
@@ -86,10 +87,9 @@ export function headerData(iv: Uint8Array, flag: number, nonce: Uint8Array, auth
 }
 
 /** A packet to `destId` from its unmasked header data (see headerData) and the sealed message. */
-export function encodePacket(destId: Uint8Array, header: Uint8Array, message: Uint8Array): Uint8Array {
+export function encodePacket(destId: Uint8Array, header: Uint8Array, message: Uint8Array, b: CryptoBackend = defaultBackend): Uint8Array {
   const iv = header.subarray(0, IV_SIZE)
-  const mask = createCipheriv('aes-128-ctr', destId.subarray(0, 16), iv)
-  const masked = mask.update(header.subarray(IV_SIZE))
+  const masked = b.aesCtr(destId.subarray(0, 16), iv, header.subarray(IV_SIZE))
   const out = new Uint8Array(header.length + message.length)
   out.set(iv, 0)
   out.set(masked, IV_SIZE)
@@ -99,18 +99,19 @@ export function encodePacket(destId: Uint8Array, header: Uint8Array, message: Ui
 }
 
 /** Unmask the header of a packet sent to `localId`. Throws NOT_DISCV5 for anything else. */
-export function decodeHeader(packet: Uint8Array, localId: Uint8Array): Header {
+export function decodeHeader(packet: Uint8Array, localId: Uint8Array, b: CryptoBackend = defaultBackend): Header {
   if (packet.length < MIN_PACKET_SIZE) throw new V5WireError('TOO_SHORT', `packet of ${packet.length} bytes is below ${MIN_PACKET_SIZE}`)
   if (packet.length > MAX_PACKET_SIZE) throw new V5WireError('TOO_LARGE', `packet of ${packet.length} bytes exceeds ${MAX_PACKET_SIZE}`)
-  const iv = packet.subarray(0, IV_SIZE)
-  const unmask = createDecipheriv('aes-128-ctr', localId.subarray(0, 16), iv)
-  const sh = unmask.update(packet.subarray(IV_SIZE, IV_SIZE + STATIC_HEADER_SIZE))
-  if (!sh.subarray(0, 6).equals(PROTOCOL_ID) || sh[6] !== 0 || sh[7] !== VERSION) throw new V5WireError('NOT_DISCV5', 'not a discv5 packet for this node')
+  const key = localId.subarray(0, 16)
+  const ad = b.v5Header(packet, key)
+  // a foreign packet's "size" is noise: say it is foreign rather than cut short
+  const sh = ad ? ad.subarray(IV_SIZE, IV_SIZE + STATIC_HEADER_SIZE) : b.aesCtr(key, packet.subarray(0, IV_SIZE), packet.subarray(IV_SIZE, IV_SIZE + STATIC_HEADER_SIZE))
+  for (let i = 0; i < PROTOCOL_ID.length; i++) if (sh[i] !== PROTOCOL_ID[i]) throw new V5WireError('NOT_DISCV5', 'not a discv5 packet for this node')
+  if (sh[6] !== 0 || sh[7] !== VERSION) throw new V5WireError('NOT_DISCV5', 'not a discv5 packet for this node')
   const flag = sh[8]!
   const size = (sh[21]! << 8) | sh[22]!
-  const end = IV_SIZE + STATIC_HEADER_SIZE + size
-  if (end > packet.length) throw new V5WireError('TOO_SHORT', `authdata of ${size} bytes runs past the packet`)
-  const authdata = unmask.update(packet.subarray(IV_SIZE + STATIC_HEADER_SIZE, end))
+  if (!ad) throw new V5WireError('TOO_SHORT', `authdata of ${size} bytes runs past the packet`)
+  const end = ad.length
   const message = packet.subarray(end)
   if (flag === Flag.message) {
     if (size !== 32) throw new V5WireError('BAD_AUTHDATA', `message authdata of ${size} bytes, want 32`)
@@ -119,10 +120,6 @@ export function decodeHeader(packet: Uint8Array, localId: Uint8Array): Header {
   } else if (flag === Flag.handshake) {
     if (size < HANDSHAKE_HEAD) throw new V5WireError('BAD_AUTHDATA', `handshake authdata of ${size} bytes`)
   } else throw new V5WireError('BAD_FLAG', `unknown packet flag ${flag}`)
-  const ad = new Uint8Array(end)
-  ad.set(iv, 0)
-  ad.set(sh, IV_SIZE)
-  ad.set(authdata, IV_SIZE + STATIC_HEADER_SIZE)
   return { iv: ad.subarray(0, IV_SIZE), flag, nonce: ad.subarray(IV_SIZE + 9, IV_SIZE + 21), authdata: ad.subarray(IV_SIZE + STATIC_HEADER_SIZE), ad, message }
 }
 

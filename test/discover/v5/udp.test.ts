@@ -8,7 +8,7 @@ import { backend, randomPrivateKey } from '../../../src/crypto/backend.js'
 import { logDistance } from '../../../src/crawler/targets.js'
 import { ENR } from '../../../src/enode/enr.js'
 import { Discv5 } from '../../../src/discover/v5/udp.js'
-import { deriveKeys, idSign, seal } from '../../../src/discover/v5/crypto.js'
+import { deriveKeys, idSign } from '../../../src/discover/v5/crypto.js'
 import { decodeHeader, encodeMessage, encodePacket, Flag, handshakeAuthdata, headerData, parseWhoareyou } from '../../../src/discover/v5/wire.js'
 import { compressPubkey } from '../../../src/enode/enr.js'
 import { TIME_SCALE } from '../../timing.js'
@@ -182,7 +182,7 @@ describe('discv5 under hostile input', () => {
       const hd = headerData(new Uint8Array(randomBytes(16)), Flag.handshake, nonce, handshakeAuthdata({ srcId: me.nodeId, signature: sig, ephKey: ephPub, record: me.raw }))
       got.length = 0
       const before = b.stats.handshakes
-      s.send(encodePacket(b.id, hd, seal(keys.initiatorKey, nonce, encodeMessage({ type: 1, reqId: Uint8Array.of(1), enrSeq: 1n }), hd)), b.port!, '127.0.0.1')
+      s.send(encodePacket(b.id, hd, backend.gcmSeal(keys.initiatorKey, nonce, encodeMessage({ type: 1, reqId: Uint8Array.of(1), enrSeq: 1n }), hd)), b.port!, '127.0.0.1')
       for (let i = 0; i < 30 && got.length === 0; i++) await sleep(10)
       return b.stats.handshakes > before && got.length === 1
     }
@@ -225,7 +225,7 @@ describe('discv5 under hostile input', () => {
     let pongs = 0
     a.on('message', (m) => m.type === 2 && pongs++)
     const before = b.stats.dropped.malformed
-    internals.sendRaw(encodePacket(b.id, hd, seal(sess.writeKey, nonce, encodeMessage({ type: 1, reqId: new Uint8Array(9).fill(1), enrSeq: 1n }), hd)), b.port!, '127.0.0.1')
+    internals.sendRaw(encodePacket(b.id, hd, backend.gcmSeal(sess.writeKey, nonce, encodeMessage({ type: 1, reqId: new Uint8Array(9).fill(1), enrSeq: 1n }), hd)), b.port!, '127.0.0.1')
     for (let i = 0; i < 50 && b.stats.dropped.malformed === before; i++) await sleep(10)
     await sleep(50)
     assert.equal(b.stats.dropped.malformed, before + 1)
