@@ -3,7 +3,10 @@
  * loopback UDP, so each figure is what one process spends on both sides:
  *   - handshakes: a PING to a node never spoken to (random packet, WHOAREYOU, handshake, PONG)
  *   - PING → PONG inside an established session
- *   - FINDNODE → NODES with 16 records (each record's signature checked) inside a session
+ *   - FINDNODE → NODES with the same 16 records again and again inside a session: ours keeps the
+ *     records it verified, keyed by their bytes (a crawl meets each record in dozens of answers), so
+ *     this is the answer path without signature checks; @chainsafe/discv5 checks each one every time.
+ *     The codec rows (discv5-codec.ts) compare decoding with every signature checked on both sides.
  * Requests go 32 at a time, so the figure is work, not round-trip latency. Ours runs on each backend.
  */
 import { loadBackend, randomPrivateKey } from '../crypto/backend.js'
@@ -134,7 +137,7 @@ export async function discv5Bench(names: readonly BackendName[]): Promise<{ rows
     rows.push(
       { op: 'discv5 handshake (both sides)', impl: name, hz: r.handshakes, rme: 0 },
       { op: 'discv5 PING→PONG in a session', impl: name, hz: r.pings, rme: 0 },
-      { op: 'discv5 FINDNODE→NODES ×16 records', impl: name, hz: r.nodes, rme: 0 },
+      { op: 'discv5 FINDNODE→NODES ×16 known records', impl: name, hz: r.nodes, rme: 0 },
     )
   }
   const partner = await chainsafe()
@@ -143,17 +146,14 @@ export async function discv5Bench(names: readonly BackendName[]): Promise<{ rows
     rows.push(
       { op: 'discv5 handshake (both sides)', impl: 'chainsafe', hz: partner.handshakes, rme: 0 },
       { op: 'discv5 PING→PONG in a session', impl: 'chainsafe', hz: partner.pings, rme: 0 },
-      { op: 'discv5 FINDNODE→NODES ×16 records', impl: 'chainsafe', hz: partner.nodes, rme: 0 },
+      { op: 'discv5 FINDNODE→NODES ×16 known records', impl: 'chainsafe', hz: partner.nodes, rme: 0 },
     )
     const best = mine['native'] ?? mine['wasm'] ?? mine['js']
     if (best) {
       console.log(
         `ours ÷ @chainsafe/discv5: handshake ${(best.handshakes / partner.handshakes).toFixed(1)}×, PING ${(best.pings / partner.pings).toFixed(1)}×, NODES ${(best.nodes / partner.nodes).toFixed(1)}×`,
       )
-      targets.push(
-        { what: 'handshake speed-up over @chainsafe/discv5', value: best.handshakes / partner.handshakes, min: 10 },
-        { what: 'NODES (16 records) speed-up over @chainsafe/discv5', value: best.nodes / partner.nodes, min: 5 },
-      )
+      targets.push({ what: 'handshake speed-up over @chainsafe/discv5', value: best.handshakes / partner.handshakes, min: 10 })
     }
   } else console.log('@chainsafe/discv5 is not installed: partner rows skipped')
   const codec = await discv5CodecBench(loaded)
@@ -162,6 +162,6 @@ export async function discv5Bench(names: readonly BackendName[]): Promise<{ rows
   const fastest = loaded[0]?.name
   if (fastest && codec.some((r) => r.impl === 'chainsafe'))
     for (const op of ['discv5 decode+decrypt PONG', 'discv5 decode+decrypt NODES ×16 records'])
-      targets.push({ what: `${op.slice(6)} speed-up over @chainsafe/discv5`, value: hz(op, fastest) / hz(op, 'chainsafe'), min: 5 })
+      targets.push({ what: `${op.slice(7)} speed-up over @chainsafe/discv5`, value: hz(op, fastest) / hz(op, 'chainsafe'), min: 5 })
   return { rows, targets }
 }
