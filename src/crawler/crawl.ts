@@ -345,9 +345,14 @@ export class Crawler extends EventEmitter<CrawlerEvents> {
         send: (item) => this.send(item),
         sent: () => (this.t.stats?.packetsOut ?? this.ownSends) + (this.v5?.stats.packetsOut ?? 0),
         backlog: () => this.t.backlog ?? 0,
+        pumped: () => this.signal(),
       },
     )
-    this.later = new DelayQueue((item, gen) => this.fire(item, gen))
+    // a stale event (its node moved on) may be the last thing the crawl waited for: look again after each
+    this.later = new DelayQueue((item, gen) => {
+      this.fire(item, gen)
+      this.signal()
+    })
     const now = Date.now()
     for (const p of opts.previous ?? []) {
       try {
@@ -648,7 +653,6 @@ export class Crawler extends EventEmitter<CrawlerEvents> {
       n.v5st[i] = V5.queued
       this.schedule.push(n.origin[i] === Origin.heard ? C.retry : C.stored, i * 4 + Step.v5)
       this.pump()
-      this.signal()
       return
     }
     if (n.gen[i] !== (gen & 0xffff) || n.state[i] === State.done || this.stopped) return
@@ -661,7 +665,6 @@ export class Crawler extends EventEmitter<CrawlerEvents> {
       this.bonded(i)
     }
     this.pump()
-    this.signal()
   }
 
   private delay(i: number, kind: number, ms: number): void {

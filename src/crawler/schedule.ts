@@ -148,6 +148,8 @@ export interface ScheduleHooks {
   sent(): number
   /** datagrams received and not yet verified */
   backlog(): number
+  /** after a pump the schedule's own timer started: it may have dropped the last steps as stale */
+  pumped(): void
 }
 
 /** A class's share: 'first' and 'last' are strict (in class order), a number is a weight. */
@@ -315,6 +317,7 @@ export class Schedule {
       () => {
         this.timer = undefined
         this.pump()
+        this.hooks.pumped()
       },
       Math.max(1, ms),
     )

@@ -4,11 +4,15 @@
  * earlier crawl's nodes are checked.
  */
 import assert from 'node:assert/strict'
+import { EventEmitter } from 'node:events'
 import { after, describe, it } from 'node:test'
 import { hex } from '../../src/crypto/bytes.js'
 import { Crawler, type CrawlRecord, type PreviousNode } from '../../src/crawler/crawl.js'
 import { TargetTable } from '../../src/crawler/targets.js'
 import { backend, randomPrivateKey } from '../../src/crypto/backend.js'
+import { PacketType, type Packet } from '../../src/discover/wire.js'
+import { ENR } from '../../src/enode/enr.js'
+import { Node } from '../../src/enode/node.js'
 import { TIME_SCALE } from '../timing.js'
 import { FakeNetwork } from './fake-network.js'
 
@@ -95,6 +99,34 @@ describe('crawl over a slow, lossy network', () => {
       assert.equal(r.enr, m.enr.toText())
       assert.ok((r.neighbors ?? 0) > 0)
     }
+  })
+})
+
+describe('the end of a crawl', () => {
+  it('ends when the last thing it waited for is a bond wait that its node made stale', async () => {
+    // one node: its pong comes at once, its own ping 30 ms later, after the crawl began waiting for
+    // it; everything else answers at once, so the crawl's last event is that wait, now moot
+    const key = randomPrivateKey()
+    const enr = ENR.sign(key, { seq: 1n, ip: '127.0.0.1', udp: 30303, tcp: 30303 }, backend)
+    const peer = new Node(backend.publicKey(key), '127.0.0.1', 30303, 30303)
+    const timers = new Set<NodeJS.Timeout>()
+    const t = Object.assign(new EventEmitter(), {
+      self: new Node(backend.publicKey(randomPrivateKey()), '127.0.0.1', 30301, 30301),
+      async ping() {
+        const h = setTimeout(() => t.emit('packet', { type: PacketType.Ping } as Packet, peer), 30)
+        timers.add(h)
+        return { seq: 1n }
+      },
+      enrRequest: async () => enr,
+      neighbors: async () => ({ nodes: [], complete: true }),
+    })
+    const c = new Crawler({ transport: t, seeds: [enr], targets })
+    let guard: NodeJS.Timeout | undefined
+    const outcome = await Promise.race([c.run().then(() => 'ended'), new Promise((res) => (guard = setTimeout(() => res('still waiting'), 3000 * TIME_SCALE)))])
+    clearTimeout(guard)
+    c.stop()
+    timers.forEach((h) => clearTimeout(h))
+    assert.equal(outcome, 'ended')
   })
 })
 

@@ -49,6 +49,7 @@ function harness(opts: Partial<ScheduleOptions> & { classes: ScheduleOptions['cl
   const out: number[] = []
   let sent = 0
   let backlog = 0
+  const timerPumps = { n: 0 }
   const s = new Schedule(
     { rate: 1e9, maxPending: 1e6, perIP: 1e6, perNet: 1e6, maxBacklog: 100, replyTimeoutMs: 500, ...opts },
     {
@@ -61,9 +62,10 @@ function harness(opts: Partial<ScheduleOptions> & { classes: ScheduleOptions['cl
       },
       sent: () => sent,
       backlog: () => backlog,
+      pumped: () => timerPumps.n++,
     },
   )
-  return { s, out, setBacklog: (b: number) => (backlog = b) }
+  return { s, out, timerPumps, setBacklog: (b: number) => (backlog = b) }
 }
 
 describe('Schedule', () => {
@@ -115,6 +117,22 @@ describe('Schedule', () => {
     s.pump()
     assert.deepEqual(out, [7000, 7002])
     assert.equal(s.queued, 0)
+    s.stop()
+  })
+
+  it('tells its owner after a pump of its own timer, which may have dropped the last steps as stale', async () => {
+    const stale = new Set<number>()
+    const { s, out, timerPumps, setBacklog } = harness({ classes: [1], maxBacklog: 10 }, stale)
+    setBacklog(11)
+    for (let i = 0; i < 5; i++) s.push(0, i)
+    s.pump()
+    assert.equal(timerPumps.n, 0, 'a pump the owner called is not reported')
+    for (let i = 0; i < 5; i++) stale.add(i)
+    setBacklog(0)
+    for (let i = 0; i < 100 && s.queued > 0; i++) await sleep(5)
+    assert.equal(s.queued, 0)
+    assert.deepEqual(out, [], 'nothing stale was sent')
+    assert.ok(timerPumps.n >= 1, 'and the owner heard of it')
     s.stop()
   })
 
