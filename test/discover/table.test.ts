@@ -236,14 +236,16 @@ describe('inbound nodes', () => {
 describe('seeding and refresh', () => {
   it('seeds from recently seen DB nodes, then bootnodes', async () => {
     const db = new NodeDB()
-    const fresh = randomNode('127.0.0.2')
+    const fn = net()
+    // the recent seed and the bootnode are alive: a dead one may be revalidated away before the first
+    // refresh ends (on a slow machine the refresh waits out its lookups' timeouts)
+    const fresh = fn.add(randomNode('127.0.0.2')).node
     const stale = randomNode('127.0.0.3')
     const never = randomNode('127.0.0.4')
     for (const n of [fresh, stale, never]) await db.updateNode(n)
     await db.updateLastPongReceived(fresh.id, fresh.ip, Date.now() - 3600_000)
     await db.updateLastPongReceived(stale.id, stale.ip, Date.now() - 6 * 24 * 3600_000)
-    const boot = randomNode('127.0.0.9')
-    const fn = net()
+    const boot = fn.add(randomNode('127.0.0.9')).node
     const t = fn.add(randomNode(), { db, bootnodes: [boot] }).table
     t.start()
     await t.waitInit()
