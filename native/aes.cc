@@ -36,9 +36,9 @@ Contexts &Ctx() {
   return c;
 }
 
-bool Fail(const Napi::CallbackInfo &info, const char *what) {
+Napi::Value Fail(const Napi::CallbackInfo &info, const char *what) {
   Napi::RangeError::New(info.Env(), what).ThrowAsJavaScriptException();
-  return false;
+  return Napi::Value();
 }
 }  // namespace
 
@@ -46,7 +46,7 @@ bool Fail(const Napi::CallbackInfo &info, const char *what) {
 Napi::Value AesCtr(const Napi::CallbackInfo &info) {
   Bytes k = ArgBytes(info, 0, 16), iv = ArgBytes(info, 1, 16), d = ArgBytes(info, 2), out = ArgBytes(info, 3);
   if (!k.ok || !iv.ok || !d.ok || !out.ok) return Napi::Value();
-  if (out.len != d.len || d.len > INT32_MAX) return Fail(info, "aesCtr: out must be as long as data"), Napi::Value();
+  if (out.len != d.len || d.len > INT32_MAX) return Fail(info, "aesCtr: out must be as long as data");
   Contexts &c = Ctx();
   int n = 0;
   bool ok = c.ok && EVP_EncryptInit_ex(c.ctr, nullptr, nullptr, k.data, iv.data) == 1 &&
@@ -61,7 +61,7 @@ Napi::Value V5Header(const Napi::CallbackInfo &info) {
   Bytes p = ArgBytes(info, 0), k = ArgBytes(info, 1, 16), out = ArgBytes(info, 2);
   if (!p.ok || !k.ok || !out.ok) return Napi::Value();
   constexpr size_t kIv = 16, kStatic = 23;
-  if (out.len < p.len || p.len > INT32_MAX) return Fail(info, "v5Header: out must hold the packet"), Napi::Value();
+  if (out.len < p.len || p.len > INT32_MAX) return Fail(info, "v5Header: out must hold the packet");
   if (p.len < kIv + kStatic) return Napi::Number::New(info.Env(), -1);
   Contexts &c = Ctx();
   int n = 0;
@@ -82,7 +82,7 @@ Napi::Value V5Header(const Napi::CallbackInfo &info) {
 Napi::Value GcmSeal(const Napi::CallbackInfo &info) {
   Bytes k = ArgBytes(info, 0, 16), nonce = ArgBytes(info, 1, 12), p = ArgBytes(info, 2), ad = ArgBytes(info, 3), out = ArgBytes(info, 4);
   if (!k.ok || !nonce.ok || !p.ok || !ad.ok || !out.ok) return Napi::Value();
-  if (out.len != p.len + kTag || p.len > INT32_MAX || ad.len > INT32_MAX) return Fail(info, "gcmSeal: out must be plain's length + 16"), Napi::Value();
+  if (out.len != p.len + kTag || p.len > INT32_MAX || ad.len > INT32_MAX) return Fail(info, "gcmSeal: out must be plain's length + 16");
   Contexts &c = Ctx();
   int n = 0;
   // GCM's final step writes no bytes; an empty array may have no backing store, so it gets this one
@@ -100,7 +100,7 @@ Napi::Value GcmOpen(const Napi::CallbackInfo &info) {
   Bytes k = ArgBytes(info, 0, 16), nonce = ArgBytes(info, 1, 12), s = ArgBytes(info, 2), ad = ArgBytes(info, 3), out = ArgBytes(info, 4);
   if (!k.ok || !nonce.ok || !s.ok || !ad.ok || !out.ok) return Napi::Value();
   if (s.len < (size_t)kTag || out.len != s.len - kTag || s.len > INT32_MAX || ad.len > INT32_MAX)
-    return Fail(info, "gcmOpen: sealed must hold a tag and out its plaintext"), Napi::Value();
+    return Fail(info, "gcmOpen: sealed must hold a tag and out its plaintext");
   Contexts &c = Ctx();
   size_t m = s.len - kTag;
   int n = 0;
