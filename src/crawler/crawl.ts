@@ -96,6 +96,11 @@ export interface CrawlRecord {
   fork?: string
   /** it announces a consensus-layer (`eth2`) entry */
   eth2: boolean
+  /**
+   * which client it is, when it answered: `execution` (it answered discv4, or its record has an
+   * `eth` entry) or `consensus` (an `eth2` entry and no `eth`: a libp2p node, not dialled over RLPx)
+   */
+  layer?: 'execution' | 'consensus'
   /** the discovery protocols it answered on (those tried, when it answered none) */
   protocols?: CrawlProtocol[]
   /** what its `eth2`, `attnets`, `syncnets` and `cgc` entries say */
@@ -161,6 +166,11 @@ export interface CrawlerOptions {
   perNet?: number
   /** pings before a node counts as unanswered (default 4) */
   attempts?: number
+  /**
+   * pings over one protocol to a node that answered the other (default 3): it is alive and near, so
+   * silence means it does not speak this protocol more likely than that a datagram was lost
+   */
+  crossAttempts?: number
   /** first retry delay; doubles each attempt (default 500 ms) */
   retryDelayMs?: number
   /**
@@ -177,6 +187,15 @@ export interface CrawlerOptions {
   maxReads?: number
   /** extra probes per full bucket when a table turns out bigger than geth's (default 2; 0: none) */
   reprobes?: number
+  /**
+   * Late reads of a table that answered thin (fewer than 16 nodes in all while the crawl knows many
+   * more): geth serves only entries it has revalidated, one every 1.5 s on average, so a young table
+   * shows more a little later. Each waits `rereadDelayMs` (default 10 s) and is one request (FINDNODE
+   * far from the node, or every distance at once over discv5); they stop when one brings no more than
+   * the read before (default 2; 0: none). The node's record does not wait for them.
+   */
+  rereads?: number
+  rereadDelayMs?: number
   /** lowest log distance asked (default 240: geth's last bucket holds everything at ≤ 240) */
   lowestDistance?: number
   /** nodes kept; further ones are counted as dropped (default 1 000 000) */
@@ -186,8 +205,11 @@ export interface CrawlerOptions {
   targets?: TargetTable
   backend?: CryptoBackend
   /**
-   * Called once per node that answered, with its record, as soon as its ENR is in (before its table
-   * is read): the hook an RLPx dial queue plugs into to run in parallel with discovery.
+   * Called once per node worth an RLPx dial, with its record, as soon as that is known (before its
+   * table is read): a node that answered discv4 once its ENR is in (or given up), and a node that
+   * answered discv5 whose record has an `eth` entry and a TCP port. Consensus clients (`eth2`, no
+   * `eth`) speak libp2p and are never handed over. The hook an RLPx dial queue plugs into to run in
+   * parallel with discovery.
    */
   onNode?: (record: CrawlRecord) => void
 }
@@ -235,7 +257,7 @@ const MAX_BACKLOG = 2048
 /** what a queued step asks of its node (the low two bits of a schedule item) */
 const Step = { ping: 0, enr: 1, findnode: 2, v5: 3 } as const
 /** delayed events (the low two bits of a delay item) */
-const Later = { retry: 0, bondWait: 1, v5retry: 2 } as const
+const Later = { retry: 0, bondWait: 1, v5retry: 2, reread: 3 } as const
 /** discv5 FINDNODE failures after which a node's walk ends */
 const V5_MAX_FAILURES = 3
 
@@ -287,12 +309,17 @@ export class Crawler extends EventEmitter<CrawlerEvents> {
   private readonly b: CryptoBackend
   private readonly targets: TargetTable
   private readonly attempts: number
+  private readonly crossAttempts: number
   private readonly retryDelay: number
   private readonly enrAttempts: number
   private readonly findnodeAttempts: number
   private readonly baseTimeout: number
   private readonly maxReads: number
   private readonly reprobes: number
+  private readonly rereads: number
+  private readonly rereadDelay: number
+  /** thin tables: late reads left and what the last read gave, per protocol (few nodes: a map) */
+  private readonly thin = new Map<number, { left: [number, number]; last: [number, number] }>()
   private readonly lowest: number
   private readonly maxNodes: number
   private readonly nodes = new CrawlNodes()
@@ -326,12 +353,15 @@ export class Crawler extends EventEmitter<CrawlerEvents> {
     this.b = opts.backend ?? defaultBackend
     this.targets = opts.targets ?? TargetTable.build(this.b)
     this.attempts = opts.attempts ?? 4
+    this.crossAttempts = Math.min(this.attempts, opts.crossAttempts ?? 3)
     this.retryDelay = opts.retryDelayMs ?? 500
     this.enrAttempts = opts.enrAttempts ?? 6
     this.findnodeAttempts = opts.findnodeAttempts ?? 3
     this.baseTimeout = opts.replyTimeoutMs ?? this.t.replyTimeoutMs ?? 500
     this.maxReads = opts.maxReads ?? 2048
     this.reprobes = opts.reprobes ?? 2
+    this.rereads = opts.rereads ?? 2
+    this.rereadDelay = opts.rereadDelayMs ?? 10_000
     this.lowest = Math.max(1, Math.min(256, opts.lowestDistance ?? 240))
     this.maxNodes = opts.maxNodes ?? 1_000_000
     const rate = opts.rate ?? DEFAULT_RATE[this.b.name]
@@ -363,66 +393,63 @@ export class Crawler extends EventEmitter<CrawlerEvents> {
         // a record the store kept from a broken run: skip it, the rest still seeds
       }
     }
+    // each seed goes on every protocol it may speak (add's rules), records on discv5 first
     for (const n of opts.seeds ?? []) {
-      if (n instanceof ENR) {
-        const node = n.toNode()
-        if (!node) continue
-        // a record with an `eth` entry belongs to an execution client, which speaks discv4 as well
-        if (this.v5) this.add(node, now, Origin.heard, 'v5', n)
-        if (n.entries.has('eth') || !this.v5) this.add(node, now, Origin.heard, 'v4', n)
-      } else {
-        if (this.useV4) this.add(n, now, Origin.heard, 'v4')
-        if (this.v5) this.add(n, now, Origin.heard, 'v5')
-      }
+      const node = n instanceof ENR ? n.toNode() : n
+      if (node) this.add(node, now, Origin.heard, (n instanceof ENR && this.v5) || !this.useV4 ? 'v5' : 'v4', n instanceof ENR ? n : undefined)
     }
   }
 
   /**
-   * Queue a node (a seed, a DNS record, a node that dialled in) for the protocol it was heard of on;
-   * known nodes are only updated. A signed record that came with it is kept when it is newer.
+   * Queue a node (a seed, a DNS record, a node that dialled in, a table entry) on every protocol the
+   * crawl walks and the node may speak, whichever protocol it was heard of on: a node is one node. A
+   * record with `eth2` and no `eth` (a consensus client, which runs discv5 only) is not tried over
+   * discv4 unless a discv4 table lists it. Known nodes are only updated; a signed record that came
+   * with the node is kept when it is newer.
    */
   add(n: Node, firstSeen = Date.now(), origin: number = Origin.heard, via: CrawlProtocol = 'v4', record?: ENR): void {
     const nodes = this.nodes
     if (this.isSelf(n.id)) return
     if (via === 'v4' ? !this.useV4 : !this.v5) return
     let i = nodes.find(n.id)
-    if (i >= 0) {
+    if (i < 0) {
+      if (this.stopped || nodes.size >= this.maxNodes) {
+        this.dropped++
+        return
+      }
+      i = nodes.add(n.pubkey, n.id, n.ip, n.udp, n.tcp, origin, firstSeen)
+      // not (yet) a discv4 node: its discv4 part counts as over until something says it speaks discv4
+      nodes.state[i] = State.done
+      nodes.flags[i]! |= F.v4na
+      if (record) this.takeRecord(i, record)
+    } else {
       if (!this.alive(i)) nodes.lastSeen[i] = Date.now()
       if (record && record.seq > BigInt(nodes.seq[i]!) && !(nodes.flags[i]! & F.complete)) this.takeRecord(i, record)
       if (nodes.flags[i]! & F.complete) return
-      if (via === 'v5' && nodes.v5st[i] === V5.none) {
-        nodes.v5st[i] = V5.queued
-        this.schedule.push(origin === Origin.heard ? C.fresh : C.stored, i * 4 + Step.v5)
-        this.pump()
-      } else if (via === 'v4' && nodes.flags[i]! & F.v4na) {
-        nodes.flags[i]! &= ~F.v4na
-        nodes.state[i] = State.queued
-        this.schedule.push(C.fresh, i * 4 + Step.ping)
-        this.pump()
-      } else if (via === 'v4' && origin === Origin.heard && nodes.origin[i] !== Origin.heard && nodes.state[i] === State.queued) {
-        // listed by a live node now: an earlier crawl's node is as likely alive as any fresh one
-        nodes.origin[i] = Origin.heard
-        this.schedule.push(C.fresh, i * 4 + Step.ping)
-        this.pump()
-      }
-      return
     }
-    if (this.stopped || nodes.size >= this.maxNodes) {
-      this.dropped++
-      return
-    }
-    i = nodes.add(n.pubkey, n.id, n.ip, n.udp, n.tcp, origin, firstSeen)
-    if (record) this.takeRecord(i, record)
     const cls = origin === Origin.heard ? C.fresh : origin === Origin.stored ? C.stored : C.storedDead
-    if (via === 'v4') this.schedule.push(cls, i * 4 + Step.ping)
-    else {
-      // not (yet) a discv4 node: its discv4 part counts as over
-      nodes.state[i] = State.done
-      nodes.flags[i]! |= F.v4na
+    // discv4: heard of there, or (in a crawl of both) anything whose record is not a consensus client's
+    const v4 = this.useV4 && (via === 'v4' || (this.v5 !== undefined && !this.consensusOnly(i)))
+    if (v4 && nodes.flags[i]! & F.v4na) {
+      nodes.flags[i]! &= ~F.v4na
+      nodes.state[i] = State.queued
+      this.schedule.push(cls, i * 4 + Step.ping)
+    } else if (v4 && origin === Origin.heard && nodes.origin[i] !== Origin.heard && nodes.state[i] === State.queued) {
+      // listed by a live node now: an earlier crawl's node is as likely alive as any fresh one
+      nodes.origin[i] = Origin.heard
+      this.schedule.push(C.fresh, i * 4 + Step.ping)
+    }
+    if (this.v5 && nodes.v5st[i] === V5.none) {
       nodes.v5st[i] = V5.queued
-      this.schedule.push(cls, i * 4 + Step.v5)
+      this.schedule.push(origin === Origin.heard ? C.fresh : C.stored, i * 4 + Step.v5)
     }
     this.pump()
+  }
+
+  /** its record names a consensus client (`eth2`, no `eth`): libp2p and discv5 only */
+  private consensusOnly(i: number): boolean {
+    const fl = this.nodes.flags[i]!
+    return (fl & F.eth2) !== 0 && (fl & F.eth) === 0
   }
 
   /** answered on any protocol */
@@ -437,6 +464,8 @@ export class Crawler extends EventEmitter<CrawlerEvents> {
     n.flags[i]! |= flag
     n.lastSeen[i] = Date.now()
     if (was) return
+    // the only error a node can have before its first answer is the other protocol's silence
+    n.error[i] = 0
     this.answeredCount++
     if (this.listenerCount('answer') > 0) this.emit('answer', hex(n.pubkey(i)))
   }
@@ -602,6 +631,7 @@ export class Crawler extends EventEmitter<CrawlerEvents> {
 
   private wanted(i: number, step: number): boolean {
     const n = this.nodes
+    if (n.flags[i]! & (step === Step.findnode ? F.late4 : step === Step.v5 ? F.late5 : 0)) return !this.stopped
     if (step === Step.v5) return !this.stopped && (n.v5st[i] === V5.queued || n.v5st[i] === V5.active)
     const st = n.state[i]!
     if (st === State.done || this.stopped) return false
@@ -631,6 +661,7 @@ export class Crawler extends EventEmitter<CrawlerEvents> {
     this.nodes.out[i]!++
     if (step === Step.ping) this.sendPing(i, item)
     else if (step === Step.enr) this.sendENR(i, item)
+    else if (this.nodes.flags[i]! & (step === Step.findnode ? F.late4 : F.late5)) this.sendLate(i, item, step === Step.findnode ? 0 : 1)
     else if (step === Step.findnode) this.sendFindnode(i, item)
     else this.sendV5(i, item)
   }
@@ -647,6 +678,7 @@ export class Crawler extends EventEmitter<CrawlerEvents> {
   private fire(item: number, gen: number): void {
     const i = item >>> 2
     const n = this.nodes
+    if ((item & 3) === Later.reread) return this.reread(i, gen)
     if ((item & 3) === Later.v5retry) {
       if (n.v5st[i] !== V5.retrying || this.stopped) return
       this.retrying--
@@ -669,8 +701,8 @@ export class Crawler extends EventEmitter<CrawlerEvents> {
 
   private delay(i: number, kind: number, ms: number): void {
     const n = this.nodes
-    // discv5 retries have their own state; the generation guards discv4's events
-    if (kind !== Later.v5retry) n.gen[i] = (n.gen[i]! + 1) & 0xffff
+    // discv5 retries and re-reads have their own state; the generation guards discv4's events
+    if (kind === Later.retry || kind === Later.bondWait) n.gen[i] = (n.gen[i]! + 1) & 0xffff
     this.later.push(Date.now() + ms, i * 4 + kind, n.gen[i]!)
   }
 
@@ -734,15 +766,19 @@ export class Crawler extends EventEmitter<CrawlerEvents> {
       return
     }
     if (n.state[i] !== State.pinging) return
-    if (n.pings[i]! < this.attempts) {
+    const alive = this.alive(i)
+    if (n.pings[i]! < (alive ? this.crossAttempts : this.attempts)) {
       n.state[i] = State.retrying
       this.retrying++
       this.delay(i, Later.retry, this.retryDelay * 2 ** (n.pings[i]! - 1))
       return
     }
-    const e = new CrawlError('UNANSWERED', `${n.ip(i)}:${n.udp[i]}`, `no answer after ${n.pings[i]} attempts: ${errorText(err)}`)
-    n.error[i] = n.errors.code(`no answer after ${n.pings[i]} attempts (${errorCode(err) === 'TIMEOUT' ? 'ping timed out' : errorText(err)})`)
-    this.emit('nodeError', e)
+    // alive over discv5: it does not speak discv4, which its record's `protocols` says
+    if (!alive) {
+      const e = new CrawlError('UNANSWERED', `${n.ip(i)}:${n.udp[i]}`, `no answer after ${n.pings[i]} attempts: ${errorText(err)}`)
+      n.error[i] = n.errors.code(`no answer after ${n.pings[i]} attempts (${errorCode(err) === 'TIMEOUT' ? 'ping timed out' : errorText(err)})`)
+      this.emit('nodeError', e)
+    }
     this.finish(i)
   }
 
@@ -810,7 +846,12 @@ export class Crawler extends EventEmitter<CrawlerEvents> {
     const n = this.nodes
     if (n.state[i] === State.done || this.stopped) return
     const code = errorCode(err)
-    if (code === 'TIMEOUT' && ++n.enrFails[i]! < this.enrAttempts) return this.rebond(i, F.enrWaits)
+    if (code === 'TIMEOUT' && ++n.enrFails[i]! < this.enrAttempts) {
+      // The node holds our pong for a day: a first silence is a lost datagram more often than a lost
+      // bond, so ask again at once; after that, bond again first.
+      if (n.enrFails[i] === 1) return this.schedule.push(C.enr, i * 4 + Step.enr)
+      return this.rebond(i, F.enrWaits)
+    }
     // it answered the ping but not the ENRRequest (pre-EIP-868 clients), or sent a bad record: still a live node
     const msg = `ENRRequest failed: ${code === 'TIMEOUT' ? 'timed out' : errorText(err)}`
     n.error[i] = n.errors.code(msg)
@@ -821,9 +862,19 @@ export class Crawler extends EventEmitter<CrawlerEvents> {
   private enrDone(i: number): void {
     const n = this.nodes
     n.flags[i] = (n.flags[i]! | F.enrDone) & ~(F.enrBusy | F.enrWaits)
-    if (n.state[i] === State.done || n.flags[i]! & F.reported) return
+    if (n.state[i] !== State.done) this.report(i)
+  }
+
+  /** Hand the node to `onNode` once, as soon as it is worth a dial (see {@link CrawlerOptions.onNode}). */
+  private report(i: number): void {
+    const n = this.nodes
+    const fl = n.flags[i]!
+    if (!this.opts.onNode || fl & (F.reported | F.complete) || this.stopped) return
+    const v4 = (fl & F.answered) !== 0 && (fl & F.enrDone) !== 0
+    const v5 = (fl & F.v5answered) !== 0 && (fl & F.eth) !== 0 && (n.announced(i)?.tcp ?? n.tcp[i]!) > 0
+    if (!v4 && !v5) return
     n.flags[i]! |= F.reported
-    this.opts.onNode?.(this.toRecord(i))
+    this.opts.onNode(this.toRecord(i))
   }
 
   /**
@@ -834,19 +885,18 @@ export class Crawler extends EventEmitter<CrawlerEvents> {
     const n = this.nodes
     n.setRecord(i, r.raw)
     n.seq[i] = Number(r.seq)
-    if (r.isEth2) n.flags[i]! |= F.eth2
+    // a newer record says afresh what the node is
+    n.flags[i] = (n.flags[i]! & ~(F.eth | F.eth2)) | (r.isEth2 ? F.eth2 : 0) | (r.entries.has('eth') ? F.eth : 0)
+    n.network[i] = 0
+    n.fork[i] = 0
     const ep = r.toNode()
     if (ep && (ep.ip !== n.ip(i) || ep.udp !== n.udp[i] || ep.tcp !== n.tcp[i])) n.setRecordEndpoint(i, { ip: ep.ip, udp: ep.udp, tcp: ep.tcp })
-    try {
+    if (n.flags[i]! & F.eth) {
+      // an `eth` entry that is no fork id of a known chain (or none at all) is some other chain's
       const fid = r.ethForkId
-      if (fid) {
-        const m = matchForkHash(fid.hash)
-        n.network[i] = n.networks.code(m?.network ?? 'unknown')
-        if (m?.fork !== undefined) n.fork[i] = n.forks.code(m.fork)
-      }
-    } catch {
-      // an `eth` entry that is not a fork id: some other chain's convention
-      n.network[i] = n.networks.code('unknown')
+      const m = fid && matchForkHash(fid.hash)
+      n.network[i] = n.networks.code(m?.network ?? 'unknown')
+      if (m?.fork !== undefined) n.fork[i] = n.forks.code(m.fork)
     }
     // consensus entries, a client entry, IPv6 and QUIC: kept only for the records that have them
     const x: RecordExtras = { ...quicPorts(r.entries) }
@@ -927,7 +977,7 @@ export class Crawler extends EventEmitter<CrawlerEvents> {
       r.k = 1
       r.grew = false
     } else if (fresh === 0) {
-      if (!r.grew) return this.walkDone(i)
+      if (!r.grew) return this.walkDone(i, r.seen.size)
       r.fi++
       r.k = 1
       r.grew = false
@@ -953,7 +1003,7 @@ export class Crawler extends EventEmitter<CrawlerEvents> {
       r.k = 1
       r.grew = false
     }
-    this.walkDone(i)
+    this.walkDone(i, r.seen.size)
   }
 
   private ask(i: number): void {
@@ -971,10 +1021,67 @@ export class Crawler extends EventEmitter<CrawlerEvents> {
     this.walkDone(i)
   }
 
-  private walkDone(i: number): void {
+  /** The table read ended: read through (with the distinct nodes it `served`) or given up. */
+  private walkDone(i: number, served?: number): void {
     const n = this.nodes
     n.flags[i] = (n.flags[i]! | F.walkDone) & ~(F.walkBusy | F.walkWaits)
     if (this.reads.delete(i)) this.pullRead()
+    if (served !== undefined) this.planReread(i, 0, served)
+  }
+
+  /**
+   * Read a thin table again later (see {@link CrawlerOptions.rereads}): protocol `p` (0 discv4, 1
+   * discv5) of node `i` served this many nodes.
+   */
+  private planReread(i: number, p: 0 | 1, served: number): void {
+    if (this.rereads === 0 || this.stopped || served >= BUCKET_SIZE || this.nodes.size < 4 * BUCKET_SIZE) return
+    let t = this.thin.get(i)
+    if (!t) this.thin.set(i, (t = { left: [this.rereads, this.rereads], last: [-1, -1] }))
+    const grew = served > t.last[p]
+    t.last[p] = served
+    if (!grew || t.left[p] === 0) return
+    t.left[p]--
+    // the generation slot carries the protocol
+    this.later.push(Date.now() + this.rereadDelay, i * 4 + Later.reread, p)
+  }
+
+  /** A late read is due: queue its one request. */
+  private reread(i: number, p: number): void {
+    if (this.stopped) return
+    this.nodes.flags[i]! |= p === 0 ? F.late4 : F.late5
+    this.schedule.push(C.table, i * 4 + (p === 0 ? Step.findnode : Step.v5))
+    this.pump()
+  }
+
+  /** The late read of node `i`'s table over protocol `p`: what it adds is crawled, and it may be planned again. */
+  private sendLate(i: number, item: number, p: 0 | 1): void {
+    const n = this.nodes
+    n.flags[i]! &= ~(p === 0 ? F.late4 : F.late5)
+    const node = this.node(i)
+    const took = (found: Node[], records?: ENR[]): void => {
+      const now = Date.now()
+      found.forEach((x, k) => this.add(x, now, Origin.heard, p === 0 ? 'v4' : 'v5', records?.[k]))
+      this.planReread(i, p, found.length)
+      this.ended(i, item)
+    }
+    const failed = (): void => this.ended(i, item)
+    if (p === 0) {
+      const target = this.targets.targetAt(n.nodeId(i), 256)
+      this.t.neighbors(node, { key: target, id: this.b.keccak256(target) }, { timeoutMs: this.timeout(i), bond: false }).then((a) => took(a.nodes), failed)
+      return
+    }
+    const ds: number[] = []
+    for (let d = 256; d >= this.lowest && ds.length < BUCKET_SIZE && d > this.settledDepth() - 2; d--) ds.push(d)
+    this.v5!.findnode(node, ds).then((records) => {
+      const ok = records.flatMap((r) => {
+        const x = r.toNode()
+        return x ? [{ x, r }] : []
+      })
+      took(
+        ok.map((o) => o.x),
+        ok.map((o) => o.r),
+      )
+    }, failed)
   }
 
   /** Give a free read slot to the longest-waiting node; false when nobody waits. */
@@ -1085,12 +1192,13 @@ export class Crawler extends EventEmitter<CrawlerEvents> {
     const stale = n.enrLen[i] === 0 || enrSeq > BigInt(n.seq[i]!)
     n.v5d[i] = stale ? 0 : 256
     this.schedule.push(stale ? C.enr : C.table, i * 4 + Step.v5)
+    if (!stale) this.report(i)
   }
 
   private v5PingFailed(i: number, err: unknown): void {
     const n = this.nodes
     if (n.v5st[i] !== V5.pinging || this.stopped) return
-    if (n.v5pings[i]! < this.attempts) {
+    if (n.v5pings[i]! < (n.flags[i]! & F.answered ? this.crossAttempts : this.attempts)) {
       n.v5st[i] = V5.retrying
       this.retrying++
       this.delay(i, Later.v5retry, this.retryDelay * 2 ** (n.v5pings[i]! - 1))
@@ -1111,6 +1219,7 @@ export class Crawler extends EventEmitter<CrawlerEvents> {
     if (d === 0) {
       const own = records.find((r) => this.sameId(r.nodeId, i))
       if (own) this.takeRecord(i, own)
+      this.report(i)
       n.v5d[i] = 256
       this.schedule.push(C.table, i * 4 + Step.v5)
       return
@@ -1121,9 +1230,15 @@ export class Crawler extends EventEmitter<CrawlerEvents> {
       if (node) this.add(node, now, Origin.heard, 'v5', r)
     }
     n.neighbors[i] = Math.min(65535, n.neighbors[i]! + records.length)
+    n.v5got[i] = Math.min(65535, n.v5got[i]! + records.length)
     n.v5empty[i] = records.length === 0 ? n.v5empty[i]! + 1 : 0
-    // two empty buckets in a row: the rest of the table, nearer still, is as empty
-    if (n.v5empty[i]! >= 2 || d - 1 < this.lowest) return this.v5Done(i)
+    // Two empty buckets in a row: the rest of the table, nearer still, is as empty — once the walk is
+    // as deep as the network's size says tables reach. Above that an empty answer may only mean the
+    // node has not yet checked that bucket's entries (geth serves checked entries only).
+    if ((n.v5empty[i]! >= 2 && d <= this.settledDepth()) || d - 1 < this.lowest) {
+      this.planReread(i, 1, n.v5got[i]!)
+      return this.v5Done(i)
+    }
     n.v5d[i] = d - 1
     this.schedule.push(C.table, i * 4 + Step.v5)
   }
@@ -1141,7 +1256,17 @@ export class Crawler extends EventEmitter<CrawlerEvents> {
 
   private v5Done(i: number): void {
     this.nodes.v5st[i] = V5.done
+    this.report(i)
     this.complete(i)
+  }
+
+  /**
+   * The log distance down to which a table in a network of the size found so far holds entries: a
+   * node's bucket at 256 − k holds about found ÷ 2^(k+1) of them, so below 256 − log2(found) they thin
+   * out to none.
+   */
+  private settledDepth(): number {
+    return 256 - Math.floor(Math.log2(Math.max(2, this.nodes.size)))
   }
 
   private sameId(id: Uint8Array, i: number): boolean {
@@ -1166,6 +1291,8 @@ export class Crawler extends EventEmitter<CrawlerEvents> {
       answered,
       eth2: (fl & F.eth2) !== 0,
     }
+    if (answered && (fl & (F.answered | F.eth)) !== 0) r.layer = 'execution'
+    else if (answered && fl & F.eth2) r.layer = 'consensus'
     // a discv4-only crawl keeps its records as they were; with discv5 each says where it answered
     if (this.v5) {
       const tried: CrawlProtocol[] = [...(fl & F.v4na ? [] : ['v4' as const]), ...(n.v5st[i] !== V5.none ? ['v5' as const] : [])]

@@ -70,6 +70,9 @@ export interface DialResult extends DialInfo {
 /** the prefix of a result for a node that was never dialled (queue full, crawl over) */
 const NOT_DIALLED = 'not dialled: '
 
+/** why a consensus client (a record with `eth2` and no `eth`) is not dialled: it speaks libp2p, not RLPx */
+export const CONSENSUS_NOT_DIALLED = NOT_DIALLED + 'consensus-layer node (libp2p)'
+
 /** a dial error that only says the node was never dialled: nothing was learnt about the node */
 export function notDialled(error: string | undefined): boolean {
   return error?.startsWith(NOT_DIALLED) ?? false

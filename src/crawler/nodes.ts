@@ -54,6 +54,12 @@ export const F = {
   complete: 16384,
   /** answered over discv5 */
   v5answered: 32768,
+  /** the record has an `eth` entry (an execution client) */
+  eth: 65536,
+  /** a late read of its thin discv4 table is due (see the crawler's `rereads`) */
+  late4: 131072,
+  /** a late read of its thin discv5 table is due */
+  late5: 262144,
 } as const
 
 /** a node's discv5 walk */
@@ -149,6 +155,8 @@ export class CrawlNodes {
   v5d: Uint16Array
   v5empty: Uint8Array
   v5fails: Uint8Array
+  /** records its discv5 table gave in the walk under way */
+  v5got: Uint16Array
   /** ping attempts made without an answer (the record's `attempts` once it answers or gives up) */
   pings: Uint8Array
   enrFails: Uint8Array
@@ -194,6 +202,7 @@ export class CrawlNodes {
     this.v5d = new Uint16Array(n)
     this.v5empty = new Uint8Array(n)
     this.v5fails = new Uint8Array(n)
+    this.v5got = new Uint16Array(n)
     this.pings = new Uint8Array(n)
     this.enrFails = new Uint8Array(n)
     this.fnFails = new Uint8Array(n)
@@ -367,6 +376,7 @@ export class CrawlNodes {
     this.v5d = grown(this.v5d, n)
     this.v5empty = grown(this.v5empty, n)
     this.v5fails = grown(this.v5fails, n)
+    this.v5got = grown(this.v5got, n)
     this.pings = grown(this.pings, n)
     this.enrFails = grown(this.enrFails, n)
     this.fnFails = grown(this.fnFails, n)

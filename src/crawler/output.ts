@@ -11,7 +11,7 @@ import { hex } from '../crypto/bytes.js'
 import type { Node } from '../enode/node.js'
 import type { CrawlRecord as DiscoveryRecord } from './crawl.js'
 import { DisconnectReason } from '../p2p/messages.js'
-import { notDialled, type DialInfo, type DialResult, type Dialer } from './dialer.js'
+import { CONSENSUS_NOT_DIALLED, notDialled, type DialInfo, type DialResult, type Dialer } from './dialer.js'
 
 /** A record as written: the crawl's, plus (with --dial) what the node's RLPx side said. */
 /**
@@ -285,7 +285,7 @@ export function formatSummary(s: CrawlSummary): string {
 export function mergeDial(r: DiscoveryRecord, dial: DialResult | undefined, inbound?: DialResult): CrawlRecord {
   const useInbound = inbound !== undefined && dial?.clientId === undefined
   const info = useInbound ? inbound : dial
-  if (!info) return r
+  if (!info) return r.layer === 'consensus' ? { ...r, dialError: CONSENSUS_NOT_DIALLED } : r
   const { timings: _timings, error: _error, ...fields } = info
   const out: CrawlRecord = { ...r, ...fields }
   if (inbound) out.inbound = true

@@ -13,6 +13,7 @@ import { logDistance } from '../crawler/targets.js'
 import type { ENR } from '../enode/enr.js'
 import { Discv5 } from '../discover/v5/udp.js'
 import { decodeChecked, isDiscv4Packet, encodePacket, expiration, isExpired, MAX_NEIGHBORS, MAX_PACKET_SIZE, PacketType, type Packet } from '../discover/wire.js'
+import { Liveness, type LivenessOptions } from './liveness.js'
 
 const BUCKET_SIZE = 16
 /** bound on the senders a node remembers as bonded (the crawler and a few peers in practice) */
@@ -29,6 +30,8 @@ export interface V5Side {
   recordOf(n: Node): ENR | undefined
   /** its own record, shared with discv4 */
   enr: ENR
+  /** it answers with revalidated entries only, as geth's discv5 does */
+  liveness?: LivenessOptions
 }
 
 /** Datagrams a testnet's nodes received and sent, all together. */
@@ -52,6 +55,9 @@ export class Responder {
   private readonly bonded = new Set<string>()
   /** our pings awaiting a pong: hash hex → sender key */
   private readonly pings = new Map<string, string>()
+  /** geth's liveness filter on discv4 answers, when the node has it */
+  private readonly livenessOpts: LivenessOptions | undefined
+  private live: Liveness | undefined
 
   constructor(
     /** bound to the node's address; the responder owns it from here */
@@ -67,24 +73,32 @@ export class Responder {
     /** simulated round trips and loss, shared by the network's nodes */
     private readonly conditions?: Conditions,
     v5?: V5Side,
+    /** answer discv4 FINDNODE with revalidated entries only (geth's preferLive) */
+    liveness?: LivenessOptions,
   ) {
+    this.livenessOpts = liveness
     this.rtt = conditions?.nodeRtt() ?? 0
     this.socket = socket
     if (v5 && behaviour === 'live') {
       this.v5only = v5.only
-      const byDistance = new Map<number, ENR[]>()
-      for (const n of v5.table) {
+      // each bucket's records with their entry's index, so the liveness filter can drop unchecked ones
+      const byDistance = new Map<number, { r: ENR; k: number }[]>()
+      for (const [k, n] of v5.table.entries()) {
         const r = v5.recordOf(n)
         if (!r) continue
         const d = logDistance(n.id, node.id)
-        byDistance.get(d)?.push(r) ?? byDistance.set(d, [r])
+        byDistance.get(d)?.push({ r, k }) ?? byDistance.set(d, [{ r, k }])
       }
+      const live = v5.liveness ? new Liveness(v5.table.length, v5.liveness) : undefined
       this.v5 = Discv5.attach({
         privateKey: key,
         localENR: v5.enr,
         backend: b,
         maxSessions: 256,
-        nodes: (ds) => ds.flatMap((d) => byDistance.get(d) ?? []),
+        nodes: (ds) => {
+          const t = Date.now()
+          return ds.flatMap((d) => (byDistance.get(d) ?? []).flatMap((e) => (!live || live.live(e.k, t) ? [e.r] : [])))
+        },
         send: (data, port, address) => this.out(data, { address, port } as RemoteInfo),
       })
     }
@@ -100,6 +114,7 @@ export class Responder {
 
   set table(t: Node[]) {
     this.entries = t
+    this.live = this.livenessOpts ? new Liveness(t.length, this.livenessOpts) : undefined
     this.hi = Int32Array.from(t, (n) => (n.id[0]! << 16) | (n.id[1]! << 8) | n.id[2]!)
     this.lo = Int32Array.from(t, (n) => (n.id[3]! << 16) | (n.id[4]! << 8) | n.id[5]!)
   }
@@ -175,14 +190,20 @@ export class Responder {
     }
   }
 
-  /** the 16 entries closest to `target` by XOR distance (of their top 48 bits), nearest first */
+  /**
+   * the 16 entries closest to `target` by XOR distance (of their top 48 bits), nearest first; with
+   * geth's liveness filter, among the revalidated entries only, unless none is yet
+   */
   private closest(target: Uint8Array): Node[] {
     const th = (target[0]! << 16) | (target[1]! << 8) | target[2]!
     const tl = (target[3]! << 16) | (target[4]! << 8) | target[5]!
+    const now = Date.now()
+    const live = this.live?.any(now) ? this.live : undefined
     // insertion into a sorted array of at most 16: a table of a few hundred entries needs no full sort
     const best: number[] = []
     const dist: number[] = []
     for (let i = 0; i < this.entries.length; i++) {
+      if (live && !live.live(i, now)) continue
       const d = (this.hi[i]! ^ th) * 16777216 + (this.lo[i]! ^ tl)
       if (best.length === BUCKET_SIZE && d >= dist[BUCKET_SIZE - 1]!) continue
       let j = best.length < BUCKET_SIZE ? best.length : BUCKET_SIZE - 1

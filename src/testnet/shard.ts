@@ -13,12 +13,15 @@ import { Conditions, type ConditionsOptions } from './conditions.js'
 import { ENR } from '../enode/enr.js'
 import { Responder, type Behaviour, type ResponderStats, type V5Side } from './responder.js'
 import { RLPxResponder } from './rlpx.js'
-import { rlpxProfile, testnetIP } from './testnet.js'
+import { livenessOf, rlpxProfile, testnetIP } from './testnet.js'
+import type { LivenessOptions } from './liveness.js'
 
 /** what a shard is asked to run */
 export interface ShardPlan {
   backend: BackendName
   conditions?: ConditionsOptions
+  /** geth's liveness filter on the tables' answers */
+  liveness?: LivenessOptions
   /** node g listens on base + g when base > 0, otherwise every node on `port` (each has its own IP) */
   base: number
   port: number
@@ -97,6 +100,7 @@ async function run(plan: ShardPlan): Promise<() => Promise<void>> {
     return r
   }
   const globalOf = new Map<Node, number>()
+  const live = livenessOf(plan.liveness)
   const v5side = (k: number): V5Side | undefined => {
     const v5 = plan.v5
     if (!v5 || v5.protocols[k] === 0) return undefined
@@ -105,7 +109,7 @@ async function run(plan: ShardPlan): Promise<() => Promise<void>> {
       globalOf.set(n, g)
       return n
     })
-    return { only: v5.protocols[k] === 2, table, recordOf: (n) => recordOf(globalOf.get(n)!), enr: recordOf(plan.from + k) }
+    return { only: v5.protocols[k] === 2, table, recordOf: (n) => recordOf(globalOf.get(n)!), enr: recordOf(plan.from + k), ...(live.v5 ? { liveness: live.v5 } : {}) }
   }
   const responders: Responder[] = []
   const listeners: RLPxResponder[] = []
@@ -121,7 +125,7 @@ async function run(plan: ShardPlan): Promise<() => Promise<void>> {
       for (const [j, k] of batch.entries()) {
         const g = plan.from + k
         const key = plan.keys.subarray(k * 32, k * 32 + 32)
-        const r = new Responder(sockets[j]!, nodeOf(g), key, plan.enrs[k]!, BigInt(plan.seqs[k]!), BEHAVIOURS[plan.behaviours[k]!]!, b, stats, conditions, v5side(k))
+        const r = new Responder(sockets[j]!, nodeOf(g), key, plan.enrs[k]!, BigInt(plan.seqs[k]!), BEHAVIOURS[plan.behaviours[k]!]!, b, stats, conditions, v5side(k), live.v4)
         r.table = Array.from(plan.entries.subarray(plan.offsets[k]!, plan.offsets[k + 1]!), nodeOf)
         responders.push(r)
       }

@@ -24,6 +24,7 @@ import { eth2Entry, latestDigest } from '../eth/consensus.js'
 import { MAINNET, SEPOLIA } from '../eth/networks.js'
 import { uintBytes } from '../util/rlp.js'
 import { Conditions, type ConditionsOptions, type ConditionStats } from './conditions.js'
+import { livenessProblem, type LivenessOptions } from './liveness.js'
 import { Responder, type Behaviour, type ResponderStats } from './responder.js'
 import { RLPxResponder, TESTNET_CLIENT_IDS, type RLPxBehaviour, type RLPxProfile } from './rlpx.js'
 import { BEHAVIOURS, bindUdp, shardPort, type ShardMessage, type ShardPlan } from './shard.js'
@@ -67,6 +68,13 @@ export interface TestnetOptions {
    */
   discv5?: boolean
   v5OnlyFraction?: number
+  /** in a discv5 network, a share of the live nodes that speak discv4 only (default 0: older execution clients) */
+  v4OnlyFraction?: number
+  /**
+   * tables that answer with revalidated entries only, as geth's do (liveness.ts); default: every
+   * entry is served, as in a settled network
+   */
+  liveness?: LivenessOptions
   /**
    * child processes to run the nodes in (default: 1, this process, up to NODES_PER_PROCESS nodes;
    * more take one child per NODES_PER_PROCESS). A process may hold 20,000 files here.
@@ -187,10 +195,18 @@ export async function startTestnet(opts: TestnetOptions): Promise<Testnet> {
   if (!(rlpxShare >= 0 && rlpxShare <= 1)) throw new TestnetError('rlpxFraction must be within 0..1')
   const v5only = opts.discv5 ? (opts.v5OnlyFraction ?? 0.2) : 0
   if (!(v5only >= 0 && v5only < 1)) throw new TestnetError('v5OnlyFraction must be within 0..1')
+  const v4only = opts.discv5 ? (opts.v4OnlyFraction ?? 0) : 0
+  if (!(v4only >= 0 && v4only + v5only < 1)) throw new TestnetError('v4OnlyFraction must be ≥ 0 and leave room for nodes that speak both')
+  const liveProblem = opts.liveness && livenessProblem(opts.liveness)
+  if (liveProblem) throw new TestnetError(liveProblem)
   const bootCount = opts.bootnodes ?? 3
+  const every = (i: number, f: number): boolean => Math.floor((i + 1) * f) > Math.floor(i * f)
   // 0 discv4 only, 1 both, 2 discv5 only; the first live nodes (the bootnodes) speak both
-  const protoOf = (i: number): number =>
-    !opts.discv5 ? 0 : behaviourOf(i) === 'live' && i >= bootCount && Math.floor((i + 1) * v5only) > Math.floor(i * v5only) ? 2 : 1
+  const protoOf = (i: number): number => {
+    if (!opts.discv5) return 0
+    if (behaviourOf(i) !== 'live' || i < bootCount) return 1
+    return every(i, v5only) ? 2 : every(i + 7, v4only) ? 0 : 1
+  }
   // spread evenly over the live nodes: node i is one when floor((i+1)·f) steps up; consensus nodes have none
   const rlpxIndex = (i: number): number | undefined =>
     behaviourOf(i) === 'live' && protoOf(i) !== 2 && Math.floor((i + 1) * rlpxShare) > Math.floor(i * rlpxShare) ? Math.floor(i * rlpxShare) : undefined
@@ -198,7 +214,7 @@ export async function startTestnet(opts: TestnetOptions): Promise<Testnet> {
   if (!Number.isInteger(shards) || shards < 1 || shards > count) throw new TestnetError(`shards must be 1..${count}`)
   if (shards > 1) {
     const conditionOpts = rtt > 0 || loss > 0 ? { rttMs: rtt, loss, seed: opts.seed ?? (Math.random() * 2 ** 32) >>> 0 } : undefined
-    return startSharded({ count, base, shards, behaviourOf, rlpxIndex, protoOf, bootnodes: bootCount, b, ...(conditionOpts ? { conditions: conditionOpts } : {}) })
+    return startSharded({ count, base, shards, behaviourOf, rlpxIndex, protoOf, bootnodes: bootCount, b, ...(conditionOpts ? { conditions: conditionOpts } : {}), ...(opts.liveness ? { liveness: opts.liveness } : {}) })
   }
 
   const sockets: Socket[] = []
@@ -254,9 +270,10 @@ export async function startTestnet(opts: TestnetOptions): Promise<Testnet> {
   }
   assignTables(members)
   const recordOf = recordLookup(members)
+  const live = livenessOf(opts.liveness)
   for (const [i, m] of members.entries()) {
-    const v5 = m.table5 ? { only: !m.protocols.includes('v4'), table: m.table5, recordOf, enr: m.enr } : undefined
-    const r = new Responder(sockets[i]!, m.node, keys[i]!, m.enr.raw, m.enr.seq, m.behaviour, b, stats, conditions, v5)
+    const v5 = m.table5 ? { only: !m.protocols.includes('v4'), table: m.table5, recordOf, enr: m.enr, ...(live.v5 ? { liveness: live.v5 } : {}) } : undefined
+    const r = new Responder(sockets[i]!, m.node, keys[i]!, m.enr.raw, m.enr.seq, m.behaviour, b, stats, conditions, v5, live.v4)
     r.table = m.table
     responders.push(r)
   }
@@ -276,6 +293,13 @@ export async function startTestnet(opts: TestnetOptions): Promise<Testnet> {
       await Promise.all([...responders.map((r) => r.close()), ...listeners.map((l) => l.close())])
     },
   }
+}
+
+/** the liveness filter of each protocol's tables */
+export function livenessOf(opts: LivenessOptions | undefined): { v4?: LivenessOptions; v5?: LivenessOptions } {
+  if (!opts) return {}
+  const on = opts.protocols ?? ['v4', 'v5']
+  return { ...(on.includes('v4') ? { v4: opts } : {}), ...(on.includes('v5') ? { v5: opts } : {}) }
 }
 
 const forkOf = new Map<ChainSpec, Uint8Array>()
@@ -323,6 +347,7 @@ interface ShardedSetup {
   bootnodes: number
   b: CryptoBackend
   conditions?: ConditionsOptions
+  liveness?: LivenessOptions
 }
 
 /** a shared port for every node when none is given (each node has its own IP) */
@@ -413,6 +438,7 @@ async function launchShards(
         const plan: ShardPlan = {
           backend: o.b.name,
           ...(o.conditions ? { conditions: { ...o.conditions, seed: ((o.conditions.seed ?? 0) + s) >>> 0 } } : {}),
+          ...(o.liveness ? { liveness: o.liveness } : {}),
           ...packed.plan,
           from,
           to,
