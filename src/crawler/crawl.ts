@@ -100,6 +100,11 @@ export interface CrawlRecord {
   protocols?: CrawlProtocol[]
   /** what its `eth2`, `attnets`, `syncnets` and `cgc` entries say */
   consensus?: ConsensusInfo
+  /**
+   * execution: it answered discv4 or its ENR has an `eth` entry; consensus: its ENR has `eth2` and no
+   * `eth` (a libp2p node, not dialled over RLPx)
+   */
+  layer?: 'execution' | 'consensus'
   /** its record's EIP-7636 `client` entry */
   enrClient?: string
   /** the IPv6 endpoint and QUIC ports its record announces */
