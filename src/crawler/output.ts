@@ -11,15 +11,11 @@ import { hex } from '../crypto/bytes.js'
 import type { Node } from '../enode/node.js'
 import type { CrawlRecord as DiscoveryRecord } from './crawl.js'
 import { DisconnectReason } from '../p2p/messages.js'
-import { notDialled, type DialInfo, type DialResult, type Dialer } from './dialer.js'
+import { notDialled, type DialResult, type Dialer } from './dialer.js'
+import type { CrawlDiff, DialledRecord, StoredNode } from './record.js'
 
-/** A record as written: the crawl's, plus (with --dial) what the node's RLPx side said. */
-/**
- * A node as the crawl writes it: discovery's record and what its dial learnt. `error` stays discovery's
- * (why it did not answer); `dialError` is why the dial got no Hello or Status, or why there was none.
- */
-export type CrawlRecord = DiscoveryRecord & Omit<DialInfo, 'error'> & { dialError?: string }
-import type { CrawlDiff, StoredNode } from './store.js'
+/** A node as the crawl writes it (record.ts's {@link DialledRecord}), under the name the writers' users know. */
+export type CrawlRecord = DialledRecord
 
 /** A line-per-record sink over a file or stdout; `close()` waits until everything is written. */
 class LineWriter {

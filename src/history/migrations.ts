@@ -4,7 +4,7 @@
  * migrate once). A migration, once released, never changes: new columns come as a new entry.
  */
 import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely'
-import type { Engine } from './db.js'
+import type { Engine } from './engine.js'
 
 /** an auto-incremented integer key in each engine's own spelling */
 function idColumn(engine: Engine): 'integer' | 'serial' {
