@@ -175,6 +175,16 @@ export const PROTOCOL_SPLITS: readonly ProtocolSplit[] = ['v4 only', 'v5 only', 
 /** The layer a record names (`CrawlRecord.layer`). */
 export type Layer = NonNullable<CrawlRecord['layer']>
 
+/** Every split at zero (a fresh object each call). */
+export function emptySplits(): Record<ProtocolSplit, number> {
+  return { 'v4 only': 0, 'v5 only': 0, both: 0 }
+}
+
+/** Both layers at zero (a fresh object each call). */
+export function emptyLayers(): Record<Layer, number> {
+  return { execution: 0, consensus: 0 }
+}
+
 /**
  * Which split an answering node's `protocols` fall in; undefined for a list naming neither protocol.
  * Takes unknown items because the report reads records from files.
@@ -272,8 +282,8 @@ export function summarize(records: Iterable<CrawlRecord>, seconds: number, diff?
     if (r.eth2) s.eth2++
     // a discv4-only crawl writes no protocols: its nodes are in no split (nobody asked them over discv5)
     const split = r.protocols && protocolSplit(r.protocols)
-    if (split) (s.protocols ??= { 'v4 only': 0, 'v5 only': 0, both: 0 })[split]++
-    if (r.layer) (s.layers ??= { execution: 0, consensus: 0 })[r.layer]++
+    if (split) (s.protocols ??= emptySplits())[split]++
+    if (r.layer) (s.layers ??= emptyLayers())[r.layer]++
     if (r.consensus) bump((s.consensus ??= {}), `${r.consensus.network}${r.consensus.fork ? ' ' + r.consensus.fork : ''}`)
   }
   if (tally.dialled > 0) s.dial = { dialled: tally.dialled, hello: tally.hello, status: tally.status, inbound: tally.inbound }

@@ -8,7 +8,7 @@
  * read as a dip in the network.
  */
 import { sql, type SelectQueryBuilder } from 'kysely'
-import { PROTOCOL_SPLITS, type Layer, type ProtocolSplit } from '../crawler/output.js'
+import { emptyLayers, emptySplits, PROTOCOL_SPLITS, type Layer, type ProtocolSplit } from '../crawler/output.js'
 import type { History } from './db.js'
 import type { HistorySchema } from './schema.js'
 import { DIMENSIONS, type Dimension } from './visit.js'
@@ -316,7 +316,7 @@ export interface ProtocolCounts {
 
 /** Nodes of the latest crawl by protocol (v4 only / v5 only / both) and by layer, from its counts. */
 export async function protocolCounts(h: History, w: Window = {}): Promise<ProtocolCounts> {
-  const out: ProtocolCounts = { protocols: { 'v4 only': 0, 'v5 only': 0, both: 0 }, layers: { execution: 0, consensus: 0 } }
+  const out: ProtocolCounts = { protocols: emptySplits(), layers: emptyLayers() }
   const { crawl, counts } = await latestCounts(h, ['protocols', 'layer'], w)
   if (crawl) out.crawl = crawl
   for (const c of counts) {

@@ -4,7 +4,7 @@
  */
 import { parseClientId } from '../crawler/clientid.js'
 import { notDialled } from '../crawler/dialer.js'
-import { protocolSplit, type CrawlRecord, type Layer, type ProtocolSplit } from '../crawler/output.js'
+import { emptyLayers, emptySplits, protocolSplit, type CrawlRecord, type Layer, type ProtocolSplit } from '../crawler/output.js'
 import type { VisitsTable } from './schema.js'
 
 /** A crawl record, with the fields the crawler's rewrite adds read as optional. */
@@ -118,7 +118,7 @@ export interface CrawlTally {
 
 /** Count a crawl's visit rows (the same rules as the crawl summary: a 'not dialled' marker is no dial). */
 export function tally(rows: Iterable<VisitRow>): CrawlTally {
-  const t: CrawlTally = { found: 0, answered: 0, dialled: 0, hello: 0, status: 0, protocols: { 'v4 only': 0, 'v5 only': 0, both: 0 }, layers: { execution: 0, consensus: 0 }, counts: [] }
+  const t: CrawlTally = { found: 0, answered: 0, dialled: 0, hello: 0, status: 0, protocols: emptySplits(), layers: emptyLayers(), counts: [] }
   const m = new Map<Dimension, Map<string, number>>()
   const bump = (dim: Dimension, key: string | null): void => {
     if (key === null) return
