@@ -82,7 +82,7 @@ export async function runMonitorCli(opts: MonitorCliOptions): Promise<void> {
       signal: stopping.signal,
       log,
       ...(opts.crawls !== undefined ? { maxCrawls: opts.crawls } : {}),
-      onCrawl: (w) => process.stdout.write(JSON.stringify({ crawl: w.id, vantage, found: w.found, answered: w.answered, new: w.newNodes, returning: w.returningNodes, gone: w.goneNodes, interrupted: stopping.signal.aborted }) + '\n'),
+      onCrawl: (w) => process.stdout.write(JSON.stringify({ crawl: w.id, vantage, found: w.found, answered: w.answered, new: w.newNodes, returning: w.returningNodes, gone: w.goneNodes, protocols: w.protocols, layers: w.layers, interrupted: stopping.signal.aborted }) + '\n'),
     })
   } finally {
     process.off('SIGINT', onInt)

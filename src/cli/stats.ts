@@ -1,12 +1,13 @@
 /**
  * `ethp2p stats`: the questions across stored crawls — nodes per client / version / OS / network /
- * fork id over time, churn, uptime, fork readiness and (with --client) a version's adoption — as
- * tables on stdout, or one JSON object with --json.
+ * fork id over time, churn, uptime, fork readiness, the latest crawl's nodes by discovery protocol and
+ * layer, and (with --client) a version's adoption — as tables on stdout, or one JSON object with --json.
  */
 import { existsSync } from 'node:fs'
 import { InvalidArgumentError } from 'commander'
 import { dbSpecFor, HistoryError, openHistory } from '../history/db.js'
-import { adoption, churn, forkReadiness, listCrawls, series, uptime, versionsOf, type Adoption, type Series, type Window } from '../history/query.js'
+import { PROTOCOL_SPLITS } from '../crawler/output.js'
+import { adoption, churn, forkReadiness, listCrawls, protocolCounts, series, uptime, versionsOf, type Adoption, type Series, type Window } from '../history/query.js'
 import type { Dimension } from '../history/visit.js'
 
 /** `ethp2p stats`'s parsed options. */
@@ -77,6 +78,8 @@ export async function runStats(opts: StatsCliOptions): Promise<void> {
     out['uptime'] = up
     const forks = await forkReadiness(h, w)
     out['forks'] = forks.chains
+    const pc = await protocolCounts(h, w)
+    out['protocols'] = { crawl: pc.crawl?.id ?? null, ...pc.protocols, layers: pc.layers }
     let ad: Adoption | undefined
     if (opts.client !== undefined) {
       const version = opts.version ?? (await versionsOf(h, opts.client, w))[0]?.version
@@ -101,6 +104,10 @@ export async function runStats(opts: StatsCliOptions): Promise<void> {
       lines.push(`${c.chain}: ${c.nodes} nodes, ${c.nextFork === 0 ? 'no fork scheduled' : `next fork at ${c.nextFork}: ${c.ready} ready (${Math.round((100 * c.ready) / Math.max(1, c.nodes))} %)`}`)
       lines.push(table([['fork id', 'nodes'], ...c.forkIds.map((f) => [`${f.hash}/${f.next}`, String(f.nodes)])]))
     }
+    lines.push('', `Answering nodes by discovery protocol and layer (latest crawl${pc.crawl ? ` #${pc.crawl.id}` : ''}):`)
+    if (PROTOCOL_SPLITS.every((k) => pc.protocols[k] === 0)) lines.push('no protocols recorded (crawls that walked discv4 only)')
+    else lines.push(table([['protocols', 'nodes'], ...PROTOCOL_SPLITS.map((k) => [k, String(pc.protocols[k])])]))
+    if (pc.layers.execution + pc.layers.consensus > 0) lines.push(table([['layer', 'nodes'], ['execution', String(pc.layers.execution)], ['consensus', String(pc.layers.consensus)]]))
     if (opts.client !== undefined) {
       lines.push('')
       if (!ad) lines.push(`Adoption: no versions of ${opts.client} in the latest crawl`)

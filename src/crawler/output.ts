@@ -11,15 +11,11 @@ import { hex } from '../crypto/bytes.js'
 import type { Node } from '../enode/node.js'
 import type { CrawlRecord as DiscoveryRecord } from './crawl.js'
 import { DisconnectReason } from '../p2p/messages.js'
-import { CONSENSUS_NOT_DIALLED, notDialled, type DialInfo, type DialResult, type Dialer } from './dialer.js'
+import { CONSENSUS_NOT_DIALLED, notDialled, type DialResult, type Dialer } from './dialer.js'
+import type { CrawlDiff, DialledRecord, StoredNode } from './record.js'
 
-/** A record as written: the crawl's, plus (with --dial) what the node's RLPx side said. */
-/**
- * A node as the crawl writes it: discovery's record and what its dial learnt. `error` stays discovery's
- * (why it did not answer); `dialError` is why the dial got no Hello or Status, or why there was none.
- */
-export type CrawlRecord = DiscoveryRecord & Omit<DialInfo, 'error'> & { dialError?: string }
-import type { CrawlDiff, StoredNode } from './store.js'
+/** A node as the crawl writes it (record.ts's {@link DialledRecord}), under the name the writers' users know. */
+export type CrawlRecord = DialledRecord
 
 /** A line-per-record sink over a file or stdout; `close()` waits until everything is written. */
 class LineWriter {
@@ -88,6 +84,9 @@ const CSV_COLUMNS = [
   'inbound',
   'error',
   'dialError',
+  // added last: readers that go by position keep their columns
+  'protocols',
+  'layer',
 ] as const
 
 /** RFC 4180 quoting: only fields holding a comma, quote or line break are quoted */
@@ -101,6 +100,8 @@ function csvValue(r: CrawlRecord, k: (typeof CSV_COLUMNS)[number]): unknown {
   switch (k) {
     case 'caps':
       return r.caps?.join(' ')
+    case 'protocols':
+      return r.protocols?.join('+')
     case 'forkId':
       return r.forkId && `${r.forkId.hash}/${r.forkId.next}`
     case 'disconnect':
@@ -165,6 +166,35 @@ export function writeNodesJson(path: string, set: Record<string, NodeSetEntry>):
   writeFileSync(path, JSON.stringify(sorted, null, 4) + '\n')
 }
 
+/** Where a node answered discovery: discv4 alone, discv5 alone, or both. */
+export type ProtocolSplit = 'v4 only' | 'v5 only' | 'both'
+
+/** The three, in the order the summary, the report and the history show them. */
+export const PROTOCOL_SPLITS: readonly ProtocolSplit[] = ['v4 only', 'v5 only', 'both']
+
+/** The layer a record names (`CrawlRecord.layer`). */
+export type Layer = NonNullable<CrawlRecord['layer']>
+
+/** Every split at zero (a fresh object each call). */
+export function emptySplits(): Record<ProtocolSplit, number> {
+  return { 'v4 only': 0, 'v5 only': 0, both: 0 }
+}
+
+/** Both layers at zero (a fresh object each call). */
+export function emptyLayers(): Record<Layer, number> {
+  return { execution: 0, consensus: 0 }
+}
+
+/**
+ * Which split an answering node's `protocols` fall in; undefined for a list naming neither protocol.
+ * Takes unknown items because the report reads records from files.
+ */
+export function protocolSplit(protocols: readonly unknown[]): ProtocolSplit | undefined {
+  const v4 = protocols.includes('v4')
+  const v5 = protocols.includes('v5')
+  return v4 && v5 ? 'both' : v4 ? 'v4 only' : v5 ? 'v5 only' : undefined
+}
+
 /** The end-of-crawl summary: counts by outcome, network and client. */
 export interface CrawlSummary {
   found: number
@@ -173,8 +203,10 @@ export interface CrawlSummary {
   /** answered nodes by the network of their `eth` entry ('none' without one) */
   networks: Record<string, number>
   eth2: number
-  /** answered nodes by the discovery protocols they answered on ("v4+v5"), when the crawl walked discv5 */
-  protocols?: Record<string, number>
+  /** answered nodes by the discovery protocols they answered on, when the crawl walked discv5 */
+  protocols?: Record<ProtocolSplit, number>
+  /** answered nodes by layer, when the records say it: execution (discv4 or an `eth` entry) or consensus (`eth2` alone) */
+  layers?: Record<Layer, number>
   /** answered nodes with an `eth2` entry by consensus network and fork ("mainnet bpo2") */
   consensus?: Record<string, number>
   /** with --dial: nodes dialled (or that dialled us), with a Hello, with a Status, that dialled us */
@@ -248,7 +280,10 @@ export function summarize(records: Iterable<CrawlRecord>, seconds: number, diff?
     const net = r.network ?? 'none'
     s.networks[net] = (s.networks[net] ?? 0) + 1
     if (r.eth2) s.eth2++
-    if (r.protocols) bump((s.protocols ??= {}), r.protocols.join('+'))
+    // a discv4-only crawl writes no protocols: its nodes are in no split (nobody asked them over discv5)
+    const split = r.protocols && protocolSplit(r.protocols)
+    if (split) (s.protocols ??= emptySplits())[split]++
+    if (r.layer) (s.layers ??= emptyLayers())[r.layer]++
     if (r.consensus) bump((s.consensus ??= {}), `${r.consensus.network}${r.consensus.fork ? ' ' + r.consensus.fork : ''}`)
   }
   if (tally.dialled > 0) s.dial = { dialled: tally.dialled, hello: tally.hello, status: tally.status, inbound: tally.inbound }
@@ -270,7 +305,8 @@ export function formatSummary(s: CrawlSummary): string {
     .map(([k, v]) => `${k} ${v}`)
     .join(', ')
   const lines = [`crawl: ${s.found} found, ${s.answered} answered, ${s.unanswered} unanswered in ${s.seconds} s`, `networks: ${nets || '-'}; eth2 entries: ${s.eth2}`]
-  if (s.protocols) lines.push(`protocols: ${counts(s.protocols)}`)
+  if (s.protocols) lines.push(`protocols: ${PROTOCOL_SPLITS.map((k) => `${k} ${s.protocols![k]}`).join(', ')}`)
+  if (s.layers) lines.push(`layers: execution ${s.layers.execution}, consensus ${s.layers.consensus}`)
   if (s.consensus) lines.push(`consensus (eth2): ${counts(s.consensus)}`)
   if (s.dial) {
     lines.push(`dialled: ${s.dial.dialled}, hello ${s.dial.hello}, status ${s.dial.status}, inbound ${s.dial.inbound}`)

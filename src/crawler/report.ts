@@ -10,7 +10,7 @@
  * on discovery-only records and shows the dial sections when any record carries them.
  */
 import { matchForkHash } from '../eth/networks.js'
-import { emptyDialTally, tallyDial, type CrawlRecord, type DialTally } from './output.js'
+import { emptyDialTally, PROTOCOL_SPLITS, protocolSplit, tallyDial, type CrawlRecord, type DialTally } from './output.js'
 import { parseClientId } from './clientid.js'
 
 /** What the HTML report says about the crawl itself. */
@@ -157,8 +157,9 @@ interface Census {
   /** answered nodes by measured round trip, and nodes by pings sent */
   rtt: Counter
   attempts: Counter
-  /** answered nodes by the discovery protocols they answered on; consensus nodes by chain and fork, by attestation subnets */
+  /** answered nodes by the discovery protocols they answered on (v4 only, v5 only, both) and by layer; consensus nodes by chain and fork, by attestation subnets */
   protocols: Counter
+  layers: Counter
   consensus: Counter
   attnets: Counter
   clients: Counter
@@ -182,6 +183,7 @@ function census(records: Iterable<CrawlRecord>, dial: boolean): Census {
     rtt: new Counter(),
     attempts: new Counter(),
     protocols: new Counter(),
+    layers: new Counter(),
     consensus: new Counter(),
     attnets: new Counter(),
     clients: new Counter(),
@@ -215,7 +217,10 @@ function census(records: Iterable<CrawlRecord>, dial: boolean): Census {
     const rtt = r['rttMs']
     if (typeof rtt === 'number' && Number.isFinite(rtt)) c.rtt.add(rttLabel(rtt))
     const protocols = r['protocols']
-    if (Array.isArray(protocols)) c.protocols.add(label(protocols.map(String).join(' + ')))
+    const split = Array.isArray(protocols) ? protocolSplit(protocols) : undefined
+    if (split) c.protocols.add(split)
+    const layer = r['layer']
+    if (layer === 'execution' || layer === 'consensus') c.layers.add(layer)
     const cons = r['consensus']
     if (cons !== null && typeof cons === 'object') {
       const k = cons as Loose
@@ -362,6 +367,14 @@ function versionsTable(c: Census): string {
   return rows.length > 0 ? `<table>${rows.join('')}</table>` : '<p class="none">no client ids (crawl without --dial)</p>'
 }
 
+/** the v4 only / v5 only / both bars (all three, zeros too, so the split reads at a glance), then the layers the records name */
+function protocolBars(c: Census): string {
+  const parts: string[] = []
+  if (c.protocols.size > 0) parts.push(barChart(PROTOCOL_SPLITS.map((k) => [k, c.protocols.get(k)] as [string, number]), COLORS[3], c.answered))
+  if (c.layers.size > 0) parts.push(barChart([['execution layer', c.layers.get('execution')], ['consensus layer', c.layers.get('consensus')]], COLORS[5], c.answered))
+  return parts.join('')
+}
+
 /** Render the whole page. `records` is read once. */
 export function renderReport(records: Iterable<CrawlRecord>, meta: ReportMeta, timeline: TimelinePoint[]): string {
   const c = census(records, meta.dial ?? false)
@@ -394,7 +407,7 @@ export function renderReport(records: Iterable<CrawlRecord>, meta: ReportMeta, t
     card(`Reachability (share of the ${fmt(c.found)} nodes found)`, barChart(reach, COLORS[1], c.found)),
     ...(c.rtt.size > 0 ? [card('Round trip of answering nodes', barChart(RTT_BUCKETS.map((b) => [b, c.rtt.get(b)] as [string, number]).filter(([, v]) => v > 0), COLORS[4], c.answered))] : []),
     ...(c.attempts.size > 0 ? [card('Pings per node', barChart(c.attempts.sorted(), COLORS[2], c.found))] : []),
-    ...(c.protocols.size > 0 ? [card('Discovery protocols (answering nodes)', barChart(c.protocols.top(TOP), COLORS[3], c.answered))] : []),
+    ...(c.protocols.size > 0 || c.layers.size > 0 ? [card('Found over discovery protocol (answering nodes)', protocolBars(c))] : []),
     ...(c.consensus.size > 0 ? [card('Consensus chains and forks (eth2 entry)', barChart(c.consensus.top(TOP), COLORS[5]))] : []),
     ...(c.attnets.size > 0 ? [card('Attestation subnets per consensus node', barChart(['0', '1–2', '3–8', '9–32', '33–64'].map((b) => [b, c.attnets.get(b)] as [string, number]).filter(([, v]) => v > 0), COLORS[6]))] : []),
     card(`Networks by fork id (answered nodes, ${fmt(c.networks.size)} distinct)`, barChart(c.networks.top(TOP), COLORS[3])),

@@ -10,19 +10,13 @@ import { join } from 'node:path'
 import { open as openLmdb, type RootDatabase } from 'lmdb'
 import type { PreviousNode } from './crawl.js'
 import { notDialled, type DialInfo } from './dialer.js'
-import type { CrawlRecord } from './output.js'
+import type { CrawlDiff, DialledRecord as CrawlRecord, StoredDial, StoredNode } from './record.js'
 
 const FILE = 'crawl.mdb'
 
 /** A crawl store that cannot be opened or read. */
 export class CrawlStoreError extends Error {
   override readonly name = 'CrawlStoreError'
-}
-
-/** what the latest dial of a node learnt; `error` is the dial's own error, not discovery's */
-export interface StoredDial extends DialInfo {
-  /** ms since the epoch */
-  dialledAt: number
 }
 
 /** the DialInfo fields taken over as they are; the dial's error comes as the record's dialError */
@@ -67,25 +61,6 @@ function dialOf(r: CrawlRecord, dialledAt: number): StoredDial | undefined {
   for (const k of DIAL_FIELDS) copyField(r, d, k)
   if (error !== undefined) d.error = error
   return d
-}
-
-/** what the store keeps of a node across crawls */
-export interface StoredNode {
-  id: string
-  ip: string
-  udp: number
-  tcp: number
-  enr?: string
-  seq?: number
-  /** ms since the epoch */
-  firstSeen: number
-  firstResponse?: number
-  lastResponse?: number
-  lastCheck: number
-  score: number
-  answered: boolean
-  /** the latest dial's findings; a crawl that did not dial the node keeps them */
-  dial?: StoredDial
 }
 
 /** The crawl results of a `--datadir` in LMDB: each node's latest record and dial, kept across crawls. */
@@ -161,18 +136,6 @@ export class CrawlStore {
   async close(): Promise<void> {
     await this.db.close()
   }
-}
-
-/** How a crawl differs from an earlier one. */
-export interface CrawlDiff {
-  /** answered now, unknown to the earlier crawl or unanswered there */
-  new: string[]
-  /** answered in the earlier crawl, not now */
-  gone: string[]
-  /** answered in both, with another record sequence number or endpoint, or another client id (both dialled with a Hello) */
-  changed: string[]
-  /** answered in both, unchanged */
-  same: number
 }
 
 /** a client upgrade is what `--since` should show; a crawl that got no Hello says nothing about it */

@@ -7,11 +7,9 @@ import { dirname, join, resolve } from 'node:path'
 import type BetterSqlite3 from 'better-sqlite3'
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely'
 import type Pg from 'pg'
+import type { Engine } from './engine.js'
 import { migrate } from './migrations.js'
 import type { HistorySchema } from './schema.js'
-
-/** Which SQL engine a history lives in. */
-export type Engine = 'sqlite' | 'postgres'
 
 /** A parsed `--db` value. */
 export type DbSpec = { engine: 'sqlite'; file: string } | { engine: 'postgres'; url: string }

@@ -4,7 +4,7 @@
  * migrate once). A migration, once released, never changes: new columns come as a new entry.
  */
 import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely'
-import type { Engine } from './db.js'
+import type { Engine } from './engine.js'
 
 /** an auto-incremented integer key in each engine's own spelling */
 function idColumn(engine: Engine): 'integer' | 'serial' {
@@ -123,9 +123,22 @@ function initial(engine: Engine): Migration {
   }
 }
 
+/**
+ * Issue 20: per visit, the discovery protocols the node answered on ('v4', 'v5', 'v4+v5'; those tried
+ * when it answered none) and its layer ('execution' | 'consensus'). Null in visits written before, and
+ * in crawls that walked discv4 alone (their records name no protocols).
+ */
+const visitProtocols: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    // one column per statement: SQLite's ALTER TABLE adds one at a time
+    await db.schema.alterTable('visits').addColumn('protocols', 'text').execute()
+    await db.schema.alterTable('visits').addColumn('layer', 'text').execute()
+  },
+}
+
 /** Every migration by name; names sort in the order they apply. */
 export function migrations(engine: Engine): Record<string, Migration> {
-  return { '0001_initial': initial(engine) }
+  return { '0001_initial': initial(engine), '0002_visit_protocols_layer': visitProtocols }
 }
 
 /** A schema migration failed; the cause says which and why. */

@@ -8,6 +8,7 @@
  * read as a dip in the network.
  */
 import { sql, type SelectQueryBuilder } from 'kysely'
+import { emptyLayers, emptySplits, PROTOCOL_SPLITS, type Layer, type ProtocolSplit } from '../crawler/output.js'
 import type { History } from './db.js'
 import type { HistorySchema } from './schema.js'
 import { DIMENSIONS, type Dimension } from './visit.js'
@@ -305,6 +306,27 @@ export async function forkReadiness(h: History, w: Window = {}): Promise<ForkRea
   return { crawl, chains: [...chains.values()].sort((a, b) => b.nodes - a.nodes) }
 }
 
+/** The latest crawl's answering nodes by discovery protocol and by layer. */
+export interface ProtocolCounts {
+  crawl?: CrawlPoint
+  /** v4 only, v5 only, both; all zero for a crawl that walked discv4 alone */
+  protocols: Record<ProtocolSplit, number>
+  layers: Record<Layer, number>
+}
+
+/** Nodes of the latest crawl by protocol (v4 only / v5 only / both) and by layer, from its counts. */
+export async function protocolCounts(h: History, w: Window = {}): Promise<ProtocolCounts> {
+  const out: ProtocolCounts = { protocols: emptySplits(), layers: emptyLayers() }
+  const { crawl, counts } = await latestCounts(h, ['protocols', 'layer'], w)
+  if (crawl) out.crawl = crawl
+  for (const c of counts) {
+    // keys are ours, but a row edited by hand must not add fields to the answer
+    if (c.dim === 'protocols' && (PROTOCOL_SPLITS as readonly string[]).includes(c.key)) out.protocols[c.key as ProtocolSplit] = c.n
+    else if (c.dim === 'layer' && (c.key === 'execution' || c.key === 'consensus')) out.layers[c.key] = c.n
+  }
+  return out
+}
+
 /** A node in the node table. */
 export interface NodeSummary {
   pubkey: string
@@ -369,6 +391,9 @@ export interface NodeVisit {
   fork: string | null
   error: string | null
   dialError: string | null
+  /** discovery protocols it answered on ('v4+v5'), null when not recorded */
+  protocols: string | null
+  layer: string | null
 }
 
 /** A node's visits, newest first, and its uptime sessions. */
@@ -386,7 +411,7 @@ export async function nodeHistory(h: History, pubkey: string, limit = 200): Prom
   const visits = await h.db
     .selectFrom('visits as v')
     .innerJoin('crawls as c', 'c.id', 'v.crawl_id')
-    .select(['v.crawl_id', 'c.vantage', 'c.started_at', 'v.answered', 'v.ip', 'v.tcp', 'v.rtt_ms', 'v.enr_seq', 'v.client_id', 'v.caps', 'v.chain', 'v.fork_hash', 'v.fork_next', 'v.network', 'v.fork', 'v.error', 'v.dial_error'])
+    .select(['v.crawl_id', 'c.vantage', 'c.started_at', 'v.answered', 'v.ip', 'v.tcp', 'v.rtt_ms', 'v.enr_seq', 'v.client_id', 'v.caps', 'v.chain', 'v.fork_hash', 'v.fork_next', 'v.network', 'v.fork', 'v.error', 'v.dial_error', 'v.protocols', 'v.layer'])
     .where('v.node', '=', node.id)
     .orderBy('c.started_at', 'desc')
     .limit(Math.max(1, Math.min(10_000, limit)))
@@ -421,6 +446,8 @@ export async function nodeHistory(h: History, pubkey: string, limit = 200): Prom
       fork: v.fork,
       error: v.error,
       dialError: v.dial_error,
+      protocols: v.protocols,
+      layer: v.layer,
     })),
     sessions: sessions.map((s) => ({ vantage: s.vantage, startedAt: Number(s.started_at), lastSeen: Number(s.last_seen), endedAt: s.ended_at === null ? null : Number(s.ended_at), crawls: s.crawls })),
   }

@@ -87,6 +87,10 @@ export interface VisitsTable {
   inbound: number
   error: string | null
   dial_error: string | null
+  /** discovery protocols it answered on, '+'-joined ('v4+v5'); those tried when it answered none; null: not recorded (a discv4-only crawl) */
+  protocols: string | null
+  /** 'execution' or 'consensus', when the crawl said */
+  layer: string | null
 }
 
 /** A run of consecutive crawls of one vantage point in which a node answered. */

@@ -4,7 +4,7 @@
  */
 import { parseClientId } from '../crawler/clientid.js'
 import { notDialled } from '../crawler/dialer.js'
-import type { CrawlRecord } from '../crawler/output.js'
+import { emptyLayers, emptySplits, protocolSplit, type CrawlRecord, type Layer, type ProtocolSplit } from '../crawler/output.js'
 import type { VisitsTable } from './schema.js'
 
 /** A crawl record, with the fields the crawler's rewrite adds read as optional. */
@@ -79,6 +79,8 @@ export function visitRow(r: HistoryRecord): VisitRow {
     inbound: r.inbound ? 1 : 0,
     error: text(r.error),
     dial_error: text(r.dialError),
+    protocols: r.protocols !== undefined && r.protocols.length > 0 ? text(r.protocols.join('+'), 16) : null,
+    layer: text(r.layer, 16),
   }
 }
 
@@ -93,6 +95,8 @@ export const DIMENSIONS = {
   fork: 'answering nodes, by network and fork state of their ENR eth entry',
   chain: 'nodes with a Status, by the chain it names',
   forkid: 'nodes with a Status, by chain and fork id (hash/next)',
+  protocols: 'answering nodes, by the discovery protocols they answered on (v4 only, v5 only, both)',
+  layer: 'answering nodes, by layer (execution, consensus)',
 } as const
 
 /** A dimension the history counts per crawl. */
@@ -105,12 +109,16 @@ export interface CrawlTally {
   dialled: number
   hello: number
   status: number
+  /** answering nodes over v4 only, v5 only, both (crawls that walked discv4 alone count none) */
+  protocols: Record<ProtocolSplit, number>
+  /** answering nodes by the layer their record names */
+  layers: Record<Layer, number>
   counts: { dim: Dimension; key: string; n: number }[]
 }
 
 /** Count a crawl's visit rows (the same rules as the crawl summary: a 'not dialled' marker is no dial). */
 export function tally(rows: Iterable<VisitRow>): CrawlTally {
-  const t: CrawlTally = { found: 0, answered: 0, dialled: 0, hello: 0, status: 0, counts: [] }
+  const t: CrawlTally = { found: 0, answered: 0, dialled: 0, hello: 0, status: 0, protocols: emptySplits(), layers: emptyLayers(), counts: [] }
   const m = new Map<Dimension, Map<string, number>>()
   const bump = (dim: Dimension, key: string | null): void => {
     if (key === null) return
@@ -124,6 +132,15 @@ export function tally(rows: Iterable<VisitRow>): CrawlTally {
       t.answered++
       bump('network', v.network ?? 'none')
       if (v.fork !== null) bump('fork', `${v.network ?? 'none'} ${v.fork}`)
+      const split = v.protocols !== null ? protocolSplit(v.protocols.split('+')) : undefined
+      if (split) {
+        t.protocols[split]++
+        bump('protocols', split)
+      }
+      if (v.layer === 'execution' || v.layer === 'consensus') {
+        t.layers[v.layer]++
+        bump('layer', v.layer)
+      }
     }
     const dialled = v.client_id !== null || v.disconnect !== null || v.inbound === 1 || v.network_id !== null || (v.dial_error !== null && !notDialled(v.dial_error))
     if (dialled) t.dialled++

@@ -13,7 +13,7 @@ import { backend } from '../crypto/backend.js'
 import { hex } from '../crypto/bytes.js'
 import type { History } from './db.js'
 import type { HistorySchema, NodesTable } from './schema.js'
-import { tally, visitRow, type HistoryRecord, type VisitRow } from './visit.js'
+import { tally, visitRow, type CrawlTally, type HistoryRecord, type VisitRow } from './visit.js'
 
 /** What is known about a crawl besides its records. */
 export interface CrawlMeta {
@@ -35,6 +35,9 @@ export interface WrittenCrawl {
   newNodes: number
   returningNodes: number
   goneNodes: number
+  /** answering nodes over v4 only, v5 only and both, and by layer (the monitor's per-crawl summary) */
+  protocols: CrawlTally['protocols']
+  layers: CrawlTally['layers']
 }
 
 /** bound parameters per statement: under SQLite's 32,766 and PostgreSQL's 65,535 */
@@ -78,7 +81,7 @@ export async function writeCrawl(h: History, meta: CrawlMeta, records: Iterable<
   }
 }
 
-async function writeIn(trx: Transaction<HistorySchema>, meta: CrawlMeta, rows: { pubkey: string; visit: VisitRow }[], t: ReturnType<typeof tally>): Promise<WrittenCrawl> {
+async function writeIn(trx: Transaction<HistorySchema>, meta: CrawlMeta, rows: { pubkey: string; visit: VisitRow }[], t: CrawlTally): Promise<WrittenCrawl> {
   const started = meta.startedAt
   const crawl = await trx
     .insertInto('crawls')
@@ -143,13 +146,14 @@ async function writeIn(trx: Transaction<HistorySchema>, meta: CrawlMeta, rows: {
   }
 
   const visits = rows.map(({ pubkey, visit }) => ({ crawl_id: crawlId, node: ids.get(pubkey)!, ...visit }))
-  for (const chunk of chunks(visits, 31)) await trx.insertInto('visits').values(chunk).execute()
+  // columns counted from the row, so a migration that adds one cannot push a chunk past the parameter bound
+  for (const chunk of chunks(visits, Object.keys(visits[0] ?? {}).length)) await trx.insertInto('visits').values(chunk).execute()
   if (t.counts.length > 0) for (const chunk of chunks(t.counts, 4)) await trx.insertInto('crawl_counts').values(chunk.map((c) => ({ crawl_id: crawlId, ...c }))).execute()
 
   const answered = rows.filter((r) => r.visit.answered === 1).map((r) => ids.get(r.pubkey)!)
   const churn = meta.interrupted ? { new: 0, returning: 0, gone: 0 } : await updateSessions(trx, meta.vantage, crawlId, started, answered)
   await trx.updateTable('crawls').set({ new_nodes: churn.new, returning_nodes: churn.returning, gone_nodes: churn.gone }).where('id', '=', crawlId).execute()
-  return { id: crawlId, found: t.found, answered: t.answered, newNodes: churn.new, returningNodes: churn.returning, goneNodes: churn.gone }
+  return { id: crawlId, found: t.found, answered: t.answered, newNodes: churn.new, returningNodes: churn.returning, goneNodes: churn.gone, protocols: t.protocols, layers: t.layers }
 }
 
 /**

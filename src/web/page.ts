@@ -187,7 +187,7 @@ async function showNode(pubkey) {
   for (const v of h.visits) t.append(el('tr', {}, el('td', {}, '#' + v.crawl), el('td', {}, v.vantage), el('td', {}, day(v.startedAt)), el('td', {}, v.answered ? 'yes' : 'no'), el('td', {}, v.clientId || ''), el('td', { class: 'mono' }, v.forkId || ''), el('td', {}, v.error || v.dialError || '')))
   box.append(t)
 }
-const DIMS = ['client', 'version', 'os', 'network', 'forkid']
+const DIMS = ['client', 'version', 'os', 'network', 'forkid', 'protocols', 'layer']
 async function load() {
   const t0 = performance.now()
   await overview()
@@ -217,6 +217,8 @@ const BODY = `
 <section class="card"><h2>Nodes per OS</h2><div id="chart-os"></div></section>
 <section class="card"><h2>Answering nodes per network (ENR)</h2><div id="chart-network"></div></section>
 <section class="card"><h2>Nodes per fork id (Status)</h2><div id="chart-forkid"></div></section>
+<section class="card"><h2>Answering nodes by discovery protocol (v4 only / v5 only / both)</h2><div id="chart-protocols"></div></section>
+<section class="card"><h2>Answering nodes by layer</h2><div id="chart-layer"></div></section>
 <section class="card"><h2>Churn per crawl</h2><div id="chart-churn"></div></section>
 <section class="card"><h2>Uptime distribution</h2><div id="chart-uptime"></div><div class="sub" id="uptime-note"></div></section>
 <section class="card"><h2>Fork readiness (latest crawl)</h2><div id="forks"></div></section>

@@ -88,6 +88,9 @@ function asRecord(v: VisitsTable & { pubkey: string }, when: string): CrawlRecor
   if (v.disconnect !== null) r.disconnect = { reason: v.disconnect, code: 0, by: v.disconnect_by === 'remote' ? 'remote' : 'local' }
   if (v.inbound === 1) r.inbound = true
   if (v.dial_error !== null) r.dialError = v.dial_error
+  // only the values the crawl writes: a stored row is not trusted to hold a valid one
+  if (v.protocols !== null) r.protocols = v.protocols.split('+').filter((p): p is NonNullable<CrawlRecord['protocols']>[number] => p === 'v4' || p === 'v5')
+  if (v.layer === 'execution' || v.layer === 'consensus') r.layer = v.layer
   return r
 }
 

@@ -178,12 +178,45 @@ describe('crawl report', () => {
     const records = [at(1, { protocols: ['v5'], consensus: cons('bpo2', 0) }), at(2, { protocols: ['v5'], consensus: cons('bpo2', 64) }), at(3, { protocols: ['v4', 'v5'] })]
     const html = renderReport(records, { started: 0, ended: 1000, seeds: 1 }, timeline)
     const bar = (label: string): string | undefined => new RegExp(`>${label}</text><rect[^>]*/><text[^>]*>(\\d+) \\(`).exec(html)?.[1]
-    assert.equal(bar('v5'), '2')
-    assert.equal(bar('v4 \\+ v5'), '1')
+    assert.equal(bar('v5 only'), '2')
+    assert.equal(bar('both'), '1')
     assert.equal(bar('mainnet · bpo2'), '2')
     assert.equal(bar('33–64'), '1')
     assert.equal(bar('0'), '1')
-    assert.doesNotMatch(renderReport([at(4, { eth2: false })], { started: 0, ended: 1000, seeds: 1 }, timeline), /Consensus chains|Discovery protocols/)
+    assert.doesNotMatch(renderReport([at(4, { eth2: false })], { started: 0, ended: 1000, seeds: 1 }, timeline), /Consensus chains|Found over discovery protocol/)
+  })
+
+  it('found over discovery protocol: v4 only / v5 only / both of the answering nodes, and their layers', () => {
+    const base = { udp: 30303, tcp: 30303, firstSeen: new Date(0).toISOString(), lastSeen: new Date(1000).toISOString(), eth2: false, answered: true }
+    const at = (i: number, extra: Partial<DialledRecord>): DialledRecord => ({ ...base, id: i.toString(16).padStart(128, '0'), ip: `10.0.4.${i}`, ...extra })
+    const records = [
+      at(1, { protocols: ['v4'], layer: 'execution' }),
+      at(2, { protocols: ['v4', 'v5'], layer: 'execution' }),
+      at(3, { protocols: ['v4', 'v5'], layer: 'execution' }),
+      at(4, { protocols: ['v5', 'v4'], layer: 'execution' }),
+      at(5, { protocols: ['v5'], layer: 'consensus', eth2: true }),
+      at(6, { protocols: ['v5'], layer: 'consensus', eth2: true }),
+      at(7, { protocols: ['v5'], layer: 'execution' }),
+      // the protocols tried on a node that answered none: in no bar
+      at(8, { answered: false, protocols: ['v4', 'v5'], error: 'no answer' }),
+    ]
+    const html = renderReport(records, { started: 0, ended: 1000, seeds: 1 }, timeline)
+    assertSelfContained(html)
+    const bar = (label: string): [string, string] | undefined => {
+      const m = new RegExp(`>${label}</text><rect[^>]*/><text[^>]*>(\\d+) \\(([\\d.]+)%\\)`).exec(html)
+      return m ? [m[1]!, m[2]!] : undefined
+    }
+    assert.match(html, /<h2>Found over discovery protocol \(answering nodes\)<\/h2>/)
+    // shares are of the 7 answering nodes
+    assert.deepEqual(bar('v4 only'), ['1', '14.3'])
+    assert.deepEqual(bar('v5 only'), ['3', '42.9'])
+    assert.deepEqual(bar('both'), ['3', '42.9'])
+    assert.deepEqual(bar('execution layer'), ['5', '71.4'])
+    assert.deepEqual(bar('consensus layer'), ['2', '28.6'])
+    // a discv5-only crawl: the v4-only bar is there, at zero; records without a layer draw no layer bars
+    const v5 = renderReport([at(1, { protocols: ['v5'] })], { started: 0, ended: 1000, seeds: 1 }, timeline)
+    assert.equal(new RegExp('>v4 only</text><rect[^>]*/><text[^>]*>0 \\(0\\.0%\\)').test(v5), true)
+    assert.doesNotMatch(v5, /execution layer/)
   })
 
   it('round-trip and pings-per-node panels from rttMs and attempts, hidden without them', () => {

@@ -8,7 +8,11 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
 import { openHistory, parseDbSpec, type DbSpec, type History } from '../../src/history/db.js'
-import { adoption, churn, forkReadiness, lastCrawlStart, listCrawls, nodeHistory, recentNodes, searchNodes, series, uptime, versionsOf } from '../../src/history/query.js'
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely'
+import Database from 'better-sqlite3'
+import pg from 'pg'
+import { migrations } from '../../src/history/migrations.js'
+import { adoption, churn, forkReadiness, lastCrawlStart, listCrawls, nodeHistory, protocolCounts, recentNodes, searchNodes, series, uptime, versionsOf } from '../../src/history/query.js'
 import { syntheticCrawl, syntheticNodes } from '../../src/history/synthetic.js'
 import type { HistoryRecord } from '../../src/history/visit.js'
 import { writeCrawl } from '../../src/history/write.js'
@@ -188,6 +192,79 @@ for (const [engine, spec] of ENGINES) {
       }
     })
 
+    it('stores the protocols each node answered on and its layer; counts the latest crawl by protocol and layer', async () => {
+      const h = await open()
+      const [A, B, C, D, E, F] = [key('a'), key('b'), key('c'), key('d'), key('e'), key('f')]
+      const crawl = (t: number, recs: HistoryRecord[]) => writeCrawl(h, { vantage: 'p', startedAt: t, endedAt: t + 1000, options: {} }, recs)
+      // an earlier crawl that walked discv4 alone: no protocols, no layer
+      const before = await crawl(T0, [rec(A, true), rec(B, true)])
+      assert.deepEqual(before.protocols, { 'v4 only': 0, 'v5 only': 0, both: 0 })
+      const w = await crawl(T0 + EVERY, [
+        rec(A, true, { protocols: ['v4'], layer: 'execution' }),
+        rec(B, true, { protocols: ['v4', 'v5'], layer: 'execution' }),
+        rec(C, true, { protocols: ['v4', 'v5'], layer: 'execution' }),
+        rec(D, true, { protocols: ['v5'], layer: 'consensus', eth2: true, dialError: 'not dialled: consensus-layer node (libp2p)' }),
+        rec(E, true, { protocols: ['v5'], layer: 'consensus', eth2: true }),
+        // tried on both, answered neither: stored as tried, counted nowhere
+        rec(F, false, { protocols: ['v4', 'v5'], error: 'no answer' }),
+      ])
+      assert.deepEqual(w.protocols, { 'v4 only': 1, 'v5 only': 2, both: 2 })
+      assert.deepEqual(w.layers, { execution: 3, consensus: 2 })
+      const rows = await h.db.selectFrom('visits as v').innerJoin('nodes as n', 'n.id', 'v.node').select(['n.pubkey', 'v.protocols', 'v.layer']).where('v.crawl_id', '=', w.id).execute()
+      const by = new Map(rows.map((r) => [r.pubkey, [r.protocols, r.layer]]))
+      assert.deepEqual(by.get(B), ['v4+v5', 'execution'])
+      assert.deepEqual(by.get(D), ['v5', 'consensus'])
+      assert.deepEqual(by.get(F), ['v4+v5', null])
+      const old = await h.db.selectFrom('visits').select(['protocols', 'layer']).where('crawl_id', '=', before.id).execute()
+      assert.ok(old.every((r) => r.protocols === null && r.layer === null))
+
+      const pc = await protocolCounts(h, { vantage: 'p' })
+      assert.equal(pc.crawl?.id, w.id)
+      assert.deepEqual(pc.protocols, { 'v4 only': 1, 'v5 only': 2, both: 2 })
+      assert.deepEqual(pc.layers, { execution: 3, consensus: 2 })
+      const s = await series(h, 'protocols', { vantage: 'p' })
+      assert.deepEqual(s.values['v5 only'], [0, 2])
+      assert.deepEqual(s.values['both'], [0, 2])
+      const hist = await nodeHistory(h, D)
+      assert.deepEqual([hist?.visits[0]?.protocols, hist?.visits[0]?.layer], ['v5', 'consensus'])
+      // no crawl at all: zeros, no crawl
+      const none = await protocolCounts(h, { vantage: 'nobody' })
+      assert.equal(none.crawl, undefined)
+      assert.deepEqual(none.protocols, { 'v4 only': 0, 'v5 only': 0, both: 0 })
+    })
+
+    it('a history made before the protocols migration is brought up to date, its visits kept', async () => {
+      const s = await spec()
+      // the schema as 0001 left it, with one crawl in it, written as that release wrote it
+      const db =
+        s.engine === 'sqlite'
+          ? new Kysely<unknown>({ dialect: new SqliteDialect({ database: new Database(s.file) }) })
+          : new Kysely<unknown>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: s.url, max: 1 }) }) })
+      try {
+        const first = { '0001_initial': migrations(s.engine)['0001_initial']! }
+        const r = await new Migrator({ db, provider: { getMigrations: async () => first } }).migrateToLatest()
+        assert.equal(r.error, undefined)
+        await sql`INSERT INTO crawls (vantage, started_at, ended_at, options, found, answered, dialled, hello, status, new_nodes, returning_nodes, gone_nodes) VALUES ('old', ${T0}, ${T0 + 1}, '{}', 1, 1, 0, 0, 0, 1, 0, 0)`.execute(db)
+        await sql`INSERT INTO nodes (pubkey, node_id, first_seen, last_seen, last_crawl, last_visit, ip, udp, tcp) VALUES (${key('9')}, ${'0'.repeat(64)}, ${T0}, ${T0}, 1, ${T0}, '10.0.0.9', 30303, 30303)`.execute(db)
+        await sql`INSERT INTO visits (crawl_id, node, ip, udp, tcp, answered, eth2, inbound) VALUES (1, 1, '10.0.0.9', 30303, 30303, 1, 0, 0)`.execute(db)
+      } finally {
+        await db.destroy()
+      }
+      const h = await openHistory(s)
+      try {
+        const v = await h.db.selectFrom('visits').selectAll().executeTakeFirstOrThrow()
+        assert.equal(v.ip, '10.0.0.9')
+        assert.equal(v.protocols, null)
+        assert.equal(v.layer, null)
+        await writeCrawl(h, { vantage: 'old', startedAt: T0 + EVERY, endedAt: T0 + EVERY + 1, options: {} }, [rec(key('9'), true, { protocols: ['v4', 'v5'], layer: 'execution' })])
+        assert.deepEqual((await protocolCounts(h, { vantage: 'old' })).protocols, { 'v4 only': 0, 'v5 only': 0, both: 1 })
+        assert.equal((await listCrawls(h, { vantage: 'old' })).length, 2)
+        assert.equal((await nodeHistory(h, key('9')))?.visits.length, 2, 'one node, its old visit and its new one')
+      } finally {
+        await h.close()
+      }
+    })
+
     it('migrations apply once: reopening an existing history keeps it', async () => {
       const s = await spec()
       const a = await openHistory(s)
@@ -197,7 +274,7 @@ for (const [engine, spec] of ENGINES) {
       try {
         assert.equal((await listCrawls(b)).length, 1)
         const m = await b.db.selectFrom('kysely_migration' as never).selectAll().execute()
-        assert.equal(m.length, 1)
+        assert.deepEqual((m as { name: string }[]).map((r) => r.name).sort(), ['0001_initial', '0002_visit_protocols_layer'])
       } finally {
         await b.close()
       }

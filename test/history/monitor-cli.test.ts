@@ -139,6 +139,26 @@ describe('ethp2p monitor', () => {
     assert.equal((await stats(['--datadir', datadir]))['crawls'], 3)
   })
 
+  it('--protocols v4,v5: the crawl line and stats count the latest crawl over v4 only / v5 only / both', async () => {
+    const datadir = join(dir, 'p')
+    const r = run(['monitor', '--testnet', '30', '--protocols', 'v4,v5', '--every', '1s', '--crawls', '1', '--datadir', datadir, '--vantage', 'both'])
+    assert.equal(await r.exit, 0, r.stderr())
+    const line = lines(r.stdout())[0]!
+    const split = line['protocols'] as Record<string, number>
+    assert.deepEqual(Object.keys(split).sort(), ['both', 'v4 only', 'v5 only'])
+    // the testnet's consensus nodes answer discv5 alone, the others both
+    assert.ok(split['both']! > 0 && split['v5 only']! > 0, JSON.stringify(split))
+    assert.equal(split['v4 only']! + split['v5 only']! + split['both']!, line['answered'])
+    const s = await stats(['--datadir', datadir])
+    const p = s['protocols'] as Record<string, unknown>
+    assert.equal(p['crawl'], line['crawl'])
+    assert.deepEqual([p['v4 only'], p['v5 only'], p['both']], [split['v4 only'], split['v5 only'], split['both']])
+    assert.deepEqual(p['layers'], line['layers'])
+    const text = run(['stats', '--datadir', datadir])
+    assert.equal(await text.exit, 0, text.stderr())
+    assert.match(text.stdout(), new RegExp(`Answering nodes by discovery protocol and layer \\(latest crawl #${line['crawl']}\\):\\n.*\\nv4 only +${split['v4 only']}\\nv5 only +${split['v5 only']}\\nboth +${split['both']}\\n`))
+  })
+
   it('bad arguments exit 2 with a one-line reason', async () => {
     const cases = [
       ['monitor'],

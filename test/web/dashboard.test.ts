@@ -53,6 +53,12 @@ describe('dashboard API', () => {
     assert.equal(series.crawls.length, CRAWLS)
     assert.equal(series.keys[0], 'geth')
     assert.equal((await get('/api/series?dim=nope')).status, 400)
+    // the protocol split, per crawl, as the synthetic crawls drew it (by each key's first digit)
+    const split = (await get('/api/series?dim=protocols')).body as { keys: string[]; values: Record<string, number[]> }
+    assert.deepEqual([...split.keys].sort(), ['both', 'v4 only', 'v5 only'])
+    const last = syntheticCrawl(nodes, CRAWLS - 1, T0 + (CRAWLS - 1) * 1800_000, 5).filter((r) => r.answered)
+    assert.equal(split.values['v5 only']![CRAWLS - 1], last.filter((r) => r.protocols?.join() === 'v5').length)
+    assert.equal(split.values['both']![CRAWLS - 1], last.filter((r) => r.protocols?.join() === 'v4,v5').length)
     assert.equal((await get('/api/series?dim=client&since=yesterday')).status, 400)
     assert.equal((await get('/api/adoption')).status, 400)
     const versions = (await get('/api/adoption?client=geth')).body as { versions: { version: string }[] }
@@ -67,6 +73,8 @@ describe('dashboard API', () => {
     const report = await get('/report/latest')
     assert.equal(report.status, 200)
     assert.match(String(report.body), /Latest crawl #8/)
+    // the report drawn from stored visits has the protocol panel, its v5-only bar as counted above
+    assert.match(String(report.body), new RegExp(`>v5 only</text><rect[^>]*/><text[^>]*>${split.values['v5 only']![CRAWLS - 1]} \\(`))
   })
 })
 
@@ -84,7 +92,7 @@ describe('dashboard in chromium', () => {
       await page.waitForSelector('body[data-ready="1"]', { timeout: 60_000 })
 
       // every time series has lines with one point per crawl
-      for (const dim of ['client', 'version', 'os', 'network', 'forkid', 'churn']) {
+      for (const dim of ['client', 'version', 'os', 'network', 'forkid', 'protocols', 'layer', 'churn']) {
         const lines = await page.$$eval(`#chart-${dim} svg polyline`, (ps) => ps.map((p) => (p.getAttribute('points') ?? '').trim().split(/\s+/).length))
         assert.ok(lines.length > 0, `${dim}: no lines`)
         assert.ok(
@@ -94,6 +102,8 @@ describe('dashboard in chromium', () => {
       }
       const keys = await page.$$eval('#chart-client svg polyline', (ps) => ps.map((p) => p.getAttribute('data-key')))
       assert.ok(keys.includes('geth') && keys.includes('nethermind'))
+      const splits = await page.$$eval('#chart-protocols svg polyline', (ps) => ps.map((p) => p.getAttribute('data-key')))
+      assert.deepEqual(splits.sort(), ['both', 'v4 only', 'v5 only'])
       const bars = await page.$$eval('#chart-uptime svg rect', (rs) => rs.map((r) => Number(r.getAttribute('width'))))
       assert.equal(bars.length, 5)
       assert.ok(bars.some((w) => w > 1))
