@@ -35,7 +35,8 @@ import { clientEntry, consensusInfo, quicPorts, type ConsensusInfo } from '../et
 import { matchForkHash } from '../eth/networks.js'
 import { CrawlNodes, F, Origin, State, V5, type RecordExtras } from './nodes.js'
 import { DelayQueue, Schedule, type ClassShare } from './schedule.js'
-import { logDistance, TargetTable } from './targets.js'
+import { logDistance } from '../discover/kademlia.js'
+import { TargetTable } from './targets.js'
 
 /** What the crawler needs of the discovery transport (Discv4 provides it). */
 export interface CrawlTransport {

@@ -24,12 +24,13 @@ import { Node } from '../enode/node.js'
 import { checkRelayIP, isLAN, isUnspecified, parseIP } from '../util/netutil.js'
 import type { RLPItem } from '../util/rlp.js'
 import { EndpointPredictor, type EndpointStatement } from './endpoint.js'
+import { BUCKET_SIZE } from './kademlia.js'
 import { Discv5, type Discv5Options } from './v5/udp.js'
 import { lookup, lookupIterator, randomWalk } from './lookup.js'
 import { NodeDB } from './nodedb.js'
 import { clockOffset, DRIFT_THRESHOLD_MS, NTP_CHECK_AFTER_TIMEOUTS, NTP_COOLDOWN_MS } from './ntp.js'
 import { DEFAULT_RATE_LIMIT, DuplicateFilter, IPRateLimiter, type RateLimitOptions } from './ratelimit.js'
-import { BUCKET_SIZE, MAX_FINDNODE_FAILURES, Table, type LookupTarget, type TableTransport } from './table.js'
+import { MAX_FINDNODE_FAILURES, Table, type LookupTarget, type TableTransport } from './table.js'
 import {
   decodeChecked,
   encodePacket,

@@ -8,7 +8,7 @@
 import { EventEmitter } from 'node:events'
 import { backend, randomPrivateKey } from '../../src/crypto/backend.js'
 import type { CrawlTransport } from '../../src/crawler/crawl.js'
-import { logDistance } from '../../src/crawler/targets.js'
+import { logDistance } from '../../src/discover/kademlia.js'
 import type { LookupTarget } from '../../src/discover/table.js'
 import { DiscoveryError, type NeighborsAnswer, type RequestOptions } from '../../src/discover/udp.js'
 import { PacketType, type Packet } from '../../src/discover/wire.js'

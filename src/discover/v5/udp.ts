@@ -24,7 +24,7 @@ import type { CryptoBackend } from '../../crypto/types.js'
 import { compressPubkey, ENR, type ENRFields } from '../../enode/enr.js'
 import type { Node } from '../../enode/node.js'
 import { ipFromBytes, ipToBytes, isLAN } from '../../util/netutil.js'
-import { logDistance } from '../../crawler/targets.js'
+import { logDistance } from '../kademlia.js'
 import { deriveKeys, GCM_TAG_SIZE, idSign, idVerify } from './crypto.js'
 import { LRU, SessionStore, type Session } from './session.js'
 import {
