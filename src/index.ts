@@ -117,6 +117,7 @@ export {
   type PeerEnd,
   type PeerOptions,
   type Protocol,
+  type ProtocolPeer,
   type MsgReadWriter,
   type MatchedCap,
   type Hello,

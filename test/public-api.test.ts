@@ -122,6 +122,7 @@ const PUBLIC = [
   'Pong',
   'PreviousNode',
   'Protocol',
+  'ProtocolPeer',
   'RLPItem',
   'RLPxBehaviour',
   'RLPxConnection',
