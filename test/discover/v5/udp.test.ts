@@ -235,8 +235,9 @@ describe('discv5 under hostile input', () => {
 
 describe('discv5 beside discv4 on one socket', () => {
   it('one port answers both protocols; the record is shared', async () => {
+    const { listenDiscovery } = await import('../../../src/discover/both.js')
     const { Discv4 } = await import('../../../src/discover/udp.js')
-    const both = await Discv4.listen({ privateKey: randomPrivateKey(), host: '127.0.0.1', port: 0, refreshIntervalMs: 3600_000, discv5: true })
+    const both = await listenDiscovery({ privateKey: randomPrivateKey(), host: '127.0.0.1', port: 0, refreshIntervalMs: 3600_000 })
     open.push(both)
     assert.ok(both.v5)
     assert.equal(both.v5.localENR.toText(), both.localENR.toText())
