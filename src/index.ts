@@ -28,10 +28,14 @@ export { ENR, ENRError, MAX_RECORD_SIZE, type ENRFields, type ENRErrorCode } fro
 export type { RLPItem } from './util/rlp.js'
 
 // discovery (discv4)
-export { Discv4, DiscoveryError, type Discv4Options, type Discv4Stats, type Discv4Events, type DropReason, type RequestOptions, type NeighborsAnswer } from './discover/udp.js'
+export { Discv4 } from './discover/udp.js'
+export type { Discv4Options, Discv4Stats, Discv4Events, DropReason, NeighborsAnswer } from './discover/udp-options.js'
+export { DiscoveryError, type DiscoveryErrorCode, type RequestOptions } from './discover/common.js'
+export { attachDiscv5, listenDiscovery, type AttachOptions, type Discovery, type SharedDiscv5Options } from './discover/both.js'
 export { NodeDB, NodeDBClosedError, type NodeDBOptions } from './discover/nodedb.js'
 export { Table, type LookupTarget, type TableDB, type TableOptions, type TableTransport } from './discover/table.js'
-export { lookup, lookupIterator, randomWalk, ALPHA, type LookupOptions, type RandomWalkOptions } from './discover/lookup.js'
+export { lookup, lookupIterator, randomWalk, type LookupOptions, type RandomWalkOptions } from './discover/lookup.js'
+export { ALPHA } from './discover/kademlia.js'
 export { DatadirLockedError } from './discover/datadir-lock.js'
 export type { EndpointStatement } from './discover/endpoint.js'
 export type { RateLimitOptions } from './discover/ratelimit.js'
@@ -116,6 +120,7 @@ export {
   type PeerEnd,
   type PeerOptions,
   type Protocol,
+  type ProtocolPeer,
   type MsgReadWriter,
   type MatchedCap,
   type Hello,
@@ -125,7 +130,7 @@ export { NetRestrict, NetRestrictError } from './p2p/netrestrict.js'
 export { ethProtocols, localStatus, EthStatusError, type EthProtocolOptions } from './eth/protocol.js'
 
 // discv5
-export { Discv5, Discv5Error, type Discv5Options, type Discv5Stats, type Discv5Events, type V5Target, type TalkHandler, type V5DropReason } from './discover/v5/udp.js'
+export { Discv5, type Discv5Options, type Discv5Stats, type Discv5Events, type V5Target, type TalkHandler, type V5DropReason } from './discover/v5/udp.js'
 export { v5Table, V5TableTransport, lookupDistances, type V5TableOptions } from './discover/v5/table.js'
 export { V5WireError, type V5Message, type V5WireErrorCode } from './discover/v5/wire.js'
 export { consensusInfo, matchForkDigest, clientEntry, quicPorts, type ConsensusInfo } from './eth/consensus.js'

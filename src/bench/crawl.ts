@@ -32,7 +32,7 @@ import { hex } from '../crypto/bytes.js'
 import type { BackendName } from '../crypto/types.js'
 import { Crawler, type CrawlProtocol, type PreviousNode } from '../crawler/crawl.js'
 import { ENR } from '../enode/enr.js'
-import { Discv4 } from '../discover/udp.js'
+import { listenDiscovery } from '../discover/both.js'
 import { formatEnode, parseEnode } from '../enode/url.js'
 import { startTestnet, type TestnetOptions } from '../testnet/testnet.js'
 import type { Row, Target } from './harness.js'
@@ -103,7 +103,7 @@ function vanished(n: number): PreviousNode[] {
 
 async function crawlOurs(job: CrawlJob): Promise<Run> {
   const protocols = job.protocols ?? ['v4']
-  const disc = await Discv4.listen({ privateKey: randomPrivateKey(), host: '127.0.0.1', port: 0, batchVerify: true, refreshIntervalMs: 24 * 3600_000, ...(protocols.includes('v5') ? { discv5: true } : {}) })
+  const disc = await listenDiscovery({ privateKey: randomPrivateKey(), host: '127.0.0.1', port: 0, batchVerify: true, refreshIntervalMs: 24 * 3600_000 }, protocols.includes('v5'))
   const confirmed: number[] = []
   let answered = 0
   let withRecord = 0

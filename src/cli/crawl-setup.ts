@@ -17,7 +17,7 @@ import type { ENR } from '../enode/enr.js'
 import { Dialer } from '../crawler/dialer.js'
 import { withDials, type CrawlRecord } from '../crawler/output.js'
 import type { NodeDB } from '../discover/nodedb.js'
-import { Discv4 } from '../discover/udp.js'
+import { listenDiscovery, type Discovery } from '../discover/both.js'
 import { DnsClient } from '../dnsdisc/client.js'
 import { Node } from '../enode/node.js'
 import { startTestnet, type Testnet } from '../testnet/testnet.js'
@@ -82,7 +82,7 @@ export function crawlOptionsProblem(opts: CrawlSetupOptions, previous: number): 
 export interface CrawlRun {
   readonly crawler: Crawler
   readonly dialer: Dialer | undefined
-  readonly disc: Discv4
+  readonly disc: Discovery
   /** every node once; ends when the crawl (and its dials) are over */
   records(): AsyncGenerator<CrawlRecord>
   /** end the crawl early: records still come for every node found */
@@ -157,11 +157,11 @@ export class CrawlSetup {
         // the crawler reads tables itself: its own table needs no refresh lookups
         refreshIntervalMs: 24 * 3600_000,
         ...(dialer ? { tcpPort } : {}),
-        ...(crawlProtocols(opts).includes('v5') ? { discv5: true } : {}),
       }
+      const v5 = crawlProtocols(opts).includes('v5')
       // the same port number for UDP when it is free; any port otherwise (pings still announce the TCP one)
       const want = dialer ? tcpPort : this.port
-      const disc = await Discv4.listen({ ...discOpts, port: want }).catch(() => Discv4.listen({ ...discOpts, port: 0 }))
+      const disc = await listenDiscovery({ ...discOpts, port: want }, v5).catch(() => listenDiscovery({ ...discOpts, port: 0 }, v5))
       closers.push(() => disc.close())
       this.port = dialer ? tcpPort : disc.self.udp
       logDiscoveryEvents(log, disc)

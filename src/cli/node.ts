@@ -15,7 +15,7 @@ import { NETWORKS, type NetworkName } from '../eth/networks.js'
 import { Server } from '../p2p/server.js'
 import type { NetRestrict } from '../p2p/netrestrict.js'
 import { parseNAT, PortMapper } from '../p2p/nat.js'
-import { disconnectReasonText } from '../p2p/messages.js'
+import { disconnectReasonText } from '../p2p/base.js'
 import { P2PMetrics, serveMetrics } from '../metrics/metrics.js'
 import { createLogger, type Logger } from '../util/log.js'
 

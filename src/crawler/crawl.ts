@@ -29,13 +29,15 @@ import type { CryptoBackend } from '../crypto/types.js'
 import { ENR } from '../enode/enr.js'
 import { Node } from '../enode/node.js'
 import type { LookupTarget } from '../discover/table.js'
-import type { NeighborsAnswer, RequestOptions } from '../discover/udp.js'
+import type { RequestOptions } from '../discover/common.js'
+import type { NeighborsAnswer } from '../discover/udp-options.js'
 import { PacketType, type Packet } from '../discover/wire.js'
 import { clientEntry, consensusInfo, quicPorts, type ConsensusInfo } from '../eth/consensus.js'
 import { matchForkHash } from '../eth/networks.js'
 import { CrawlNodes, F, Origin, State, V5, type RecordExtras } from './nodes.js'
 import { DelayQueue, Schedule, type ClassShare } from './schedule.js'
-import { logDistance, TargetTable } from './targets.js'
+import { logDistance } from '../discover/kademlia.js'
+import { TargetTable } from './targets.js'
 
 /** What the crawler needs of the discovery transport (Discv4 provides it). */
 export interface CrawlTransport {

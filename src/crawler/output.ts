@@ -10,7 +10,7 @@ import { backend } from '../crypto/backend.js'
 import { hex } from '../crypto/bytes.js'
 import type { Node } from '../enode/node.js'
 import type { CrawlRecord as DiscoveryRecord } from './crawl.js'
-import { DisconnectReason } from '../p2p/messages.js'
+import { DisconnectReason } from '../p2p/base.js'
 import { CONSENSUS_NOT_DIALLED, notDialled, type DialResult, type Dialer } from './dialer.js'
 import type { CrawlDiff, DialledRecord, StoredNode } from './record.js'
 

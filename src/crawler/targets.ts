@@ -76,12 +76,3 @@ export class TargetTable {
     return this.withPrefix((prefix ^ (1 << bit)) >>> bit, MAX_BITS - bit)
   }
 }
-
-/** log2 distance as geth defines it: 256 minus the number of leading bits a and b share */
-export function logDistance(a: Uint8Array, b: Uint8Array): number {
-  for (let i = 0; i < 32; i++) {
-    const x = a[i]! ^ b[i]!
-    if (x !== 0) return 256 - (i * 8 + Math.clz32(x) - 24)
-  }
-  return 0
-}

@@ -10,10 +10,8 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { backend } from '../crypto/backend.js'
 import type { Node } from '../enode/node.js'
-import { BUCKET_SIZE, type LookupTarget, type Table } from './table.js'
-
-/** FINDNODE requests in flight per lookup (Kademlia's alpha, geth's 3). */
-export const ALPHA = 3
+import { ALPHA, BUCKET_SIZE } from './kademlia.js'
+import type { LookupTarget, Table } from './table.js'
 
 /** What bounds a lookup. */
 export interface LookupOptions {

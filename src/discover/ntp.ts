@@ -81,3 +81,44 @@ export async function clockOffset(host: string, port = 123, attempts = 3, timeou
   results.sort((a, b) => a - b)
   return results[Math.floor(results.length / 2)]!
 }
+
+/**
+ * When to ask the NTP server: after 32 request timeouts in a row (an answer resets the count), at
+ * most once per 10 minutes, as geth's discv4 does. A clock off by more than the packet expiry makes
+ * every peer drop our packets, which looks like timeouts from here.
+ */
+export class DriftCheck {
+  private consecutive = 0
+  private lastCheck = -Infinity
+
+  constructor(
+    /** host:port of the NTP server; undefined turns the check off */
+    private readonly server: string | undefined,
+    private readonly onDrift: (offsetMs: number) => void,
+    private readonly onError: (err: Error) => void,
+  ) {}
+
+  /** a request got its answer */
+  answered(): void {
+    this.consecutive = 0
+  }
+
+  /** a request timed out: maybe time to check the clock */
+  timeout(): void {
+    this.consecutive++
+    const server = this.server
+    if (!server || this.consecutive < NTP_CHECK_AFTER_TIMEOUTS) return
+    const now = Date.now()
+    if (now - this.lastCheck < NTP_COOLDOWN_MS) return
+    this.lastCheck = now
+    this.consecutive = 0
+    const i = server.lastIndexOf(':')
+    const host = i > 0 ? server.slice(0, i).replace(/^\[|\]$/g, '') : server
+    const port = i > 0 ? Number(server.slice(i + 1)) : 123
+    clockOffset(host, port)
+      .then((offset) => {
+        if (Math.abs(offset) > DRIFT_THRESHOLD_MS) this.onDrift(offset)
+      })
+      .catch((err: unknown) => this.onError(err instanceof Error ? err : new Error(String(err))))
+  }
+}

@@ -14,16 +14,8 @@ import { backend } from '../crypto/backend.js'
 import { hex } from '../crypto/bytes.js'
 import type { Node } from '../enode/node.js'
 import { DistinctNetSet, isLAN, isUnspecified, parseIP } from '../util/netutil.js'
-import { lookup } from './lookup.js'
+import { BUCKET_MIN_DISTANCE, BUCKET_SIZE, logDistance, MAX_REPLACEMENTS, N_BUCKETS } from './kademlia.js'
 
-/** entries per bucket (Kademlia's k) */
-export const BUCKET_SIZE = 16
-/** replacements kept per bucket, to step in when an entry dies */
-export const MAX_REPLACEMENTS = 10
-/** buckets: log distances 240–256 (the closest one also holds everything nearer) */
-export const N_BUCKETS = 17
-/** log distance at and below which nodes share the first bucket */
-export const BUCKET_MIN_DISTANCE = 256 - N_BUCKETS
 /** addresses per /24 in one bucket */
 export const BUCKET_IP_LIMIT = 2
 /** addresses per /24 in the whole table */
@@ -70,6 +62,11 @@ export interface TableTransport {
   randomTarget(): LookupTarget
   /** the target whose lookup finds our own neighbours */
   selfTarget(): LookupTarget
+  /**
+   * an iterative lookup over this table (discover/lookup.ts's `lookup`), run for refreshes: the
+   * transport owns it so the table never imports the lookup that walks it
+   */
+  lookup(target: LookupTarget, signal?: AbortSignal): Promise<Node[]>
   /** fetch `n`'s current record; called when a pong announces a higher sequence number than known */
   requestENR?(n: Node, signal?: AbortSignal): Promise<{ node: Node; seq: bigint }>
 }
@@ -162,15 +159,6 @@ class RevalList {
     }
     return undefined
   }
-}
-
-/** log2 of the XOR distance + 1 (0 for equal IDs, 256 when the top bit differs) */
-export function logDistance(a: Uint8Array, b: Uint8Array): number {
-  for (let i = 0; i < 32; i++) {
-    const x = a[i]! ^ b[i]!
-    if (x !== 0) return (31 - i) * 8 + (32 - Math.clz32(x))
-  }
-  return 0
 }
 
 /**
@@ -279,10 +267,10 @@ export class Table extends EventEmitter<TableEvents> {
     this.loadSeedNodes()
     const signal = this.abort.signal
     try {
-      await lookup(this, this.transport.selfTarget(), { signal })
+      await this.transport.lookup(this.transport.selfTarget(), signal)
       // Kademlia would refresh the least recently used bucket, but a target inside a chosen bucket
       // needs a preimage of its ID; random targets spread over the buckets instead.
-      for (let i = 0; i < 3; i++) await lookup(this, this.transport.randomTarget(), { signal })
+      for (let i = 0; i < 3; i++) await this.transport.lookup(this.transport.randomTarget(), signal)
     } catch (err) {
       if (!signal.aborted) throw err
     }

@@ -12,7 +12,7 @@
  * within 24 h. A ping from a sender we have not bonded with gets a pong and a ping back, so both sides
  * end up bonded; before we send FINDNODE ourselves we make sure the remote has seen a ping from us.
  */
-import { createSocket, type RemoteInfo, type Socket } from 'node:dgram'
+import type { RemoteInfo, Socket } from 'node:dgram'
 import { EventEmitter } from 'node:events'
 import { randomBytes } from 'node:crypto'
 import { isIPv6 } from 'node:net'
@@ -23,13 +23,15 @@ import { ENR } from '../enode/enr.js'
 import { Node } from '../enode/node.js'
 import { checkRelayIP, isLAN, isUnspecified, parseIP } from '../util/netutil.js'
 import type { RLPItem } from '../util/rlp.js'
+import { bindSocket, DiscoveryError, PendingRequests, requestOptions, type PendingRequest, type RequestOptions } from './common.js'
 import { EndpointPredictor, type EndpointStatement } from './endpoint.js'
-import { Discv5, type Discv5Options } from './v5/udp.js'
+import { BOND_EXPIRATION_MS, MAX_BOND_ATTEMPTS, MAX_PENDING, MAX_VERIFY_QUEUE, REPLY_TIMEOUT_MS, VERIFY_BATCH, VERIFY_GATHER_BELOW, VERIFY_GATHER_MS, emptyDrops, type Discv4Events, type Discv4Options, type Discv4Stats, type DropReason, type NeighborsAnswer } from './udp-options.js'
+import { BUCKET_SIZE } from './kademlia.js'
 import { lookup, lookupIterator, randomWalk } from './lookup.js'
 import { NodeDB } from './nodedb.js'
-import { clockOffset, DRIFT_THRESHOLD_MS, NTP_CHECK_AFTER_TIMEOUTS, NTP_COOLDOWN_MS } from './ntp.js'
+import { DriftCheck } from './ntp.js'
 import { DEFAULT_RATE_LIMIT, DuplicateFilter, IPRateLimiter, type RateLimitOptions } from './ratelimit.js'
-import { BUCKET_SIZE, MAX_FINDNODE_FAILURES, Table, type LookupTarget, type TableTransport } from './table.js'
+import { MAX_FINDNODE_FAILURES, Table, type LookupTarget, type TableTransport } from './table.js'
 import {
   decodeChecked,
   encodePacket,
@@ -46,163 +48,17 @@ import {
   type Packet,
 } from './wire.js'
 
-/** how long a request waits for its reply (geth's 500 ms) */
-export const REPLY_TIMEOUT_MS = 500
-/** an endpoint proof (a pong received) is good for this long */
-export const BOND_EXPIRATION_MS = 24 * 3600_000
-/** bound on requests awaiting a reply */
-export const MAX_PENDING = 20_000
-/** bonding rounds remembered (oldest forgotten first) */
-const MAX_BOND_ATTEMPTS = 50_000
-/** bound on datagrams waiting for batch verification */
-const MAX_VERIFY_QUEUE = 8192
-const VERIFY_BATCH = 256
-/**
- * A short batch waits this long for company: every batch pays a fixed cost to reach the thread pool
- * and back (~45 µs, as much as verifying a packet), so a crawler receiving thousands of datagrams a
- * second verifies them a few dozen at a time rather than one by one. A millisecond is nothing next
- * to a round trip.
- */
-const VERIFY_GATHER_MS = 1
-const VERIFY_GATHER_BELOW = 32
 /** lowest UDP port accepted for a relayed node (geth refuses privileged ports) */
 const MIN_RELAY_PORT = 1025
 
-/**
- * Options of one request. `timeoutMs` overrides the reply timeout (a crawler that measured a node's
- * round trip waits longer for a slow one); `bond: false` skips the implicit endpoint-proof round
- * before FINDNODE and ENRRequest, for callers that bond themselves.
- */
-export interface RequestOptions {
-  signal?: AbortSignal
-  timeoutMs?: number
-  bond?: boolean
-}
-
-/** One FINDNODE answer: the nodes, and whether it ended as the sender meant it to (not at the timeout). */
-export interface NeighborsAnswer {
-  nodes: Node[]
-  /** false when the timeout ended it after a full 12-entry packet: the rest may have been lost */
-  complete: boolean
-}
-
-function requestOptions(o: AbortSignal | RequestOptions | undefined): RequestOptions {
-  return o === undefined ? {} : o instanceof AbortSignal ? { signal: o } : o
-}
-
-/** Why a datagram was dropped (counted in {@link Discv4Stats.dropped}). */
-export type DropReason = 'too-large' | 'rate' | 'duplicate' | 'queue-full' | 'verify' | 'malformed' | 'expired' | 'unsolicited' | 'unbonded' | 'self'
-
-/**
- * A request that failed: no reply in time, the transport closed, too many pending, a send error, or a bad
- * record in an ENRResponse.
- */
-export class DiscoveryError extends Error {
-  override readonly name = 'DiscoveryError'
-  constructor(
-    readonly code: 'TIMEOUT' | 'CLOSED' | 'TOO_MANY_PENDING' | 'SEND_FAILED' | 'BAD_RECORD',
-    message: string,
-  ) {
-    super(message)
-  }
-}
-
-/** What a {@link Discv4} endpoint is and its limits. */
-export interface Discv4Options {
-  /** the node key (32 bytes) */
-  privateKey: Uint8Array
-  /** address to bind (default 0.0.0.0) */
-  host?: string
-  /** UDP port (default 30303; 0 picks a free one) */
-  port?: number
-  /** TCP port announced in pings and the ENR (default: the UDP port) */
-  tcpPort?: number
-  /** the IP announced in our ENR when known (NAT extip); otherwise predicted from pongs */
-  externalIP?: string
-  /** node database (default: in-memory) */
-  db?: NodeDB
-  /** first contacts for the table */
-  bootnodes?: Node[]
-  /** extra ENR entries, e.g. `eth` with the fork id */
-  enrEntries?: Record<string, RLPItem>
-  /**
-   * apply the per-IP packet rate and the table's /24 limits to loopback and LAN too, and count LAN
-   * peers' endpoint statements (geth exempts LAN from all three; tests turn them on)
-   */
-  limitsOnLAN?: boolean
-  /** per-IP ingress limit; false disables it */
-  rateLimit?: RateLimitOptions | false
-  /** how long a request waits for its reply (default 500 ms, as geth) */
-  replyTimeoutMs?: number
-  /** verify datagrams in batches off the event loop (crawler load) rather than one by one */
-  batchVerify?: boolean
-  /** NTP server checked after 32 consecutive timeouts, as host:port; off when absent */
-  ntpServer?: string
-  /** distinct peers that must agree before our external endpoint is predicted (default 10) */
-  endpointStatements?: number
-  /** table revalidation and refresh periods (see TableOptions) */
-  pingIntervalMs?: number
-  refreshIntervalMs?: number
-  /** crypto backend (default: the active one) */
-  backend?: CryptoBackend
-  /**
-   * socket receive and send buffers, bytes (default 4 MiB; the kernel caps them at its maximum). A
-   * crawler's replies arrive in bursts of hundreds of datagrams, and the kernel's usual 208 KiB holds
-   * fewer than a hundred NEIGHBORS packets: the rest would be dropped before we read them.
-   */
-  socketBufferBytes?: number
-  /**
-   * Serve discv5 on the same socket, as geth does: datagrams that are not discv4 go to it, and it
-   * shares our record. `true` for the defaults, or its options (what FINDNODE serves, TALK handlers
-   * are set on `disc.v5` afterwards).
-   */
-  discv5?: boolean | Pick<Discv5Options, 'nodes' | 'replyTimeoutMs' | 'whoareyouRate' | 'maxSessions' | 'maxPending'>
-}
-
-/** Traffic counters of a {@link Discv4} endpoint. */
-export interface Discv4Stats {
-  packetsIn: number
-  packetsOut: number
-  bytesIn: number
-  bytesOut: number
-  /** datagrams dropped, by reason */
-  dropped: Record<DropReason, number>
-  timeouts: number
-  pending: number
-  /** datagrams the socket refused to send (bad address) */
-  sendErrors: number
-}
-
-/** The events a {@link Discv4} endpoint emits. */
-export interface Discv4Events {
-  /** a verified packet arrived (after all checks) */
-  packet: [packet: Packet, from: Node]
-  /** a datagram was dropped */
-  drop: [reason: DropReason, from: string]
-  /** our predicted external endpoint changed and the ENR was re-signed */
-  endpoint: [ep: EndpointStatement, enr: ENR]
-  /** the local clock is off by more than 10 s (ms, positive: we are behind) */
-  clockDrift: [offsetMs: number]
-  /** a background DB write failed */
-  dbError: [err: unknown]
-  /** the clock-drift check could not reach its NTP server */
-  ntpError: [err: Error]
-}
-
 interface Pending {
-  key: string
   /** returns true when the request is complete */
   onReply(d: Decoded): boolean | 'no-match'
-  fail(err: Error): void
-  timer: NodeJS.Timeout
+  req: PendingRequest<unknown>
 }
 
 function isDedupedType(t: number): boolean {
   return t === PacketType.FindNode || t === PacketType.ENRRequest
-}
-
-function emptyDrops(): Record<DropReason, number> {
-  return { 'too-large': 0, rate: 0, duplicate: 0, 'queue-full': 0, verify: 0, malformed: 0, expired: 0, unsolicited: 0, unbonded: 0, self: 0 }
 }
 
 /**
@@ -222,22 +78,26 @@ export class Discv4 extends EventEmitter<Discv4Events> implements TableTransport
   private readonly dups = new DuplicateFilter()
   private readonly predictor: EndpointPredictor
   private readonly pending = new Map<string, Pending[]>()
-  private pendingCount = 0
+  private readonly requests = new PendingRequests(MAX_PENDING, 'discovery')
   /** waiters for a ping from a node we just pinged (ensureBond), by id|ip */
   private readonly pingWaiters = new Map<string, () => void>()
   /** when we last completed a bonding round with id|ip (answered ping, ping-back window waited) */
   private readonly bondAttempts = new Map<string, number>()
   private readonly verifyQueue: { data: Uint8Array; from: RemoteInfo }[] = []
   private verifying = false
-  private consecutiveTimeouts = 0
-  private lastNtpCheck = -Infinity
+  /** asks the NTP server (when one is set) after a run of timeouts whether our clock is off */
+  private readonly drift: DriftCheck
   private enr: ENR
   private readonly enrEntries: Record<string, RLPItem>
   private announcedIP: string | undefined
   private readonly fixedIP: boolean
   private closed = false
-  /** discv5 on our socket, when asked for (`discv5` option) */
-  readonly v5: Discv5 | undefined
+  /**
+   * Where datagrams go that are not discv4 (their first 32 bytes are no keccak of the rest), after the
+   * size and per-IP rate checks: discv5 attaches here (both.ts) to share our socket, as geth does.
+   * Unset, they are dropped as malformed.
+   */
+  onUnhandled: ((data: Buffer, from: RemoteInfo) => void) | undefined
   readonly stats: Discv4Stats = { packetsIn: 0, packetsOut: 0, bytesIn: 0, bytesOut: 0, dropped: emptyDrops(), timeouts: 0, pending: 0, sendErrors: 0 }
 
   private constructor(
@@ -252,6 +112,11 @@ export class Discv4 extends EventEmitter<Discv4Events> implements TableTransport
     this.limitsOnLAN = opts.limitsOnLAN ?? false
     this.limiter = opts.rateLimit === false ? undefined : new IPRateLimiter(opts.rateLimit ?? DEFAULT_RATE_LIMIT)
     this.predictor = new EndpointPredictor(opts.endpointStatements ?? 10)
+    this.drift = new DriftCheck(
+      opts.ntpServer,
+      (offset) => !this.closed && this.emit('clockDrift', offset),
+      (err) => !this.closed && this.emit('ntpError', err),
+    )
     this.ownsDB = opts.db === undefined
     this.db = opts.db ?? new NodeDB()
     const host = opts.host ?? '0.0.0.0'
@@ -273,18 +138,6 @@ export class Discv4 extends EventEmitter<Discv4Events> implements TableTransport
       ...(opts.refreshIntervalMs !== undefined ? { refreshIntervalMs: opts.refreshIntervalMs } : {}),
     })
     this.table.on('dbError', (err) => this.emit('dbError', err))
-    if (opts.discv5) {
-      this.v5 = Discv5.attach({
-        ...(opts.discv5 === true ? {} : opts.discv5),
-        privateKey: this.key,
-        localENR: this.enr,
-        backend: this.b,
-        limitsOnLAN: this.limitsOnLAN,
-        send: (data, port, ip) => {
-          if (!this.closed) socket.send(data, port, ip)
-        },
-      })
-    }
     socket.on('message', (data, from) => this.onDatagram(data, from))
     // a failed send (unreachable host…) surfaces here; the socket stays usable
     socket.on('error', () => this.stats.sendErrors++)
@@ -292,22 +145,7 @@ export class Discv4 extends EventEmitter<Discv4Events> implements TableTransport
 
   /** Bind the socket and start the table (seeds, bootnodes, refresh). */
   static async listen(opts: Discv4Options): Promise<Discv4> {
-    const host = opts.host ?? '0.0.0.0'
-    const socket = createSocket({ type: isIPv6(host) ? 'udp6' : 'udp4', reuseAddr: false })
-    await new Promise<void>((resolve, reject) => {
-      socket.once('error', reject)
-      socket.bind(opts.port ?? 30303, host, () => {
-        socket.off('error', reject)
-        resolve()
-      })
-    })
-    const buf = opts.socketBufferBytes ?? 4 << 20
-    try {
-      socket.setRecvBufferSize(buf)
-      socket.setSendBufferSize(buf)
-    } catch {
-      // not permitted here: the kernel's default buffers still work, with more loss under load
-    }
+    const socket = await bindSocket(opts.host ?? '0.0.0.0', opts.port ?? 30303, opts.socketBufferBytes)
     const t = new Discv4(socket, opts, socket.address().port)
     t.table.start()
     return t
@@ -316,6 +154,11 @@ export class Discv4 extends EventEmitter<Discv4Events> implements TableTransport
   /** the reply timeout requests use unless they set their own */
   get replyTimeoutMs(): number {
     return this.replyTimeout
+  }
+
+  /** Send a datagram of a protocol sharing our socket (discv5); nothing once closed. May throw on a bad address. */
+  sendDatagram(data: Uint8Array, port: number, ip: string): void {
+    if (!this.closed) this.socket.send(data, port, ip)
   }
 
   /** datagrams received and waiting for batch verification: a sender that outpaces us sees it grow */
@@ -377,54 +220,46 @@ export class Discv4 extends EventEmitter<Discv4Events> implements TableTransport
     onTimeout: () => T | Error,
     opts: RequestOptions,
   ): Promise<T> {
-    const signal = opts.signal
-    if (this.closed) return Promise.reject(new DiscoveryError('CLOSED', 'discovery closed'))
-    if (this.pendingCount >= MAX_PENDING) return Promise.reject(new DiscoveryError('TOO_MANY_PENDING', `${MAX_PENDING} requests already pending`))
-    signal?.throwIfAborted()
     const key = `${n.idHex}|${n.ip}|${type}`
-    return new Promise<T>((resolve, reject) => {
-      const onAbort = (): void => done(signal!.reason instanceof Error ? signal!.reason : new DiscoveryError('CLOSED', 'aborted'))
-      const done = (err?: Error): void => {
-        clearTimeout(p.timer)
-        signal?.removeEventListener('abort', onAbort)
-        const list = this.pending.get(key)
-        const i = list ? list.indexOf(p) : -1
-        if (list && i >= 0) {
-          list.splice(i, 1)
-          if (list.length === 0) this.pending.delete(key)
-          this.pendingCount--
-          this.stats.pending = this.pendingCount
-        }
-        if (err) reject(err)
-        else resolve(result())
-      }
-      const p: Pending = {
-        key,
-        onReply: (d) => {
-          const r = onReply(d)
-          if (r === true) done()
-          return r
-        },
-        fail: (err) => done(err),
-        timer: setTimeout(() => {
+    let p: Pending
+    return this.requests.start<T>(
+      {
+        closed: this.closed,
+        signal: opts.signal,
+        timeoutMs: opts.timeoutMs ?? this.replyTimeout,
+        onTimeout: (req) => {
           this.stats.timeouts++
-          this.noteTimeout()
+          this.drift.timeout()
           const r = onTimeout()
-          if (r instanceof Error) done(r)
-          else {
-            // the timeout turned into a (partial) result
-            clearTimeout(p.timer)
-            done()
+          // the timeout may turn what arrived into a (partial) result
+          if (r instanceof Error) req.reject(r)
+          else req.resolve(result())
+        },
+        onSettle: () => {
+          const list = this.pending.get(key)
+          const i = list ? list.indexOf(p) : -1
+          if (list && i >= 0) {
+            list.splice(i, 1)
+            if (list.length === 0) this.pending.delete(key)
           }
-        }, opts.timeoutMs ?? this.replyTimeout),
-      }
-      const list = this.pending.get(key)
-      if (list) list.push(p)
-      else this.pending.set(key, [p])
-      this.pendingCount++
-      this.stats.pending = this.pendingCount
-      signal?.addEventListener('abort', onAbort, { once: true })
-    })
+          this.stats.pending = this.requests.size
+        },
+      },
+      (req) => {
+        p = {
+          req: req as PendingRequest<unknown>,
+          onReply: (d) => {
+            const r = onReply(d)
+            if (r === true) req.resolve(result())
+            return r
+          },
+        }
+        const list = this.pending.get(key)
+        if (list) list.push(p)
+        else this.pending.set(key, [p])
+        this.stats.pending = this.requests.size
+      },
+    )
   }
 
   private timeoutError(what: string, n: Node): DiscoveryError {
@@ -609,13 +444,14 @@ export class Discv4 extends EventEmitter<Discv4Events> implements TableTransport
     this.stats.packetsIn++
     this.stats.bytesIn += data.length
     if (data.length > MAX_PACKET_SIZE) return this.drop('too-large', from.address)
+    // one per-IP budget for everything on the socket: a discv5 flood spends the same tokens
+    if (this.limiter && (this.limitsOnLAN || !isLAN(from.address)) && !this.limiter.allow(from.address)) return this.drop('rate', from.address)
     // a datagram whose first 32 bytes are not the keccak of the rest is no discv4 packet: discv5's
-    if (this.v5 && !isDiscv4Packet(data, this.b)) {
+    if (this.onUnhandled && !isDiscv4Packet(data, this.b)) {
       this.stats.packetsIn--
       this.stats.bytesIn -= data.length
-      return this.v5.handle(data, from)
+      return this.onUnhandled(data, from)
     }
-    if (this.limiter && (this.limitsOnLAN || !isLAN(from.address)) && !this.limiter.allow(from.address)) return this.drop('rate', from.address)
     // A replayed FINDNODE or ENRRequest inside the expiry window is dropped unverified: those are
     // the requests worth replaying for amplification (the first 32 bytes are the hash, byte 97 the
     // type; a forged type fails the hash check later). Pings are not filtered: a peer that pings
@@ -686,7 +522,7 @@ export class Discv4 extends EventEmitter<Discv4Events> implements TableTransport
     if (!list) return false
     for (const p of [...list]) {
       if (p.onReply(d) !== 'no-match') {
-        this.consecutiveTimeouts = 0
+        this.drift.answered()
         return true
       }
     }
@@ -722,7 +558,6 @@ export class Discv4 extends EventEmitter<Discv4Events> implements TableTransport
     if (!ep || this.fixedIP || ep.ip === this.announcedIP) return
     this.announcedIP = ep.ip
     this.enr = this.signENR(this.enr.seq + 1n)
-    this.v5?.setLocalENR(this.enr)
     this.dbWrite(this.db.storeLocalSeq(this.enr.seq))
     this.emit('endpoint', ep, this.enr)
   }
@@ -743,35 +578,15 @@ export class Discv4 extends EventEmitter<Discv4Events> implements TableTransport
     })
   }
 
-  private noteTimeout(): void {
-    this.consecutiveTimeouts++
-    const server = this.opts.ntpServer
-    if (!server || this.consecutiveTimeouts < NTP_CHECK_AFTER_TIMEOUTS) return
-    const now = Date.now()
-    if (now - this.lastNtpCheck < NTP_COOLDOWN_MS) return
-    this.lastNtpCheck = now
-    this.consecutiveTimeouts = 0
-    const i = server.lastIndexOf(':')
-    const host = i > 0 ? server.slice(0, i).replace(/^\[|\]$/g, '') : server
-    const port = i > 0 ? Number(server.slice(i + 1)) : 123
-    clockOffset(host, port)
-      .then((offset) => {
-        if (Math.abs(offset) > DRIFT_THRESHOLD_MS && !this.closed) this.emit('clockDrift', offset)
-      })
-      .catch((err: unknown) => {
-        if (!this.closed) this.emit('ntpError', err instanceof Error ? err : new Error(String(err)))
-      })
-  }
-
   /** Stop the table, fail pending requests, close the socket (and the DB if we opened it). */
   async close(): Promise<void> {
     if (this.closed) return
     this.closed = true
+    this.emit('close')
     this.table.close()
     const err = new DiscoveryError('CLOSED', 'discovery closed')
-    for (const list of [...this.pending.values()]) for (const p of [...list]) p.fail(err)
+    for (const list of [...this.pending.values()]) for (const p of [...list]) p.req.reject(err)
     for (const w of [...this.pingWaiters.values()]) w()
-    await this.v5?.close()
     await new Promise<void>((resolve) => this.socket.close(() => resolve()))
     if (this.ownsDB) await this.db.close()
   }

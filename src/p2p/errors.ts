@@ -1,5 +1,5 @@
 /** Typed p2p-layer failures: codec errors, handshake refusals and misuse of a closed peer. */
-import type { DisconnectReason, Hello } from './messages.js'
+import type { DisconnectReason, Hello } from './base.js'
 
 /** What a {@link P2PError} is about. */
 export type P2PErrorCode =

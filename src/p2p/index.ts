@@ -6,16 +6,13 @@ export {
   BaseMsg,
   decodeDisconnect,
   decodeHello,
-  disconnectReasonText,
-  DisconnectReason,
   EMPTY_LIST,
   encodeDisconnect,
   encodeHello,
   MAX_HELLO_SIZE,
   MIN_PROTOCOL_VERSION,
   SNAPPY_PROTOCOL_VERSION,
-  type Cap,
-  type Hello,
 } from './messages.js'
-export { matchCaps, type MatchedCap, type Message, type MsgReadWriter, type Protocol } from './protocol.js'
+export { disconnectReasonText, DisconnectReason, type Cap, type Hello } from './base.js'
+export { matchCaps, type MatchedCap, type Message, type MsgReadWriter, type Protocol, type ProtocolPeer } from './protocol.js'
 export { Peer, sendDisconnect, type PeerEnd, type PeerOptions } from './peer.js'

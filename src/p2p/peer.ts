@@ -19,16 +19,14 @@ import {
   BaseMsg,
   decodeDisconnect,
   decodeHello,
-  disconnectReasonText,
-  DisconnectReason,
   EMPTY_LIST,
   encodeDisconnect,
   encodeHello,
   MIN_PROTOCOL_VERSION,
   SNAPPY_PROTOCOL_VERSION,
-  type Hello,
 } from './messages.js'
-import { matchCaps, ProtocolRW, type MatchedCap, type Protocol } from './protocol.js'
+import { disconnectReasonText, DisconnectReason, type Hello } from './base.js'
+import { matchCaps, ProtocolRW, type MatchedCap, type Protocol, type ProtocolPeer } from './protocol.js'
 
 /** go-ethereum's values */
 const HANDSHAKE_TIMEOUT = 5_000
@@ -119,7 +117,7 @@ async function firstMessage(conn: RLPxConnection, timeout: number): Promise<Mess
  * One p2p connection past RLPx: the Hello exchange, Ping/Pong, Disconnect, and the matched sub-protocols,
  * each reading and writing its own message codes.
  */
-export class Peer {
+export class Peer implements ProtocolPeer {
   /** what the remote said in its Hello (its id is the RLPx key: checked) */
   readonly remoteHello: Hello
   /** the remote node: public key, id, and the address it is reachable on as far as we know */

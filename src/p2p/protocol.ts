@@ -2,12 +2,34 @@
  * Sub-protocols on a peer: what one is, how the two sides' capabilities pick the ones that run and
  * where each one's message codes sit, and the per-protocol reader/writer a running protocol uses.
  */
+import type { Node } from '../enode/node.js'
 import type { Message } from '../rlpx/frame.js'
 import { P2PError } from './errors.js'
-import { BASE_PROTOCOL_LENGTH, type Cap, type DisconnectReason } from './messages.js'
-import type { Peer } from './peer.js'
+import type { Cap, DisconnectReason, Hello } from './base.js'
+import { BASE_PROTOCOL_LENGTH } from './messages.js'
 
 export type { Message }
+
+/**
+ * The peer as a protocol sees it (implemented by peer.ts's `Peer`): declared here so the protocol
+ * contract does not import the peer that runs it.
+ */
+export interface ProtocolPeer {
+  /** what the remote said in its Hello */
+  readonly remoteHello: Hello
+  /** the remote node: public key, id and address */
+  readonly node: Node
+  /** the remote's 32-byte node id */
+  readonly id: Uint8Array
+  /** true when the remote dialled us */
+  readonly inbound: boolean
+  /** the protocols running on this peer, in code order */
+  readonly caps: readonly MatchedCap[]
+  /** whether messages are snappy-compressed */
+  readonly snappy: boolean
+  /** end the peer with a Disconnect carrying `reason` */
+  disconnect(reason?: DisconnectReason): void
+}
 
 /** A sub-protocol an application runs on every peer that shares its capability. */
 export interface Protocol {
@@ -19,7 +41,7 @@ export interface Protocol {
    * Runs once per peer, after the Hellos. Resolving while the peer is up ends the peer with
    * ClientQuitting; throwing ends it with SubprotocolError.
    */
-  run(peer: Peer, rw: MsgReadWriter): Promise<void>
+  run(peer: ProtocolPeer, rw: MsgReadWriter): Promise<void>
 }
 
 /** One protocol's share of a connection: message codes relative to its offset. */

@@ -10,17 +10,19 @@ import { backend as defaultBackend } from '../crypto/backend.js'
 import { hex } from '../crypto/bytes.js'
 import { MAX_FRAME_SIZE, type CryptoBackend } from '../crypto/types.js'
 import { Node } from '../enode/node.js'
-import { Discv4, type Discv4Options } from '../discover/udp.js'
+import { Discv4 } from '../discover/udp.js'
+import type { Discv4Options } from '../discover/udp-options.js'
 import type { NodeDB } from '../discover/nodedb.js'
 import { randomWalk } from '../discover/lookup.js'
 import type { Table } from '../discover/table.js'
 import { v5Table } from '../discover/v5/table.js'
 import { Discv5 } from '../discover/v5/udp.js'
+import { attachDiscv5 } from '../discover/both.js'
 import { RLPxConnection, type ConnectionOptions } from '../rlpx/conn.js'
 import { isLAN } from '../util/netutil.js'
 import { DialScheduler } from './dial.js'
 import { P2PError } from './errors.js'
-import { DisconnectReason } from './messages.js'
+import { DisconnectReason } from './base.js'
 import { Peer, sendDisconnect, type PeerEnd } from './peer.js'
 import type { Protocol } from './protocol.js'
 import type { NetRestrict } from './netrestrict.js'
@@ -233,7 +235,6 @@ export class Server extends EventEmitter<ServerEvents> {
     }
     if (!this.config.noDiscovery && this.config.discv4 !== false) {
       this.disc = await Discv4.listen({
-        ...(this.config.discv5 ? { discv5: true } : {}),
         ...this.config.discovery,
         privateKey: this.config.privateKey,
         host,
@@ -246,8 +247,11 @@ export class Server extends EventEmitter<ServerEvents> {
       })
     }
     if (!this.config.noDiscovery && this.config.discv5) {
-      this.v5 = this.disc?.v5
-      if (!this.v5) {
+      // beside discv4, discv5 shares its socket (its key, record and LAN policy); alone, it binds its own
+      if (this.disc) {
+        const limitsOnLAN = this.config.discovery?.limitsOnLAN
+        this.v5 = attachDiscv5(this.disc, { privateKey: this.config.privateKey, backend: this.b, ...(limitsOnLAN !== undefined ? { limitsOnLAN } : {}) })
+      } else {
         this.v5own = true
         const ip = this.config.externalIP ?? (host !== '0.0.0.0' && host !== '::' ? host : undefined)
         this.v5 = await Discv5.listen({

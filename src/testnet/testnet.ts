@@ -27,7 +27,7 @@ import { Conditions, type ConditionsOptions, type ConditionStats } from './condi
 import { livenessProblem, type LivenessOptions } from './liveness.js'
 import { Responder, type Behaviour, type ResponderStats } from './responder.js'
 import { RLPxResponder, TESTNET_CLIENT_IDS, type RLPxBehaviour, type RLPxProfile } from './rlpx.js'
-import { BEHAVIOURS, bindUdp, shardPort, type ShardMessage, type ShardPlan } from './shard.js'
+import { BEHAVIOURS, bindUdp, shardPort, type ShardMessage, type ShardPlan } from './plan.js'
 
 const BUCKET_SIZE = 16
 /** nodes that fit the address plan (127.1-255.y.z, two per /24) */

@@ -11,7 +11,7 @@ import { Crawler, type CrawlerOptions, type CrawlRecord, type CrawlTransport } f
 import { Dialer } from '../../src/crawler/dialer.js'
 import { withDials, type CrawlRecord as DialledRecord } from '../../src/crawler/output.js'
 import { TargetTable } from '../../src/crawler/targets.js'
-import { Discv4 } from '../../src/discover/udp.js'
+import { listenDiscovery, type Discovery } from '../../src/discover/both.js'
 import { Node } from '../../src/enode/node.js'
 import { startTestnet, type Testnet, type TestnetNode, type TestnetOptions } from '../../src/testnet/testnet.js'
 import { REPLY_TIMEOUT_MS } from '../timing.js'
@@ -23,7 +23,7 @@ after(async () => {
 })
 
 /** a transport that notes whom the crawl pings and asks FINDNODE over discv4, and when */
-function watched(disc: Discv4): { transport: CrawlTransport; pinged: Set<string>; asked: Map<string, number[]> } {
+function watched(disc: Discovery): { transport: CrawlTransport; pinged: Set<string>; asked: Map<string, number[]> } {
   const pinged = new Set<string>()
   const asked = new Map<string, number[]>()
   const transport: CrawlTransport = {
@@ -62,7 +62,7 @@ interface Crawled {
 async function crawl(netOpts: TestnetOptions, opts: Partial<CrawlerOptions> = {}, withV5 = true): Promise<Crawled> {
   const net = await startTestnet(netOpts)
   open.push(net)
-  const disc = await Discv4.listen({ privateKey: randomPrivateKey(), host: '127.0.0.1', port: 0, batchVerify: true, refreshIntervalMs: 3600_000, replyTimeoutMs: REPLY_TIMEOUT_MS, ...(withV5 ? { discv5: { replyTimeoutMs: REPLY_TIMEOUT_MS } } : {}) })
+  const disc = await listenDiscovery({ privateKey: randomPrivateKey(), host: '127.0.0.1', port: 0, batchVerify: true, refreshIntervalMs: 3600_000, replyTimeoutMs: REPLY_TIMEOUT_MS }, withV5 && { replyTimeoutMs: REPLY_TIMEOUT_MS })
   open.push(disc)
   const { transport, pinged, asked } = watched(disc)
   const dialled = new Set<string>()
@@ -141,7 +141,7 @@ describe('nodes that speak one protocol only', () => {
     const dialer = new Dialer({ privateKey, concurrency: 16 })
     open.push({ close: () => dialer.stop() })
     const tcpPort = await dialer.listen('127.0.0.1', 0)
-    const disc = await Discv4.listen({ privateKey, host: '127.0.0.1', port: 0, tcpPort, batchVerify: true, refreshIntervalMs: 3600_000, replyTimeoutMs: REPLY_TIMEOUT_MS, discv5: { replyTimeoutMs: REPLY_TIMEOUT_MS } })
+    const disc = await listenDiscovery({ privateKey, host: '127.0.0.1', port: 0, tcpPort, batchVerify: true, refreshIntervalMs: 3600_000, replyTimeoutMs: REPLY_TIMEOUT_MS }, { replyTimeoutMs: REPLY_TIMEOUT_MS })
     open.push(disc)
     const crawler = new Crawler({
       transport: disc,

@@ -5,7 +5,7 @@ import { backend, randomPrivateKey } from '../../src/crypto/backend.js'
 import { hex } from '../../src/crypto/bytes.js'
 import { Crawler, type CrawlRecord } from '../../src/crawler/crawl.js'
 import { TargetTable } from '../../src/crawler/targets.js'
-import { Discv4 } from '../../src/discover/udp.js'
+import { listenDiscovery } from '../../src/discover/both.js'
 import { startTestnet } from '../../src/testnet/testnet.js'
 import { REPLY_TIMEOUT_MS } from '../timing.js'
 
@@ -17,7 +17,7 @@ after(async () => {
 it('discv4 + discv5: every live node answers once; consensus nodes over discv5 only, with their beacon entries', async () => {
   const net = await startTestnet({ nodes: 300, discv5: true, deadFraction: 0.1 })
   open.push(net)
-  const disc = await Discv4.listen({ privateKey: randomPrivateKey(), host: '127.0.0.1', port: 0, batchVerify: true, refreshIntervalMs: 3600_000, replyTimeoutMs: REPLY_TIMEOUT_MS, discv5: { replyTimeoutMs: REPLY_TIMEOUT_MS } })
+  const disc = await listenDiscovery({ privateKey: randomPrivateKey(), host: '127.0.0.1', port: 0, batchVerify: true, refreshIntervalMs: 3600_000, replyTimeoutMs: REPLY_TIMEOUT_MS }, { replyTimeoutMs: REPLY_TIMEOUT_MS })
   open.push(disc)
   const c = new Crawler({ transport: disc, seeds: net.bootENRs, targets: TargetTable.build(backend, new Uint8Array(56).fill(4)), retryDelayMs: 100, attempts: 2 })
   const records = new Map<string, CrawlRecord>()

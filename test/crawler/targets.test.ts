@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict'
 import { it } from 'node:test'
 import { backend } from '../../src/crypto/backend.js'
-import { TargetTable, logDistance } from '../../src/crawler/targets.js'
+import { logDistance } from '../../src/discover/kademlia.js'
+import { TargetTable } from '../../src/crawler/targets.js'
 
 it('logDistance follows geth: 0 for equal, 256 for a differing first bit', () => {
   const a = new Uint8Array(32)

@@ -4,6 +4,7 @@ import { backend } from '../../src/crypto/backend.js'
 import { hex } from '../../src/crypto/bytes.js'
 import { Node } from '../../src/enode/node.js'
 import { NodeDB } from '../../src/discover/nodedb.js'
+import { lookup } from '../../src/discover/lookup.js'
 import { Table, type LookupTarget, type TableOptions, type TableTransport } from '../../src/discover/table.js'
 import { TIME_SCALE } from '../timing.js'
 
@@ -112,6 +113,7 @@ export class FakeNet {
       },
       randomTarget,
       selfTarget: () => ({ key: node.pubkey, id: node.id }),
+      lookup: (target, signal) => lookup(table, target, signal ? { signal } : {}),
     }
     const db = opts.db instanceof NodeDB ? opts.db : new NodeDB()
     const table = new Table({ pingIntervalMs: 60_000, ...opts, db, transport })

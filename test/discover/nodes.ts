@@ -1,6 +1,7 @@
 /** Discv4 nodes on 127.0.0.1 for transport tests: fresh keys, free ports, closed together. */
 import { randomPrivateKey } from '../../src/crypto/backend.js'
-import { Discv4, type Discv4Options } from '../../src/discover/udp.js'
+import { Discv4 } from '../../src/discover/udp.js'
+import type { Discv4Options } from '../../src/discover/udp-options.js'
 import { REPLY_TIMEOUT_MS } from '../timing.js'
 
 const started: Discv4[] = []

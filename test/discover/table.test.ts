@@ -2,7 +2,8 @@ import { after, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { xorBytes, hex } from '../../src/crypto/bytes.js'
 import { NodeDB } from '../../src/discover/nodedb.js'
-import { BUCKET_SIZE, MAX_REPLACEMENTS, logDistance, type Table } from '../../src/discover/table.js'
+import { BUCKET_SIZE, MAX_REPLACEMENTS, logDistance } from '../../src/discover/kademlia.js'
+import type { Table } from '../../src/discover/table.js'
 import { FakeNet, idAtDistance, nodeWithId, randomNode, until } from './fakenet.js'
 
 const nets: FakeNet[] = []

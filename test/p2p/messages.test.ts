@@ -5,13 +5,11 @@ import { P2PError } from '../../src/p2p/errors.js'
 import {
   decodeDisconnect,
   decodeHello,
-  disconnectReasonText,
-  DisconnectReason,
   encodeDisconnect,
   encodeHello,
   MAX_HELLO_SIZE,
-  type Hello,
 } from '../../src/p2p/messages.js'
+import { disconnectReasonText, DisconnectReason, type Hello } from '../../src/p2p/base.js'
 import { matchCaps, ProtocolRW } from '../../src/p2p/protocol.js'
 import { encodeRLP } from '../../src/util/rlp.js'
 

@@ -10,7 +10,8 @@ import { randomBytes } from 'node:crypto'
 import { hex } from '../../crypto/bytes.js'
 import { ENR } from '../../enode/enr.js'
 import type { Node } from '../../enode/node.js'
-import { logDistance } from '../../crawler/targets.js'
+import { logDistance } from '../kademlia.js'
+import { lookup } from '../lookup.js'
 import { NodeDB } from '../nodedb.js'
 import { Table, type LookupTarget, type TableTransport } from '../table.js'
 import type { Discv5 } from './udp.js'
@@ -23,6 +24,8 @@ export function lookupDistances(target: Uint8Array, node: Uint8Array): number[] 
 
 /** The table's view of discv5. */
 export class V5TableTransport implements TableTransport {
+  /** the table this transport drives, set by {@link v5Table} once both exist; refresh lookups walk it */
+  table: Table | undefined
   constructor(
     private readonly v5: Discv5,
     readonly self: Node,
@@ -51,6 +54,11 @@ export class V5TableTransport implements TableTransport {
     const r = await this.v5.requestENR(n, signal)
     return { node: r.toNode() ?? n, seq: r.seq }
   }
+
+  lookup(target: LookupTarget, signal?: AbortSignal): Promise<Node[]> {
+    if (!this.table) return Promise.reject(new RangeError('no table attached to this transport'))
+    return lookup(this.table, target, signal ? { signal } : {})
+  }
 }
 
 /** Options of {@link v5Table}. */
@@ -77,6 +85,7 @@ export function v5Table(v5: Discv5, self: Node, opts: V5TableOptions = {}): Tabl
     ...(opts.refreshIntervalMs !== undefined ? { refreshIntervalMs: opts.refreshIntervalMs } : {}),
     ...(opts.ipLimitsOnLAN !== undefined ? { ipLimitsOnLAN: opts.ipLimitsOnLAN } : {}),
   })
+  transport.table = table
   v5.on('established', (r) => {
     const n = r.toNode()
     if (n) table.addVerifiedNode(n, r.seq)

@@ -14,17 +14,18 @@
  * records that are not at the asked distances (or beyond what one answer may hold) are dropped, as
  * geth does. Everything is bounded: sessions, challenges, known records, requests in flight.
  */
-import { createSocket, type RemoteInfo, type Socket } from 'node:dgram'
+import type { RemoteInfo, Socket } from 'node:dgram'
 import { EventEmitter } from 'node:events'
 import { randomBytes } from 'node:crypto'
-import { isIPv6 } from 'node:net'
 import { backend as defaultBackend, randomPrivateKey } from '../../crypto/backend.js'
 import { hex } from '../../crypto/bytes.js'
 import type { CryptoBackend } from '../../crypto/types.js'
 import { compressPubkey, ENR, type ENRFields } from '../../enode/enr.js'
 import type { Node } from '../../enode/node.js'
 import { ipFromBytes, ipToBytes, isLAN } from '../../util/netutil.js'
-import { logDistance } from '../../crawler/targets.js'
+import { bindSocket, DiscoveryError, PendingRequests, type PendingRequest } from '../common.js'
+import { logDistance } from '../kademlia.js'
+import { IPRateLimiter } from '../ratelimit.js'
 import { deriveKeys, GCM_TAG_SIZE, idSign, idVerify } from './crypto.js'
 import { LRU, SessionStore, type Session } from './session.js'
 import {
@@ -59,17 +60,6 @@ const NODES_ROOM = MAX_PACKET_SIZE - 16 - 23 - 32 - GCM_TAG_SIZE - 24
 /** Why a discv5 datagram was dropped (counted in {@link Discv5Stats.dropped}). */
 export type V5DropReason = 'not-discv5' | 'malformed' | 'undecryptable' | 'unsolicited' | 'bad-handshake' | 'rate' | 'no-record'
 
-/** A discv5 request failed; `code` says how (no reply in time, transport closed, too many pending, a bad answer, no endpoint known). */
-export class Discv5Error extends Error {
-  override readonly name = 'Discv5Error'
-  constructor(
-    readonly code: 'TIMEOUT' | 'CLOSED' | 'TOO_MANY_PENDING' | 'BAD_RESPONSE' | 'NO_ENDPOINT',
-    message: string,
-  ) {
-    super(message)
-  }
-}
-
 /** whom to send a request to: a record, or a discv4 Node (its public key and endpoint) */
 export type V5Target = ENR | Node
 
@@ -96,6 +86,8 @@ export interface Discv5Options {
   /** records served for FINDNODE at these distances (distance 0 is always our own record) */
   nodes?: (distances: number[]) => ENR[]
   replyTimeoutMs?: number
+  /** own socket: receive and send buffers, bytes (default 4 MiB, as discv4's) */
+  socketBufferBytes?: number
   /** WHOAREYOU answers per IP per second (default 20; loopback and LAN exempt unless limitsOnLAN) */
   whoareyouRate?: number
   limitsOnLAN?: boolean
@@ -137,14 +129,11 @@ interface Pending {
   /** the nonce of the latest packet carrying the request: a WHOAREYOU names it */
   nonceHex: string
   handshakes: number
-  timer: NodeJS.Timeout
-  deadline: number
+  req: PendingRequest<V5Message | ENR[]>
   /** NODES accumulation */
   packets: number
   records: ENR[]
   total: number
-  resolve(v: V5Message | ENR[]): void
-  reject(err: Error): void
 }
 
 /** Answers one TALKREQ of a protocol: the bytes returned go back in the TALKRESP. */
@@ -152,26 +141,6 @@ export type TalkHandler = (request: Uint8Array, from: { id: Uint8Array; ip: stri
 
 function emptyDrops(): Record<V5DropReason, number> {
   return { 'not-discv5': 0, malformed: 0, undecryptable: 0, unsolicited: 0, 'bad-handshake': 0, rate: 0, 'no-record': 0 }
-}
-
-/** per-IP token buckets for WHOAREYOU, bounded in the IPs they remember */
-class WhoareyouLimiter {
-  private readonly buckets = new Map<string, { tokens: number; at: number }>()
-  constructor(private readonly rate: number) {}
-  allow(ip: string): boolean {
-    const now = Date.now()
-    let b = this.buckets.get(ip)
-    if (!b) {
-      if (this.buckets.size >= 10_000) this.buckets.delete(this.buckets.keys().next().value!)
-      b = { tokens: this.rate, at: now }
-      this.buckets.set(ip, b)
-    }
-    b.tokens = Math.min(this.rate, b.tokens + ((now - b.at) * this.rate) / 1000)
-    b.at = now
-    if (b.tokens < 1) return false
-    b.tokens--
-    return true
-  }
 }
 
 /** The discv5 (v5.1) transport: sessions, handshakes both ways, PING, FINDNODE, TALKREQ, serving its table; alone on a socket or sharing discv4's. */
@@ -187,9 +156,10 @@ export class Discv5 extends EventEmitter<Discv5Events> {
   /** requests waiting for a handshake under way with their node, by session key */
   private readonly waiting = new Map<string, Pending[]>()
   private readonly talk = new Map<string, TalkHandler>()
-  private readonly limiter: WhoareyouLimiter
+  /** WHOAREYOU answers per IP: a second's worth at once, then the sustained rate */
+  private readonly limiter: IPRateLimiter
   private readonly replyTimeout: number
-  private readonly maxPending: number
+  private readonly requests: PendingRequests
   private closed = false
   private nodesSource: ((distances: number[]) => ENR[]) | undefined
   /**
@@ -211,31 +181,16 @@ export class Discv5 extends EventEmitter<Discv5Events> {
     this.id = this.enr.nodeId
     this.idHex = hex(this.id)
     this.store = new SessionStore({ sessions: opts.maxSessions ?? 10_000, challenges: 10_000, records: opts.maxSessions ?? 10_000 })
-    this.limiter = new WhoareyouLimiter(opts.whoareyouRate ?? 20)
+    this.limiter = new IPRateLimiter({ perMinute: (opts.whoareyouRate ?? 20) * 60, burst: opts.whoareyouRate ?? 20, maxTracked: 10_000 })
     this.replyTimeout = opts.replyTimeoutMs ?? V5_REPLY_TIMEOUT_MS
-    this.maxPending = opts.maxPending ?? 10_000
+    this.requests = new PendingRequests(opts.maxPending ?? 10_000, 'discv5')
     this.nodesSource = opts.nodes
   }
 
   /** A transport with a socket of its own. */
   static async listen(opts: Discv5Options): Promise<Discv5> {
-    const host = opts.host ?? '0.0.0.0'
-    const socket = createSocket({ type: isIPv6(host) ? 'udp6' : 'udp4' })
-    await new Promise<void>((resolve, reject) => {
-      socket.once('error', reject)
-      socket.bind(opts.port ?? 30303, host, () => {
-        socket.off('error', reject)
-        resolve()
-      })
-    })
+    const socket = await bindSocket(opts.host ?? '0.0.0.0', opts.port ?? 30303, opts.socketBufferBytes)
     socket.on('error', () => undefined)
-    try {
-      // NODES answers come in bursts: the kernel's default 208 KiB holds fewer than 200 of them
-      socket.setRecvBufferSize(4 << 20)
-      socket.setSendBufferSize(4 << 20)
-    } catch {
-      // not permitted: the defaults still work, with more loss under load
-    }
     const enr = opts.localENR ? {} : { enr: { udp: socket.address().port, ...opts.enr } }
     const d = new Discv5({ ...opts, ...enr }, (data, port, ip) => socket.send(data, port, ip), socket)
     socket.on('message', (data, from) => d.handle(data, from))
@@ -283,7 +238,7 @@ export class Discv5 extends EventEmitter<Discv5Events> {
   /** PING: the node's record sequence number and the endpoint it sees us at */
   async ping(n: V5Target, signal?: AbortSignal): Promise<{ enrSeq: bigint; ip: string; port: number }> {
     const m = await this.request(n, { type: MessageType.ping, reqId: new Uint8Array(0), enrSeq: this.enr.seq }, signal)
-    if (m instanceof Array || m.type !== MessageType.pong) throw new Discv5Error('BAD_RESPONSE', 'expected PONG')
+    if (m instanceof Array || m.type !== MessageType.pong) throw new DiscoveryError('BAD_RESPONSE', 'expected PONG')
     return { enrSeq: m.enrSeq, ip: ipFromBytes(m.ip) ?? '', port: m.port }
   }
 
@@ -292,14 +247,14 @@ export class Discv5 extends EventEmitter<Discv5Events> {
     const ds = [...new Set(distances)].filter((d) => Number.isInteger(d) && d >= 0 && d <= 256)
     if (ds.length === 0 || ds.length > 16) throw new RangeError('distances: 1 to 16 integers in 0..256')
     const r = await this.request(n, { type: MessageType.findnode, reqId: new Uint8Array(0), distances: ds }, signal)
-    if (!(r instanceof Array)) throw new Discv5Error('BAD_RESPONSE', 'expected NODES')
+    if (!(r instanceof Array)) throw new DiscoveryError('BAD_RESPONSE', 'expected NODES')
     return r
   }
 
   /** the node's current record */
   async requestENR(n: V5Target, signal?: AbortSignal): Promise<ENR> {
     const [r] = await this.findnode(n, [0], signal)
-    if (!r) throw new Discv5Error('BAD_RESPONSE', 'no record in the answer')
+    if (!r) throw new DiscoveryError('BAD_RESPONSE', 'no record in the answer')
     return r
   }
 
@@ -307,14 +262,14 @@ export class Discv5 extends EventEmitter<Discv5Events> {
   async talkReq(n: V5Target, protocol: string | Uint8Array, payload: Uint8Array, signal?: AbortSignal): Promise<Uint8Array> {
     const p = typeof protocol === 'string' ? new TextEncoder().encode(protocol) : protocol
     const m = await this.request(n, { type: MessageType.talkreq, reqId: new Uint8Array(0), protocol: p, request: payload }, signal)
-    if (m instanceof Array || m.type !== MessageType.talkresp) throw new Discv5Error('BAD_RESPONSE', 'expected TALKRESP')
+    if (m instanceof Array || m.type !== MessageType.talkresp) throw new DiscoveryError('BAD_RESPONSE', 'expected TALKRESP')
     return m.response
   }
 
   private peerOf(n: V5Target): Peer {
     if (n instanceof ENR) {
       const node = n.toNode()
-      if (!node) throw new Discv5Error('NO_ENDPOINT', 'the record has no UDP endpoint')
+      if (!node) throw new DiscoveryError('NO_ENDPOINT', 'the record has no UDP endpoint')
       this.store.records.set(hex(n.nodeId), n)
       return { id: n.nodeId, idHex: hex(n.nodeId), pubkey: n.pubkey, ip: node.ip, port: node.udp }
     }
@@ -322,61 +277,44 @@ export class Discv5 extends EventEmitter<Discv5Events> {
   }
 
   private request(n: V5Target, msg: V5Message, signal?: AbortSignal): Promise<V5Message | ENR[]> {
-    if (this.closed) return Promise.reject(new Discv5Error('CLOSED', 'discv5 closed'))
-    if (this.pending.size >= this.maxPending) return Promise.reject(new Discv5Error('TOO_MANY_PENDING', `${this.maxPending} requests pending`))
-    signal?.throwIfAborted()
+    if (this.closed) return Promise.reject(new DiscoveryError('CLOSED', 'discv5 closed'))
     const peer = this.peerOf(n)
     const reqId = new Uint8Array(randomBytes(8))
     msg.reqId = reqId
-    return new Promise((resolve, reject) => {
-      const onAbort = (): void => p.reject(signal!.reason instanceof Error ? signal!.reason : new Discv5Error('CLOSED', 'aborted'))
-      const settle = (): void => {
-        clearTimeout(p.timer)
-        signal?.removeEventListener('abort', onAbort)
-        this.pending.delete(p.reqIdHex)
-        if (this.byNonce.get(p.nonceHex) === p) this.byNonce.delete(p.nonceHex)
-        if (p.initiator) this.handOver(SessionStore.key(peer.idHex, peer.ip, peer.port))
-      }
-      const p: Pending = {
-        peer,
-        initiator: false,
-        msg,
-        reqIdHex: hex(reqId),
-        nonceHex: '',
-        handshakes: 0,
-        deadline: Date.now() + this.replyTimeout,
-        timer: setTimeout(() => {
+    let p: Pending
+    return this.requests.start<V5Message | ENR[]>(
+      {
+        closed: this.closed,
+        signal,
+        timeoutMs: this.replyTimeout,
+        onTimeout: (req) => {
           this.stats.timeouts++
-          p.reject(new Discv5Error('TIMEOUT', `${MESSAGE_NAMES[msg.type]} to ${peer.ip}:${peer.port} timed out`))
-        }, this.replyTimeout),
-        packets: 0,
-        records: [],
-        total: 0,
-        resolve: (v) => {
-          settle()
-          resolve(v)
+          req.reject(new DiscoveryError('TIMEOUT', `${MESSAGE_NAMES[msg.type]} to ${peer.ip}:${peer.port} timed out`))
         },
-        reject: (err) => {
-          settle()
-          reject(err)
+        onSettle: () => {
+          this.pending.delete(p.reqIdHex)
+          if (this.byNonce.get(p.nonceHex) === p) this.byNonce.delete(p.nonceHex)
+          if (p.initiator) this.handOver(SessionStore.key(peer.idHex, peer.ip, peer.port))
         },
-      }
-      this.pending.set(p.reqIdHex, p)
-      signal?.addEventListener('abort', onAbort, { once: true })
-      const key = SessionStore.key(peer.idHex, peer.ip, peer.port)
-      const queue = this.waiting.get(key)
-      // a handshake with this node is under way: go once it is done
-      if (queue && !this.store.sessions.peek(key)) {
-        if (queue.length < 64) queue.push(p)
-        else p.reject(new Discv5Error('TOO_MANY_PENDING', 'too many requests wait for one handshake'))
-        return
-      }
-      if (!this.store.sessions.peek(key)) {
-        this.waiting.set(key, [])
-        p.initiator = true
-      }
-      this.sendRequest(p)
-    })
+      },
+      (req) => {
+        p = { peer, initiator: false, msg, reqIdHex: hex(reqId), nonceHex: '', handshakes: 0, req, packets: 0, records: [], total: 0 }
+        this.pending.set(p.reqIdHex, p)
+        const key = SessionStore.key(peer.idHex, peer.ip, peer.port)
+        const queue = this.waiting.get(key)
+        // a handshake with this node is under way: go once it is done
+        if (queue && !this.store.sessions.peek(key)) {
+          if (queue.length < 64) queue.push(p)
+          else req.reject(new DiscoveryError('TOO_MANY_PENDING', 'too many requests wait for one handshake'))
+          return
+        }
+        if (!this.store.sessions.peek(key)) {
+          this.waiting.set(key, [])
+          p.initiator = true
+        }
+        this.sendRequest(p)
+      },
+    )
   }
 
   /**
@@ -511,20 +449,12 @@ export class Discv5 extends EventEmitter<Discv5Events> {
     const hd = headerData(new Uint8Array(randomBytes(16)), Flag.handshake, nonce, authdata)
     this.track(p, nonce)
     // the handshake costs a round trip more: the request's clock restarts with the handshake's allowance
-    this.extend(p, V5_HANDSHAKE_TIMEOUT_MS)
+    p.req.extend(V5_HANDSHAKE_TIMEOUT_MS)
     this.out(encodePacket(p.peer.id, hd, this.b.gcmSeal(keys.initiatorKey, nonce, encodeMessage(p.msg), hd), this.b), port, ip)
     this.stats.handshakes++
     // requests that waited for this handshake go now, in the new session
     p.initiator = false
     this.handOver(key)
-  }
-
-  private extend(p: Pending, ms: number): void {
-    clearTimeout(p.timer)
-    p.timer = setTimeout(() => {
-      this.stats.timeouts++
-      p.reject(new Discv5Error('TIMEOUT', `${MESSAGE_NAMES[p.msg.type]} to ${p.peer.ip}:${p.peer.port} timed out`))
-    }, ms)
   }
 
   /** A remote answers our WHOAREYOU: check its proof, derive the session, read its message. */
@@ -626,8 +556,8 @@ export class Discv5 extends EventEmitter<Discv5Events> {
   private onResponse(m: V5Message, src: Uint8Array, ip: string): void {
     const p = this.pending.get(hex(m.reqId))
     if (!p || hex(src) !== p.peer.idHex) return this.drop('unsolicited', ip)
-    if (m.type === MessageType.pong && p.msg.type === MessageType.ping) return p.resolve(m)
-    if (m.type === MessageType.talkresp && p.msg.type === MessageType.talkreq) return p.resolve(m)
+    if (m.type === MessageType.pong && p.msg.type === MessageType.ping) return p.req.resolve(m)
+    if (m.type === MessageType.talkresp && p.msg.type === MessageType.talkreq) return p.req.resolve(m)
     if (m.type !== MessageType.nodes || p.msg.type !== MessageType.findnode) return this.drop('unsolicited', ip)
     const asked = p.msg.distances
     p.packets++
@@ -651,15 +581,15 @@ export class Discv5 extends EventEmitter<Discv5Events> {
       this.store.records.set(hex(r.nodeId), r)
       this.emit('record', r)
     }
-    if (p.packets >= p.total) p.resolve(p.records)
+    if (p.packets >= p.total) p.req.resolve(p.records)
   }
 
   /** Fail every request, forget every session; close our own socket. */
   async close(): Promise<void> {
     if (this.closed) return
     this.closed = true
-    const err = new Discv5Error('CLOSED', 'discv5 closed')
-    for (const p of [...this.pending.values()]) p.reject(err)
+    const err = new DiscoveryError('CLOSED', 'discv5 closed')
+    for (const p of [...this.pending.values()]) p.req.reject(err)
     this.waiting.clear()
     this.store.sessions.clear()
     this.store.challenges.clear()

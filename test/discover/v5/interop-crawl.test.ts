@@ -11,7 +11,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { randomPrivateKey } from '../../../src/crypto/backend.js'
 import { hex } from '../../../src/crypto/bytes.js'
 import { Crawler, type CrawlRecord } from '../../../src/crawler/crawl.js'
-import { Discv4 } from '../../../src/discover/udp.js'
+import { listenDiscovery } from '../../../src/discover/both.js'
 import { ENR } from '../../../src/enode/enr.js'
 import { TIME_SCALE } from '../../timing.js'
 import { freeUdpPorts } from '../../../src/util/ports.js'
@@ -42,7 +42,7 @@ it(`our crawler finds every node of a ${N}-node @chainsafe/discv5 network`, asyn
   })
   await Promise.all(nodes.map((n) => n.start()))
 
-  const disc = await Discv4.listen({ privateKey: randomPrivateKey(), host: '127.0.0.1', port: 0, refreshIntervalMs: 3600_000, discv5: { replyTimeoutMs: 1000 * TIME_SCALE } })
+  const disc = await listenDiscovery({ privateKey: randomPrivateKey(), host: '127.0.0.1', port: 0, refreshIntervalMs: 3600_000 }, { replyTimeoutMs: 1000 * TIME_SCALE })
   open.push(disc)
   const seed = ENR.parseText(enrs[0]!.encodeTxt())
   const c = new Crawler({ transport: disc, protocols: ['v5'], seeds: [seed], retryDelayMs: 200 })

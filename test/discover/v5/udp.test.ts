@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto'
 import { after, describe, it } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { backend, randomPrivateKey } from '../../../src/crypto/backend.js'
-import { logDistance } from '../../../src/crawler/targets.js'
+import { logDistance } from '../../../src/discover/kademlia.js'
 import { ENR } from '../../../src/enode/enr.js'
 import { Discv5 } from '../../../src/discover/v5/udp.js'
 import { deriveKeys, idSign } from '../../../src/discover/v5/crypto.js'
@@ -235,8 +235,9 @@ describe('discv5 under hostile input', () => {
 
 describe('discv5 beside discv4 on one socket', () => {
   it('one port answers both protocols; the record is shared', async () => {
+    const { listenDiscovery } = await import('../../../src/discover/both.js')
     const { Discv4 } = await import('../../../src/discover/udp.js')
-    const both = await Discv4.listen({ privateKey: randomPrivateKey(), host: '127.0.0.1', port: 0, refreshIntervalMs: 3600_000, discv5: true })
+    const both = await listenDiscovery({ privateKey: randomPrivateKey(), host: '127.0.0.1', port: 0, refreshIntervalMs: 3600_000 })
     open.push(both)
     assert.ok(both.v5)
     assert.equal(both.v5.localENR.toText(), both.localENR.toText())

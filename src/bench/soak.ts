@@ -12,11 +12,11 @@ import { spawn } from 'node:child_process'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
-import { randomPrivateKey } from '../src/crypto/backend.js'
-import { Crawler } from '../src/crawler/crawl.js'
-import { TargetTable } from '../src/crawler/targets.js'
-import { Discv4 } from '../src/discover/udp.js'
-import { parseEnode } from '../src/enode/url.js'
+import { randomPrivateKey } from '../crypto/backend.js'
+import { Crawler } from '../crawler/crawl.js'
+import { TargetTable } from '../crawler/targets.js'
+import { Discv4 } from '../discover/udp.js'
+import { parseEnode } from '../enode/url.js'
 
 const MiB = 2 ** 20
 const minutes = Number(process.env['SOAK_MINUTES'] ?? 10)
@@ -45,7 +45,7 @@ interface Sample {
  * The testnet runs in a child process (`ethp2p testnet`), so what is sampled here — RSS, event-loop
  * delay, handles — is the crawler's alone, not the thousand responders' verifying and signing.
  */
-const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('../src/cli/main.ts', import.meta.url)), 'testnet', '--nodes', String(nodes), '--duration', String(minutes * 60 + 120)], {
+const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('../cli/main.ts', import.meta.url)), 'testnet', '--nodes', String(nodes), '--duration', String(minutes * 60 + 120)], {
   stdio: ['ignore', 'pipe', 'inherit'],
 })
 const bootLine = await new Promise<string>((resolve, reject) => {
