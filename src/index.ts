@@ -136,19 +136,10 @@ export { V5WireError, type V5Message, type V5WireErrorCode } from './discover/v5
 export { consensusInfo, matchForkDigest, clientEntry, quicPorts, type ConsensusInfo } from './eth/consensus.js'
 
 // the crawler and its loopback testnet
-export {
-  Crawler,
-  CrawlError,
-  type CrawlerOptions,
-  type CrawlerEvents,
-  type CrawlRecord,
-  type CrawlProgress,
-  type CrawlProtocol,
-  type CrawlTransport,
-  type CrawlV5,
-  type PreviousNode,
-  type CrawlErrorCode,
-} from './crawler/crawl.js'
+export { Crawler } from './crawler/crawl.js'
+export { CrawlError, type CrawlerOptions, type CrawlerEvents, type CrawlProgress, type CrawlErrorCode } from './crawler/options.js'
+export type { CrawlRecord, DiscoveryRecord, CrawlProtocol, PreviousNode } from './crawler/record.js'
+export type { CrawlTransport, CrawlV5 } from './crawler/transport.js'
 export { TargetTable } from './crawler/targets.js'
 export { startTestnet, TestnetError, MAX_TESTNET_NODES, type Testnet, type TestnetNode, type TestnetOptions, type Protocol as TestnetProtocol } from './testnet/testnet.js'
 export type { ConditionStats } from './testnet/conditions.js'

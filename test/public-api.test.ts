@@ -43,6 +43,7 @@ const PUBLIC = [
   'Discovery',
   'DiscoveryError',
   'DiscoveryErrorCode',
+  'DiscoveryRecord',
   'Discv4',
   'Discv4Events',
   'Discv4Options',

@@ -9,13 +9,9 @@ import type { Writable } from 'node:stream'
 import { backend } from '../crypto/backend.js'
 import { hex } from '../crypto/bytes.js'
 import type { Node } from '../enode/node.js'
-import type { CrawlRecord as DiscoveryRecord } from './crawl.js'
 import { DisconnectReason } from '../p2p/base.js'
 import { CONSENSUS_NOT_DIALLED, notDialled, type DialResult, type Dialer } from './dialer.js'
-import type { CrawlDiff, DialledRecord, StoredNode } from './record.js'
-
-/** A node as the crawl writes it (record.ts's {@link DialledRecord}), under the name the writers' users know. */
-export type CrawlRecord = DialledRecord
+import type { CrawlDiff, CrawlRecord, DiscoveryRecord, StoredNode } from './record.js'
 
 /** A line-per-record sink over a file or stdout; `close()` waits until everything is written. */
 class LineWriter {

@@ -10,7 +10,8 @@
  * on discovery-only records and shows the dial sections when any record carries them.
  */
 import { matchForkHash } from '../eth/networks.js'
-import { emptyDialTally, PROTOCOL_SPLITS, protocolSplit, tallyDial, type CrawlRecord, type DialTally } from './output.js'
+import { emptyDialTally, PROTOCOL_SPLITS, protocolSplit, tallyDial, type DialTally } from './output.js'
+import type { CrawlRecord } from './record.js'
 import { parseClientId } from './clientid.js'
 
 /** What the HTML report says about the crawl itself. */

@@ -8,9 +8,8 @@
 import { existsSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { open as openLmdb, type RootDatabase } from 'lmdb'
-import type { PreviousNode } from './crawl.js'
 import { notDialled, type DialInfo } from './dialer.js'
-import type { CrawlDiff, DialledRecord as CrawlRecord, StoredDial, StoredNode } from './record.js'
+import type { CrawlDiff, CrawlRecord, PreviousNode, StoredDial, StoredNode } from './record.js'
 
 const FILE = 'crawl.mdb'
 

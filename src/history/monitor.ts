@@ -8,7 +8,7 @@
  * (as `ethp2p crawl` holds them for its outputs) and written in one transaction: a kill -9 loses the
  * crawl under way and nothing else.
  */
-import type { PreviousNode } from '../crawler/crawl.js'
+import type { PreviousNode } from '../crawler/record.js'
 import type { Logger } from '../util/log.js'
 import type { History } from './db.js'
 import { lastCrawlStart, recentNodes } from './query.js'

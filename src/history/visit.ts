@@ -4,7 +4,8 @@
  */
 import { parseClientId } from '../crawler/clientid.js'
 import { notDialled } from '../crawler/dialer.js'
-import { emptyLayers, emptySplits, protocolSplit, type CrawlRecord, type Layer, type ProtocolSplit } from '../crawler/output.js'
+import { emptyLayers, emptySplits, protocolSplit, type Layer, type ProtocolSplit } from '../crawler/output.js'
+import type { CrawlRecord } from '../crawler/record.js'
 import type { VisitsTable } from './schema.js'
 
 /** A crawl record, with the fields the crawler's rewrite adds read as optional. */

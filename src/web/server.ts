@@ -13,7 +13,7 @@
  *   /report/latest                       the latest crawl as `crawl --report` draws it
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
-import type { CrawlRecord } from '../crawler/output.js'
+import type { CrawlRecord } from '../crawler/record.js'
 import { renderReport } from '../crawler/report.js'
 import type { History } from '../history/db.js'
 import { adoption, churn, crawlVisits, forkReadiness, isDimension, latestCrawl, nodeHistory, searchNodes, series, uptime, versionsOf, type Window } from '../history/query.js'

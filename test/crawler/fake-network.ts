@@ -7,7 +7,7 @@
  */
 import { EventEmitter } from 'node:events'
 import { backend, randomPrivateKey } from '../../src/crypto/backend.js'
-import type { CrawlTransport } from '../../src/crawler/crawl.js'
+import type { CrawlTransport } from '../../src/crawler/transport.js'
 import { logDistance } from '../../src/discover/kademlia.js'
 import type { LookupTarget } from '../../src/discover/table.js'
 import { DiscoveryError, type RequestOptions } from '../../src/discover/common.js'

@@ -4,7 +4,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
-import { CsvWriter, formatSummary, summarize, type CrawlRecord } from '../../src/crawler/output.js'
+import { CsvWriter, formatSummary, summarize } from '../../src/crawler/output.js'
+import type { CrawlRecord } from '../../src/crawler/record.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'ethp2p-output-'))
 after(() => rmSync(dir, { recursive: true, force: true }))

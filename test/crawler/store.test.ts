@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
 import type { DialResult } from '../../src/crawler/dialer.js'
-import { mergeDial, type CrawlRecord } from '../../src/crawler/output.js'
+import { mergeDial } from '../../src/crawler/output.js'
+import type { CrawlRecord } from '../../src/crawler/record.js'
 import { compareCrawls, CrawlStore, snapshotCrawl } from '../../src/crawler/store.js'
 
 const dirs: string[] = []
