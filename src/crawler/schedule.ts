@@ -20,6 +20,8 @@
  * timeouts and live nodes into dead ones.
  */
 
+import { TokenBucket } from '../util/token-bucket.js'
+
 /** A growable FIFO of integers. */
 export class IntQueue {
   private buf: Int32Array
@@ -189,9 +191,9 @@ export class Schedule {
   private readonly netOut = new Map<number, number>()
   /** requests in flight */
   pending = 0
-  private tokens: number
-  private readonly burst: number
-  private last = performance.now()
+  /** datagrams: the configured rate, or less while the rate control holds it down */
+  private readonly bucket: TokenBucket
+  /** the transport's datagram count the bucket has been charged for */
   private accounted: number
   private timer: NodeJS.Timeout | undefined
   private vtime = 0
@@ -211,8 +213,7 @@ export class Schedule {
     this.queues = opts.classes.map(() => new IntQueue())
     this.pass = opts.classes.map(() => 0)
     // 20 ms worth of datagrams at once: smooth enough for socket buffers, coarse enough for timers
-    this.burst = Math.max(1, opts.rate / 50)
-    this.tokens = this.burst
+    this.bucket = new TokenBucket(opts.rate, Math.max(1, opts.rate / 50), performance.now())
     this.accounted = hooks.sent()
   }
 
@@ -257,6 +258,9 @@ export class Schedule {
     const ceiling = this.opts.rate
     if (mean > QUEUE_HIGH * this.opts.replyTimeoutMs) this.rate = Math.max(ceiling / 16, this.rate * 0.8)
     else if (mean < QUEUE_LOW * this.opts.replyTimeoutMs) this.rate = Math.min(ceiling, this.rate + ceiling / 50)
+    // what flowed in so far at the old rate stays
+    this.bucket.available(now)
+    this.bucket.rate = this.rate
     this.windowStart = now
     this.windowSum = 0
     this.windowCount = 0
@@ -275,7 +279,7 @@ export class Schedule {
     try {
       this.refill()
       const { perIP, perNet, maxPending, maxBacklog } = this.opts
-      while (this.tokens >= 1 && this.pending < maxPending && this.hooks.backlog() <= maxBacklog) {
+      while (this.bucket.available(performance.now()) >= 1 && this.pending < maxPending && this.hooks.backlog() <= maxBacklog) {
         const fromParked = this.released.length > 0
         const item = this.next()
         if (item < 0) return
@@ -312,7 +316,8 @@ export class Schedule {
   private arm(): void {
     if (this.timer !== undefined || this.pending >= this.opts.maxPending) return
     if (this.released.length === 0 && !this.queues.some((q) => q.length > 0)) return
-    const ms = this.tokens < 1 ? Math.ceil(((1 - this.tokens) * 1000) / this.rate) : 5
+    const wait = this.bucket.untilNext()
+    const ms = wait > 0 ? Math.ceil(wait) : 5
     this.timer = setTimeout(
       () => {
         this.timer = undefined
@@ -323,12 +328,11 @@ export class Schedule {
     )
   }
 
+  /** charge the bucket with every datagram sent since the last look: requests and replies alike */
   private refill(): void {
-    const now = performance.now()
-    this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) * this.rate) / 1000)
-    this.last = now
+    this.bucket.available(performance.now())
     const sent = this.hooks.sent()
-    this.tokens -= sent - this.accounted
+    this.bucket.spend(sent - this.accounted)
     this.accounted = sent
   }
 

@@ -2,6 +2,7 @@
  * Ingress guards for the UDP socket: a per-IP token bucket and a filter of recently seen packet
  * hashes. Both are bounded; neither ever allocates per packet beyond a map entry.
  */
+import { TokenBucket } from '../util/token-bucket.js'
 
 /** A per-IP token bucket: sustained rate, burst, and how many IPs are tracked. */
 export interface RateLimitOptions {
@@ -18,30 +19,25 @@ export const DEFAULT_RATE_LIMIT: RateLimitOptions = { perMinute: 600, burst: 120
 
 /** The per-IP token buckets, bounded in the IPs they track. */
 export class IPRateLimiter {
-  private readonly buckets = new Map<string, { tokens: number; at: number }>()
-  private readonly perMs: number
+  private readonly buckets = new Map<string, TokenBucket>()
+  private readonly perSecond: number
   private readonly maxTracked: number
 
   constructor(private readonly opts: RateLimitOptions) {
-    this.perMs = opts.perMinute / 60_000
+    this.perSecond = opts.perMinute / 60
     this.maxTracked = opts.maxTracked ?? 10_000
   }
 
   /** take one token for `ip`; false when it is over its rate */
   allow(ip: string, now = Date.now()): boolean {
     let b = this.buckets.get(ip)
-    if (b) {
-      this.buckets.delete(ip) // re-insert below: Map order is then least recently seen first
-      b.tokens = Math.min(this.opts.burst, b.tokens + (now - b.at) * this.perMs)
-      b.at = now
-    } else {
+    if (b) this.buckets.delete(ip) // re-insert below: Map order is then least recently seen first
+    else {
       if (this.buckets.size >= this.maxTracked) this.buckets.delete(this.buckets.keys().next().value!)
-      b = { tokens: this.opts.burst, at: now }
+      b = new TokenBucket(this.perSecond, this.opts.burst, now)
     }
     this.buckets.set(ip, b)
-    if (b.tokens < 1) return false
-    b.tokens -= 1
-    return true
+    return b.take(now)
   }
 
   get tracked(): number {

@@ -9,13 +9,12 @@ import { hex } from '../crypto/bytes.js'
 import type { CryptoBackend } from '../crypto/types.js'
 import type { Node } from '../enode/node.js'
 import type { Conditions } from './conditions.js'
-import { logDistance } from '../discover/kademlia.js'
+import { BUCKET_SIZE, logDistance } from '../discover/kademlia.js'
 import type { ENR } from '../enode/enr.js'
 import { Discv5 } from '../discover/v5/udp.js'
 import { decodeChecked, isDiscv4Packet, encodePacket, expiration, isExpired, MAX_NEIGHBORS, MAX_PACKET_SIZE, PacketType, type Packet } from '../discover/wire.js'
 import { Liveness, type LivenessOptions } from './liveness.js'
 
-const BUCKET_SIZE = 16
 /** bound on the senders a node remembers as bonded (the crawler and a few peers in practice) */
 const MAX_BONDED = 1024
 

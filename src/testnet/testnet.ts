@@ -12,6 +12,7 @@
  * client ids, mainnet or sepolia Status, some busy. The others announce a TCP port nobody listens on,
  * as nodes behind a firewall do.
  */
+import { BUCKET_SIZE } from '../discover/kademlia.js'
 import { fork, type ChildProcess } from 'node:child_process'
 import type { Socket } from 'node:dgram'
 import { fileURLToPath } from 'node:url'
@@ -29,7 +30,6 @@ import { Responder, type Behaviour, type ResponderStats } from './responder.js'
 import { RLPxResponder, TESTNET_CLIENT_IDS, type RLPxBehaviour, type RLPxProfile } from './rlpx.js'
 import { BEHAVIOURS, bindUdp, shardPort, type ShardMessage, type ShardPlan } from './plan.js'
 
-const BUCKET_SIZE = 16
 /** nodes that fit the address plan (127.1-255.y.z, two per /24) */
 export const MAX_TESTNET_NODES = 100_000
 /** sockets bound at once while starting */
