@@ -21,6 +21,10 @@
  *   resumed   no delay, 10 % dead, plus N stored nodes of a network that is gone (an earlier crawl's
  *             datadir): compared with the same crawl without them
  *   v5        a discv5 testnet crawled over discv5, against @chainsafe/discv5's lookups
+ *   both      geth-shaped: both protocols on one port, young discv4 tables that serve revalidated
+ *             entries only (geth's liveness filter), a fifth consensus clients (discv5 only), a tenth
+ *             execution clients without discv5; crawled over both: every node found either way is
+ *             checked on the other
  *   memory    peak RSS at N and at 5 N nodes (sharded testnet), and the bytes per node between them
  */
 import { spawn } from 'node:child_process'
@@ -50,6 +54,8 @@ interface Net {
   /** the bootnodes' records (discv5 crawls start from these) */
   bootENRs: string[]
   live: number
+  /** live nodes that speak discv4 */
+  liveV4: number
 }
 
 interface CrawlJob {
@@ -69,9 +75,10 @@ interface Run {
   ms: number
   packets: number
   rssMB: number
-  /** ours only: answering nodes, those with their record, CPU seconds used */
+  /** ours only: answering nodes, those with their record, those that answered discv4, CPU seconds used */
   answered?: number
   withRecord?: number
+  answeredV4?: number
   cpuS?: number
 }
 
@@ -80,7 +87,8 @@ interface Run {
 async function serveTestnet(opts: TestnetOptions): Promise<void> {
   const net = await startTestnet(opts)
   const live = net.nodes.filter((n) => n.behaviour === 'live').length
-  process.stdout.write(JSON.stringify({ bootnodes: net.bootnodes.map((n) => formatEnode(n)), bootENRs: net.bootENRs.map((r) => r.toText()), live } satisfies Net) + '\n')
+  const liveV4 = net.nodes.filter((n) => n.behaviour === 'live' && n.protocols.includes('v4')).length
+  process.stdout.write(JSON.stringify({ bootnodes: net.bootnodes.map((n) => formatEnode(n)), bootENRs: net.bootENRs.map((r) => r.toText()), live, liveV4 } satisfies Net) + '\n')
   // runs until the parent closes our stdin
   process.stdin.resume()
   await new Promise((resolve) => process.stdin.once('end', resolve))
@@ -108,6 +116,7 @@ async function crawlOurs(job: CrawlJob): Promise<Run> {
   const confirmed: number[] = []
   let answered = 0
   let withRecord = 0
+  let answeredV4 = 0
   const crawler = new Crawler({
     transport: disc,
     seeds: protocols.includes('v4') ? job.net.bootnodes.map((e) => parseEnode(e)) : job.net.bootENRs.map((t) => ENR.parseText(t)),
@@ -122,13 +131,14 @@ async function crawlOurs(job: CrawlJob): Promise<Run> {
     if (!r.answered) return
     answered++
     if (r.enr) withRecord++
+    if (r.protocols?.includes('v4') ?? true) answeredV4++
   })
   await crawler.run()
   const ms = Date.now() - start
   const cpu = process.cpuUsage(cpu0)
   const packets = disc.stats.packetsIn + disc.stats.packetsOut + (disc.v5 ? disc.v5.stats.packetsIn + disc.v5.stats.packetsOut : 0)
   await disc.close()
-  return { confirmed, ms, packets, rssMB: process.resourceUsage().maxRSS / 1024, answered, withRecord, cpuS: (cpu.user + cpu.system) / 1e6 }
+  return { confirmed, ms, packets, rssMB: process.resourceUsage().maxRSS / 1024, answered, withRecord, answeredV4, cpuS: (cpu.user + cpu.system) / 1e6 }
 }
 
 async function crawlDPT(job: CrawlJob): Promise<Run> {
@@ -355,6 +365,25 @@ export async function crawlBench(_names: readonly BackendName[]): Promise<{ rows
       const op = `v5: live nodes found/s to ${(100 * common).toFixed(1)} %`
       rows.push({ op, impl: backend.name, hz: r(mine), rme: 0 }, { op, impl: 'chainsafe', hz: r(theirs), rme: 0 })
     }
+  }
+
+  if (want('both')) {
+    const shape: TestnetOptions = { nodes: NODES, discv5: true, v5OnlyFraction: 0.2, v4OnlyFraction: 0.1, liveness: { checked: 0.02, paceMs: 3_600_000, protocols: ['v4'] } }
+    const [net, v4only, mine] = await withTestnet(shape, async (net) => {
+      const v4only = await child<Run>('ours', { net } satisfies CrawlJob).result
+      const mine = await child<Run>('ours', { net, protocols: ['v4', 'v5'] } satisfies CrawlJob).result
+      return [net, v4only, mine] as const
+    })
+    printRuns('geth-shaped testnet: both protocols on one port, young discv4 tables (revalidated entries only), loopback, 10 % dead', net.live, [
+      [`${ours}, discv4 only`, v4only],
+      [`${ours}, both protocols`, mine],
+    ])
+    const v4share = (r: Run): string => `${((100 * (r.answeredV4 ?? 0)) / net.liveV4).toFixed(1)} %`
+    console.log(`  discv4 confirmed on ${v4share(mine)} of the live discv4 nodes crawling both (${v4share(v4only)} walking discv4 alone)`)
+    const t99 = timeTo(mine, net.live, 0.99)
+    rows.push({ op: 'both: live nodes confirmed/s to 99 %', impl: backend.name, hz: (0.99 * net.live) / (t99 / 1000), rme: 0 })
+    targets.push({ what: 'geth-shaped 10k, both: discv4 confirmed on live discv4 nodes (share, ≥ 0.99)', value: (mine.answeredV4 ?? 0) / net.liveV4, min: 0.99 })
+    targets.push({ what: 'geth-shaped 10k, both: 30 s ÷ time to 99 %', value: 30_000 / t99, min: 1 })
   }
 
   if (want('resumed')) {

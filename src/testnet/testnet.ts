@@ -309,7 +309,7 @@ function latestFork(chain: ChainSpec): Uint8Array {
   return h
 }
 
-/** Node i's signed record: half the nodes announce their chain's current fork in an `eth` entry, a fifth an `eth2` entry. */
+/** Node i's signed record: over half the nodes announce their chain's current fork in an `eth` entry, a fifth an `eth2` entry. */
 function nodeRecord(i: number, key: Uint8Array, ip: string, udp: number, tcp: number, profile: RLPxProfile | undefined, b: CryptoBackend, consensus = false): ENR {
   const extra: Parameters<typeof ENR.sign>[1]['extra'] = {}
   if (consensus) {
@@ -319,7 +319,9 @@ function nodeRecord(i: number, key: Uint8Array, ip: string, udp: number, tcp: nu
     extra['syncnets'] = Uint8Array.of(i % 16)
     return ENR.sign(key, { seq: BigInt(1 + (i % 7)), ip, udp, tcp, extra }, b)
   }
-  if (i % 2 === 0) extra['eth'] = [[latestFork(profile?.chain === SEPOLIA ? SEPOLIA : MAINNET), uintBytes(0)]]
+  // an execution client that announces an `eth2` entry announces its `eth` one too: only consensus
+  // clients carry `eth2` alone
+  if (i % 2 === 0 || i % 5 === 0) extra['eth'] = [[latestFork(profile?.chain === SEPOLIA ? SEPOLIA : MAINNET), uintBytes(0)]]
   if (i % 5 === 0) extra['eth2'] = new Uint8Array(16).fill(i & 255)
   return ENR.sign(key, { seq: BigInt(1 + (i % 7)), ip, udp, tcp, extra }, b)
 }
