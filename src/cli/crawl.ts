@@ -154,10 +154,11 @@ export async function runCrawl(opts: CrawlCliOptions): Promise<void> {
     if (opts.report !== undefined) {
       const p = crawler.progress()
       timeline.push({ t: Date.now() - started, found: p.found, answered: p.answered })
-      const meta = { started, ended: Date.now(), seeds: seeds.length, packetsIn: disc.stats.packetsIn, packetsOut: disc.stats.packetsOut }
+      const meta = { started, ended: Date.now(), seeds: seeds.length, packetsIn: p.packetsIn, packetsOut: p.packetsOut }
       writeFileSync(opts.report, renderReport(records, meta, timeline))
     }
-    log.info({ ...summary, nodeErrors, packets: { in: disc.stats.packetsIn, out: disc.stats.packetsOut } }, 'crawl finished')
+    const end = crawler.progress()
+    log.info({ ...summary, nodeErrors, packets: { in: end.packetsIn, out: end.packetsOut } }, 'crawl finished')
   } catch (err) {
     if (err instanceof CrawlStoreError) throw new InvalidArgumentError(err.message)
     throw err

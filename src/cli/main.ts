@@ -1,12 +1,13 @@
 #!/usr/bin/env node
 /** The `ethp2p` command line (DESIGN.md's contract): exit 0 ok, 1 runtime failure, 2 bad arguments. */
-import { Command, CommanderError, InvalidArgumentError } from 'commander'
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander'
 import type { NodeOptions } from './node.js'
 import { NodeKeyError } from '../config/nodekey.js'
 import { info, version } from './info.js'
 import { keygen } from './keygen.js'
 import { boolArg, durationArg, enodesArg, fractionArg, ipArg, listenArg, millisArg, natArg, netrestrictArg, portArg, positiveIntArg, protocolsArg, secondsArg, seedsArg, vantageArg } from './args.js'
 import { enrtreeArg, networkArg, type CrawlCliOptions } from './crawl.js'
+import { SUITE_NAMES } from '../bench/run.js'
 import { enodeArg, type ProbeOptions } from './probe.js'
 import type { MonitorCliOptions } from './monitor.js'
 import type { StatsCliOptions } from './stats.js'
@@ -102,7 +103,7 @@ crawlOptions(
   program.command('monitor').description('crawl on a schedule into a SQL history (SQLite or PostgreSQL); optional live dashboard and Prometheus gauges'),
 )
   .option('--datadir <dir>', 'crawler key, node database and (without --db) history.sqlite live here')
-  .option('--every <duration>', 'a crawl starts this long after the previous one started: 30m, 5s, 1h30m', durationArg, 30 * 60_000)
+  .addOption(new Option('--every <duration>', 'a crawl starts this long after the previous one started: 30m, 5s, 1h30m').argParser(durationArg).default(30 * 60_000, '30m'))
   .option('--db <spec>', 'sqlite:FILE or postgres://user@host:port/db (default: sqlite:DATADIR/history.sqlite)')
   .option('--vantage <name>', "this crawler's name in a shared database (default: the host name)", vantageArg)
   .option('--http <addr>', 'serve the dashboard on host:port', listenArg)
@@ -159,10 +160,10 @@ program
   .command('bench')
   .description('hot paths on native, WASM and JS side by side; crawl and lookup on a loopback testnet')
   .option('--backend <name>', 'native|wasm|js|all', backendArg, 'all')
-  .option('--suite <names>', 'only these suites, comma-separated: crypto, discv4, rlpx, p2p, crawl, lookup, history')
+  .option('--suite <names>', `only these suites, comma-separated: ${SUITE_NAMES.join(', ')}`)
   .option('--json <file>', 'write the results as JSON')
   .action(async (opts: { backend: 'native' | 'wasm' | 'js' | 'all'; json?: string; suite?: string }) => {
-    const { runAll, SUITE_NAMES } = await import('../bench/run.js')
+    const { runAll } = await import('../bench/run.js')
     const suites = opts.suite?.split(',')
     const unknown = suites?.filter((s) => !SUITE_NAMES.includes(s)) ?? []
     if (unknown.length > 0) throw new InvalidArgumentError(`unknown suite ${unknown.join(', ')}: choose from ${SUITE_NAMES.join(', ')}`)

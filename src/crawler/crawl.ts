@@ -214,7 +214,7 @@ export class Crawler extends EventEmitter<CrawlerEvents> {
     }
     if (this.v5 && nodes.v5st[i] === V5.none) {
       nodes.v5st[i] = V5.queued
-      this.schedule.push(origin === Origin.heard ? C.fresh : C.stored, i * 4 + Step.v5)
+      this.schedule.push(cls, i * 4 + Step.v5)
     }
     this.pump()
   }
@@ -269,8 +269,9 @@ export class Crawler extends EventEmitter<CrawlerEvents> {
       inFlight: this.schedule.pending,
       retrying: this.retryingCount,
       dropped: this.dropped,
-      packetsIn: this.t.stats?.packetsIn ?? 0,
-      packetsOut: this.t.stats?.packetsOut ?? this.ownSends,
+      // discv4's counters leave out the datagrams it hands to discv5, which counts its own
+      packetsIn: (this.t.stats?.packetsIn ?? 0) + (this.v5?.stats.packetsIn ?? 0),
+      packetsOut: this.t.stats ? this.t.stats.packetsOut + (this.v5?.stats.packetsOut ?? 0) : this.ownSends,
       sendRate: Math.round(this.schedule.rate),
       elapsedMs: this.started === 0 ? 0 : Date.now() - this.started,
     }

@@ -30,7 +30,7 @@ export class V5Walk {
     if (n.v5st[i] !== V5.retrying || this.c.stopped()) return
     this.c.retrying(-1)
     n.v5st[i] = V5.queued
-    this.c.push(n.origin[i] === Origin.heard ? C.retry : C.stored, i * 4 + Step.v5)
+    this.c.push(n.origin[i] === Origin.heard ? C.retry : n.origin[i] === Origin.stored ? C.stored : C.storedDead, i * 4 + Step.v5)
     this.c.pump()
   }
 

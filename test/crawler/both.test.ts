@@ -8,7 +8,7 @@ import { after, describe, it } from 'node:test'
 import { backend, randomPrivateKey } from '../../src/crypto/backend.js'
 import { hex } from '../../src/crypto/bytes.js'
 import { Crawler } from '../../src/crawler/crawl.js'
-import type { CrawlerOptions } from '../../src/crawler/options.js'
+import type { CrawlerOptions, CrawlProgress } from '../../src/crawler/options.js'
 import type { CrawlRecord } from '../../src/crawler/record.js'
 import type { CrawlTransport } from '../../src/crawler/transport.js'
 import { Dialer } from '../../src/crawler/dialer.js'
@@ -61,6 +61,10 @@ interface Crawled {
   dialled: Set<string>
   pinged: Set<string>
   asked: Map<string, number[]>
+  /** the crawl's final counters, and the discv4 and discv5 transports' own */
+  progress: CrawlProgress
+  v4stats: { packetsIn: number; packetsOut: number }
+  v5stats: { packetsIn: number; packetsOut: number } | undefined
 }
 
 async function crawl(netOpts: TestnetOptions, opts: Partial<CrawlerOptions> = {}, withV5 = true): Promise<Crawled> {
@@ -76,8 +80,8 @@ async function crawl(netOpts: TestnetOptions, opts: Partial<CrawlerOptions> = {}
     assert.ok(!records.has(r.id), 'one record per public key')
     records.set(r.id, r)
   })
-  await c.run()
-  return { net, records, dialled, pinged, asked }
+  const progress = await c.run()
+  return { net, records, dialled, pinged, asked, progress, v4stats: { ...disc.stats }, v5stats: disc.v5 && { ...disc.v5.stats } }
 }
 
 const key = (m: TestnetNode): string => hex(m.node.pubkey)
@@ -110,7 +114,11 @@ describe('geth-shaped network whose discv4 tables serve revalidated entries only
 
 describe('nodes that speak one protocol only', () => {
   it('discv4-only nodes answer discv4 only; consensus clients are never pinged over discv4 nor dialled', async () => {
-    const { net, records, dialled, pinged } = await crawl({ nodes: 300, discv5: true, v4OnlyFraction: 0.2, v5OnlyFraction: 0.2, deadFraction: 0.1 })
+    const { net, records, dialled, pinged, progress, v4stats, v5stats } = await crawl({ nodes: 300, discv5: true, v4OnlyFraction: 0.2, v5OnlyFraction: 0.2, deadFraction: 0.1 })
+    // the crawl's datagram counts (its progress line) are both protocols'
+    assert.ok(v5stats!.packetsIn > 0)
+    assert.equal(progress.packetsIn, v4stats.packetsIn + v5stats!.packetsIn)
+    assert.equal(progress.packetsOut, v4stats.packetsOut + v5stats!.packetsOut)
     assert.equal(records.size, 300)
     const v4only = net.nodes.filter((m) => m.behaviour === 'live' && m.protocols.join() === 'v4')
     const v5only = net.nodes.filter((m) => m.behaviour === 'live' && m.protocols.join() === 'v5')
