@@ -9,7 +9,7 @@
 const LAYERS = [
   ['util', 'crypto'],
   ['enode', 'rlpx'],
-  ['discover', 'dnsdisc', 'config'],
+  ['discover', 'dnsdisc', 'config', 'geo'],
   ['p2p'],
   ['eth'],
   ['crawler', 'testnet'],
