@@ -9,6 +9,7 @@
  * endpoint other nodes know us by stays put.
  */
 import { join } from 'node:path'
+import { InvalidArgumentError } from 'commander'
 import { loadOrCreateNodeKey } from '../config/nodekey.js'
 import { randomPrivateKey } from '../crypto/backend.js'
 import { bootnodes as networkBootnodes, consensusBootnodes, isCrawlNetwork } from '../crawler/bootnodes.js'
@@ -21,6 +22,8 @@ import type { CrawlRecord } from '../crawler/record.js'
 import type { NodeDB } from '../discover/nodedb.js'
 import { listenDiscovery, type Discovery } from '../discover/both.js'
 import { DnsClient } from '../dnsdisc/client.js'
+import { enrichRecord } from '../geo/enrich.js'
+import { ASN_PACKAGE, COUNTRY_PACKAGE, GeoError, GeoResolver } from '../geo/resolver.js'
 import { Node } from '../enode/node.js'
 import { startTestnet, type Testnet } from '../testnet/testnet.js'
 import { simulated } from './testnet.js'
@@ -49,6 +52,29 @@ export interface CrawlSetupOptions {
   dialConcurrency?: number
   /** node key and node database live here; in memory and random without one */
   datadir?: string
+  /** MaxMind-layout MMDB files (`*Country*.mmdb`, `*ASN*.mmdb`) to use before the packaged databases */
+  geoipDir?: string
+}
+
+/**
+ * The geography databases for records' `country`, `asn` and `asOrg`: `--geoip-dir`'s files, then the
+ * packaged ones. A bad `--geoip-dir` is a bad argument; a missing package is said once and the crawl
+ * goes on without that part.
+ */
+export async function openGeo(opts: CrawlSetupOptions, log: Logger): Promise<GeoResolver> {
+  const geo = await GeoResolver.open(opts.geoipDir !== undefined ? { dir: opts.geoipDir } : {}).catch((err: unknown) => {
+    throw err instanceof GeoError ? new InvalidArgumentError(`--geoip-dir: ${err.message}`) : err
+  })
+  if (geo.missing.length > 0) {
+    const parts = [...(geo.missing.includes(COUNTRY_PACKAGE) ? ['country'] : []), ...(geo.missing.includes(ASN_PACKAGE) ? ['asn/asOrg'] : [])]
+    log.warn({ missing: geo.missing }, `records get no ${parts.join(' or ')}: npm install ${geo.missing.join(' ')} (or give --geoip-dir)`)
+  }
+  else log.debug({ sources: geo.sources }, 'geography databases loaded')
+  return geo
+}
+
+async function* enriched(records: AsyncIterable<CrawlRecord>, geo: GeoResolver): AsyncGenerator<CrawlRecord> {
+  for await (const r of records) yield enrichRecord(geo, r)
 }
 
 /**
@@ -105,11 +131,15 @@ export class CrawlSetup {
     readonly testnet: Testnet | undefined,
     private readonly db: NodeDB,
     private readonly privateKey: Uint8Array,
+    /** adds each record's country and AS where records are written */
+    readonly geo: GeoResolver,
   ) {}
 
   /** Start the testnet (--testnet), open the node database and load the key. */
   static async open(opts: CrawlSetupOptions, log: Logger): Promise<CrawlSetup> {
     const seeds = crawlSeeds(opts)
+    // read before the crawl starts: parsing the databases would stall the event loop mid-crawl
+    const geo = await openGeo(opts, log)
     let testnet: Testnet | undefined
     if (opts.testnet !== undefined) {
       testnet = await startTestnet({ nodes: opts.testnet, ...simulated(opts), ...(crawlProtocols(opts).includes('v5') ? { discv5: true } : {}) })
@@ -120,7 +150,7 @@ export class CrawlSetup {
       const db = openNodeDB(log, opts.datadir !== undefined ? join(opts.datadir, 'nodes') : undefined)
       try {
         const privateKey = opts.datadir !== undefined ? loadOrCreateNodeKey(join(opts.datadir, 'nodekey')) : randomPrivateKey()
-        return new CrawlSetup(opts, log, seeds, testnet, db, privateKey)
+        return new CrawlSetup(opts, log, seeds, testnet, db, privateKey, geo)
       } catch (err) {
         await db.close()
         throw err
@@ -203,7 +233,7 @@ export class CrawlSetup {
         crawler,
         dialer,
         disc,
-        records: () => (dialer ? withDials(crawler.records(), dialer) : crawler.records()),
+        records: () => enriched(dialer ? withDials(crawler.records(), dialer) : crawler.records(), this.geo),
         stop: () => {
           crawler.stop()
           void dialer?.stop()

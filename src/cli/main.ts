@@ -35,6 +35,7 @@ function crawlOptions(cmd: Command): Command {
     .option('--concurrency <n>', 'requests in flight at most (default 4096)', positiveIntArg)
     .option('--dial', 'also dial every answering node over RLPx (Hello, eth Status) and listen for nodes dialling in')
     .option('--dial-concurrency <n>', 'RLPx dials at once (default 32)', positiveIntArg)
+    .option('--geoip-dir <dir>', "country and AS from this directory's *Country*.mmdb / *ASN*.mmdb (MaxMind layout) instead of the packaged databases")
 }
 
 const program = new Command()

@@ -83,6 +83,9 @@ const CSV_COLUMNS = [
   // added last: readers that go by position keep their columns
   'protocols',
   'layer',
+  'country',
+  'asn',
+  'asOrg',
 ] as const
 
 /** RFC 4180 quoting: only fields holding a comma, quote or line break are quoted */

@@ -54,6 +54,15 @@ export interface DiscoveryRecord {
   neighbors?: number
   /** why it did not answer, or what failed after it did */
   error?: string
+  /**
+   * ISO 3166-1 alpha-2 country of `ip`, from an offline database (src/geo); absent for private and
+   * loopback addresses, or when no database knows the address
+   */
+  country?: string
+  /** the number of the autonomous system announcing `ip` (offline database, as `country`) */
+  asn?: number
+  /** the organisation holding that autonomous system */
+  asOrg?: string
 }
 
 /** A node carried over from an earlier crawl (the store): re-checked, its first sighting kept. */
