@@ -116,6 +116,16 @@ crawlOptions(
   })
 
 program
+  .command('resolve')
+  .description('add country, asn and asOrg (offline databases) to JSONL crawl records: FILE or - for stdin, enriched JSONL on stdout')
+  .argument('<file>', 'JSONL records, one per line, or - for stdin')
+  .option('--geoip-dir <dir>', "use this directory's *Country*.mmdb / *ASN*.mmdb (MaxMind layout) instead of the packaged databases")
+  .action(async (file: string, opts: import('./resolve.js').ResolveCliOptions) => {
+    const { runResolve } = await import('./resolve.js')
+    await runResolve(file, opts)
+  })
+
+program
   .command('stats')
   .description('questions across stored crawls: clients, versions, OS, networks, fork ids over time; churn; uptime; fork readiness')
   .option('--db <spec>', 'sqlite:FILE or postgres://user@host:port/db')
