@@ -8,6 +8,7 @@
  * its records are merged), so each crawl gets fresh ones; the next crawl asks for the same port so the
  * endpoint other nodes know us by stays put.
  */
+import { existsSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { InvalidArgumentError } from 'commander'
 import { loadOrCreateNodeKey } from '../config/nodekey.js'
@@ -101,6 +102,7 @@ export function crawlSeeds(opts: CrawlSetupOptions): (Node | ENR)[] {
  */
 export function crawlOptionsProblem(opts: CrawlSetupOptions, previous: number): string | undefined {
   if (opts.testnet === undefined && (opts.rtt !== undefined || opts.loss !== undefined || opts.dead !== undefined)) return '--rtt, --loss and --dead describe a --testnet'
+  if (opts.geoipDir !== undefined && !(existsSync(opts.geoipDir) && statSync(opts.geoipDir).isDirectory())) return `--geoip-dir: ${opts.geoipDir}: not a directory`
   const source = crawlSeeds(opts).length > 0 || previous > 0 || (opts.dns ?? []).length > 0 || opts.testnet !== undefined
   if (!source) return 'nothing to crawl from: give --bootnodes, --network, --dns or --testnet'
   return undefined

@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs'
 import { InvalidArgumentError } from 'commander'
 import { dbSpecFor, HistoryError, openHistory } from '../history/db.js'
 import { PROTOCOL_SPLITS } from '../crawler/output.js'
-import { adoption, churn, forkReadiness, listCrawls, protocolCounts, series, uptime, versionsOf, type Adoption, type Series, type Window } from '../history/query.js'
+import { adoption, churn, forkReadiness, geoCounts, listCrawls, protocolCounts, series, uptime, versionsOf, type Adoption, type Series, type Window } from '../history/query.js'
 import type { Dimension } from '../history/visit.js'
 
 /** `ethp2p stats`'s parsed options. */
@@ -80,6 +80,8 @@ export async function runStats(opts: StatsCliOptions): Promise<void> {
     out['forks'] = forks.chains
     const pc = await protocolCounts(h, w)
     out['protocols'] = { crawl: pc.crawl?.id ?? null, ...pc.protocols, layers: pc.layers }
+    const geo = await geoCounts(h, w, top)
+    out['geo'] = { crawl: geo.crawl?.id ?? null, countries: geo.countries, ases: geo.ases, withCountry: geo.withCountry, withAsn: geo.withAsn, hosted: geo.hosted, hostingShare: geo.hostingShare, others: geo.others }
     let ad: Adoption | undefined
     if (opts.client !== undefined) {
       const version = opts.version ?? (await versionsOf(h, opts.client, w))[0]?.version
@@ -108,6 +110,14 @@ export async function runStats(opts: StatsCliOptions): Promise<void> {
     if (PROTOCOL_SPLITS.every((k) => pc.protocols[k] === 0)) lines.push('no protocols recorded (crawls that walked discv4 only)')
     else lines.push(table([['protocols', 'nodes'], ...PROTOCOL_SPLITS.map((k) => [k, String(pc.protocols[k])])]))
     if (pc.layers.execution + pc.layers.consensus > 0) lines.push(table([['layer', 'nodes'], ['execution', String(pc.layers.execution)], ['consensus', String(pc.layers.consensus)]]))
+    lines.push('', `Answering nodes by country and autonomous system (latest crawl${geo.crawl ? ` #${geo.crawl.id}` : ''}):`)
+    if (geo.withCountry + geo.withAsn === 0) lines.push('no countries or ASes recorded (private addresses, or crawls before the geography databases)')
+    else {
+      const share = (n: number, of: number): string => `${((100 * n) / Math.max(1, of)).toFixed(1)} %`
+      lines.push(table([['country', 'nodes', 'share'], ...geo.countries.map((c) => [c.country, String(c.nodes), share(c.nodes, geo.withCountry)]), ...(geo.others.countries > 0 ? [['others', String(geo.others.countries), share(geo.others.countries, geo.withCountry)]] : [])]))
+      lines.push(table([['AS', 'organisation', 'nodes', 'share'], ...geo.ases.map((a) => [`AS${a.asn}${a.hosting ? ' *' : ''}`, a.asOrg ?? '', String(a.nodes), share(a.nodes, geo.withAsn)]), ...(geo.others.ases > 0 ? [['others', '', String(geo.others.ases), share(geo.others.ases, geo.withAsn)]] : [])]))
+      lines.push(`on well-known hosting ASes (*): ${geo.hosted} of ${geo.withAsn} nodes with a known AS (${share(geo.hosted, geo.withAsn)})`)
+    }
     if (opts.client !== undefined) {
       lines.push('')
       if (!ad) lines.push(`Adoption: no versions of ${opts.client} in the latest crawl`)

@@ -136,9 +136,22 @@ const visitProtocols: Migration = {
   },
 }
 
+/**
+ * Issue 22: per visit, the country (ISO 3166 alpha-2), AS number and AS organisation of its IP, from
+ * the offline databases. Null in visits written before, and for private and loopback addresses. AS
+ * numbers take 32 bits unsigned, past PostgreSQL's integer: bigint.
+ */
+const visitGeo: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await db.schema.alterTable('visits').addColumn('country', 'text').execute()
+    await db.schema.alterTable('visits').addColumn('asn', 'bigint').execute()
+    await db.schema.alterTable('visits').addColumn('as_org', 'text').execute()
+  },
+}
+
 /** Every migration by name; names sort in the order they apply. */
 export function migrations(engine: Engine): Record<string, Migration> {
-  return { '0001_initial': initial(engine), '0002_visit_protocols_layer': visitProtocols }
+  return { '0001_initial': initial(engine), '0002_visit_protocols_layer': visitProtocols, '0003_visit_geo': visitGeo }
 }
 
 /** A schema migration failed; the cause says which and why. */

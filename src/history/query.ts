@@ -11,7 +11,8 @@ import { sql, type SelectQueryBuilder } from 'kysely'
 import { emptyLayers, emptySplits, PROTOCOL_SPLITS, type Layer, type ProtocolSplit } from '../crawler/output.js'
 import type { History } from './db.js'
 import type { HistorySchema } from './schema.js'
-import { DIMENSIONS, type Dimension } from './visit.js'
+import { HOSTING_ASNS } from '../geo/hosting.js'
+import { asnOfKey, DIMENSIONS, type Dimension } from './visit.js'
 
 /** Which crawls a question looks at. */
 export interface Window {
@@ -327,6 +328,53 @@ export async function protocolCounts(h: History, w: Window = {}): Promise<Protoc
   return out
 }
 
+/** The latest crawl's answering nodes by country and by autonomous system, and the share on hosting ASes. */
+export interface GeoCounts {
+  crawl?: CrawlPoint
+  /** most nodes first, at most `top`; the rest summed under `others` */
+  countries: { country: string; nodes: number }[]
+  ases: { asn: number; asOrg: string | null; nodes: number; hosting: boolean }[]
+  /** answering nodes with a known country / AS */
+  withCountry: number
+  withAsn: number
+  /** of the nodes with a known AS, those on a well-known hosting or cloud AS (src/geo/hosting.ts) */
+  hosted: number
+  /** hosted / withAsn (0 when no AS is known) */
+  hostingShare: number
+  /** nodes in the countries and ASes past `top` */
+  others: { countries: number; ases: number }
+}
+
+/** Nodes of the latest crawl per country and per AS (its counts), the `top` largest of each. */
+export async function geoCounts(h: History, w: Window = {}, top = 20): Promise<GeoCounts> {
+  const { crawl, counts } = await latestCounts(h, ['country', 'asn'], w)
+  const out: GeoCounts = { countries: [], ases: [], withCountry: 0, withAsn: 0, hosted: 0, hostingShare: 0, others: { countries: 0, ases: 0 } }
+  if (crawl) out.crawl = crawl
+  for (const c of counts) {
+    if (c.dim === 'country') {
+      out.withCountry += c.n
+      out.countries.push({ country: c.key, nodes: c.n })
+      continue
+    }
+    const asn = asnOfKey(c.key)
+    if (asn === undefined) continue
+    out.withAsn += c.n
+    const hosting = HOSTING_ASNS.has(asn)
+    if (hosting) out.hosted += c.n
+    const org = c.key.slice(`AS${asn}`.length + 1)
+    out.ases.push({ asn, asOrg: org === '' ? null : org, nodes: c.n, hosting })
+  }
+  const byNodes = (a: { nodes: number }, b: { nodes: number }): number => b.nodes - a.nodes
+  out.countries.sort((a, b) => byNodes(a, b) || a.country.localeCompare(b.country))
+  out.ases.sort((a, b) => byNodes(a, b) || a.asn - b.asn)
+  out.others.countries = out.countries.slice(top).reduce((s, c) => s + c.nodes, 0)
+  out.others.ases = out.ases.slice(top).reduce((s, c) => s + c.nodes, 0)
+  out.countries = out.countries.slice(0, top)
+  out.ases = out.ases.slice(0, top)
+  out.hostingShare = out.withAsn === 0 ? 0 : out.hosted / out.withAsn
+  return out
+}
+
 /** A node in the node table. */
 export interface NodeSummary {
   pubkey: string
@@ -394,6 +442,10 @@ export interface NodeVisit {
   /** discovery protocols it answered on ('v4+v5'), null when not recorded */
   protocols: string | null
   layer: string | null
+  /** country and AS of the visit's IP, null when unknown */
+  country: string | null
+  asn: number | null
+  asOrg: string | null
 }
 
 /** A node's visits, newest first, and its uptime sessions. */
@@ -411,7 +463,7 @@ export async function nodeHistory(h: History, pubkey: string, limit = 200): Prom
   const visits = await h.db
     .selectFrom('visits as v')
     .innerJoin('crawls as c', 'c.id', 'v.crawl_id')
-    .select(['v.crawl_id', 'c.vantage', 'c.started_at', 'v.answered', 'v.ip', 'v.tcp', 'v.rtt_ms', 'v.enr_seq', 'v.client_id', 'v.caps', 'v.chain', 'v.fork_hash', 'v.fork_next', 'v.network', 'v.fork', 'v.error', 'v.dial_error', 'v.protocols', 'v.layer'])
+    .select(['v.crawl_id', 'c.vantage', 'c.started_at', 'v.answered', 'v.ip', 'v.tcp', 'v.rtt_ms', 'v.enr_seq', 'v.client_id', 'v.caps', 'v.chain', 'v.fork_hash', 'v.fork_next', 'v.network', 'v.fork', 'v.error', 'v.dial_error', 'v.protocols', 'v.layer', 'v.country', 'v.asn', 'v.as_org'])
     .where('v.node', '=', node.id)
     .orderBy('c.started_at', 'desc')
     .limit(Math.max(1, Math.min(10_000, limit)))
@@ -448,6 +500,9 @@ export async function nodeHistory(h: History, pubkey: string, limit = 200): Prom
       dialError: v.dial_error,
       protocols: v.protocols,
       layer: v.layer,
+      country: v.country,
+      asn: v.asn === null ? null : Number(v.asn),
+      asOrg: v.as_org,
     })),
     sessions: sessions.map((s) => ({ vantage: s.vantage, startedAt: Number(s.started_at), lastSeen: Number(s.last_seen), endedAt: s.ended_at === null ? null : Number(s.ended_at), crawls: s.crawls })),
   }

@@ -91,6 +91,11 @@ export interface VisitsTable {
   protocols: string | null
   /** 'execution' or 'consensus', when the crawl said */
   layer: string | null
+  /** ISO 3166 alpha-2 country of its IP (offline database); null for private addresses, unknown ones and visits written before */
+  country: string | null
+  /** the autonomous system announcing its IP, and its holder (as `country`) */
+  asn: number | null
+  as_org: string | null
 }
 
 /** A run of consecutive crawls of one vantage point in which a node answered. */

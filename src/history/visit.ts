@@ -82,6 +82,9 @@ export function visitRow(r: HistoryRecord): VisitRow {
     dial_error: text(r.dialError),
     protocols: r.protocols !== undefined && r.protocols.length > 0 ? text(r.protocols.join('+'), 16) : null,
     layer: text(r.layer, 16),
+    country: r.country !== undefined && /^[A-Z]{2}$/.test(r.country) ? r.country : null,
+    asn: r.asn !== undefined && Number.isInteger(r.asn) && r.asn >= 0 && r.asn <= 0xffffffff ? r.asn : null,
+    as_org: text(r.asOrg, 128),
   }
 }
 
@@ -98,7 +101,20 @@ export const DIMENSIONS = {
   forkid: 'nodes with a Status, by chain and fork id (hash/next)',
   protocols: 'answering nodes, by the discovery protocols they answered on (v4 only, v5 only, both)',
   layer: 'answering nodes, by layer (execution, consensus)',
+  country: 'answering nodes with a public IP, by country (ISO 3166 alpha-2)',
+  asn: 'answering nodes with a public IP, by autonomous system ("AS15169 Google LLC")',
 } as const
+
+/** a crawl_counts key for an AS: `AS<number>`, then its organisation when known */
+export function asnKey(asn: number, org: string | null | undefined): string {
+  return org ? `AS${asn} ${org}` : `AS${asn}`
+}
+
+/** the AS number of an {@link asnKey}, or undefined */
+export function asnOfKey(key: string): number | undefined {
+  const m = /^AS(\d+)(?: |$)/.exec(key)
+  return m ? Number(m[1]) : undefined
+}
 
 /** A dimension the history counts per crawl. */
 export type Dimension = keyof typeof DIMENSIONS
@@ -142,6 +158,8 @@ export function tally(rows: Iterable<VisitRow>): CrawlTally {
         t.layers[v.layer]++
         bump('layer', v.layer)
       }
+      if (v.country !== null) bump('country', v.country)
+      if (v.asn !== null) bump('asn', asnKey(Number(v.asn), v.as_org))
     }
     const dialled = v.client_id !== null || v.disconnect !== null || v.inbound === 1 || v.network_id !== null || (v.dial_error !== null && !notDialled(v.dial_error))
     if (dialled) t.dialled++

@@ -91,6 +91,9 @@ function asRecord(v: VisitsTable & { pubkey: string }, when: string): CrawlRecor
   // only the values the crawl writes: a stored row is not trusted to hold a valid one
   if (v.protocols !== null) r.protocols = v.protocols.split('+').filter((p): p is NonNullable<CrawlRecord['protocols']>[number] => p === 'v4' || p === 'v5')
   if (v.layer === 'execution' || v.layer === 'consensus') r.layer = v.layer
+  if (v.country !== null) r.country = v.country
+  if (v.asn !== null) r.asn = Number(v.asn)
+  if (v.as_org !== null) r.asOrg = v.as_org
   return r
 }
 

@@ -274,7 +274,7 @@ for (const [engine, spec] of ENGINES) {
       try {
         assert.equal((await listCrawls(b)).length, 1)
         const m = await b.db.selectFrom('kysely_migration' as never).selectAll().execute()
-        assert.deepEqual((m as { name: string }[]).map((r) => r.name).sort(), ['0001_initial', '0002_visit_protocols_layer'])
+        assert.deepEqual((m as { name: string }[]).map((r) => r.name).sort(), ['0001_initial', '0002_visit_protocols_layer', '0003_visit_geo'])
       } finally {
         await b.close()
       }

@@ -10,6 +10,7 @@ import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { after, describe, it } from 'node:test'
 import { openHistory } from '../../src/history/db.js'
+import { writeCrawl } from '../../src/history/write.js'
 import { stopTestDatabases, testDatabase } from './pg.js'
 
 const MAIN = join(import.meta.dirname, '../../src/cli/main.ts')
@@ -159,6 +160,31 @@ describe('ethp2p monitor', () => {
     assert.match(text.stdout(), new RegExp(`Answering nodes by discovery protocol and layer \\(latest crawl #${line['crawl']}\\):\\n.*\\nv4 only +${split['v4 only']}\\nv5 only +${split['v5 only']}\\nboth +${split['both']}\\n`))
   })
 
+  it('stats: the latest crawl by country and AS, with the share on hosting ASes (--json and tables)', async () => {
+    const file = join(dir, 'geo.sqlite')
+    const h = await openHistory({ engine: 'sqlite', file })
+    const when = new Date().toISOString()
+    const node = (c: string, ip: string, country: string, asn: number, asOrg: string) => ({ id: c.repeat(128), ip, udp: 30303, tcp: 30303, firstSeen: when, lastSeen: when, answered: true, eth2: false, country, asn, asOrg })
+    await writeCrawl(h, { vantage: 'geo', startedAt: Date.now() - 1000, endedAt: Date.now(), options: {} }, [
+      node('a', '8.8.8.8', 'US', 15169, 'Google LLC'),
+      node('b', '5.9.1.1', 'DE', 24940, 'Hetzner Online GmbH'),
+      node('c', '5.9.1.2', 'DE', 24940, 'Hetzner Online GmbH'),
+      node('d', '80.1.1.1', 'FI', 1759, 'Telia Finland Oyj'),
+    ])
+    await h.close()
+    const s = await stats(['--db', `sqlite:${file}`])
+    const g = s['geo'] as { countries: { country: string; nodes: number }[]; ases: { asn: number; nodes: number; hosting: boolean }[]; hosted: number; withAsn: number; hostingShare: number }
+    assert.deepEqual(g.countries, [{ country: 'DE', nodes: 2 }, { country: 'FI', nodes: 1 }, { country: 'US', nodes: 1 }])
+    assert.deepEqual(g.ases.map((a) => [a.asn, a.nodes, a.hosting]), [[24940, 2, true], [1759, 1, false], [15169, 1, true]])
+    assert.deepEqual([g.hosted, g.withAsn, g.hostingShare], [3, 4, 0.75])
+    const text = run(['stats', '--db', `sqlite:${file}`])
+    assert.equal(await text.exit, 0, text.stderr())
+    assert.match(text.stdout(), /Answering nodes by country and autonomous system \(latest crawl #1\):\n/)
+    assert.match(text.stdout(), /\nDE +2 +50\.0 %\n/)
+    assert.match(text.stdout(), /\nAS24940 \* +Hetzner Online GmbH +2 +50\.0 %\n/)
+    assert.match(text.stdout(), /on well-known hosting ASes \(\*\): 3 of 4 nodes with a known AS \(75\.0 %\)/)
+  })
+
   it('bad arguments exit 2 with a one-line reason', async () => {
     const cases = [
       ['monitor'],
@@ -169,6 +195,7 @@ describe('ethp2p monitor', () => {
       ['monitor', '--testnet', '5', '--http', 'nowhere'],
       ['monitor', '--network', 'mainnet', '--loss', '0.1'],
       ['monitor', '--testnet', '5', '--protocols', 'v6'],
+      ['monitor', '--testnet', '5', '--geoip-dir', join(dir, 'no-geoip')],
       ['stats', '--datadir', join(dir, 'none')],
       ['stats', '--db', 'sqlite:'],
       ['stats', '--db', 'sqlite:x', '--datadir', dir],
