@@ -9,6 +9,7 @@
  * The --dial fields (clientId, client, caps, networkId, forkId) are read defensively: the page works
  * on discovery-only records and shows the dial sections when any record carries them.
  */
+import { isHostingAsn } from '../geo/hosting.js'
 import { matchForkHash } from '../eth/networks.js'
 import { emptyDialTally, PROTOCOL_SPLITS, protocolSplit, tallyDial, type DialTally } from './output.js'
 import type { CrawlRecord } from './record.js'
@@ -170,6 +171,11 @@ interface Census {
   octets: Counter
   subnets: Counter
   errors: Counter
+  /** answering nodes by country and by AS ("AS15169 Google LLC"); of those with an AS, on a hosting AS */
+  countries: Counter
+  ases: Counter
+  withAsn: number
+  hosted: number
 }
 
 function census(records: Iterable<CrawlRecord>, dial: boolean): Census {
@@ -194,6 +200,10 @@ function census(records: Iterable<CrawlRecord>, dial: boolean): Census {
     octets: new Counter(),
     subnets: new Counter(),
     errors: new Counter(),
+    countries: new Counter(),
+    ases: new Counter(),
+    withAsn: 0,
+    hosted: 0,
   }
   for (const rec of records) {
     const r = rec as unknown as Loose
@@ -230,6 +240,12 @@ function census(records: Iterable<CrawlRecord>, dial: boolean): Census {
       if (typeof att === 'number') c.attnets.add(att === 0 ? '0' : att <= 2 ? '1–2' : att <= 8 ? '3–8' : att <= 32 ? '9–32' : '33–64')
     }
     if (rec.eth2) c.eth2++
+    if (typeof rec.country === 'string') c.countries.add(label(rec.country))
+    if (typeof rec.asn === 'number') {
+      c.ases.add(label(typeof rec.asOrg === 'string' ? `AS${rec.asn} ${rec.asOrg}` : `AS${rec.asn}`))
+      c.withAsn++
+      if (isHostingAsn(rec.asn)) c.hosted++
+    }
     if (rec.network !== undefined) c.networks.add(`${rec.network} · ${rec.fork ?? '?'} (ENR)`)
     else if (rec.enr !== undefined) c.networks.add('no eth entry (ENR)')
     const client = clientOf(r)
@@ -392,6 +408,7 @@ export function renderReport(records: Iterable<CrawlRecord>, meta: ReportMeta, t
     kpi(`${fmt(Math.round(c.found / secs))}/s`, 'nodes found per second'),
     ...(packets > 0 ? [kpi(`${fmt(Math.round(packets / secs))}/s`, 'packets per second')] : []),
     kpi(fmt(meta.seeds), 'seeds'),
+    ...(c.withAsn > 0 ? [kpi(`${((100 * c.hosted) / c.withAsn).toFixed(1)} %`, `on hosting ASes (${fmt(c.hosted)} of ${fmt(c.withAsn)})`)] : []),
   ]
   const reach: [string, number][] = [
     ['answered discovery', c.answered],
@@ -415,6 +432,8 @@ export function renderReport(records: Iterable<CrawlRecord>, meta: ReportMeta, t
     card(`Clients (${fmt(c.clients.size)} distinct names)`, barChart(c.clients.top(TOP), COLORS[0])),
     card('Top versions per client', versionsTable(c)),
     card(`Capabilities (${fmt(c.caps.size)} distinct)`, barChart(c.caps.top(TOP), COLORS[2])),
+    ...(c.countries.size > 0 ? [card(`Nodes per country (answering, ${fmt(c.countries.size)} countries)`, barChart(c.countries.top(TOP), COLORS[1]))] : []),
+    ...(c.ases.size > 0 ? [card(`Nodes per AS (answering, ${fmt(c.ases.size)} ASes)`, barChart(c.ases.top(TOP), COLORS[3]))] : []),
     card('IPv4 first octet', barChart(c.octets.top(TOP), COLORS[5])),
     card('Busiest /16 networks', barChart(c.subnets.top(10), COLORS[6])),
     card('Why nodes did not answer', barChart(c.errors.top(8), COLORS[7])),

@@ -28,6 +28,26 @@ const CLIENTS: { name: string; share: number; versions: string[]; runtime: strin
   { name: 'erigon', share: 0.05, versions: ['2.60.10', '3.0.0'], runtime: 'go1.22.9', os: ['linux-amd64'] },
 ]
 
+/** where synthetic nodes sit, picked by their key's second digit (addresses are private, the geography made up) */
+const PLACES: [string, number, string][] = [
+  ['DE', 24940, 'Hetzner Online GmbH'],
+  ['DE', 24940, 'Hetzner Online GmbH'],
+  ['DE', 24940, 'Hetzner Online GmbH'],
+  ['US', 16509, 'Amazon.com, Inc.'],
+  ['US', 16509, 'Amazon.com, Inc.'],
+  ['US', 14061, 'DigitalOcean, LLC'],
+  ['US', 7922, 'Comcast Cable Communications, LLC'],
+  ['FR', 16276, 'OVH SAS'],
+  ['FI', 24940, 'Hetzner Online GmbH'],
+  ['NL', 60781, 'LeaseWeb Netherlands B.V.'],
+  ['GB', 5089, 'Virgin Media Limited'],
+  ['SG', 16509, 'Amazon.com, Inc.'],
+  ['JP', 2516, 'KDDI CORPORATION'],
+  ['CA', 812, 'Rogers Communications Canada Inc.'],
+  ['DE', 3320, 'Deutsche Telekom AG'],
+  ['AU', 1221, 'Telstra Limited'],
+]
+
 /** One synthetic node: identity, how often it is up, what it runs. */
 export interface SyntheticNode {
   id: string
@@ -90,6 +110,10 @@ export function syntheticCrawl(nodes: SyntheticNode[], k: number, startedAt: num
     // an eighth answer discv4 alone, an eighth discv5 alone, the rest both; all run an execution client
     rec.protocols = digit < 2 ? ['v4'] : digit < 4 ? ['v5'] : ['v4', 'v5']
     rec.layer = 'execution'
+    const [country, asn, asOrg] = PLACES[parseInt(n.id[1]!, 16)]!
+    rec.country = country
+    rec.asn = asn
+    rec.asOrg = asOrg
     rec.rttMs = 20 + Math.floor(r() * 200)
     rec.seq = 10 + k
     rec.enr = `enr:-synthetic-${n.id.slice(0, 16)}`

@@ -154,6 +154,7 @@ async function overview() {
   if (!c) { k.append(el('p', { class: 'none' }, 'no crawl stored yet')); return o }
   $('latest').textContent = 'latest crawl #' + c.id + ' by ' + c.vantage + ', ' + new Date(c.startedAt).toISOString() + (c.interrupted ? ' (interrupted)' : '')
   k.append(kpi(fmt(c.found), 'found'), kpi(fmt(c.answered), 'answered'), kpi(fmt(c.hello), 'Hello'), kpi(fmt(c.status), 'Status'), kpi(fmt(c.newNodes), 'new'), kpi(fmt(c.goneNodes), 'gone'), kpi(((c.endedAt - c.startedAt) / 1000).toFixed(0) + ' s', 'duration'))
+  if (o.hosting && o.hosting.withAsn > 0) k.append(kpi((100 * o.hosting.share).toFixed(1) + ' %', 'on hosting ASes'))
   return o
 }
 async function clients() {
@@ -187,7 +188,7 @@ async function showNode(pubkey) {
   for (const v of h.visits) t.append(el('tr', {}, el('td', {}, '#' + v.crawl), el('td', {}, v.vantage), el('td', {}, day(v.startedAt)), el('td', {}, v.answered ? 'yes' : 'no'), el('td', {}, v.clientId || ''), el('td', { class: 'mono' }, v.forkId || ''), el('td', {}, v.error || v.dialError || '')))
   box.append(t)
 }
-const DIMS = ['client', 'version', 'os', 'network', 'forkid', 'protocols', 'layer']
+const DIMS = ['client', 'version', 'os', 'network', 'forkid', 'protocols', 'layer', 'country', 'asn']
 async function load() {
   const t0 = performance.now()
   await overview()
@@ -219,6 +220,8 @@ const BODY = `
 <section class="card"><h2>Nodes per fork id (Status)</h2><div id="chart-forkid"></div></section>
 <section class="card"><h2>Answering nodes by discovery protocol (v4 only / v5 only / both)</h2><div id="chart-protocols"></div></section>
 <section class="card"><h2>Answering nodes by layer</h2><div id="chart-layer"></div></section>
+<section class="card"><h2>Answering nodes per country</h2><div id="chart-country"></div></section>
+<section class="card"><h2>Answering nodes per AS</h2><div id="chart-asn"></div></section>
 <section class="card"><h2>Churn per crawl</h2><div id="chart-churn"></div></section>
 <section class="card"><h2>Uptime distribution</h2><div id="chart-uptime"></div><div class="sub" id="uptime-note"></div></section>
 <section class="card"><h2>Fork readiness (latest crawl)</h2><div id="forks"></div></section>

@@ -5,7 +5,8 @@
  *
  * API (GET, JSON; `vantage` and `since` (epoch ms) narrow every question to a window):
  *   /api/overview                        latest crawl, vantage points, dimensions
- *   /api/series?dim=client&top=8         counts of a dimension per crawl
+ *   /api/series?dim=client&top=8         counts of a dimension per crawl (country and asn too)
+ *   /api/geo?top=20                      the latest crawl per country and AS, share on hosting ASes
  *   /api/adoption?client=geth&version=V  a version's nodes and share per crawl (no version: its versions)
  *   /api/churn  /api/uptime  /api/forks  churn per crawl, uptime distribution, fork readiness
  *   /api/nodes?q=TEXT&limit=N            node search (public key / node id prefix, IP, client id)
@@ -16,7 +17,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { CrawlRecord } from '../crawler/record.js'
 import { renderReport } from '../crawler/report.js'
 import type { History } from '../history/db.js'
-import { adoption, churn, crawlVisits, forkReadiness, isDimension, latestCrawl, nodeHistory, searchNodes, series, uptime, versionsOf, type Window } from '../history/query.js'
+import { adoption, churn, crawlVisits, forkReadiness, geoCounts, isDimension, latestCrawl, nodeHistory, searchNodes, series, uptime, versionsOf, type Window } from '../history/query.js'
 import type { VisitsTable } from '../history/schema.js'
 import { DIMENSIONS } from '../history/visit.js'
 import { parseListenAddr } from '../metrics/serve.js'
@@ -126,8 +127,10 @@ export async function serveDashboard(addr: string, h: History, opts: { signal?: 
   const routes: Record<string, (p: URLSearchParams) => Promise<unknown>> = {
     '/api/overview': async (p) => {
       const vantages = await h.db.selectFrom('crawls').select('vantage').select((eb) => eb.fn.countAll<number>().as('crawls')).groupBy('vantage').orderBy('vantage').execute()
-      return { latest: (await latestCrawl(h, windowOf(p))) ?? null, vantages: vantages.map((v) => ({ vantage: v.vantage, crawls: Number(v.crawls) })), dimensions: DIMENSIONS, defaultVantage: opts.vantage ?? null }
+      const geo = await geoCounts(h, windowOf(p), 0)
+      return { latest: (await latestCrawl(h, windowOf(p))) ?? null, vantages: vantages.map((v) => ({ vantage: v.vantage, crawls: Number(v.crawls) })), dimensions: DIMENSIONS, defaultVantage: opts.vantage ?? null, hosting: { hosted: geo.hosted, withAsn: geo.withAsn, share: geo.hostingShare } }
     },
+    '/api/geo': async (p) => geoCounts(h, windowOf(p), intParam(p, 'top', 20, 200)),
     '/api/series': async (p) => {
       const dim = p.get('dim') ?? ''
       if (!isDimension(dim)) throw new BadRequest(`dim: one of ${Object.keys(DIMENSIONS).join(', ')}`)

@@ -244,6 +244,30 @@ describe('crawl report', () => {
     assert.equal(bar('2 pings → answered'), '1')
     assert.equal(bar('4 pings → no answer'), '1')
   })
+
+  it('nodes per country and per AS, and the share on hosting ASes; hidden without geography', () => {
+    const base = { udp: 30303, tcp: 30303, firstSeen: new Date(0).toISOString(), lastSeen: new Date(1000).toISOString(), eth2: false }
+    const at = (i: number, extra: Partial<DialledRecord>): DialledRecord => ({ ...base, answered: true, id: i.toString(16).padStart(128, '0'), ip: `10.0.3.${i}`, ...extra })
+    const plain = renderReport([at(1, {})], { started: 0, ended: 1000, seeds: 1 }, timeline)
+    assert.doesNotMatch(plain, /Nodes per country|Nodes per AS|on hosting ASes/)
+    const records = [
+      at(1, { country: 'DE', asn: 24940, asOrg: 'Hetzner Online GmbH' }),
+      at(2, { country: 'DE', asn: 24940, asOrg: 'Hetzner Online GmbH' }),
+      at(3, { country: 'US', asn: 16509, asOrg: 'Amazon.com, Inc.' }),
+      at(4, { country: 'FI', asn: 1759, asOrg: 'Telia Finland Oyj' }),
+      // not answering: left out of the panels
+      at(5, { answered: false, country: 'FR', asn: 16276, asOrg: 'OVH SAS' }),
+    ]
+    const html = renderReport(records, { started: 0, ended: 1000, seeds: 1 }, timeline)
+    const bar = (label: string): string | undefined => new RegExp(`>${label}</text><rect[^>]*/><text[^>]*>(\\d+) \\(`).exec(html)?.[1]
+    assert.match(html, /Nodes per country \(answering, 3 countries\)/)
+    assert.match(html, /Nodes per AS \(answering, 3 ASes\)/)
+    assert.equal(bar('DE'), '2')
+    assert.equal(bar('AS24940 Hetzner Online GmbH'), '2')
+    assert.equal(bar('AS1759 Telia Finland Oyj'), '1')
+    assert.equal(bar('FR'), undefined)
+    assert.match(html, /<b>75\.0 %<\/b><span>on hosting ASes \(3 of 4\)<\/span>/)
+  })
 })
 
 function chromium(): string | undefined {

@@ -59,6 +59,16 @@ describe('dashboard API', () => {
     const last = syntheticCrawl(nodes, CRAWLS - 1, T0 + (CRAWLS - 1) * 1800_000, 5).filter((r) => r.answered)
     assert.equal(split.values['v5 only']![CRAWLS - 1], last.filter((r) => r.protocols?.join() === 'v5').length)
     assert.equal(split.values['both']![CRAWLS - 1], last.filter((r) => r.protocols?.join() === 'v4,v5').length)
+    // countries and ASes of the latest crawl, and the share on hosting ASes, as the synthetic crawl placed them
+    const geo = (await get('/api/geo?top=50')).body as { countries: { country: string; nodes: number }[]; ases: { asn: number; nodes: number }[]; hosted: number; withAsn: number; hostingShare: number }
+    assert.equal(geo.withAsn, last.length)
+    assert.equal(geo.countries.find((c) => c.country === 'DE')?.nodes, last.filter((r) => r.country === 'DE').length)
+    const hosted = last.filter((r) => r.asn !== 7922 && r.asn !== 5089 && r.asn !== 2516 && r.asn !== 812 && r.asn !== 3320 && r.asn !== 1221).length
+    assert.equal(geo.hosted, hosted)
+    const overview = (await get('/api/overview')).body as { hosting: { share: number } }
+    assert.equal(overview.hosting.share, hosted / last.length)
+    const asSeries = (await get('/api/series?dim=asn')).body as { keys: string[] }
+    assert.ok(asSeries.keys.includes('AS24940 Hetzner Online GmbH'), asSeries.keys.join())
     assert.equal((await get('/api/series?dim=client&since=yesterday')).status, 400)
     assert.equal((await get('/api/adoption')).status, 400)
     const versions = (await get('/api/adoption?client=geth')).body as { versions: { version: string }[] }
@@ -92,7 +102,7 @@ describe('dashboard in chromium', () => {
       await page.waitForSelector('body[data-ready="1"]', { timeout: 60_000 })
 
       // every time series has lines with one point per crawl
-      for (const dim of ['client', 'version', 'os', 'network', 'forkid', 'protocols', 'layer', 'churn']) {
+      for (const dim of ['client', 'version', 'os', 'network', 'forkid', 'protocols', 'layer', 'country', 'asn', 'churn']) {
         const lines = await page.$$eval(`#chart-${dim} svg polyline`, (ps) => ps.map((p) => (p.getAttribute('points') ?? '').trim().split(/\s+/).length))
         assert.ok(lines.length > 0, `${dim}: no lines`)
         assert.ok(
