@@ -76,6 +76,10 @@ interface AsnRecord {
 
 type Lookup<T> = (ip: string, bytes: Uint8Array) => T | undefined
 
+/** parsed AS tables by file: a process reads each once, however many resolvers it opens */
+const V4_TABLES = new Map<string, AsnTableV4>()
+const V6_TABLES = new Map<string, AsnTableV6>()
+
 /** the most IPs remembered; past it the cache starts over (a monitor runs for months) */
 const CACHE_MAX = 1 << 20
 
@@ -165,14 +169,19 @@ export class GeoResolver {
       const v4File = packageFile(ASN_PACKAGE, 'asn-ipv4-num.csv')
       const v6File = packageFile(ASN_PACKAGE, 'asn-ipv6-num.csv')
       if (v4File !== undefined) {
-        const v4 = AsnTableV4.parse(await readFile(v4File))
-        let v6: AsnTableV6 | null | undefined
+        let v4 = V4_TABLES.get(v4File)
+        if (v4 === undefined) V4_TABLES.set(v4File, (v4 = AsnTableV4.parse(await readFile(v4File))))
+        const table4 = v4
+        let v6: AsnTableV6 | null | undefined = v6File !== undefined ? V6_TABLES.get(v6File) : undefined
         asn = (_ip, a) => {
           if (isV4Mapped(a)) {
-            return v4.lookup(((a[12]! << 24) | (a[13]! << 16) | (a[14]! << 8) | a[15]!) >>> 0)
+            return table4.lookup(((a[12]! << 24) | (a[13]! << 16) | (a[14]! << 8) | a[15]!) >>> 0)
           }
           // IPv6 ranges are read when the first IPv6 address comes (few crawled endpoints are IPv6)
-          if (v6 === undefined) v6 = v6File !== undefined ? AsnTableV6.parse(readFileSyncSafe(v6File)) : null
+          if (v6 === undefined) {
+            v6 = v6File !== undefined ? AsnTableV6.parse(readFileSyncSafe(v6File)) : null
+            if (v6 !== null) V6_TABLES.set(v6File!, v6)
+          }
           return v6?.lookup(a)
         }
         sources.asn = v4File
