@@ -94,6 +94,7 @@ crawlOptions(
   .option('--datadir <dir>', 'keep results (and the crawler key) here; a later crawl resumes from them')
   .option('--since <dir>', "compare with an earlier crawl's datadir: new, gone, changed")
   .option('--report <file>', 'a self-contained HTML report of the crawl')
+  .option('--neighbors <file>', 'every table entry the crawl found, as CSV: from,to,distance (public keys as the records\' id)')
   .action(async (opts: CrawlCliOptions) => {
     const { runCrawl } = await import('./crawl.js')
     await runCrawl(opts)
