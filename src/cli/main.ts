@@ -110,6 +110,7 @@ crawlOptions(
   .option('--http <addr>', 'serve the dashboard on host:port', listenArg)
   .option('--metrics <addr>', 'serve Prometheus gauges of the latest crawl on host:port at /metrics', listenArg)
   .option('--crawls <n>', 'stop after N crawls (default: until SIGINT)', positiveIntArg)
+  .option('--neighbors', "store each crawl's table entries (edges: from, to, distance) in the history, for stats' in-degree")
   .action(async (opts: MonitorCliOptions) => {
     const { runMonitorCli } = await import('./monitor.js')
     await runMonitorCli(opts)

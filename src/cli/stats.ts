@@ -1,13 +1,15 @@
 /**
  * `ethp2p stats`: the questions across stored crawls — nodes per client / version / OS / network /
  * fork id over time, churn, uptime, fork readiness, the latest crawl's nodes by discovery protocol and
- * layer, and (with --client) a version's adoption — as tables on stdout, or one JSON object with --json.
+ * layer, the topology (in-degree, nodes no table lists any more; crawls stored with --neighbors), and
+ * (with --client) a version's adoption — as tables on stdout, or one JSON object with --json.
  */
 import { existsSync } from 'node:fs'
 import { InvalidArgumentError } from 'commander'
 import { dbSpecFor, HistoryError, openHistory } from '../history/db.js'
 import { PROTOCOL_SPLITS } from '../crawler/output.js'
 import { adoption, churn, forkReadiness, listCrawls, protocolCounts, series, uptime, versionsOf, type Adoption, type Series, type Window } from '../history/query.js'
+import { topology } from '../history/topology.js'
 import type { Dimension } from '../history/visit.js'
 
 /** `ethp2p stats`'s parsed options. */
@@ -80,6 +82,8 @@ export async function runStats(opts: StatsCliOptions): Promise<void> {
     out['forks'] = forks.chains
     const pc = await protocolCounts(h, w)
     out['protocols'] = { crawl: pc.crawl?.id ?? null, ...pc.protocols, layers: pc.layers }
+    const topo = await topology(h, w, { top })
+    out['topology'] = topo
     let ad: Adoption | undefined
     if (opts.client !== undefined) {
       const version = opts.version ?? (await versionsOf(h, opts.client, w))[0]?.version
@@ -108,6 +112,15 @@ export async function runStats(opts: StatsCliOptions): Promise<void> {
     if (PROTOCOL_SPLITS.every((k) => pc.protocols[k] === 0)) lines.push('no protocols recorded (crawls that walked discv4 only)')
     else lines.push(table([['protocols', 'nodes'], ...PROTOCOL_SPLITS.map((k) => [k, String(pc.protocols[k])])]))
     if (pc.layers.execution + pc.layers.consensus > 0) lines.push(table([['layer', 'nodes'], ['execution', String(pc.layers.execution)], ['consensus', String(pc.layers.consensus)]]))
+    lines.push('', `Topology (latest crawl with edges${topo.crawl ? ` #${topo.crawl.id}` : ''}):`)
+    if (!topo.crawl) lines.push('no edges stored (monitor --neighbors stores them)')
+    else {
+      lines.push(`${topo.edges} edges from ${topo.tables} tables; ${topo.listed} nodes listed; ${topo.answeredUnlisted} answering nodes in no table`)
+      lines.push(table([['in-degree', 'answering nodes'], ...topo.inDegree.map((b) => [b.band, String(b.nodes)])]))
+      if (topo.top.length > 0) lines.push('Most listed:', table([['node', 'ip', 'tables'], ...topo.top.map((n) => [n.pubkey.slice(0, 16), n.ip, String(n.inDegree)])]))
+      lines.push(`No table lists any more: ${topo.unlisted.nodes} nodes listed in an earlier crawl (${topo.unlisted.stillAnswering} of them still answering)`)
+      if (topo.unlisted.sample.length > 0) lines.push(table([['node', 'ip', 'last listed', 'answering'], ...topo.unlisted.sample.map((n) => [n.pubkey.slice(0, 16), n.ip, `#${n.lastListedCrawl}`, n.answered ? 'yes' : 'no'])]))
+    }
     if (opts.client !== undefined) {
       lines.push('')
       if (!ad) lines.push(`Adoption: no versions of ${opts.client} in the latest crawl`)
