@@ -11,7 +11,7 @@ import type { Crawler } from '../crawler/crawl.js'
 import type { CrawlProgress } from '../crawler/options.js'
 import type { Dialer } from '../crawler/dialer.js'
 import { isCrawlNetwork } from '../crawler/bootnodes.js'
-import { CsvWriter, formatSummary, JsonlWriter, nodeSet, summarize, writeNodesJson } from '../crawler/output.js'
+import { CsvWriter, EdgeCsvWriter, formatSummary, JsonlWriter, nodeSet, summarize, writeNodesJson } from '../crawler/output.js'
 import type { CrawlRecord } from '../crawler/record.js'
 import { renderReport, type TimelinePoint } from '../crawler/report.js'
 import { compareCrawls, CrawlStore, CrawlStoreError, snapshotCrawl, type EarlierNode } from '../crawler/store.js'
@@ -25,6 +25,8 @@ export interface CrawlCliOptions extends CrawlSetupOptions {
   nodesJson?: string
   since?: string
   report?: string
+  /** every table entry found, as CSV (from,to,distance) */
+  neighbors?: string
 }
 
 /** `--dns` values: comma-separated enrtree:// URLs */
@@ -123,6 +125,18 @@ export async function runCrawl(opts: CrawlCliOptions): Promise<void> {
 
     const jsonl = opts.out !== undefined ? JsonlWriter.toFile(opts.out) : JsonlWriter.toStream(process.stdout)
     const csv = opts.csv !== undefined ? await CsvWriter.toFile(opts.csv) : undefined
+    // --neighbors: the edges as they come, and each listed node's in-degree for the summary and the
+    // report (one number per node; the edges themselves are only in the file)
+    const edges = opts.neighbors !== undefined ? EdgeCsvWriter.toFile(opts.neighbors) : undefined
+    const inDegree = new Map<string, number>()
+    const listers = new Set<string>()
+    if (edges) {
+      crawler.on('edge', (from, to, distance) => {
+        edges.write(from, to, distance)
+        listers.add(from)
+        inDegree.set(to, (inDegree.get(to) ?? 0) + 1)
+      })
+    }
     const records: CrawlRecord[] = []
     const stopProgress = progressReporter(crawler, dialer)
     const started = Date.now()
@@ -145,17 +159,22 @@ export async function runCrawl(opts: CrawlCliOptions): Promise<void> {
       stopProgress()
       await jsonl.close()
       await csv?.close()
+      await edges?.close()
     }
     await store?.flush()
     if (opts.nodesJson !== undefined) writeNodesJson(opts.nodesJson, nodeSet(records, store ? (id) => store.get(id) : undefined))
     const diff = earlier ? compareCrawls(records, earlier) : undefined
     const summary = summarize(records, (Date.now() - started) / 1000, diff)
     process.stderr.write(formatSummary(summary) + '\n')
+    if (edges) {
+      const unlisted = records.filter((r) => r.answered && !inDegree.has(r.id)).length
+      process.stderr.write(`edges: ${edges.count} table entries from ${listers.size} tables naming ${inDegree.size} nodes (${unlisted} answering nodes in no table) written to ${opts.neighbors}\n`)
+    }
     if (opts.report !== undefined) {
       const p = crawler.progress()
       timeline.push({ t: Date.now() - started, found: p.found, answered: p.answered })
       const meta = { started, ended: Date.now(), seeds: seeds.length, packetsIn: p.packetsIn, packetsOut: p.packetsOut }
-      writeFileSync(opts.report, renderReport(records, meta, timeline))
+      writeFileSync(opts.report, renderReport(records, meta, timeline, edges ? { edges: edges.count, inDegree } : undefined))
     }
     const end = crawler.progress()
     log.info({ ...summary, nodeErrors, packets: { in: end.packetsIn, out: end.packetsOut } }, 'crawl finished')

@@ -95,6 +95,7 @@ crawlOptions(
   .option('--datadir <dir>', 'keep results (and the crawler key) here; a later crawl resumes from them')
   .option('--since <dir>', "compare with an earlier crawl's datadir: new, gone, changed")
   .option('--report <file>', 'a self-contained HTML report of the crawl')
+  .option('--neighbors <file>', 'every table entry the crawl found, as CSV: from,to,distance (public keys as the records\' id)')
   .action(async (opts: CrawlCliOptions) => {
     const { runCrawl } = await import('./crawl.js')
     await runCrawl(opts)
@@ -110,6 +111,7 @@ crawlOptions(
   .option('--http <addr>', 'serve the dashboard on host:port', listenArg)
   .option('--metrics <addr>', 'serve Prometheus gauges of the latest crawl on host:port at /metrics', listenArg)
   .option('--crawls <n>', 'stop after N crawls (default: until SIGINT)', positiveIntArg)
+  .option('--neighbors', "store each crawl's table entries (edges: from, to, distance) in the history, for stats' in-degree")
   .action(async (opts: MonitorCliOptions) => {
     const { runMonitorCli } = await import('./monitor.js')
     await runMonitorCli(opts)

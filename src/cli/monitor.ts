@@ -24,6 +24,8 @@ export interface MonitorCliOptions extends CrawlSetupOptions {
   http?: string
   metrics?: string
   crawls?: number
+  /** store each crawl's edges (table entries) in the history */
+  neighbors?: boolean
 }
 
 /** `ethp2p monitor`: crawls every `every` ms into the history until stopped (or `crawls` crawls). */
@@ -82,7 +84,8 @@ export async function runMonitorCli(opts: MonitorCliOptions): Promise<void> {
       signal: stopping.signal,
       log,
       ...(opts.crawls !== undefined ? { maxCrawls: opts.crawls } : {}),
-      onCrawl: (w) => process.stdout.write(JSON.stringify({ crawl: w.id, vantage, found: w.found, answered: w.answered, new: w.newNodes, returning: w.returningNodes, gone: w.goneNodes, protocols: w.protocols, layers: w.layers, interrupted: stopping.signal.aborted }) + '\n'),
+      ...(opts.neighbors ? { edges: true } : {}),
+      onCrawl: (w) => process.stdout.write(JSON.stringify({ crawl: w.id, vantage, found: w.found, answered: w.answered, new: w.newNodes, returning: w.returningNodes, gone: w.goneNodes, protocols: w.protocols, layers: w.layers, ...(w.edges !== undefined ? { edges: w.edges } : {}), interrupted: stopping.signal.aborted }) + '\n'),
     })
   } finally {
     process.off('SIGINT', onInt)

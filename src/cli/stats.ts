@@ -1,13 +1,15 @@
 /**
  * `ethp2p stats`: the questions across stored crawls — nodes per client / version / OS / network /
  * fork id over time, churn, uptime, fork readiness, the latest crawl's nodes by discovery protocol and
- * layer, and (with --client) a version's adoption — as tables on stdout, or one JSON object with --json.
+ * layer, the topology (in-degree, nodes no table lists any more; crawls stored with --neighbors), and
+ * (with --client) a version's adoption — as tables on stdout, or one JSON object with --json.
  */
 import { existsSync } from 'node:fs'
 import { InvalidArgumentError } from 'commander'
 import { dbSpecFor, HistoryError, openHistory } from '../history/db.js'
 import { PROTOCOL_SPLITS } from '../crawler/output.js'
 import { adoption, churn, forkReadiness, geoCounts, listCrawls, protocolCounts, series, uptime, versionsOf, type Adoption, type Series, type Window } from '../history/query.js'
+import { topology } from '../history/topology.js'
 import type { Dimension } from '../history/visit.js'
 
 /** `ethp2p stats`'s parsed options. */
@@ -82,6 +84,8 @@ export async function runStats(opts: StatsCliOptions): Promise<void> {
     out['protocols'] = { crawl: pc.crawl?.id ?? null, ...pc.protocols, layers: pc.layers }
     const geo = await geoCounts(h, w, top)
     out['geo'] = { crawl: geo.crawl?.id ?? null, countries: geo.countries, ases: geo.ases, withCountry: geo.withCountry, withAsn: geo.withAsn, hosted: geo.hosted, hostingShare: geo.hostingShare, others: geo.others }
+    const topo = await topology(h, w, { top })
+    out['topology'] = topo
     let ad: Adoption | undefined
     if (opts.client !== undefined) {
       const version = opts.version ?? (await versionsOf(h, opts.client, w))[0]?.version
@@ -117,6 +121,15 @@ export async function runStats(opts: StatsCliOptions): Promise<void> {
       lines.push(table([['country', 'nodes', 'share'], ...geo.countries.map((c) => [c.country, String(c.nodes), share(c.nodes, geo.withCountry)]), ...(geo.others.countries > 0 ? [['others', String(geo.others.countries), share(geo.others.countries, geo.withCountry)]] : [])]))
       lines.push(table([['AS', 'organisation', 'nodes', 'share'], ...geo.ases.map((a) => [`AS${a.asn}${a.hosting ? ' *' : ''}`, a.asOrg ?? '', String(a.nodes), share(a.nodes, geo.withAsn)]), ...(geo.others.ases > 0 ? [['others', '', String(geo.others.ases), share(geo.others.ases, geo.withAsn)]] : [])]))
       lines.push(`on well-known hosting ASes (*): ${geo.hosted} of ${geo.withAsn} nodes with a known AS (${share(geo.hosted, geo.withAsn)})`)
+    }
+    lines.push('', `Topology (latest crawl with edges${topo.crawl ? ` #${topo.crawl.id}` : ''}):`)
+    if (!topo.crawl) lines.push('no edges stored (monitor --neighbors stores them)')
+    else {
+      lines.push(`${topo.edges} edges from ${topo.tables} tables; ${topo.listed} nodes listed; ${topo.answeredUnlisted} answering nodes in no table`)
+      lines.push(table([['in-degree', 'answering nodes'], ...topo.inDegree.map((b) => [b.band, String(b.nodes)])]))
+      if (topo.top.length > 0) lines.push('Most listed:', table([['node', 'ip', 'tables'], ...topo.top.map((n) => [n.pubkey.slice(0, 16), n.ip, String(n.inDegree)])]))
+      lines.push(`No table lists any more: ${topo.unlisted.nodes} nodes listed in an earlier crawl (${topo.unlisted.stillAnswering} of them still answering)`)
+      if (topo.unlisted.sample.length > 0) lines.push(table([['node', 'ip', 'last listed', 'answering'], ...topo.unlisted.sample.map((n) => [n.pubkey.slice(0, 16), n.ip, `#${n.lastListedCrawl}`, n.answered ? 'yes' : 'no'])]))
     }
     if (opts.client !== undefined) {
       lines.push('')

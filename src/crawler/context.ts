@@ -88,6 +88,10 @@ export interface WalkContext {
   planReread(i: number, p: 0 | 1, served: number): void
   /** the log distance down to which tables in a network of the size found so far hold entries */
   settledDepth(): number
+  /** whether anyone takes the crawl's edges (an `edge` listener): without one a walker skips that work */
+  wantsEdges(): boolean
+  /** node `from`'s table lists node `to` at log distance `distance` (repeats are dropped) */
+  edge(from: number, to: number, distance: number): void
 }
 
 /** a failure's message, whatever was thrown */

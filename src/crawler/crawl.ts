@@ -26,6 +26,7 @@ import { PacketType, type Packet } from '../discover/wire.js'
 import { ENR } from '../enode/enr.js'
 import { Node } from '../enode/node.js'
 import { C, CLASSES, Later, Step, type Settings, type WalkContext } from './context.js'
+import { PairSet } from './edges.js'
 import { CrawlNodes, F, Origin, State, V5 } from './nodes.js'
 import { CrawlError, type CrawlerEvents, type CrawlerOptions, type CrawlProgress } from './options.js'
 import type { CrawlProtocol, DiscoveryRecord } from './record.js'
@@ -64,6 +65,8 @@ export class Crawler extends EventEmitter<CrawlerEvents> {
   private readonly later: DelayQueue
   private readonly v4: V4Walk
   private readonly v5walk: V5Walk
+  /** edges reported so far, as (from, to) row pairs; built with the first edge a listener takes */
+  private edgeSet: PairSet | undefined
   /** external node sources (a DNS walk) still producing: the crawl waits for them */
   private sources = 0
   private answeredCount = 0
@@ -170,6 +173,8 @@ export class Crawler extends EventEmitter<CrawlerEvents> {
       nodeError: (i, code, message) => this.emit('nodeError', new CrawlError(code, `${this.nodes.ip(i)}:${this.nodes.udp[i]}`, message)),
       planReread: (i, p, served) => this.planReread(i, p, served),
       settledDepth: () => this.settledDepth(),
+      wantsEdges: () => this.listenerCount('edge') > 0,
+      edge: (from, to, distance) => this.edge(from, to, distance),
     }
   }
 
@@ -217,6 +222,13 @@ export class Crawler extends EventEmitter<CrawlerEvents> {
       this.schedule.push(cls, i * 4 + Step.v5)
     }
     this.pump()
+  }
+
+  /** node `from`'s table lists `to`: an `edge` event, once per pair, when anyone listens */
+  private edge(from: number, to: number, distance: number): void {
+    if (from === to || this.stopped || this.listenerCount('edge') === 0) return
+    if (!(this.edgeSet ??= new PairSet()).add(from, to)) return
+    this.emit('edge', hex(this.nodes.pubkey(from)), hex(this.nodes.pubkey(to)), distance)
   }
 
   /** its record names a consensus client (`eth2`, no `eth`): libp2p and discv5 only */

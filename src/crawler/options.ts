@@ -102,6 +102,13 @@ export interface CrawlerEvents {
   record: [record: DiscoveryRecord]
   /** something went wrong with one node; the crawl goes on */
   nodeError: [error: CrawlError]
+  /**
+   * A table entry: node `from` (public key, 128 hex, as a record's `id`) answered FINDNODE listing
+   * node `to` at log distance `distance` from itself (the bucket it keeps it in: the distance asked
+   * for entries of the bucket asked, over discv4 and discv5 alike). Once per (from, to) pair in a
+   * crawl. Edges are only tracked while a listener is attached: a crawl without one pays nothing.
+   */
+  edge: [from: string, to: string, distance: number]
 }
 
 /** What a {@link CrawlError} is about. */

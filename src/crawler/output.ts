@@ -126,6 +126,60 @@ export class CsvWriter {
   }
 }
 
+/** bytes of CSV gathered before they are handed to the file */
+const EDGE_CHUNK = 64 * 1024
+
+/**
+ * Writes the crawl's edges as CSV (`--neighbors`): header `from,to,distance`, one line per table
+ * entry (public keys as the records' `id`, the log distance at which `from` lists `to`). Edges come
+ * from a synchronous event, so `write` never waits: lines gather into 64 KiB chunks, and while the
+ * file has not drained the last one they wait here (backpressure bounds the stream's buffer; what
+ * waits is what the disk has not taken yet). `close()` writes the rest and waits until it is on disk.
+ */
+export class EdgeCsvWriter {
+  private pending: string[] = []
+  private pendingBytes = 0
+  private waiting = false
+  /** edges written (or waiting to be) */
+  count = 0
+
+  private constructor(private readonly out: WriteStream) {
+    out.on('drain', () => {
+      this.waiting = false
+      this.flush()
+    })
+  }
+
+  /** a new file holding the header line */
+  static toFile(path: string): EdgeCsvWriter {
+    const w = new EdgeCsvWriter(createWriteStream(path))
+    w.pending.push('from,to,distance\n')
+    return w
+  }
+
+  /** one edge; hex keys and a number need no quoting */
+  write(from: string, to: string, distance: number): void {
+    const line = `${from},${to},${distance}\n`
+    this.pending.push(line)
+    this.pendingBytes += line.length
+    this.count++
+    if (this.pendingBytes >= EDGE_CHUNK && !this.waiting) this.flush()
+  }
+
+  private flush(): void {
+    if (this.pending.length === 0) return
+    const chunk = this.pending.join('')
+    this.pending = []
+    this.pendingBytes = 0
+    if (!this.out.write(chunk)) this.waiting = true
+  }
+
+  async close(): Promise<void> {
+    this.flush()
+    await new Promise<void>((resolve, reject) => this.out.end((err?: Error | null) => (err ? reject(err) : resolve())))
+  }
+}
+
 /** one entry of geth's nodes.json */
 export interface NodeSetEntry {
   seq: number

@@ -29,6 +29,15 @@ export interface ReportMeta {
   title?: string
 }
 
+/**
+ * The crawl's topology for the report (`crawl --neighbors`): the distinct edges found, and for each
+ * listed node (public key, as a record's `id`) its in-degree: how many tables list it.
+ */
+export interface ReportTopology {
+  edges: number
+  inDegree: ReadonlyMap<string, number>
+}
+
 /** one sample of the crawl's counters; `t` is ms since the start */
 export interface TimelinePoint {
   t: number
@@ -176,9 +185,31 @@ interface Census {
   ases: Counter
   withAsn: number
   hosted: number
+  /** with a topology: answering nodes by in-degree, and the addresses of the most listed nodes */
+  degrees: Counter
+  topIps: Map<string, string>
 }
 
-function census(records: Iterable<CrawlRecord>, dial: boolean): Census {
+/** in-degree bands: doubling, so a network of any size fits in a few bars */
+const DEGREE_BANDS = ['0 (in no table)', '1', '2–3', '4–7', '8–15', '16–31', '32–63', '64+']
+
+function degreeBand(n: number): string {
+  return DEGREE_BANDS[Math.min(DEGREE_BANDS.length - 1, n === 0 ? 0 : 1 + Math.floor(Math.log2(n)))]!
+}
+
+/** the `n` most listed nodes, most first (ties by key, so the page is the same for the same crawl) */
+function mostListed(inDegree: ReadonlyMap<string, number>, n: number): [string, number][] {
+  const top: [string, number][] = []
+  for (const e of inDegree) {
+    if (top.length === n && e[1] <= top[n - 1]![1]) continue
+    top.push(e)
+    top.sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+    if (top.length > n) top.pop()
+  }
+  return top
+}
+
+function census(records: Iterable<CrawlRecord>, dial: boolean, inDegree?: ReadonlyMap<string, number>, top?: ReadonlySet<string>): Census {
   const c: Census = {
     found: 0,
     answered: 0,
@@ -204,10 +235,14 @@ function census(records: Iterable<CrawlRecord>, dial: boolean): Census {
     ases: new Counter(),
     withAsn: 0,
     hosted: 0,
+    degrees: new Counter(),
+    topIps: new Map(),
   }
   for (const rec of records) {
     const r = rec as unknown as Loose
     c.found++
+    if (top?.has(rec.id)) c.topIps.set(rec.id, rec.ip)
+    if (inDegree && rec.answered) c.degrees.add(degreeBand(inDegree.get(rec.id) ?? 0))
     if (rec.enr !== undefined) c.withRecord++
     const dialled = tallyDial(rec, c.dial)
     if (dialled) c.dialFields = true
@@ -392,9 +427,20 @@ function protocolBars(c: Census): string {
   return parts.join('')
 }
 
-/** Render the whole page. `records` is read once. */
-export function renderReport(records: Iterable<CrawlRecord>, meta: ReportMeta, timeline: TimelinePoint[]): string {
-  const c = census(records, meta.dial ?? false)
+/** the in-degree panel: answering nodes by how many tables list them, and the most listed nodes */
+function topologyCard(t: ReportTopology, c: Census, top: [string, number][]): string {
+  const listed = t.inDegree.size
+  const head = `<p>${fmt(t.edges)} table entries (edges) from the nodes that answered FINDNODE; ${fmt(listed)} nodes listed by at least one table; ${fmt(c.degrees.get(DEGREE_BANDS[0]!))} answering nodes listed by none.</p>`
+  const bands = barChart(DEGREE_BANDS.map((b) => [b, c.degrees.get(b)] as [string, number]).filter(([, v]) => v > 0), COLORS[0], c.answered)
+  const rows = top.map(([id, n]) => `<tr><td><code>${esc(id.slice(0, 16))}…</code></td><td>${esc(c.topIps.get(id) ?? '')}</td><td class="n">${fmt(n)}</td></tr>`)
+  const table = rows.length > 0 ? `<h2>Most listed nodes</h2><table><tr><th>id</th><th>ip</th><th>tables</th></tr>${rows.join('')}</table>` : ''
+  return card('In-degree: how many tables list each answering node', head + bands + table)
+}
+
+/** Render the whole page. `records` is read once; `topology` (crawl --neighbors) adds the in-degree panel. */
+export function renderReport(records: Iterable<CrawlRecord>, meta: ReportMeta, timeline: TimelinePoint[], topology?: ReportTopology): string {
+  const top = topology ? mostListed(topology.inDegree, TOP) : []
+  const c = census(records, meta.dial ?? false, topology?.inDegree, new Set(top.map(([id]) => id)))
   const secs = Math.max(0.001, (meta.ended - meta.started) / 1000)
   const packets = (meta.packetsIn ?? 0) + (meta.packetsOut ?? 0)
   const kpis = [
@@ -437,6 +483,7 @@ export function renderReport(records: Iterable<CrawlRecord>, meta: ReportMeta, t
     card('IPv4 first octet', barChart(c.octets.top(TOP), COLORS[5])),
     card('Busiest /16 networks', barChart(c.subnets.top(10), COLORS[6])),
     card('Why nodes did not answer', barChart(c.errors.top(8), COLORS[7])),
+    ...(topology ? [topologyCard(topology, c, top)] : []),
     '</div>',
   ].join('\n')
   return `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>${esc(title)}</title><style>${CSS}</style></head><body>\n${body}\n</body></html>\n`

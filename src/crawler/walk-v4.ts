@@ -112,12 +112,23 @@ export class V4Walk {
     c.transport.neighbors(c.node(i), { key: target, id: c.backend.keccak256(target) }, { timeoutMs: c.timeout(i), bond: false }).then(
       (a) => {
         const now = Date.now()
-        for (const x of a.nodes) c.add(x, now, Origin.heard, 'v4')
+        const edges = c.wantsEdges()
+        const self = c.nodes.nodeId(i)
+        for (const x of a.nodes) {
+          c.add(x, now, Origin.heard, 'v4')
+          if (edges) this.edge(i, x, logDistance(x.id, self))
+        }
         c.planReread(i, 0, a.nodes.length)
         c.ended(i, item)
       },
       () => c.ended(i, item),
     )
+  }
+
+  /** node `i` lists `x` at distance `ld` (a node the crawl did not keep is no edge) */
+  private edge(i: number, x: Node, ld: number): void {
+    const row = this.c.nodes.find(x.id)
+    if (row >= 0) this.c.edge(i, row, ld)
   }
 
   /** the node's discv4 part ends: its table read, if any, with it */
@@ -309,12 +320,14 @@ export class V4Walk {
     let within = 0
     let atD = 0
     const now = Date.now()
+    const edges = this.c.wantsEdges()
     for (const x of a.nodes) {
       const ld = logDistance(x.id, self)
       if (ld <= r.d) within++
       if (ld === r.d) atD++
       this.c.add(x, now, Origin.heard, 'v4')
       const row = n.find(x.id)
+      if (edges && row >= 0) this.c.edge(i, row, ld)
       if (row >= 0 && !r.seen.has(row)) {
         r.seen.add(row)
         fresh++

@@ -7,7 +7,8 @@
  * read again later (the core's late reads).
  */
 import type { ENR } from '../enode/enr.js'
-import { BUCKET_SIZE } from '../discover/kademlia.js'
+import { BUCKET_SIZE, logDistance } from '../discover/kademlia.js'
+import type { Node } from '../enode/node.js'
 import { C, errorCode, errorText, Later, Step, type WalkContext } from './context.js'
 import { F, Origin, V5 } from './nodes.js'
 
@@ -42,12 +43,14 @@ export class V5Walk {
     c.v5!.findnode(c.node(i), ds).then(
       (records) => {
         const now = Date.now()
+        const edges = c.wantsEdges()
         let named = 0
         for (const r of records) {
           const x = r.toNode()
           if (!x) continue
           named++
           c.add(x, now, Origin.heard, 'v5', r)
+          if (edges) this.edge(i, x)
         }
         c.planReread(i, 1, named)
         c.ended(i, item)
@@ -133,9 +136,12 @@ export class V5Walk {
       return
     }
     const now = Date.now()
+    const edges = this.c.wantsEdges()
     for (const r of records) {
       const node = r.toNode()
-      if (node) this.c.add(node, now, Origin.heard, 'v5', r)
+      if (!node) continue
+      this.c.add(node, now, Origin.heard, 'v5', r)
+      if (edges) this.edge(i, node)
     }
     n.neighbors[i] = Math.min(65535, n.neighbors[i]! + records.length)
     n.v5got[i] = Math.min(65535, n.v5got[i]! + records.length)
@@ -160,6 +166,12 @@ export class V5Walk {
     }
     if (n.error[i] === 0) n.error[i] = n.errors.code(`discv5 FINDNODE ${d === 0 ? '(record)' : ''} failed: ${errorCode(err) === 'TIMEOUT' ? 'timed out' : errorText(err)}`.replace('  ', ' '))
     this.done(i)
+  }
+
+  /** node `i` lists `x`, at the log distance between them (a node the crawl did not keep is no edge) */
+  private edge(i: number, x: Node): void {
+    const row = this.c.nodes.find(x.id)
+    if (row >= 0) this.c.edge(i, row, logDistance(x.id, this.c.nodes.nodeId(i)))
   }
 
   private done(i: number): void {

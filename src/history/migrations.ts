@@ -149,9 +149,28 @@ const visitGeo: Migration = {
   },
 }
 
+/**
+ * Issue 22: the crawl's topology (`monitor --neighbors`): one row per table entry, node `from_node`
+ * (answering FINDNODE) lists node `to_node` at log distance `distance`. Keyed by crawl, then lister;
+ * the second index serves "who lists this node" and in-degree by crawl.
+ */
+const edges: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await db.schema
+      .createTable('edges')
+      .addColumn('crawl_id', 'integer', (c) => c.notNull().references('crawls.id').onDelete('cascade'))
+      .addColumn('from_node', 'integer', (c) => c.notNull().references('nodes.id'))
+      .addColumn('to_node', 'integer', (c) => c.notNull().references('nodes.id'))
+      .addColumn('distance', 'integer', (c) => c.notNull())
+      .addPrimaryKeyConstraint('edges_pk', ['crawl_id', 'from_node', 'to_node'])
+      .execute()
+    await db.schema.createIndex('edges_to').on('edges').columns(['crawl_id', 'to_node']).execute()
+  },
+}
+
 /** Every migration by name; names sort in the order they apply. */
 export function migrations(engine: Engine): Record<string, Migration> {
-  return { '0001_initial': initial(engine), '0002_visit_protocols_layer': visitProtocols, '0003_visit_geo': visitGeo }
+  return { '0001_initial': initial(engine), '0002_visit_protocols_layer': visitProtocols, '0003_visit_geo': visitGeo, '0004_edges': edges }
 }
 
 /** A schema migration failed; the cause says which and why. */

@@ -11,12 +11,15 @@
 import type { PreviousNode } from '../crawler/record.js'
 import type { Logger } from '../util/log.js'
 import type { History } from './db.js'
+import { EdgeList } from './edges.js'
 import { lastCrawlStart, recentNodes } from './query.js'
 import type { HistoryRecord } from './visit.js'
 import { writeCrawl, type WrittenCrawl } from './write.js'
 
 /** One crawl as the monitor drives it (cli/crawl-setup's CrawlRun fits). */
 export interface MonitoredCrawl {
+  /** the crawler, for its table entries (`edge` events) when edges are stored */
+  readonly crawler?: { on(event: 'edge', listener: (from: string, to: string, distance: number) => void): unknown }
   records(): AsyncIterable<HistoryRecord>
   stop(): void
   close(): Promise<void>
@@ -40,6 +43,8 @@ export interface MonitorOptions {
   onCrawl?: (written: WrittenCrawl) => void
   /** nodes that answered within this window are re-checked by the next crawl (default 24 h) */
   recheckMs?: number
+  /** store each crawl's edges (monitor --neighbors), held as compact numbers until the crawl is written */
+  edges?: boolean
 }
 
 const DAY = 24 * 3600_000
@@ -79,6 +84,8 @@ export async function runMonitor(o: MonitorOptions): Promise<void> {
     const onAbort = (): void => crawl.stop()
     signal.addEventListener('abort', onAbort, { once: true })
     const records: HistoryRecord[] = []
+    const edges = o.edges ? new EdgeList() : undefined
+    if (edges) crawl.crawler?.on('edge', (from, to, distance) => edges.add(from, to, distance))
     try {
       for await (const r of crawl.records()) records.push(r)
     } finally {
@@ -86,17 +93,17 @@ export async function runMonitor(o: MonitorOptions): Promise<void> {
       await crawl.close()
     }
     const meta = { vantage, startedAt, endedAt: Date.now(), options: o.options, interrupted: signal.aborted }
-    const written = await writeWithRetries(history, meta, records, log)
+    const written = await writeWithRetries(history, meta, records, log, edges)
     done++
     log.info({ ...written, vantage, interrupted: meta.interrupted, seconds: (meta.endedAt - startedAt) / 1000 }, 'crawl stored')
     o.onCrawl?.(written)
   }
 }
 
-async function writeWithRetries(h: History, meta: Parameters<typeof writeCrawl>[1], records: HistoryRecord[], log: Logger): Promise<WrittenCrawl> {
+async function writeWithRetries(h: History, meta: Parameters<typeof writeCrawl>[1], records: HistoryRecord[], log: Logger, edges: EdgeList | undefined): Promise<WrittenCrawl> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await writeCrawl(h, meta, records)
+      return await writeCrawl(h, meta, records, edges)
     } catch (err) {
       if (attempt >= WRITE_TRIES) throw err
       log.error({ err: (err as Error).message, attempt }, `writing the crawl failed; trying again in ${WRITE_RETRY_MS / 1000} s`)

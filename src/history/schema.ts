@@ -121,6 +121,17 @@ export interface CrawlCountsTable {
   n: number
 }
 
+/** One table entry of one crawl (`monitor --neighbors`): `from_node`'s table lists `to_node`. */
+export interface EdgesTable {
+  crawl_id: number
+  /** the node that answered FINDNODE (nodes.id) */
+  from_node: number
+  /** the node its table lists (nodes.id) */
+  to_node: number
+  /** the log distance at which `from_node` lists it (its bucket) */
+  distance: number
+}
+
 /** The history's tables, as Kysely sees them. */
 export interface HistorySchema {
   crawls: CrawlsTable
@@ -128,4 +139,5 @@ export interface HistorySchema {
   visits: VisitsTable
   sessions: SessionsTable
   crawl_counts: CrawlCountsTable
+  edges: EdgesTable
 }

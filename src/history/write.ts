@@ -12,6 +12,7 @@ import { sql, type Kysely, type Transaction } from 'kysely'
 import { backend } from '../crypto/backend.js'
 import { hex } from '../crypto/bytes.js'
 import type { History } from './db.js'
+import type { Edge } from './edges.js'
 import type { HistorySchema, NodesTable } from './schema.js'
 import { tally, visitRow, type CrawlTally, type HistoryRecord, type VisitRow } from './visit.js'
 
@@ -38,6 +39,8 @@ export interface WrittenCrawl {
   /** answering nodes over v4 only, v5 only and both, and by layer (the monitor's per-crawl summary) */
   protocols: CrawlTally['protocols']
   layers: CrawlTally['layers']
+  /** edges between stored nodes handed to the database (monitor --neighbors) */
+  edges?: number
 }
 
 /** bound parameters per statement: under SQLite's 32,766 and PostgreSQL's 65,535 */
@@ -59,7 +62,7 @@ type NodeRow = Omit<NodesTable, 'id'>
  * Write a crawl and its records; resolves once committed. Records with the same public key (a node
  * reported twice) are merged, the answering one kept.
  */
-export async function writeCrawl(h: History, meta: CrawlMeta, records: Iterable<HistoryRecord>): Promise<WrittenCrawl> {
+export async function writeCrawl(h: History, meta: CrawlMeta, records: Iterable<HistoryRecord>, edges?: Iterable<Edge>): Promise<WrittenCrawl> {
   const byKey = new Map<string, { pubkey: string; visit: VisitRow }>()
   for (const r of records) {
     if (!/^[0-9a-f]{128}$/.test(r.id)) continue
@@ -72,7 +75,7 @@ export async function writeCrawl(h: History, meta: CrawlMeta, records: Iterable<
   const counts = tally(rows.map((r) => r.visit))
   for (let attempt = 1; ; attempt++) {
     try {
-      return await h.db.transaction().execute((trx) => writeIn(trx, meta, rows, counts))
+      return await h.db.transaction().execute((trx) => writeIn(trx, meta, rows, counts, edges))
     } catch (err) {
       const code = (err as { code?: string }).code
       if (attempt >= MAX_TRIES || code === undefined || !RETRYABLE.has(code)) throw err
@@ -81,7 +84,7 @@ export async function writeCrawl(h: History, meta: CrawlMeta, records: Iterable<
   }
 }
 
-async function writeIn(trx: Transaction<HistorySchema>, meta: CrawlMeta, rows: { pubkey: string; visit: VisitRow }[], t: CrawlTally): Promise<WrittenCrawl> {
+async function writeIn(trx: Transaction<HistorySchema>, meta: CrawlMeta, rows: { pubkey: string; visit: VisitRow }[], t: CrawlTally, edges?: Iterable<Edge>): Promise<WrittenCrawl> {
   const started = meta.startedAt
   const crawl = await trx
     .insertInto('crawls')
@@ -148,12 +151,39 @@ async function writeIn(trx: Transaction<HistorySchema>, meta: CrawlMeta, rows: {
   const visits = rows.map(({ pubkey, visit }) => ({ crawl_id: crawlId, node: ids.get(pubkey)!, ...visit }))
   // columns counted from the row, so a migration that adds one cannot push a chunk past the parameter bound
   for (const chunk of chunks(visits, Object.keys(visits[0] ?? {}).length)) await trx.insertInto('visits').values(chunk).execute()
+  const edgeCount = edges ? await writeEdges(trx, crawlId, ids, edges) : undefined
   if (t.counts.length > 0) for (const chunk of chunks(t.counts, 4)) await trx.insertInto('crawl_counts').values(chunk.map((c) => ({ crawl_id: crawlId, ...c }))).execute()
 
   const answered = rows.filter((r) => r.visit.answered === 1).map((r) => ids.get(r.pubkey)!)
   const churn = meta.interrupted ? { new: 0, returning: 0, gone: 0 } : await updateSessions(trx, meta.vantage, crawlId, started, answered)
   await trx.updateTable('crawls').set({ new_nodes: churn.new, returning_nodes: churn.returning, gone_nodes: churn.gone }).where('id', '=', crawlId).execute()
-  return { id: crawlId, found: t.found, answered: t.answered, newNodes: churn.new, returningNodes: churn.returning, goneNodes: churn.gone, protocols: t.protocols, layers: t.layers }
+  return { id: crawlId, found: t.found, answered: t.answered, newNodes: churn.new, returningNodes: churn.returning, goneNodes: churn.gone, protocols: t.protocols, layers: t.layers, ...(edgeCount !== undefined ? { edges: edgeCount } : {}) }
+}
+
+/**
+ * The crawl's edges between nodes it stored (an edge naming a node without a record, which the crawl
+ * did not keep, is left out), once per (from, to), in batches so a million edges never sit in memory
+ * as rows at once.
+ */
+async function writeEdges(trx: Transaction<HistorySchema>, crawlId: number, ids: Map<string, number>, edges: Iterable<Edge>): Promise<number> {
+  let written = 0
+  const size = Math.floor(MAX_PARAMS / 4)
+  let batch: HistorySchema['edges'][] = []
+  // a pair given twice keeps its first distance (the crawler gives each once; other callers may not)
+  const insert = (rows: HistorySchema['edges'][]) => trx.insertInto('edges').values(rows).onConflict((oc) => oc.doNothing()).execute()
+  for (const e of edges) {
+    const from = ids.get(e.from)
+    const to = ids.get(e.to)
+    if (from === undefined || to === undefined || from === to) continue
+    batch.push({ crawl_id: crawlId, from_node: from, to_node: to, distance: e.distance })
+    written++
+    if (batch.length >= size) {
+      await insert(batch)
+      batch = []
+    }
+  }
+  if (batch.length > 0) await insert(batch)
+  return written
 }
 
 /**

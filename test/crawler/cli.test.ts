@@ -99,6 +99,31 @@ describe('ethp2p crawl', () => {
     assert.equal(v5lines.filter((l) => l.answered).length, 54)
   })
 
+  it('--neighbors FILE --protocols v4,v5: the edges as CSV, an edge out of every node that answered with nodes, none twice; the report gets an in-degree panel', async () => {
+    const file = join(dir, 'edges.csv')
+    const report = join(dir, 'topology.html')
+    const r = run(['crawl', '--testnet', '80', '--protocols', 'v4,v5', '--duration', '120', '--neighbors', file, '--report', report])
+    assert.equal(await r.exit, 0, r.stderr())
+    const records = r.stdout().trim().split('\n').map((l) => JSON.parse(l) as { id: string; answered: boolean; neighbors?: number; protocols?: string[] })
+    const ids = new Set(records.map((l) => l.id))
+    const lines = readFileSync(file, 'utf8').trimEnd().split('\n')
+    assert.equal(lines[0], 'from,to,distance')
+    const edges = lines.slice(1).map((l) => l.split(','))
+    assert.ok(edges.length > 500, `${edges.length} edges`)
+    assert.equal(new Set(edges.map(([f, t]) => `${f},${t}`)).size, edges.length, 'no duplicate edges')
+    for (const [f, t, d] of edges) {
+      assert.ok(ids.has(f!) && ids.has(t!), 'edges name crawled nodes by their JSONL id')
+      assert.ok(Number(d) >= 1 && Number(d) <= 256)
+    }
+    const from = new Set(edges.map(([f]) => f))
+    for (const l of records) if (l.answered && (l.neighbors ?? 0) > 0) assert.ok(from.has(l.id), `an edge out of ${l.id.slice(0, 8)}`)
+    assert.ok(records.some((l) => l.protocols?.join() === 'v5' && from.has(l.id)), 'discv5-only nodes give edges')
+    assert.match(r.stderr(), new RegExp(`edges: ${edges.length} table entries from \\d+ tables naming \\d+ nodes`))
+    const html = readFileSync(report, 'utf8')
+    assert.match(html, /In-degree: how many tables list each answering node/)
+    assert.match(html, new RegExp(`${edges.length.toLocaleString('en-US')} table entries`))
+  })
+
   it('bad arguments exit 2 with a one-line reason', async () => {
     for (const args of [['crawl', '--testnet', '5', '--protocols', 'v6'], ['crawl', '--bootnodes', 'enr:-notarecord'], ['crawl', '--testnet', '5', '--loss', '1'], ['crawl', '--testnet', '5', '--rtt', 'fast'], ['crawl', '--bootnodes', 'enode://' + 'ab'.repeat(64) + '@127.0.0.1:30303', '--rtt', '100'], ['testnet', '--nodes', '5', '--dead', '2'], ['crawl', '--testnet', '5', '--rate', '0'], ['crawl', '--dial-concurrency', '0'], ['crawl'], ['crawl', '--network', 'ropsten'], ['crawl', '--dns', 'http://x'], ['crawl', '--testnet', '0'], ['crawl', '--bootnodes', 'enode://zz'], ['crawl', '--testnet', '5', '--since', join(dir, 'nope')], ['crawl', '--testnet', '5', '--geoip-dir', join(dir, 'no-geoip')], ['testnet']]) {
       const r = run(args)

@@ -64,6 +64,25 @@ function assertSelfContained(html: string): void {
 }
 
 describe('crawl report', () => {
+  it('with a topology (crawl --neighbors): answering nodes by in-degree, nodes in no table, the most listed first', () => {
+    // ids that differ in their first characters, as public keys do
+    const records = synthetic(40).map((r, k) => ({ ...r, id: k.toString(16).padStart(2, '0').padEnd(128, '7') }))
+    const inDegree = new Map<string, number>()
+    // node k is listed k times; nodes 0 and 30..39 by nobody
+    for (let k = 1; k < 30; k++) inDegree.set(records[k]!.id, k)
+    const html = renderReport(records, { started: 0, ended: 1000, seeds: 1 }, [{ t: 0, found: 0, answered: 0 }], { edges: 435, inDegree })
+    assert.match(html, /In-degree: how many tables list each answering node/)
+    assert.match(html, /435 table entries/)
+    assert.match(html, /29 nodes listed by at least one table/)
+    // answering and in no table: 0 and 30..38 minus the unanswered ones (i % 10 === 9: 39)
+    const none = records.filter((r, k) => r.answered && (k === 0 || k >= 30)).length
+    assert.match(html, new RegExp(`${none} answering nodes listed by none`))
+    assert.match(html, /16–31/)
+    const first = html.indexOf(`${records[29]!.id.slice(0, 16)}…`)
+    assert.ok(first > 0 && first < html.indexOf(`${records[28]!.id.slice(0, 16)}…`), 'most listed first')
+    assert.doesNotMatch(renderReport(records, { started: 0, ended: 1000, seeds: 1 }, [{ t: 0, found: 0, answered: 0 }]), /In-degree/)
+  })
+
   it('renders a synthetic --dial crawl: counts, clients, caps, networks, reachability', () => {
     const records = synthetic(100)
     const html = renderReport(records, { started: 0, ended: 10_000, seeds: 3, dial: true, packetsIn: 500, packetsOut: 500 }, timeline)

@@ -16,6 +16,8 @@ import { adoption, churn, forkReadiness, lastCrawlStart, listCrawls, nodeHistory
 import { syntheticCrawl, syntheticNodes } from '../../src/history/synthetic.js'
 import type { HistoryRecord } from '../../src/history/visit.js'
 import { writeCrawl } from '../../src/history/write.js'
+import { EdgeList } from '../../src/history/edges.js'
+import { topology } from '../../src/history/topology.js'
 import { stopTestDatabases, testDatabase } from './pg.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'ethp2p-history-'))
@@ -274,10 +276,53 @@ for (const [engine, spec] of ENGINES) {
       try {
         assert.equal((await listCrawls(b)).length, 1)
         const m = await b.db.selectFrom('kysely_migration' as never).selectAll().execute()
-        assert.deepEqual((m as { name: string }[]).map((r) => r.name).sort(), ['0001_initial', '0002_visit_protocols_layer', '0003_visit_geo'])
+        assert.deepEqual((m as { name: string }[]).map((r) => r.name).sort(), ['0001_initial', '0002_visit_protocols_layer', '0003_visit_geo', '0004_edges'])
       } finally {
         await b.close()
       }
+    })
+
+    it('edges (monitor --neighbors): stored per crawl between stored nodes; in-degree, most listed and nodes no table lists any more', async () => {
+      const h = await open()
+      const k = (i: number): string => i.toString(16).padStart(2, '0').repeat(64)
+      assert.equal((await topology(h)).crawl, undefined, 'no edges yet')
+      // crawl 1: nodes 1..6 answer; 1 lists 2,3,4; 2 lists 3,4,5; 3 lists 4; 4 lists 6; an edge to a node without a record is dropped
+      const first = new EdgeList()
+      for (const [f, t] of [[1, 2], [1, 3], [1, 4], [2, 3], [2, 4], [2, 5], [3, 4], [4, 6], [4, 99]] as const) first.add(k(f), k(t), 250 + t)
+      const nodes = [1, 2, 3, 4, 5, 6].map((i) => rec(k(i), true))
+      const w1 = await writeCrawl(h, { vantage: 'a', startedAt: T0, endedAt: T0 + 1, options: {} }, nodes, first)
+      assert.equal(w1.edges, 8)
+      // a crawl without --neighbors stores none, and does not count as the latest with edges
+      await writeCrawl(h, { vantage: 'a', startedAt: T0 + EVERY, endedAt: T0 + EVERY + 1, options: {} }, nodes)
+      const t1 = await topology(h)
+      assert.equal(t1.crawl?.id, w1.id)
+      assert.equal(t1.edges, 8)
+      assert.equal(t1.tables, 4)
+      assert.equal(t1.listed, 5)
+      assert.equal(t1.answeredUnlisted, 1, 'node 1: answering, in no table')
+      assert.deepEqual(t1.top.slice(0, 2).map((n) => [n.pubkey, n.inDegree]), [[k(4), 3], [k(3), 2]])
+      assert.deepEqual(Object.fromEntries(t1.inDegree.filter((b) => b.nodes > 0).map((b) => [b.band, b.nodes])), { '0': 1, '1': 3, '2-3': 2 })
+      assert.equal(t1.unlisted.nodes, 0)
+      const stored = await h.db.selectFrom('edges').selectAll().where('crawl_id', '=', w1.id).execute()
+      assert.equal(stored.length, 8)
+      assert.ok(stored.every((e) => e.distance > 250))
+
+      // crawl 3: node 5 is in no table any more (still answering), node 6 neither and silent; a duplicate pair is stored once
+      const third = new EdgeList()
+      for (const [f, t] of [[1, 2], [1, 3], [2, 3], [3, 4], [3, 4]] as const) third.add(k(f), k(t), 255)
+      const w3 = await writeCrawl(h, { vantage: 'a', startedAt: T0 + 2 * EVERY, endedAt: T0 + 2 * EVERY + 1, options: {} }, [...[1, 2, 3, 4, 5].map((i) => rec(k(i), true)), rec(k(6), false)], third)
+      const t3 = await topology(h, {}, { top: 5 })
+      assert.equal(t3.crawl?.id, w3.id)
+      assert.equal(t3.edges, 4)
+      assert.equal(t3.unlisted.nodes, 2)
+      assert.equal(t3.unlisted.stillAnswering, 1)
+      assert.deepEqual(t3.unlisted.sample.map((n) => [n.pubkey, n.answered, n.lastListedCrawl]), [[k(5), true, w1.id], [k(6), false, w1.id]])
+      // another vantage point's crawl does not make its nodes "no longer listed" here
+      assert.equal((await topology(h, { vantage: 'b' })).crawl, undefined)
+      // deleting a crawl deletes its edges
+      await h.db.deleteFrom('crawls').where('id', '=', w3.id).execute()
+      assert.equal((await h.db.selectFrom('edges').select('crawl_id').where('crawl_id', '=', w3.id).execute()).length, 0)
+      assert.equal((await topology(h)).crawl?.id, w1.id)
     })
   })
 }

@@ -140,6 +140,31 @@ describe('ethp2p monitor', () => {
     assert.equal((await stats(['--datadir', datadir]))['crawls'], 3)
   })
 
+  it('--neighbors: every crawl stores its edges; stats gives the latest crawl\'s in-degree; without it none are stored', async () => {
+    const datadir = join(dir, 'n')
+    const r = run(['monitor', '--testnet', '30', '--protocols', 'v4,v5', '--every', '1s', '--crawls', '2', '--datadir', datadir, '--vantage', 'topo', '--neighbors'])
+    assert.equal(await r.exit, 0, r.stderr())
+    const crawls = lines(r.stdout())
+    assert.equal(crawls.length, 2)
+    for (const c of crawls) assert.ok((c['edges'] as number) > 100, `crawl #${c['crawl']}: ${c['edges']} edges`)
+    const s = await stats(['--datadir', datadir])
+    const t = s['topology'] as { crawl: { id: number }; edges: number; tables: number; listed: number; answeredUnlisted: number; inDegree: { band: string; nodes: number }[]; top: { inDegree: number }[]; unlisted: { nodes: number } }
+    assert.equal(t.crawl.id, crawls[1]!['crawl'])
+    assert.equal(t.edges, crawls[1]!['edges'])
+    assert.ok(t.tables >= 20 && t.listed >= 20, JSON.stringify(t))
+    assert.equal(t.inDegree.reduce((a, b) => a + b.nodes, 0), crawls[1]!['answered'])
+    assert.ok(t.top[0]!.inDegree >= t.top[t.top.length - 1]!.inDegree)
+    const text = run(['stats', '--datadir', datadir])
+    assert.equal(await text.exit, 0, text.stderr())
+    assert.match(text.stdout(), new RegExp(`Topology \\(latest crawl with edges #${t.crawl.id}\\):\\n${t.edges} edges from ${t.tables} tables`))
+    assert.match(text.stdout(), /No table lists any more: \d+ nodes listed in an earlier crawl/)
+    const plain = join(dir, 'n2')
+    const q = run(['monitor', '--testnet', '20', '--every', '1s', '--crawls', '1', '--datadir', plain, '--vantage', 'plain'])
+    assert.equal(await q.exit, 0, q.stderr())
+    assert.equal(lines(q.stdout())[0]!['edges'], undefined)
+    assert.equal((await stats(['--datadir', plain]))['topology'] && ((await stats(['--datadir', plain]))['topology'] as { edges: number }).edges, 0)
+  })
+
   it('--protocols v4,v5: the crawl line and stats count the latest crawl over v4 only / v5 only / both', async () => {
     const datadir = join(dir, 'p')
     const r = run(['monitor', '--testnet', '30', '--protocols', 'v4,v5', '--every', '1s', '--crawls', '1', '--datadir', datadir, '--vantage', 'both'])
