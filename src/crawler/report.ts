@@ -10,7 +10,8 @@
  * on discovery-only records and shows the dial sections when any record carries them.
  */
 import { matchForkHash } from '../eth/networks.js'
-import { emptyDialTally, PROTOCOL_SPLITS, protocolSplit, tallyDial, type DialTally } from './output.js'
+import { emptyDialTally, PROTOCOL_SPLITS, protocolSplit, tallyDial, type DialTally, type HeadCount } from './output.js'
+import { referenceHeads, SYNC_DISTANCE, SYNC_QUORUM, syncedOf } from './head.js'
 import type { CrawlRecord } from './record.js'
 import { parseClientId } from './clientid.js'
 
@@ -170,10 +171,17 @@ interface Census {
   octets: Counter
   subnets: Counter
   errors: Counter
+  /** by client name: nodes with a head number, and of those the synced ones; each chain's reference head */
+  heads: Map<string, HeadCount>
+  refs: Map<string, number>
 }
 
-function census(records: Iterable<CrawlRecord>, dial: boolean): Census {
+function census(all: Iterable<CrawlRecord>, dial: boolean): Census {
+  const records = [...all]
+  const refs = referenceHeads(records)
   const c: Census = {
+    heads: new Map(),
+    refs,
     found: 0,
     answered: 0,
     eth2: 0,
@@ -240,6 +248,12 @@ function census(records: Iterable<CrawlRecord>, dial: boolean): Census {
       let vs = c.versions.get(name)
       if (!vs) c.versions.set(name, (vs = new Counter()))
       vs.add(label(client.version))
+    }
+    if (client && typeof rec.headNumber === 'number') {
+      const h = c.heads.get(label(client.name)) ?? { head: 0, synced: 0 }
+      h.head++
+      if (syncedOf(rec, refs)) h.synced++
+      c.heads.set(label(client.name), h)
     }
     for (const cap of capsOf(r)) c.caps.add(label(cap))
     const fh = statusForkHash(r)
@@ -368,7 +382,17 @@ function versionsTable(c: Census): string {
   return rows.length > 0 ? `<table>${rows.join('')}</table>` : '<p class="none">no client ids (crawl without --dial)</p>'
 }
 
-/** the v4 only / v5 only / both bars (all three, zeros too, so the split reads at a glance), then the layers the records name */
+/** synced share per client: `synced / with a head`, and the reference heads it is judged against */
+function headsTable(c: Census): string {
+  const rows = [...c.heads]
+    .sort((a, b) => b[1].head - a[1].head)
+    .slice(0, TOP)
+    .map(([name, h]) => `<tr><th>${esc(name)}</th><td class="n">${fmt(h.synced)} / ${fmt(h.head)}</td><td class="n">${((100 * h.synced) / h.head).toFixed(1)} %</td></tr>`)
+  const refs = [...c.refs].map(([k, v]) => `${esc(k)} ${fmt(v)}`).join(', ')
+  return `<table><tr><th>client</th><th>synced / with head</th><th>synced</th></tr>${rows.join('')}</table><p class="sub">reference heads (highest head at least ${SYNC_QUORUM} nodes reached; synced within ${SYNC_DISTANCE} blocks): ${refs || 'none'}</p>`
+}
+
+/** the v4 only / both bars (all three, zeros too, so the split reads at a glance), then the layers the records name */
 function protocolBars(c: Census): string {
   const parts: string[] = []
   if (c.protocols.size > 0) parts.push(barChart(PROTOCOL_SPLITS.map((k) => [k, c.protocols.get(k)] as [string, number]), COLORS[3], c.answered))
@@ -414,6 +438,7 @@ export function renderReport(records: Iterable<CrawlRecord>, meta: ReportMeta, t
     card(`Networks by fork id (answered nodes, ${fmt(c.networks.size)} distinct)`, barChart(c.networks.top(TOP), COLORS[3])),
     card(`Clients (${fmt(c.clients.size)} distinct names)`, barChart(c.clients.top(TOP), COLORS[0])),
     card('Top versions per client', versionsTable(c)),
+    ...(c.heads.size > 0 ? [card('Heads: synced share per client', headsTable(c))] : []),
     card(`Capabilities (${fmt(c.caps.size)} distinct)`, barChart(c.caps.top(TOP), COLORS[2])),
     card('IPv4 first octet', barChart(c.octets.top(TOP), COLORS[5])),
     card('Busiest /16 networks', barChart(c.subnets.top(10), COLORS[6])),
