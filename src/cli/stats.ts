@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs'
 import { InvalidArgumentError } from 'commander'
 import { dbSpecFor, HistoryError, openHistory } from '../history/db.js'
 import { PROTOCOL_SPLITS } from '../crawler/output.js'
-import { adoption, churn, forkReadiness, listCrawls, protocolCounts, series, uptime, versionsOf, type Adoption, type Series, type Window } from '../history/query.js'
+import { adoption, churn, forkReadiness, headCounts, listCrawls, protocolCounts, series, uptime, versionsOf, type Adoption, type Series, type Window } from '../history/query.js'
 import type { Dimension } from '../history/visit.js'
 
 /** `ethp2p stats`'s parsed options. */
@@ -80,6 +80,8 @@ export async function runStats(opts: StatsCliOptions): Promise<void> {
     out['forks'] = forks.chains
     const pc = await protocolCounts(h, w)
     out['protocols'] = { crawl: pc.crawl?.id ?? null, ...pc.protocols, layers: pc.layers }
+    const heads = await headCounts(h, w)
+    out['heads'] = { crawl: heads.crawl?.id ?? null, clients: heads.clients }
     let ad: Adoption | undefined
     if (opts.client !== undefined) {
       const version = opts.version ?? (await versionsOf(h, opts.client, w))[0]?.version
@@ -108,6 +110,9 @@ export async function runStats(opts: StatsCliOptions): Promise<void> {
     if (PROTOCOL_SPLITS.every((k) => pc.protocols[k] === 0)) lines.push('no protocols recorded (crawls that walked discv4 only)')
     else lines.push(table([['protocols', 'nodes'], ...PROTOCOL_SPLITS.map((k) => [k, String(pc.protocols[k])])]))
     if (pc.layers.execution + pc.layers.consensus > 0) lines.push(table([['layer', 'nodes'], ['execution', String(pc.layers.execution)], ['consensus', String(pc.layers.consensus)]]))
+    lines.push('', `Heads: synced share per client (latest crawl${heads.crawl ? ` #${heads.crawl.id}` : ''}):`)
+    if (heads.clients.length === 0) lines.push('no heads recorded (crawls without --dial, or before migration 0005)')
+    else lines.push(table([['client', 'with head', 'synced', 'share'], ...heads.clients.slice(0, top).map((c) => [c.client, String(c.head), String(c.synced), `${(100 * c.share).toFixed(1)} %`])]))
     if (opts.client !== undefined) {
       lines.push('')
       if (!ad) lines.push(`Adoption: no versions of ${opts.client} in the latest crawl`)

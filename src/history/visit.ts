@@ -82,6 +82,10 @@ export function visitRow(r: HistoryRecord): VisitRow {
     dial_error: text(r.dialError),
     protocols: r.protocols !== undefined && r.protocols.length > 0 ? text(r.protocols.join('+'), 16) : null,
     layer: text(r.layer, 16),
+    head_number: int(r.headNumber),
+    head_hash: r.headHash !== undefined && /^[0-9a-f]{64}$/.test(r.headHash) ? r.headHash : null,
+    head_time: r.headTime !== undefined ? int(Date.parse(r.headTime)) : null,
+    synced: r.synced === undefined ? null : r.synced ? 1 : 0,
   }
 }
 
@@ -98,6 +102,8 @@ export const DIMENSIONS = {
   forkid: 'nodes with a Status, by chain and fork id (hash/next)',
   protocols: 'answering nodes, by the discovery protocols they answered on (v4 only, v5 only, both)',
   layer: 'answering nodes, by layer (execution, consensus)',
+  head: 'nodes with a head number (Status or its header), by client name',
+  synced: 'nodes with a synced head, by client name',
 } as const
 
 /** A dimension the history counts per crawl. */
@@ -154,6 +160,8 @@ export function tally(rows: Iterable<VisitRow>): CrawlTally {
       bump('arch', v.client_arch ?? '?')
       bump('language', v.client_language ?? '?')
     }
+    if (v.head_number !== null) bump('head', v.client_name || 'unnamed')
+    if (v.synced === 1) bump('synced', v.client_name || 'unnamed')
     if (v.network_id !== null) {
       t.status++
       bump('chain', v.chain ?? 'unknown')
