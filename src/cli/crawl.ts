@@ -12,6 +12,7 @@ import type { CrawlProgress } from '../crawler/options.js'
 import type { Dialer } from '../crawler/dialer.js'
 import { isCrawlNetwork } from '../crawler/bootnodes.js'
 import { CsvWriter, EdgeCsvWriter, formatSummary, JsonlWriter, nodeSet, summarize, writeNodesJson } from '../crawler/output.js'
+import { markSynced } from '../crawler/head.js'
 import type { CrawlRecord } from '../crawler/record.js'
 import { renderReport, type TimelinePoint } from '../crawler/report.js'
 import { compareCrawls, CrawlStore, CrawlStoreError, snapshotCrawl, type EarlierNode } from '../crawler/store.js'
@@ -162,6 +163,9 @@ export async function runCrawl(opts: CrawlCliOptions): Promise<void> {
       await edges?.close()
     }
     await store?.flush()
+    // synced needs every node's head, so it is known only now: the JSONL and CSV above were streamed
+    // without it; the summary and the report below have it (crawler/head.ts)
+    markSynced(records)
     if (opts.nodesJson !== undefined) writeNodesJson(opts.nodesJson, nodeSet(records, store ? (id) => store.get(id) : undefined))
     const diff = earlier ? compareCrawls(records, earlier) : undefined
     const summary = summarize(records, (Date.now() - started) / 1000, diff)

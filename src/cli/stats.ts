@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs'
 import { InvalidArgumentError } from 'commander'
 import { dbSpecFor, HistoryError, openHistory } from '../history/db.js'
 import { PROTOCOL_SPLITS } from '../crawler/output.js'
-import { adoption, churn, forkReadiness, geoCounts, listCrawls, protocolCounts, series, uptime, versionsOf, type Adoption, type Series, type Window } from '../history/query.js'
+import { adoption, churn, forkReadiness, geoCounts, headCounts, listCrawls, protocolCounts, series, uptime, versionsOf, type Adoption, type Series, type Window } from '../history/query.js'
 import { topology } from '../history/topology.js'
 import type { Dimension } from '../history/visit.js'
 
@@ -86,6 +86,8 @@ export async function runStats(opts: StatsCliOptions): Promise<void> {
     out['geo'] = { crawl: geo.crawl?.id ?? null, countries: geo.countries, ases: geo.ases, withCountry: geo.withCountry, withAsn: geo.withAsn, hosted: geo.hosted, hostingShare: geo.hostingShare, others: geo.others }
     const topo = await topology(h, w, { top })
     out['topology'] = topo
+    const heads = await headCounts(h, w)
+    out['heads'] = { crawl: heads.crawl?.id ?? null, clients: heads.clients }
     let ad: Adoption | undefined
     if (opts.client !== undefined) {
       const version = opts.version ?? (await versionsOf(h, opts.client, w))[0]?.version
@@ -131,6 +133,9 @@ export async function runStats(opts: StatsCliOptions): Promise<void> {
       lines.push(`No table lists any more: ${topo.unlisted.nodes} nodes listed in an earlier crawl (${topo.unlisted.stillAnswering} of them still answering)`)
       if (topo.unlisted.sample.length > 0) lines.push(table([['node', 'ip', 'last listed', 'answering'], ...topo.unlisted.sample.map((n) => [n.pubkey.slice(0, 16), n.ip, `#${n.lastListedCrawl}`, n.answered ? 'yes' : 'no'])]))
     }
+    lines.push('', `Heads: synced share per client (latest crawl${heads.crawl ? ` #${heads.crawl.id}` : ''}):`)
+    if (heads.clients.length === 0) lines.push('no heads recorded (crawls without --dial, or before migration 0005)')
+    else lines.push(table([['client', 'with head', 'synced', 'share'], ...heads.clients.slice(0, top).map((c) => [c.client, String(c.head), String(c.synced), `${(100 * c.share).toFixed(1)} %`])]))
     if (opts.client !== undefined) {
       lines.push('')
       if (!ad) lines.push(`Adoption: no versions of ${opts.client} in the latest crawl`)

@@ -18,7 +18,7 @@ import { hex } from '../crypto/bytes.js'
 import type { CryptoBackend } from '../crypto/types.js'
 import type { Node } from '../enode/node.js'
 import { classifyNetwork, MAINNET } from '../eth/networks.js'
-import { ethProtocols } from '../eth/protocol.js'
+import { ethProtocols, type EthSession } from '../eth/protocol.js'
 import type { Status } from '../eth/status.js'
 import { P2PError } from '../p2p/errors.js'
 import { DisconnectReason, disconnectReasonText, type Hello } from '../p2p/base.js'
@@ -29,9 +29,10 @@ import { RLPxConnection } from '../rlpx/conn.js'
 import { RLPxError } from '../rlpx/errors.js'
 import { defaultClientId } from '../util/version.js'
 import { parseClientId } from './clientid.js'
+import { readHead, type HeadInfo } from './head.js'
 
 /** What a dial (or an inbound connection) learnt: the fields it adds to the node's CrawlRecord. */
-export interface DialInfo {
+export interface DialInfo extends HeadInfo {
   /** the Hello's client id, as sent (sanitised and bounded by parseClientId) */
   clientId?: string
   client?: { name: string; version?: string; os?: string; arch?: string; runtime?: string }
@@ -63,8 +64,8 @@ export interface DialInfo {
 
 /** What one dial learnt, with the time each step took. */
 export interface DialResult extends DialInfo {
-  /** ms from the start: RLPx handshake done, Hello in, Status in */
-  timings: { rlpx?: number; hello?: number; status?: number; total: number }
+  /** ms from the start: RLPx handshake done, Hello in, Status in, head header in (or given up) */
+  timings: { rlpx?: number; hello?: number; status?: number; head?: number; total: number }
 }
 
 /** the prefix of a result for a node that was never dialled (queue full, crawl over) */
@@ -86,7 +87,7 @@ export interface DialOptions {
   dialTimeout?: number
   /** RLPx handshake and Hello deadline, ms (5 s) */
   handshakeTimeout?: number
-  /** how long to wait for the Status after the Hello, ms (5 s) */
+  /** how long to wait for the Status after the Hello, ms (5 s); the head header is asked within it too */
   statusTimeout?: number
   /** how long our Disconnect may wait for the peer to close, ms (1 s) */
   disconnectGrace?: number
@@ -105,7 +106,7 @@ const STATUS_TIMEOUT = 5_000
  * The eth protocols a crawler offers: mirror mode, so the chain given here only fills a Status we
  * never send; `onStatus` hands each peer's Status to whoever waits for that peer.
  */
-function crawlProtocols(onStatus: (peer: Peer, status: Status) => void): Protocol[] {
+function crawlProtocols(onStatus: (peer: Peer, status: Status, session: EthSession) => void): Protocol[] {
   return ethProtocols({ chain: MAINNET, mirror: true, statusTimeoutMs: STATUS_TIMEOUT, onStatus })
 }
 
@@ -162,31 +163,37 @@ function endFields(end: PeerEnd, r: DialResult): void {
 }
 
 /**
- * Wait for the peer's Status (when it runs eth), its goodbye or `ms`, whichever comes first; then
- * disconnect politely and wait until the connection is closed. Fills the Status and the ending.
+ * Wait for the peer's Status (when it runs eth), its goodbye or `ms`, whichever comes first; ask for
+ * the header of its head in what is left of `ms` (head.ts); then disconnect politely and wait until the
+ * connection is closed. Fills the Status, the head and the ending. The head never extends the deadline.
  */
-async function readStatusAndLeave(peer: Peer, status: Promise<Status>, ms: number, r: DialResult, t0: number, signal?: AbortSignal): Promise<void> {
+async function readStatusAndLeave(peer: Peer, status: Promise<StatusIn>, ms: number, r: DialResult, t0: number, signal?: AbortSignal): Promise<void> {
   let timer: NodeJS.Timeout | undefined
   let onAbort: (() => void) | undefined
+  const deadline = Date.now() + ms
   const speaksEth = peer.caps.some((c) => c.name === 'eth')
-  const outcome = await Promise.race([
+  const aborted = new Promise<'aborted'>((resolve) => {
+    onAbort = () => resolve('aborted')
+    if (signal?.aborted) resolve('aborted')
+    else signal?.addEventListener('abort', onAbort, { once: true })
+  })
+  let outcome = await Promise.race([
     status.then((s) => ({ s })),
     peer.done.then(() => 'ended' as const),
     new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), ms))),
-    new Promise<'aborted'>((resolve) => {
-      onAbort = () => resolve('aborted')
-      if (signal?.aborted) resolve('aborted')
-      else signal?.addEventListener('abort', onAbort, { once: true })
-    }),
+    aborted,
   ])
   clearTimeout(timer)
-  if (onAbort) signal?.removeEventListener('abort', onAbort)
   if (typeof outcome === 'object') {
-    statusFields(outcome.s, r)
+    statusFields(outcome.s.status, r)
     r.timings.status = Date.now() - t0
+    const head = readHead(outcome.s.session, outcome.s.status, deadline - Date.now(), r)
+    if ((await Promise.race([head, aborted])) === 'aborted') outcome = 'aborted'
+    else r.timings.head = Date.now() - t0
   } else if (speaksEth && outcome !== 'ended') {
     r.error = outcome === 'timeout' ? `no Status within ${ms} ms` : 'aborted'
   }
+  if (onAbort) signal?.removeEventListener('abort', onAbort)
   peer.disconnect(outcome === 'aborted' ? DisconnectReason.ClientQuitting : DisconnectReason.Requested)
   const end = await peer.done
   endFields(end, r)
@@ -194,12 +201,18 @@ async function readStatusAndLeave(peer: Peer, status: Promise<Status>, ms: numbe
   if (speaksEth && r.networkId === undefined && r.error === undefined && !end.remoteRequested && end.error) r.error = `no Status: ${end.error.message}`
 }
 
+/** a peer's Status and the session to ask it for more */
+interface StatusIn {
+  status: Status
+  session: EthSession
+}
+
 /** Per-peer Status waiters behind one shared protocol instance. */
 class StatusWaiters {
-  private readonly waiters = new Map<Peer, (s: Status) => void>()
-  readonly protocols = crawlProtocols((peer, s) => this.waiters.get(peer)?.(s))
-  wait(peer: Peer): Promise<Status> {
-    const p = new Promise<Status>((resolve) => this.waiters.set(peer, resolve))
+  private readonly waiters = new Map<Peer, (s: StatusIn) => void>()
+  readonly protocols = crawlProtocols((peer, status, session) => this.waiters.get(peer)?.({ status, session }))
+  wait(peer: Peer): Promise<StatusIn> {
+    const p = new Promise<StatusIn>((resolve) => this.waiters.set(peer, resolve))
     void peer.done.then(() => this.waiters.delete(peer))
     return p
   }

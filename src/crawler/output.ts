@@ -11,6 +11,7 @@ import { hex } from '../crypto/bytes.js'
 import type { Node } from '../enode/node.js'
 import { DisconnectReason } from '../p2p/base.js'
 import { CONSENSUS_NOT_DIALLED, notDialled, type DialResult, type Dialer } from './dialer.js'
+import { referenceHeads, syncedOf } from './head.js'
 import type { CrawlDiff, CrawlRecord, DiscoveryRecord, StoredNode } from './record.js'
 
 /** A line-per-record sink over a file or stdout; `close()` waits until everything is written. */
@@ -86,6 +87,9 @@ const CSV_COLUMNS = [
   'country',
   'asn',
   'asOrg',
+  'headNumber',
+  'headHash',
+  'headTime',
 ] as const
 
 /** RFC 4180 quoting: only fields holding a comma, quote or line break are quoted */
@@ -270,8 +274,18 @@ export interface CrawlSummary {
   chains?: Record<string, number>
   /** with --dial: disconnect reasons the remote side gave */
   disconnects?: Record<string, number>
+  /** with --dial: by client name, nodes with a head number and of those the synced ones (crawler/head.ts) */
+  heads?: Record<string, HeadCount>
+  /** with --dial: each chain's reference head, when at least SYNC_QUORUM nodes of it have a head */
+  referenceHeads?: Record<string, number>
   seconds: number
   since?: { new: number; gone: number; changed: number; same: number }
+}
+
+/** Nodes with a head number, and of those the synced ones. */
+export interface HeadCount {
+  head: number
+  synced: number
 }
 
 /** Dial counts of a crawl. `tallyDial` is the one definition: the summary line and the report share it. */
@@ -309,7 +323,10 @@ export function tallyDial(r: CrawlRecord, t: DialTally): boolean {
 }
 
 /** Sum up a crawl's records (and its difference from an earlier crawl). */
-export function summarize(records: Iterable<CrawlRecord>, seconds: number, diff?: CrawlDiff): CrawlSummary {
+export function summarize(all: Iterable<CrawlRecord>, seconds: number, diff?: CrawlDiff): CrawlSummary {
+  const records = [...all]
+  // synced is judged over the whole crawl: the records need not carry it yet
+  const refs = referenceHeads(records)
   const s: CrawlSummary = { found: 0, answered: 0, unanswered: 0, networks: {}, eth2: 0, seconds: Math.round(seconds * 10) / 10 }
   const bump = (m: Record<string, number>, k: string): void => {
     m[k] = (m[k] ?? 0) + 1
@@ -324,6 +341,11 @@ export function summarize(records: Iterable<CrawlRecord>, seconds: number, diff?
       if (r.clientId !== undefined) bump(s.clients, r.client?.name || 'unnamed')
       if (r.chain !== undefined) bump(s.chains, r.chain)
       if (r.disconnect?.by === 'remote') bump(s.disconnects, r.disconnect.reason)
+      if (r.headNumber !== undefined) {
+        const c = ((s.heads ??= {})[r.client?.name || 'unnamed'] ??= { head: 0, synced: 0 })
+        c.head++
+        if (syncedOf(r, refs)) c.synced++
+      }
     }
     if (!r.answered) {
       s.unanswered++
@@ -339,6 +361,7 @@ export function summarize(records: Iterable<CrawlRecord>, seconds: number, diff?
     if (r.layer) (s.layers ??= emptyLayers())[r.layer]++
     if (r.consensus) bump((s.consensus ??= {}), `${r.consensus.network}${r.consensus.fork ? ' ' + r.consensus.fork : ''}`)
   }
+  if (refs.size > 0) s.referenceHeads = Object.fromEntries([...refs].sort())
   if (tally.dialled > 0) s.dial = { dialled: tally.dialled, hello: tally.hello, status: tally.status, inbound: tally.inbound }
   if (diff) s.since = { new: diff.new.length, gone: diff.gone.length, changed: diff.changed.length, same: diff.same }
   return s
@@ -365,6 +388,9 @@ export function formatSummary(s: CrawlSummary): string {
     lines.push(`dialled: ${s.dial.dialled}, hello ${s.dial.hello}, status ${s.dial.status}, inbound ${s.dial.inbound}`)
     lines.push(`clients by name: ${counts(s.clients ?? {})}`)
     lines.push(`chains (Status): ${counts(s.chains ?? {})}; remote disconnects: ${counts(s.disconnects ?? {})}`)
+    const heads = Object.entries(s.heads ?? {}).sort((a, b) => b[1].head - a[1].head)
+    const refs = Object.entries(s.referenceHeads ?? {}).map(([k, v]) => `${k} ${v}`)
+    lines.push(`heads synced/known by client: ${heads.map(([k, c]) => `${k} ${c.synced}/${c.head}`).join(', ') || '-'}; reference heads: ${refs.join(', ') || '-'}`)
   }
   if (s.since) lines.push(`since: ${s.since.new} new, ${s.since.gone} gone, ${s.since.changed} changed, ${s.since.same} same`)
   return lines.join('\n')

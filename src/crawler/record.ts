@@ -82,7 +82,15 @@ export interface PreviousNode {
  * stays discovery's (why it did not answer); `dialError` is why the dial got no Hello or Status, or why
  * there was none.
  */
-export type CrawlRecord = DiscoveryRecord & Omit<DialInfo, 'error'> & { dialError?: string }
+export type CrawlRecord = DiscoveryRecord &
+  Omit<DialInfo, 'error'> & {
+    dialError?: string
+    /**
+     * its head is within SYNC_DISTANCE blocks of its chain's reference head (crawler/head.ts). Known only
+     * once the crawl is over: set in the summary, the report and the history, not in the streamed JSONL/CSV.
+     */
+    synced?: boolean
+  }
 
 /** what the latest dial of a node learnt; `error` is the dial's own error, not discovery's */
 export interface StoredDial extends DialInfo {

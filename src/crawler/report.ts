@@ -11,7 +11,8 @@
  */
 import { isHostingAsn } from '../geo/hosting.js'
 import { matchForkHash } from '../eth/networks.js'
-import { emptyDialTally, PROTOCOL_SPLITS, protocolSplit, tallyDial, type DialTally } from './output.js'
+import { emptyDialTally, PROTOCOL_SPLITS, protocolSplit, tallyDial, type DialTally, type HeadCount } from './output.js'
+import { referenceHeads, SYNC_DISTANCE, SYNC_QUORUM, syncedOf } from './head.js'
 import type { CrawlRecord } from './record.js'
 import { parseClientId } from './clientid.js'
 
@@ -188,6 +189,9 @@ interface Census {
   /** with a topology: answering nodes by in-degree, and the addresses of the most listed nodes */
   degrees: Counter
   topIps: Map<string, string>
+  /** by client name: nodes with a head number, and of those the synced ones; each chain's reference head */
+  heads: Map<string, HeadCount>
+  refs: Map<string, number>
 }
 
 /** in-degree bands: doubling, so a network of any size fits in a few bars */
@@ -209,8 +213,12 @@ function mostListed(inDegree: ReadonlyMap<string, number>, n: number): [string, 
   return top
 }
 
-function census(records: Iterable<CrawlRecord>, dial: boolean, inDegree?: ReadonlyMap<string, number>, top?: ReadonlySet<string>): Census {
+function census(all: Iterable<CrawlRecord>, dial: boolean, inDegree?: ReadonlyMap<string, number>, top?: ReadonlySet<string>): Census {
+  const records = [...all]
+  const refs = referenceHeads(records)
   const c: Census = {
+    heads: new Map(),
+    refs,
     found: 0,
     answered: 0,
     eth2: 0,
@@ -291,6 +299,12 @@ function census(records: Iterable<CrawlRecord>, dial: boolean, inDegree?: Readon
       let vs = c.versions.get(name)
       if (!vs) c.versions.set(name, (vs = new Counter()))
       vs.add(label(client.version))
+    }
+    if (client && typeof rec.headNumber === 'number') {
+      const h = c.heads.get(label(client.name)) ?? { head: 0, synced: 0 }
+      h.head++
+      if (syncedOf(rec, refs)) h.synced++
+      c.heads.set(label(client.name), h)
     }
     for (const cap of capsOf(r)) c.caps.add(label(cap))
     const fh = statusForkHash(r)
@@ -419,7 +433,17 @@ function versionsTable(c: Census): string {
   return rows.length > 0 ? `<table>${rows.join('')}</table>` : '<p class="none">no client ids (crawl without --dial)</p>'
 }
 
-/** the v4 only / v5 only / both bars (all three, zeros too, so the split reads at a glance), then the layers the records name */
+/** synced share per client: `synced / with a head`, and the reference heads it is judged against */
+function headsTable(c: Census): string {
+  const rows = [...c.heads]
+    .sort((a, b) => b[1].head - a[1].head)
+    .slice(0, TOP)
+    .map(([name, h]) => `<tr><th>${esc(name)}</th><td class="n">${fmt(h.synced)} / ${fmt(h.head)}</td><td class="n">${((100 * h.synced) / h.head).toFixed(1)} %</td></tr>`)
+  const refs = [...c.refs].map(([k, v]) => `${esc(k)} ${fmt(v)}`).join(', ')
+  return `<table><tr><th>client</th><th>synced / with head</th><th>synced</th></tr>${rows.join('')}</table><p class="sub">reference heads (highest head at least ${SYNC_QUORUM} nodes reached; synced within ${SYNC_DISTANCE} blocks): ${refs || 'none'}</p>`
+}
+
+/** the v4 only / both bars (all three, zeros too, so the split reads at a glance), then the layers the records name */
 function protocolBars(c: Census): string {
   const parts: string[] = []
   if (c.protocols.size > 0) parts.push(barChart(PROTOCOL_SPLITS.map((k) => [k, c.protocols.get(k)] as [string, number]), COLORS[3], c.answered))
@@ -477,6 +501,7 @@ export function renderReport(records: Iterable<CrawlRecord>, meta: ReportMeta, t
     card(`Networks by fork id (answered nodes, ${fmt(c.networks.size)} distinct)`, barChart(c.networks.top(TOP), COLORS[3])),
     card(`Clients (${fmt(c.clients.size)} distinct names)`, barChart(c.clients.top(TOP), COLORS[0])),
     card('Top versions per client', versionsTable(c)),
+    ...(c.heads.size > 0 ? [card('Heads: synced share per client', headsTable(c))] : []),
     card(`Capabilities (${fmt(c.caps.size)} distinct)`, barChart(c.caps.top(TOP), COLORS[2])),
     ...(c.countries.size > 0 ? [card(`Nodes per country (answering, ${fmt(c.countries.size)} countries)`, barChart(c.countries.top(TOP), COLORS[1]))] : []),
     ...(c.ases.size > 0 ? [card(`Nodes per AS (answering, ${fmt(c.ases.size)} ASes)`, barChart(c.ases.top(TOP), COLORS[3]))] : []),

@@ -34,6 +34,10 @@ const DIAL_FIELDS = [
   'latestBlock',
   'earliestBlock',
   'td',
+  'headNumber',
+  'headHash',
+  'headTime',
+  'headError',
   'disconnect',
   'inbound',
 ] as const satisfies readonly (keyof DialInfo)[]

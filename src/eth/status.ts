@@ -45,7 +45,7 @@ export const MIN_ETH_VERSION = 64
 export const ETH69 = 69
 
 /** What an {@link EthError} is about. */
-export type EthErrorCode = 'BAD_RLP' | 'BAD_STATUS' | 'UNSUPPORTED_VERSION' | 'BAD_REQUEST' | 'INVALID_FIELD'
+export type EthErrorCode = 'BAD_RLP' | 'BAD_STATUS' | 'UNSUPPORTED_VERSION' | 'BAD_REQUEST' | 'INVALID_FIELD' | 'BAD_HEADERS'
 
 /** An eth message that cannot be read (bad RLP, a malformed Status, an unsupported version). */
 export class EthError extends Error {

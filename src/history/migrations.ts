@@ -168,9 +168,23 @@ const edges: Migration = {
   },
 }
 
+/**
+ * Issue 22: per visit, the head the node announced (number, hash, block time in ms since the epoch)
+ * and whether it was synced (1/0). Null in visits written before, without --dial, and where the dial
+ * read no head (synced: also where its chain had no reference head).
+ */
+const visitHead: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await db.schema.alterTable('visits').addColumn('head_number', 'bigint').execute()
+    await db.schema.alterTable('visits').addColumn('head_hash', 'text').execute()
+    await db.schema.alterTable('visits').addColumn('head_time', 'bigint').execute()
+    await db.schema.alterTable('visits').addColumn('synced', 'integer').execute()
+  },
+}
+
 /** Every migration by name; names sort in the order they apply. */
 export function migrations(engine: Engine): Record<string, Migration> {
-  return { '0001_initial': initial(engine), '0002_visit_protocols_layer': visitProtocols, '0003_visit_geo': visitGeo, '0004_edges': edges }
+  return { '0001_initial': initial(engine), '0002_visit_protocols_layer': visitProtocols, '0003_visit_geo': visitGeo, '0004_edges': edges, '0005_visit_head': visitHead }
 }
 
 /** A schema migration failed; the cause says which and why. */

@@ -375,6 +375,30 @@ export async function geoCounts(h: History, w: Window = {}, top = 20): Promise<G
   return out
 }
 
+/** The latest crawl's heads: per client, nodes with a head number and the synced ones among them. */
+export interface HeadCounts {
+  crawl?: CrawlPoint
+  /** most nodes with a head first; `share` is synced / head */
+  clients: { client: string; head: number; synced: number; share: number }[]
+}
+
+/** Heads and the synced share per client of the latest crawl, from its counts (crawls before migration 0005 have none). */
+export async function headCounts(h: History, w: Window = {}): Promise<HeadCounts> {
+  const { crawl, counts } = await latestCounts(h, ['head', 'synced'], w)
+  const by = new Map<string, { head: number; synced: number }>()
+  for (const c of counts) {
+    const e = by.get(c.key) ?? { head: 0, synced: 0 }
+    if (c.dim === 'head') e.head = c.n
+    else e.synced = c.n
+    by.set(c.key, e)
+  }
+  const clients = [...by]
+    .filter(([, e]) => e.head > 0)
+    .map(([client, e]) => ({ client, head: e.head, synced: e.synced, share: e.synced / e.head }))
+    .sort((a, b) => b.head - a.head || (a.client < b.client ? -1 : 1))
+  return { ...(crawl ? { crawl } : {}), clients }
+}
+
 /** A node in the node table. */
 export interface NodeSummary {
   pubkey: string

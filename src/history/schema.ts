@@ -96,6 +96,11 @@ export interface VisitsTable {
   /** the autonomous system announcing its IP, and its holder (as `country`) */
   asn: number | null
   as_org: string | null
+  /** migration 0005: the head it announced (number, 64-hex hash, block time in ms since the epoch) and whether it was synced (1/0; null: no head or no reference) */
+  head_number: number | null
+  head_hash: string | null
+  head_time: number | null
+  synced: number | null
 }
 
 /** A run of consecutive crawls of one vantage point in which a node answered. */

@@ -85,6 +85,10 @@ export function visitRow(r: HistoryRecord): VisitRow {
     country: r.country !== undefined && /^[A-Z]{2}$/.test(r.country) ? r.country : null,
     asn: r.asn !== undefined && Number.isInteger(r.asn) && r.asn >= 0 && r.asn <= 0xffffffff ? r.asn : null,
     as_org: text(r.asOrg, 128),
+    head_number: int(r.headNumber),
+    head_hash: r.headHash !== undefined && /^[0-9a-f]{64}$/.test(r.headHash) ? r.headHash : null,
+    head_time: r.headTime !== undefined ? int(Date.parse(r.headTime)) : null,
+    synced: r.synced === undefined ? null : r.synced ? 1 : 0,
   }
 }
 
@@ -103,6 +107,8 @@ export const DIMENSIONS = {
   layer: 'answering nodes, by layer (execution, consensus)',
   country: 'answering nodes with a public IP, by country (ISO 3166 alpha-2)',
   asn: 'answering nodes with a public IP, by autonomous system ("AS15169 Google LLC")',
+  head: 'nodes with a head number (Status or its header), by client name',
+  synced: 'nodes with a synced head, by client name',
 } as const
 
 /** a crawl_counts key for an AS: `AS<number>`, then its organisation when known */
@@ -172,6 +178,8 @@ export function tally(rows: Iterable<VisitRow>): CrawlTally {
       bump('arch', v.client_arch ?? '?')
       bump('language', v.client_language ?? '?')
     }
+    if (v.head_number !== null) bump('head', v.client_name || 'unnamed')
+    if (v.synced === 1) bump('synced', v.client_name || 'unnamed')
     if (v.network_id !== null) {
       t.status++
       bump('chain', v.chain ?? 'unknown')

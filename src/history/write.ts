@@ -11,6 +11,7 @@
 import { sql, type Kysely, type Transaction } from 'kysely'
 import { backend } from '../crypto/backend.js'
 import { hex } from '../crypto/bytes.js'
+import { referenceHeads, syncedOf } from '../crawler/head.js'
 import type { History } from './db.js'
 import type { Edge } from './edges.js'
 import type { HistorySchema, NodesTable } from './schema.js'
@@ -62,9 +63,14 @@ type NodeRow = Omit<NodesTable, 'id'>
  * Write a crawl and its records; resolves once committed. Records with the same public key (a node
  * reported twice) are merged, the answering one kept.
  */
-export async function writeCrawl(h: History, meta: CrawlMeta, records: Iterable<HistoryRecord>, edges?: Iterable<Edge>): Promise<WrittenCrawl> {
+export async function writeCrawl(h: History, meta: CrawlMeta, all: Iterable<HistoryRecord>, edges?: Iterable<Edge>): Promise<WrittenCrawl> {
   const byKey = new Map<string, { pubkey: string; visit: VisitRow }>()
-  for (const r of records) {
+  // synced is judged over the whole crawl; a record that already says it (from the crawl) keeps it
+  const records = [...all]
+  const refs = referenceHeads(records)
+  for (const r0 of records) {
+    const judged = r0.synced === undefined ? syncedOf(r0, refs) : undefined
+    const r = judged === undefined ? r0 : { ...r0, synced: judged }
     if (!/^[0-9a-f]{128}$/.test(r.id)) continue
     const prev = byKey.get(r.id)
     if (prev && prev.visit.answered && !r.answered) continue

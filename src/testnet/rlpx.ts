@@ -2,7 +2,9 @@
  * The RLPx side of a testnet node: a TCP listener on the node's address that runs our own recipient
  * handshake, Hello and eth Status (the node's chain, its head "now" so the fork id is the latest),
  * so a crawler's --dial has real peers to learn client ids, caps and chains from. Some nodes play busy
- * and answer TooManyPeers, right after their Hello or instead of it, as most mainnet nodes do.
+ * and answer TooManyPeers, right after their Hello or instead of it, as most mainnet nodes do. Each
+ * node serves the header of its head (GetBlockHeaders by its hash or number), a real header whose
+ * keccak is the hash its Status announces; most sit at their chain's testnet head, some lag behind.
  *
  * Cheap enough for hundreds of nodes: one listening socket each, nothing per node until a connection
  * comes, and at most MAX_CONNS connections per node at once.
@@ -11,6 +13,7 @@ import { randomBytes } from 'node:crypto'
 import { createServer, type Server as NetServer, type Socket } from 'node:net'
 import type { CryptoBackend } from '../crypto/types.js'
 import type { ChainSpec } from '../eth/forkid.js'
+import { encodeHeader, headerHash, type GetBlockHeaders } from '../eth/header.js'
 import { ethProtocols } from '../eth/protocol.js'
 import { DisconnectReason } from '../p2p/base.js'
 import { Peer, sendDisconnect } from '../p2p/peer.js'
@@ -27,7 +30,14 @@ export interface RLPxProfile {
   /** eth versions offered: [68] makes the peer send the pre-EIP-7642 Status layout */
   ethVersions: readonly number[]
   behaviour: RLPxBehaviour
+  /** blocks behind its chain's testnet head ({@link TESTNET_HEADS}); 0 when absent */
+  headLag?: number
 }
+
+/** The head every up-to-date testnet node of a chain announces, by chain name (others: mainnet's). */
+export const TESTNET_HEADS: Readonly<Record<string, bigint>> = { mainnet: 22_000_000n, sepolia: 8_000_000n, holesky: 3_500_000n, hoodi: 1_000_000n }
+/** seconds between blocks: a lagging node's head is this much older per block */
+const SLOT_SECONDS = 12n
 
 const MAX_CONNS = 8
 const HANDSHAKE_TIMEOUT = 5_000
@@ -58,9 +68,18 @@ export class RLPxResponder {
     readonly profile: RLPxProfile,
     private readonly b: CryptoBackend,
   ) {
-    // the chain's head is "now": the fork id a synced node of that chain announces today
-    const head = { number: 20_000_000n, time: BigInt(Math.floor(Date.now() / 1000)), hash: randomBytes(32), td: 58_750_003_716_598_352_816_469n }
-    this.protocols = ethProtocols({ chain: profile.chain, head, versions: profile.ethVersions })
+    // an up-to-date node's head is "now": the fork id a synced node of that chain announces today
+    const lag = BigInt(profile.headLag ?? 0)
+    const number = (TESTNET_HEADS[profile.chain.name] ?? TESTNET_HEADS['mainnet']!) - lag
+    const time = BigInt(Math.floor(Date.now() / 1000)) - lag * SLOT_SECONDS
+    const header = encodeHeader({ parentHash: randomBytes(32), number, time })
+    const hash = headerHash(header)
+    const head = { number, time, hash, td: 58_750_003_716_598_352_816_469n }
+    const headers = (q: GetBlockHeaders): Uint8Array[] => {
+      const at = q.origin instanceof Uint8Array ? Buffer.compare(q.origin, hash) === 0 : q.origin === number
+      return at && q.amount > 0 ? [header] : []
+    }
+    this.protocols = ethProtocols({ chain: profile.chain, head, versions: profile.ethVersions, headers })
     server.on('connection', (s) => this.onConnection(s))
     server.on('error', () => undefined)
   }

@@ -494,7 +494,8 @@ type ShardStats = ResponderStats & ConditionStats
 
 /**
  * The k-th RLPx node: client ids round-robin, a third on sepolia, a quarter speaking only eth/68 (the
- * older Status layout), a fifth busy right after Hello, a tenth busy instead of it.
+ * older Status layout), a fifth busy right after Hello, a tenth busy instead of it, and a tenth (k ≡ 7
+ * mod 10, of both Status layouts) LAGGING_BLOCKS behind its chain's head: not synced.
  */
 export function rlpxProfile(k: number): RLPxProfile {
   const behaviour: RLPxBehaviour = k % 10 === 9 ? 'busy-instead-of-hello' : k % 5 === 3 ? 'busy-after-hello' : 'ok'
@@ -503,5 +504,9 @@ export function rlpxProfile(k: number): RLPxProfile {
     chain: k % 3 === 2 ? SEPOLIA : MAINNET,
     ethVersions: k % 4 === 1 ? [68] : [68, 69],
     behaviour,
+    ...(k % 10 === 7 ? { headLag: LAGGING_BLOCKS } : {}),
   }
 }
+
+/** how far behind its chain's head a lagging testnet node is: well past the 64 blocks of `synced` */
+export const LAGGING_BLOCKS = 1000

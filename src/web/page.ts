@@ -129,6 +129,14 @@ async function forksPanel() {
   }
   box.append(t)
 }
+async function headsPanel() {
+  const hc = await q('/api/heads')
+  const box = $('heads'); box.textContent = ''
+  if (hc.clients.length === 0) { box.append(el('p', { class: 'none' }, 'no heads recorded (crawls without --dial)')); return }
+  const t = el('table', {}, el('tr', {}, el('th', {}, 'client'), el('th', {}, 'with head'), el('th', {}, 'synced'), el('th', {}, 'share')))
+  for (const c of hc.clients) t.append(el('tr', { 'data-client': c.client }, el('td', {}, c.client), el('td', { class: 'n' }, fmt(c.head)), el('td', { class: 'n' }, fmt(c.synced)), el('td', { class: 'n' }, (100 * c.share).toFixed(1) + '%')))
+  box.append(t)
+}
 async function adoptionPanel(first) {
   const client = $('ad-client').value
   if (!client) return
@@ -192,7 +200,7 @@ const DIMS = ['client', 'version', 'os', 'network', 'forkid', 'protocols', 'laye
 async function load() {
   const t0 = performance.now()
   await overview()
-  await Promise.all([...DIMS.map(seriesPanel), churnPanel(), uptimePanel(), forksPanel(), clients().then(() => adoptionPanel(true)), search()])
+  await Promise.all([...DIMS.map(seriesPanel), churnPanel(), uptimePanel(), forksPanel(), headsPanel(), clients().then(() => adoptionPanel(true)), search()])
   if (!document.body.dataset.ready) {
     document.body.dataset.firstPaintMs = String(Math.round(performance.now()))
     document.body.dataset.loadMs = String(Math.round(performance.now() - t0))
@@ -225,6 +233,7 @@ const BODY = `
 <section class="card"><h2>Churn per crawl</h2><div id="chart-churn"></div></section>
 <section class="card"><h2>Uptime distribution</h2><div id="chart-uptime"></div><div class="sub" id="uptime-note"></div></section>
 <section class="card"><h2>Fork readiness (latest crawl)</h2><div id="forks"></div></section>
+<section class="card"><h2>Heads: synced share per client (latest crawl)</h2><div id="heads"></div></section>
 <section class="card"><h2>Version adoption</h2><select id="ad-client"></select> <select id="ad-version"></select><div id="chart-adoption"></div></section>
 </div>
 <section class="card"><h2>Nodes</h2><form id="node-form"><input id="node-q" size="60" placeholder="public key or node id prefix, IP, client id"> <button>search</button></form><div id="node-results"></div><div id="node-history"></div></section>

@@ -17,7 +17,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { CrawlRecord } from '../crawler/record.js'
 import { renderReport } from '../crawler/report.js'
 import type { History } from '../history/db.js'
-import { adoption, churn, crawlVisits, forkReadiness, geoCounts, isDimension, latestCrawl, nodeHistory, searchNodes, series, uptime, versionsOf, type Window } from '../history/query.js'
+import { adoption, churn, crawlVisits, forkReadiness, geoCounts, headCounts, isDimension, latestCrawl, nodeHistory, searchNodes, series, uptime, versionsOf, type Window } from '../history/query.js'
 import type { VisitsTable } from '../history/schema.js'
 import { DIMENSIONS } from '../history/visit.js'
 import { parseListenAddr } from '../metrics/serve.js'
@@ -146,6 +146,7 @@ export async function serveDashboard(addr: string, h: History, opts: { signal?: 
     '/api/churn': async (p) => churn(h, windowOf(p)),
     '/api/uptime': async (p) => uptime(h, windowOf(p)),
     '/api/forks': async (p) => forkReadiness(h, windowOf(p)),
+    '/api/heads': async (p) => headCounts(h, windowOf(p)),
     '/api/nodes': async (p) => searchNodes(h, p.get('q') ?? '', intParam(p, 'limit', 50, 500)),
   }
 

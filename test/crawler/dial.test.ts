@@ -17,7 +17,9 @@ import { forkHashes } from '../../src/eth/forkid.js'
 import { SEPOLIA } from '../../src/eth/networks.js'
 import { ethProtocols } from '../../src/eth/protocol.js'
 import { Server } from '../../src/p2p/server.js'
-import { startTestnet, type Testnet } from '../../src/testnet/testnet.js'
+import { TESTNET_HEADS } from '../../src/testnet/rlpx.js'
+import { LAGGING_BLOCKS, startTestnet, type Testnet } from '../../src/testnet/testnet.js'
+import { markSynced } from '../../src/crawler/head.js'
 
 const targets = TargetTable.build(backend, new Uint8Array(56).fill(7))
 const open: { close(): Promise<void> }[] = []
@@ -121,7 +123,7 @@ describe('crawl --dial of a 100-node testnet', () => {
       assert.equal(r.ethVersion, Math.max(...p.ethVersions))
       // both Status layouts: eth/68 carries the total difficulty, eth/69 the block range
       if (r.ethVersion === 68) assert.ok(r.td !== undefined && r.latestBlock === undefined)
-      else assert.equal(r.latestBlock, 20_000_000)
+      else assert.equal(r.latestBlock, Number(TESTNET_HEADS[p.chain.name]!) - (p.headLag ?? 0))
       assert.deepEqual(r.disconnect, { reason: 'disconnect requested', code: 0, by: 'local' })
       checked++
     }
@@ -166,6 +168,32 @@ describe('crawl --dial of a 100-node testnet', () => {
     assert.deepEqual(s.chains, chains)
     assert.equal(s.dial?.inbound, 1)
     assert.equal(s.disconnects?.['too many peers'], net.nodes.filter((m) => m.rlpx && m.rlpx.behaviour !== 'ok').length)
+  })
+
+  it('heads: a head number for ≥ 99 % of the nodes dialled with a Status; synced at the common head, not when lagging', () => {
+    const dialled = net.nodes.map((m) => records.get(hex(m.node.pubkey))!).filter((r) => r.networkId !== undefined)
+    const withHead = dialled.filter((r) => r.headNumber !== undefined)
+    process.stderr.write(`# heads: ${withHead.length}/${dialled.length} testnet nodes dialled with a Status have headNumber\n`)
+    assert.ok(withHead.length >= 0.99 * dialled.length, `${withHead.length}/${dialled.length} with a head`)
+    const all = [...records.values()]
+    const refs = markSynced(all)
+    assert.equal(refs.get('mainnet'), Number(TESTNET_HEADS['mainnet']))
+    assert.equal(refs.get('sepolia'), Number(TESTNET_HEADS['sepolia']))
+    let lagging = 0
+    for (const m of net.nodes) {
+      const r = records.get(hex(m.node.pubkey))!
+      if (r.networkId === undefined) continue
+      const lag = m.rlpx!.headLag ?? 0
+      assert.equal(r.headNumber, Number(TESTNET_HEADS[r.chain!]) - lag)
+      assert.equal(r.headHash, r.head)
+      assert.ok(r.headTime !== undefined && r.headError === undefined, r.headError)
+      assert.equal(r.synced, lag === 0, `${r.chain} head ${r.headNumber}`)
+      if (lag === LAGGING_BLOCKS) lagging++
+    }
+    assert.ok(lagging >= 1, 'a lagging node was dialled')
+    const s = summarize(all, 1)
+    const heads = Object.values(s.heads ?? {})
+    assert.equal(heads.reduce((n, h) => n + h.synced, 0), all.filter((r) => r.synced).length)
   })
 })
 

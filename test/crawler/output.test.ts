@@ -47,21 +47,23 @@ describe('crawl summary', () => {
 })
 
 describe('CSV', () => {
-  it('protocols (joined by +), layer, then country, asn and asOrg come last, after the columns as they were', async () => {
+  it('protocols (joined by +), layer, the country, asn and asOrg, then the head come last, after the columns as they were', async () => {
     const path = join(dir, 'out.csv')
     const csv = await CsvWriter.toFile(path)
     await csv.write(at(1, { protocols: ['v4', 'v5'], layer: 'execution', clientId: 'Geth/v1.15.0', dialError: 'x, y' }))
     await csv.write(at(2, { protocols: ['v5'], layer: 'consensus', dialError: 'not dialled: consensus-layer node (libp2p)' }))
     await csv.write(at(3, {}))
     await csv.write(at(4, { country: 'US', asn: 15169, asOrg: 'Google LLC' }))
+    await csv.write(at(5, { headNumber: 22_000_000, headHash: 'ab'.repeat(32), headTime: '2025-06-01T00:00:00.000Z' }))
     await csv.close()
     const [header, ...rows] = readFileSync(path, 'utf8').trim().split('\n')
     const before = 'id,ip,udp,tcp,seq,answered,network,fork,eth2,neighbors,firstSeen,lastSeen,enr,clientId,caps,networkId,forkId,chain,disconnect,inbound,error,dialError'
-    assert.equal(header, `${before},protocols,layer,country,asn,asOrg`)
-    assert.match(rows[0]!, /,Geth\/v1\.15\.0,.*,"x, y",v4\+v5,execution,,,$/)
-    assert.match(rows[1]!, /,not dialled: consensus-layer node \(libp2p\),v5,consensus,,,$/)
-    assert.match(rows[2]!, /,,,,,,$/)
-    assert.match(rows[3]!, /,US,15169,Google LLC$/)
+    assert.equal(header, `${before},protocols,layer,country,asn,asOrg,headNumber,headHash,headTime`)
+    assert.match(rows[0]!, /,Geth\/v1\.15\.0,.*,"x, y",v4\+v5,execution,,,,,,$/)
+    assert.match(rows[1]!, /,not dialled: consensus-layer node \(libp2p\),v5,consensus,,,,,,$/)
+    assert.match(rows[2]!, /,,,,,,,,$/)
+    assert.match(rows[3]!, /,US,15169,Google LLC,,,$/)
+    assert.match(rows[4]!, new RegExp(`,,,,,,22000000,${'ab'.repeat(32)},2025-06-01T00:00:00.000Z$`))
     assert.equal(rows[2]!.split(',').length, header!.split(',').length)
   })
 })

@@ -7,6 +7,7 @@ import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
 import { decodeStatus, emptyReply, encodeStatus, EthError, EthMsg, type Status } from '../../src/eth/status.js'
+import { decodeBlockHeaders, decodeGetBlockHeaders, encodeBlockHeaders, encodeGetBlockHeaders, encodeHeader } from '../../src/eth/header.js'
 import { encodeRLP, uintBytes } from '../../src/util/rlp.js'
 import { bytesOrMutant, params, typed } from './fuzz.js'
 
@@ -25,7 +26,39 @@ const REQUESTS = [
   encodeRLP([new Uint8Array(0), []]),
 ]
 
+const HEADERS = [
+  encodeBlockHeaders(1n, [encodeHeader({ parentHash: hash(1), number: 22_000_000n, time: 1_750_000_000n })]),
+  encodeBlockHeaders(0xffffn, [encodeHeader({ parentHash: hash(2), number: 0n, time: 0n }), encodeHeader({ parentHash: hash(3), number: 1n, time: 12n, extra: hash(4) })]),
+  encodeBlockHeaders(0n, []),
+]
+const GET_HEADERS = [
+  encodeGetBlockHeaders({ requestId: 5n, origin: hash(9), amount: 1, skip: 0, reverse: false }),
+  encodeGetBlockHeaders({ requestId: 6n, origin: 20_000_000n, amount: 192, skip: 3, reverse: true }),
+]
+
 describe('fuzz: eth messages', () => {
+  it('decodeBlockHeaders: random and mutated answers give headers or an EthError', () => {
+    fc.assert(
+      fc.property(bytesOrMutant(HEADERS, 2000), (d) => {
+        const r = typed(() => decodeBlockHeaders(d, 4), [EthError])
+        if (!r) return
+        assert.ok(r.headers.length <= 4)
+        for (const h of r.headers) assert.ok(h.hash.length === 32 && h.number < 1n << 64n && h.time < 1n << 64n)
+      }),
+      params(10003, 3000),
+    )
+  })
+
+  it('decodeGetBlockHeaders: random and mutated requests give a request or an EthError', () => {
+    fc.assert(
+      fc.property(bytesOrMutant(GET_HEADERS, 200), (d) => {
+        const r = typed(() => decodeGetBlockHeaders(d), [EthError])
+        if (r) assert.deepEqual(decodeGetBlockHeaders(encodeGetBlockHeaders(r)), r)
+      }),
+      params(10004, 3000),
+    )
+  })
+
   it('decodeStatus: random and mutated Statuses give a Status or an EthError', () => {
     fc.assert(
       fc.property(bytesOrMutant(ENCODED, 300), (d) => {

@@ -12,7 +12,7 @@ import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely'
 import Database from 'better-sqlite3'
 import pg from 'pg'
 import { migrations } from '../../src/history/migrations.js'
-import { adoption, churn, forkReadiness, lastCrawlStart, listCrawls, nodeHistory, protocolCounts, recentNodes, searchNodes, series, uptime, versionsOf } from '../../src/history/query.js'
+import { adoption, churn, forkReadiness, headCounts, lastCrawlStart, listCrawls, nodeHistory, protocolCounts, recentNodes, searchNodes, series, uptime, versionsOf } from '../../src/history/query.js'
 import { syntheticCrawl, syntheticNodes } from '../../src/history/synthetic.js'
 import type { HistoryRecord } from '../../src/history/visit.js'
 import { writeCrawl } from '../../src/history/write.js'
@@ -267,6 +267,55 @@ for (const [engine, spec] of ENGINES) {
       }
     })
 
+    it('stores each node’s head and whether it was synced (judged over the crawl); counts synced per client', async () => {
+      const s = await spec()
+      // a history as 0002 left it: 0005 adds the head columns to its visits
+      const db =
+        s.engine === 'sqlite'
+          ? new Kysely<unknown>({ dialect: new SqliteDialect({ database: new Database(s.file) }) })
+          : new Kysely<unknown>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: s.url, max: 1 }) }) })
+      try {
+        const { '0005_visit_head': _later, ...older } = migrations(s.engine)
+        assert.equal((await new Migrator({ db, provider: { getMigrations: async () => older } }).migrateToLatest()).error, undefined)
+      } finally {
+        await db.destroy()
+      }
+      const h = await openHistory(s)
+      try {
+        const time = '2025-06-01T12:00:00.000Z'
+        const head = (n: number, client: string, extra: Partial<HistoryRecord> = {}): Partial<HistoryRecord> => ({ clientId: `${client}/v1.0.0`, networkId: 1, chain: 'mainnet', headNumber: n, headHash: n.toString(16).padStart(64, '0'), headTime: time, ...extra })
+        const [A, B, C, D, E, F] = [key('a'), key('b'), key('c'), key('d'), key('e'), key('f')]
+        const w = await writeCrawl(h, { vantage: 'heads', startedAt: T0, endedAt: T0 + 1000, options: { dial: true } }, [
+          rec(A, true, head(22_000_000, 'Geth')),
+          rec(B, true, head(22_000_001, 'Geth')),
+          rec(C, true, head(21_999_990, 'Nethermind')),
+          // far behind: not synced
+          rec(D, true, head(21_000_000, 'Nethermind')),
+          // the crawl's own verdict is kept
+          rec(E, true, head(5, 'reth', { synced: true })),
+          // a Status without a head, and no dial at all
+          rec(F, true, { clientId: 'besu/v1', networkId: 1, chain: 'mainnet' }),
+        ])
+        const rows = await h.db.selectFrom('visits as v').innerJoin('nodes as n', 'n.id', 'v.node').select(['n.pubkey', 'v.head_number', 'v.head_hash', 'v.head_time', 'v.synced']).where('v.crawl_id', '=', w.id).execute()
+        const by = new Map(rows.map((r) => [r.pubkey, [r.head_number, r.head_hash, r.head_time, r.synced]]))
+        assert.deepEqual(by.get(A), [22_000_000, (22_000_000).toString(16).padStart(64, '0'), Date.parse(time), 1])
+        assert.deepEqual(by.get(C)?.[3], 1)
+        assert.deepEqual(by.get(D)?.[3], 0)
+        assert.deepEqual(by.get(E)?.[3], 1)
+        assert.deepEqual(by.get(F), [null, null, null, null])
+        const hc = await headCounts(h, { vantage: 'heads' })
+        assert.equal(hc.crawl?.id, w.id)
+        assert.deepEqual(hc.clients, [
+          { client: 'geth', head: 2, synced: 2, share: 1 },
+          { client: 'nethermind', head: 2, synced: 1, share: 0.5 },
+          { client: 'reth', head: 1, synced: 1, share: 1 },
+        ])
+        assert.deepEqual((await headCounts(h, { vantage: 'nobody' })).clients, [])
+      } finally {
+        await h.close()
+      }
+    })
+
     it('migrations apply once: reopening an existing history keeps it', async () => {
       const s = await spec()
       const a = await openHistory(s)
@@ -276,7 +325,7 @@ for (const [engine, spec] of ENGINES) {
       try {
         assert.equal((await listCrawls(b)).length, 1)
         const m = await b.db.selectFrom('kysely_migration' as never).selectAll().execute()
-        assert.deepEqual((m as { name: string }[]).map((r) => r.name).sort(), ['0001_initial', '0002_visit_protocols_layer', '0003_visit_geo', '0004_edges'])
+        assert.deepEqual((m as { name: string }[]).map((r) => r.name).sort(), ['0001_initial', '0002_visit_protocols_layer', '0003_visit_geo', '0004_edges', '0005_visit_head'])
       } finally {
         await b.close()
       }

@@ -10,6 +10,7 @@ import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { after, describe, it } from 'node:test'
 import { openHistory } from '../../src/history/db.js'
+import { syntheticCrawl, syntheticNodes } from '../../src/history/synthetic.js'
 import { writeCrawl } from '../../src/history/write.js'
 import { stopTestDatabases, testDatabase } from './pg.js'
 
@@ -81,6 +82,23 @@ async function stats(args: string[]): Promise<Record<string, unknown>> {
 }
 
 describe('ethp2p monitor', () => {
+  it('stats --json: the synced share per client of the latest crawl', async () => {
+    const file = join(dir, 'heads.sqlite')
+    const h = await openHistory({ engine: 'sqlite', file })
+    const nodes = syntheticNodes(200, 2, 3)
+    for (let k = 0; k < 2; k++) await writeCrawl(h, { vantage: 'v', startedAt: Date.UTC(2025, 0, 1) + k * 60_000, endedAt: Date.UTC(2025, 0, 1) + k * 60_000 + 1000, options: { dial: true } }, syntheticCrawl(nodes, k, Date.UTC(2025, 0, 1) + k * 60_000, 3))
+    const latest = syntheticCrawl(nodes, 1, 0, 3).filter((r) => r.headNumber !== undefined)
+    await h.close()
+    const s = await stats(['--db', `sqlite:${file}`])
+    const heads = s['heads'] as { crawl: number; clients: { client: string; head: number; synced: number; share: number }[] }
+    assert.equal(heads.crawl, 2)
+    assert.equal(heads.clients.reduce((n, c) => n + c.head, 0), latest.length)
+    // the synthetic crawl's lagging nodes (key digit f) are the unsynced ones
+    assert.equal(heads.clients.reduce((n, c) => n + c.synced, 0), latest.filter((r) => r.id[0] !== 'f').length)
+    for (const c of heads.clients) assert.equal(c.share, c.synced / c.head)
+    assert.ok(heads.clients.some((c) => c.share < 1))
+  })
+
   it('crawls on schedule into SQLite, serves the dashboard API and gauges; SIGINT writes the crawl under way and exits 0', async () => {
     const datadir = join(dir, 'a')
     const r = run(['monitor', '--testnet', '30', '--every', '2s', '--datadir', datadir, '--vantage', 'lab', '--http', '127.0.0.1:0', '--metrics', '127.0.0.1:0'])

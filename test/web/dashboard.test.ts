@@ -78,6 +78,8 @@ describe('dashboard API', () => {
     assert.equal(hist.visits.length, CRAWLS)
     assert.equal((await get(`/api/nodes/${'f'.repeat(128)}`)).status, 404)
     assert.equal((await get('/api/nothing')).status, 404)
+    const hc = (await get('/api/heads')).body as { clients: { client: string; head: number; synced: number }[] }
+    assert.ok(hc.clients.length > 0 && hc.clients.every((c) => c.synced <= c.head))
     const page = await get('/')
     assert.match(page.headers.get('content-security-policy') ?? '', /default-src 'none'.*connect-src 'self'/)
     const report = await get('/report/latest')
@@ -118,6 +120,10 @@ describe('dashboard in chromium', () => {
       assert.equal(bars.length, 5)
       assert.ok(bars.some((w) => w > 1))
       assert.match(await page.textContent('#forks') ?? '', /ready for next fork/)
+      // heads: the synced share per client; the synthetic crawl's lagging nodes make it under 100 % somewhere
+      const heads = await page.$$eval('#heads tr[data-client]', (trs) => trs.map((tr) => tr.getAttribute('data-client')))
+      assert.ok(heads.includes('geth'), heads.join(','))
+      assert.match(await page.textContent('#heads') ?? '', /\d+\.\d%/)
       assert.ok((await page.$$eval('#chart-adoption svg polyline', (ps) => ps.length)) === 1)
 
       // search by a public key prefix, open the node's history
