@@ -103,11 +103,18 @@ const HANDSHAKE_TIMEOUT = 5_000
 const STATUS_TIMEOUT = 5_000
 
 /**
+ * eth versions a crawler offers: eth/66 and eth/67 as well, so nodes of geth before 1.13 (which spoke
+ * those only) share a capability and send their Status; their Status has eth/68's layout, and the
+ * crawler leaves after it (and the head's header), so it needs nothing else those versions carry.
+ */
+const CRAWL_ETH_VERSIONS = [66, 67, 68, 69]
+
+/**
  * The eth protocols a crawler offers: mirror mode, so the chain given here only fills a Status we
  * never send; `onStatus` hands each peer's Status to whoever waits for that peer.
  */
 function crawlProtocols(onStatus: (peer: Peer, status: Status, session: EthSession) => void): Protocol[] {
-  return ethProtocols({ chain: MAINNET, mirror: true, statusTimeoutMs: STATUS_TIMEOUT, onStatus })
+  return ethProtocols({ chain: MAINNET, mirror: true, statusTimeoutMs: STATUS_TIMEOUT, onStatus, versions: CRAWL_ETH_VERSIONS })
 }
 
 function errorText(err: unknown): string {

@@ -37,7 +37,7 @@ export const EthMsg = {
 } as const
 
 /** Number of message codes each eth version reserves (its capability length in the offset table). */
-export const ETH_PROTOCOL_LENGTHS: Readonly<Record<number, number>> = { 68: 17, 69: 18, 70: 18, 71: 20, 72: 22 }
+export const ETH_PROTOCOL_LENGTHS: Readonly<Record<number, number>> = { 66: 17, 67: 17, 68: 17, 69: 18, 70: 18, 71: 20, 72: 22 }
 
 /** The oldest Status we can read: eth/64 introduced the fork id, and the layout held until eth/68. */
 export const MIN_ETH_VERSION = 64

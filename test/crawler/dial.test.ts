@@ -6,7 +6,7 @@ import { backend, randomPrivateKey } from '../../src/crypto/backend.js'
 import { hex } from '../../src/crypto/bytes.js'
 import { parseClientId } from '../../src/crawler/clientid.js'
 import { Crawler } from '../../src/crawler/crawl.js'
-import { Dialer, type DialResult } from '../../src/crawler/dialer.js'
+import { Dialer, dialNode, type DialResult } from '../../src/crawler/dialer.js'
 import { summarize, withDials } from '../../src/crawler/output.js'
 import type { CrawlRecord } from '../../src/crawler/record.js'
 import { TargetTable } from '../../src/crawler/targets.js'
@@ -215,5 +215,26 @@ describe('Dialer bounds', () => {
     assert.match(results.get(hex(nodes[1]!.pubkey))?.error ?? '', /not dialled: the crawl ended/)
     assert.ok(results.get(hex(nodes[0]!.pubkey))?.error, 'the dial in flight was aborted')
     assert.ok(dialer.idle)
+  })
+})
+
+describe('older peers', () => {
+  it('a node that speaks eth/66 only (geth before 1.13) shares a capability with the crawler and gives its Status', async () => {
+    const key = randomPrivateKey()
+    const old = new Server({
+      privateKey: key,
+      name: 'Geth/v1.10.6-stable/linux-amd64/go1.16.4',
+      protocols: ethProtocols({ chain: SEPOLIA, versions: [66], head: { number: 9_000_000n, time: BigInt(Math.floor(Date.now() / 1000)) } }),
+      host: '127.0.0.1',
+      port: 0,
+      noDiscovery: true,
+    })
+    await old.start()
+    open.push({ close: () => old.stop() })
+    const r = await dialNode(new Node(backend.publicKey(key), '127.0.0.1', old.port, old.port), { privateKey: randomPrivateKey() })
+    assert.equal(r.error, undefined)
+    assert.deepEqual(r.caps, ['eth/66'])
+    assert.equal(r.ethVersion, 66)
+    assert.equal(r.chain, 'sepolia')
   })
 })
