@@ -41,7 +41,7 @@ describe('ethp2p crawl', () => {
     assert.equal(readFileSync(join(dir, 'c.csv'), 'utf8').trim().split('\n').length, 51)
     // loopback nodes: the geography databases are read but give nothing; the CSV still has the columns
     assert.ok(lines.every((l) => !('country' in l) && !('asn' in l) && !('asOrg' in l)))
-    assert.match(readFileSync(join(dir, 'c.csv'), 'utf8').split('\n')[0]!, /,country,asn,asOrg$/)
+    assert.match(readFileSync(join(dir, 'c.csv'), 'utf8').split('\n')[0]!, /,country,asn,asOrg,headNumber,headHash,headTime$/)
     assert.equal(Object.keys(JSON.parse(readFileSync(join(dir, 'nodes.json'), 'utf8')) as object).length, 45)
 
     // a new testnet (new keys) crawled into the same datadir, compared with what it held before: the old
