@@ -127,7 +127,8 @@ export {
   type Cap,
 } from './p2p/index.js'
 export { NetRestrict, NetRestrictError } from './p2p/netrestrict.js'
-export { ethProtocols, localStatus, EthStatusError, type EthProtocolOptions } from './eth/protocol.js'
+export { ethProtocols, localStatus, EthStatusError, type EthProtocolOptions, type EthSession } from './eth/protocol.js'
+export type { BlockHeader, GetBlockHeaders } from './eth/header.js'
 
 // discv5
 export { Discv5, type Discv5Options, type Discv5Stats, type Discv5Events, type V5Target, type TalkHandler, type V5DropReason } from './discover/v5/udp.js'
@@ -140,8 +141,10 @@ export { Crawler } from './crawler/crawl.js'
 export { CrawlError, type CrawlerOptions, type CrawlerEvents, type CrawlProgress, type CrawlErrorCode } from './crawler/options.js'
 export type { CrawlRecord, DiscoveryRecord, CrawlProtocol, PreviousNode } from './crawler/record.js'
 export type { CrawlTransport, CrawlV5 } from './crawler/transport.js'
+export type { DialInfo } from './crawler/dialer.js'
 export { TargetTable } from './crawler/targets.js'
 export { startTestnet, TestnetError, MAX_TESTNET_NODES, type Testnet, type TestnetNode, type TestnetOptions, type Protocol as TestnetProtocol } from './testnet/testnet.js'
 export type { ConditionStats } from './testnet/conditions.js'
 export type { Behaviour, ResponderStats } from './testnet/responder.js'
 export type { RLPxBehaviour, RLPxProfile } from './testnet/rlpx.js'
+export type { LivenessOptions } from './testnet/liveness.js'

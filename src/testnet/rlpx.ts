@@ -30,7 +30,7 @@ export interface RLPxProfile {
   /** eth versions offered: [68] makes the peer send the pre-EIP-7642 Status layout */
   ethVersions: readonly number[]
   behaviour: RLPxBehaviour
-  /** blocks behind its chain's testnet head ({@link TESTNET_HEADS}); 0 when absent */
+  /** blocks behind its chain's testnet head (`TESTNET_HEADS`); 0 when absent */
   headLag?: number
 }
 
