@@ -73,6 +73,7 @@ export class Crawler extends EventEmitter<CrawlerEvents> {
   private unansweredCount = 0
   private retryingCount = 0
   private dropped = 0
+  private lateReads = 0
   private ownSends = 0
   private started = 0
   private stopped = false
@@ -281,6 +282,7 @@ export class Crawler extends EventEmitter<CrawlerEvents> {
       inFlight: this.schedule.pending,
       retrying: this.retryingCount,
       dropped: this.dropped,
+      lateReads: this.lateReads,
       // discv4's counters leave out the datagrams it hands to discv5, which counts its own
       packetsIn: (this.t.stats?.packetsIn ?? 0) + (this.v5?.stats.packetsIn ?? 0),
       packetsOut: this.t.stats ? this.t.stats.packetsOut + (this.v5?.stats.packetsOut ?? 0) : this.ownSends,
@@ -424,9 +426,11 @@ export class Crawler extends EventEmitter<CrawlerEvents> {
     n.out[i]!++
     if (step === Step.findnode && n.flags[i]! & F.late4) {
       n.flags[i]! &= ~F.late4
+      this.lateReads++
       this.v4.sendLate(i, item)
     } else if (step === Step.v5 && n.flags[i]! & F.late5) {
       n.flags[i]! &= ~F.late5
+      this.lateReads++
       this.v5walk.sendLate(i, item)
     } else if (step === Step.v5) this.v5walk.send(i, item)
     else this.v4.send(i, item, step)

@@ -22,6 +22,8 @@ export interface CrawlProgress {
   retrying: number
   /** nodes not kept because the node bound was reached */
   dropped: number
+  /** late reads of thin tables sent (see `rereads`): tables that served revalidated entries only */
+  lateReads: number
   packetsIn: number
   packetsOut: number
   /** datagrams per second in force: --rate, or less while replies queue up */
