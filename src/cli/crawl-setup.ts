@@ -41,6 +41,9 @@ export interface CrawlSetupOptions {
   rtt?: number
   loss?: number
   dead?: number
+  /** with --testnet: geth's liveness filter on the tables (share checked at the start), discv4-only nodes */
+  youngTables?: number
+  v4Only?: number
   /** the DHTs to walk (see crawlProtocols) */
   protocols?: CrawlProtocol[]
   discv5?: boolean
@@ -101,7 +104,7 @@ export function crawlSeeds(opts: CrawlSetupOptions): (Node | ENR)[] {
  * counting `previous` nodes of earlier crawls), or undefined when they can.
  */
 export function crawlOptionsProblem(opts: CrawlSetupOptions, previous: number): string | undefined {
-  if (opts.testnet === undefined && (opts.rtt !== undefined || opts.loss !== undefined || opts.dead !== undefined)) return '--rtt, --loss and --dead describe a --testnet'
+  if (opts.testnet === undefined && [opts.rtt, opts.loss, opts.dead, opts.youngTables, opts.v4Only].some((x) => x !== undefined)) return '--rtt, --loss, --dead, --young-tables and --v4-only describe a --testnet'
   if (opts.geoipDir !== undefined && !(existsSync(opts.geoipDir) && statSync(opts.geoipDir).isDirectory())) return `--geoip-dir: ${opts.geoipDir}: not a directory`
   const source = crawlSeeds(opts).length > 0 || previous > 0 || (opts.dns ?? []).length > 0 || opts.testnet !== undefined
   if (!source) return 'nothing to crawl from: give --bootnodes, --network, --dns or --testnet'

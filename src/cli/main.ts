@@ -30,6 +30,8 @@ function crawlOptions(cmd: Command): Command {
     .option('--rtt <ms>', "with --testnet: mean round trip of the nodes' replies", millisArg)
     .option('--loss <f>', 'with --testnet: share of datagrams lost, each direction', fractionArg)
     .option('--dead <f>', 'with --testnet: share of nodes that never answer (default 0.1)', fractionArg)
+    .option('--young-tables <f>', "with --testnet: tables serve only the entries they have revalidated, this share of them at the start, more as time goes (a young geth network)", fractionArg)
+    .option('--v4-only <f>', 'with --testnet and discv5: share of live nodes that speak discv4 only', fractionArg)
     .option('--duration <s>', 'stop a crawl after this many seconds', secondsArg)
     .option('--rate <pps>', 'datagrams sent per second (default 3000; 1500 on wasm, 250 on js)', positiveIntArg)
     .option('--concurrency <n>', 'requests in flight at most (default 4096)', positiveIntArg)
@@ -164,6 +166,8 @@ program
   .option('--loss <f>', 'share of datagrams lost, each direction', fractionArg)
   .option('--dead <f>', 'share of nodes listed in tables that never answer (default 0.1)', fractionArg)
   .option('--discv5', 'nodes answer discv5 too, a fifth of them discv5 only with consensus-layer records')
+  .option('--young-tables <f>', 'tables serve only the entries they have revalidated, this share of them at the start, more as time goes (a young geth network)', fractionArg)
+  .option('--v4-only <f>', 'with --discv5: share of live nodes that speak discv4 only', fractionArg)
   .action(async (opts: import('./testnet.js').TestnetCliOptions) => {
     const { runTestnet } = await import('./testnet.js')
     await runTestnet(opts)

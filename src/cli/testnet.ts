@@ -3,7 +3,7 @@
  * comma-separated (what `crawl --bootnodes` takes). Runs until --duration or SIGINT/SIGTERM, exit 0.
  */
 import { formatEnode } from '../enode/url.js'
-import { startTestnet } from '../testnet/testnet.js'
+import { startTestnet, type TestnetOptions } from '../testnet/testnet.js'
 import { createLogger } from '../util/log.js'
 
 /** `ethp2p testnet`'s parsed options. */
@@ -14,15 +14,21 @@ export interface TestnetCliOptions {
   rtt?: number
   loss?: number
   dead?: number
+  /** tables that serve revalidated entries only, this share checked at the start (geth's liveness filter) */
+  youngTables?: number
+  /** with discv5: this share of the live nodes speaks discv4 only */
+  v4Only?: number
   discv5?: boolean
 }
 
 /** the testnet options the CLI's simulation flags ask for */
-export function simulated(o: { rtt?: number; loss?: number; dead?: number }): { rttMs?: number; lossRate?: number; deadFraction?: number } {
+export function simulated(o: { rtt?: number; loss?: number; dead?: number; youngTables?: number; v4Only?: number }): Pick<TestnetOptions, 'rttMs' | 'lossRate' | 'deadFraction' | 'liveness' | 'v4OnlyFraction'> {
   return {
     ...(o.rtt !== undefined ? { rttMs: o.rtt } : {}),
     ...(o.loss !== undefined ? { lossRate: o.loss } : {}),
     ...(o.dead !== undefined ? { deadFraction: o.dead } : {}),
+    ...(o.youngTables !== undefined ? { liveness: { checked: o.youngTables } } : {}),
+    ...(o.v4Only !== undefined ? { v4OnlyFraction: o.v4Only } : {}),
   }
 }
 

@@ -7,6 +7,8 @@ import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { after, describe, it } from 'node:test'
 import { parseEnode } from '../../src/enode/url.js'
+import { backend, randomPrivateKey } from '../../src/crypto/backend.js'
+import { hex } from '../../src/crypto/bytes.js'
 
 const MAIN = join(import.meta.dirname, '../../src/cli/main.ts')
 const children: ChildProcess[] = []
@@ -97,6 +99,19 @@ describe('ethp2p crawl', () => {
     const v5lines = v5.stdout().trim().split('\n').map((l) => JSON.parse(l) as { answered: boolean; protocols?: string[] })
     assert.ok(v5lines.filter((l) => l.answered).every((l) => l.protocols?.join() === 'v5'))
     assert.equal(v5lines.filter((l) => l.answered).length, 54)
+  })
+
+  it('--testnet 120 --young-tables 0 --v4-only 0.2 --protocols v4,v5: geth-shaped tables and discv4-only nodes, every live node answers on what it speaks; the flags need a testnet', async () => {
+    const r = run(['crawl', '--testnet', '120', '--dead', '0', '--young-tables', '0', '--v4-only', '0.2', '--protocols', 'v4,v5', '--duration', '120'])
+    assert.equal(await r.exit, 0, r.stderr())
+    const lines = r.stdout().trim().split('\n').map((l) => JSON.parse(l) as { answered: boolean; protocols?: string[] })
+    assert.equal(lines.length, 120)
+    assert.ok(lines.every((l) => l.answered))
+    assert.ok(lines.filter((l) => l.protocols?.join() === 'v4').length >= 15, 'discv4-only nodes answer discv4 only')
+    assert.match(r.stderr(), /protocols: v4 only [1-9]\d*, v5 only [1-9]\d*, both [1-9]\d*/)
+    const bad = run(['crawl', '--bootnodes', `enode://${hex(backend.publicKey(randomPrivateKey()))}@127.0.0.1:30303`, '--young-tables', '0.1'])
+    assert.equal(await bad.exit, 2)
+    assert.match(bad.stderr(), /describe a --testnet/)
   })
 
   it('--neighbors FILE --protocols v4,v5: the edges as CSV, an edge out of every node that answered with nodes, none twice; the report gets an in-degree panel', async () => {
