@@ -4,38 +4,15 @@
  * and a history made before `0003_visit_geo` is brought up to date.
  */
 import assert from 'node:assert/strict'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { after, describe, it } from 'node:test'
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely'
-import Database from 'better-sqlite3'
-import pg from 'pg'
-import { openHistory, type DbSpec } from '../../src/history/db.js'
+import { describe, it } from 'node:test'
+import { Migrator, sql } from 'kysely'
+import { openHistory } from '../../src/history/db.js'
 import { migrations } from '../../src/history/migrations.js'
 import { geoCounts, nodeHistory, series } from '../../src/history/query.js'
-import type { HistoryRecord } from '../../src/history/visit.js'
 import { writeCrawl } from '../../src/history/write.js'
-import { stopTestDatabases, testDatabase } from './pg.js'
+import { historyEngines, key, rawDb, rec, T0 } from './fixtures.js'
 
-const dir = mkdtempSync(join(tmpdir(), 'ethp2p-history-geo-'))
-after(async () => {
-  await stopTestDatabases()
-  rmSync(dir, { recursive: true, force: true })
-})
-
-let files = 0
-const ENGINES: [string, () => Promise<DbSpec>][] = [
-  ['sqlite', async () => ({ engine: 'sqlite', file: join(dir, `g${files++}.sqlite`) })],
-  ['postgres', async () => ({ engine: 'postgres', url: await testDatabase() })],
-]
-const T0 = Date.UTC(2025, 0, 1)
-const key = (c: string): string => c.repeat(128)
-
-function rec(id: string, answered: boolean, extra: Partial<HistoryRecord> = {}): HistoryRecord {
-  const when = new Date(T0).toISOString()
-  return { id, ip: '10.0.0.1', udp: 30303, tcp: 30303, firstSeen: when, lastSeen: when, answered, eth2: false, ...extra }
-}
+const ENGINES = historyEngines('history-geo')
 
 for (const [engine, spec] of ENGINES) {
   describe(`history geography on ${engine}`, () => {
@@ -85,10 +62,7 @@ for (const [engine, spec] of ENGINES) {
 
     it('a history made before 0003_visit_geo is brought up to date, its visits kept without geography', async () => {
       const s = await spec()
-      const db =
-        s.engine === 'sqlite'
-          ? new Kysely<unknown>({ dialect: new SqliteDialect({ database: new Database(s.file) }) })
-          : new Kysely<unknown>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: s.url, max: 1 }) }) })
+      const db = rawDb(s)
       try {
         const all = migrations(s.engine)
         const upTo2 = { '0001_initial': all['0001_initial']!, '0002_visit_protocols_layer': all['0002_visit_protocols_layer']! }

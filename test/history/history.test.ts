@@ -3,43 +3,20 @@
  * (test/history/pg.ts: ETHP2P_TEST_PG or a cluster started here; without either, these fail saying so).
  */
 import assert from 'node:assert/strict'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
 import { openHistory, parseDbSpec, type DbSpec, type History } from '../../src/history/db.js'
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely'
-import Database from 'better-sqlite3'
-import pg from 'pg'
+import { Migrator, sql } from 'kysely'
 import { migrations } from '../../src/history/migrations.js'
 import { adoption, churn, forkReadiness, headCounts, lastCrawlStart, listCrawls, nodeHistory, protocolCounts, recentNodes, searchNodes, series, uptime, versionsOf } from '../../src/history/query.js'
 import { syntheticCrawl, syntheticNodes } from '../../src/history/synthetic.js'
 import type { HistoryRecord } from '../../src/history/visit.js'
 import { writeCrawl } from '../../src/history/write.js'
+import { historyEngines, key, rawDb, rec, T0 } from './fixtures.js'
 import { EdgeList } from '../../src/history/edges.js'
 import { topology } from '../../src/history/topology.js'
-import { stopTestDatabases, testDatabase } from './pg.js'
 
-const dir = mkdtempSync(join(tmpdir(), 'ethp2p-history-'))
-after(async () => {
-  await stopTestDatabases()
-  rmSync(dir, { recursive: true, force: true })
-})
-
-let files = 0
-const ENGINES: [string, () => Promise<DbSpec>][] = [
-  ['sqlite', async () => ({ engine: 'sqlite', file: join(dir, `h${files++}.sqlite`) })],
-  ['postgres', async () => ({ engine: 'postgres', url: await testDatabase() })],
-]
-
-const T0 = Date.UTC(2025, 0, 1)
+const ENGINES = historyEngines('history')
 const EVERY = 30 * 60_000
-const key = (c: string): string => c.repeat(128)
-
-function rec(id: string, answered: boolean, extra: Partial<HistoryRecord> = {}): HistoryRecord {
-  const when = new Date(T0).toISOString()
-  return { id, ip: '10.0.0.1', udp: 30303, tcp: 30303, firstSeen: when, lastSeen: when, answered, eth2: false, ...extra }
-}
 
 for (const [engine, spec] of ENGINES) {
   describe(`history on ${engine}`, () => {
@@ -238,10 +215,7 @@ for (const [engine, spec] of ENGINES) {
     it('a history made before the protocols migration is brought up to date, its visits kept', async () => {
       const s = await spec()
       // the schema as 0001 left it, with one crawl in it, written as that release wrote it
-      const db =
-        s.engine === 'sqlite'
-          ? new Kysely<unknown>({ dialect: new SqliteDialect({ database: new Database(s.file) }) })
-          : new Kysely<unknown>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: s.url, max: 1 }) }) })
+      const db = rawDb(s)
       try {
         const first = { '0001_initial': migrations(s.engine)['0001_initial']! }
         const r = await new Migrator({ db, provider: { getMigrations: async () => first } }).migrateToLatest()
@@ -270,10 +244,7 @@ for (const [engine, spec] of ENGINES) {
     it('stores each node’s head and whether it was synced (judged over the crawl); counts synced per client', async () => {
       const s = await spec()
       // a history as 0002 left it: 0005 adds the head columns to its visits
-      const db =
-        s.engine === 'sqlite'
-          ? new Kysely<unknown>({ dialect: new SqliteDialect({ database: new Database(s.file) }) })
-          : new Kysely<unknown>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: s.url, max: 1 }) }) })
+      const db = rawDb(s)
       try {
         const { '0005_visit_head': _later, ...older } = migrations(s.engine)
         assert.equal((await new Migrator({ db, provider: { getMigrations: async () => older } }).migrateToLatest()).error, undefined)
