@@ -90,8 +90,13 @@ describe('discv5 interop with @chainsafe/discv5 11.0.0', () => {
     }
     theirs.addEnr(ourENRForThem)
     const dist = d(ours.id, theirENR.nodeId)
-    const got = await ours.findnode(theirENR, [dist])
+    // one FINDNODE is one datagram each way and discv5 does not retransmit: on a CI machine shared by
+    // two test files a lost reply (seen once in the JS-backend run) is asked once more, as a lookup would
+    const ask = (): Promise<ENR[]> => ours.findnode(theirENR, [dist])
+    const got = await ask().catch((err: unknown) => {
+      if ((err as { code?: string }).code !== 'TIMEOUT') throw err
+      return ask()
+    })
     assert.ok(got.some((r) => hex(r.nodeId) === ours.idHex), 'they list us at our distance')
-    void ourENRForThem
   })
 })
