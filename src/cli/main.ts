@@ -12,6 +12,17 @@ import { enodeArg, type ProbeOptions } from './probe.js'
 import type { MonitorCliOptions } from './monitor.js'
 import type { StatsCliOptions } from './stats.js'
 import type { Node } from '../enode/node.js'
+import { isLogFormat, type LogFormat } from '../util/log.js'
+
+function logFormatArg(v: string): LogFormat {
+  if (isLogFormat(v)) return v
+  throw new InvalidArgumentError('must be json or pretty')
+}
+
+/** Every command that logs takes --log-format; the choice reaches createLogger (and child processes) through ETHP2P_LOG_FORMAT. */
+function logFormatOption(): Option {
+  return new Option('--log-format <format>', 'log lines on stderr: json or pretty (default: pretty on a terminal, else json; ETHP2P_LOG_FORMAT)').argParser(logFormatArg)
+}
 
 function backendArg(v: string): 'native' | 'wasm' | 'js' | 'all' {
   if (v === 'native' || v === 'wasm' || v === 'js' || v === 'all') return v
@@ -38,6 +49,7 @@ function crawlOptions(cmd: Command): Command {
     .option('--dial', 'also dial every answering node over RLPx (Hello, eth Status) and listen for nodes dialling in')
     .option('--dial-concurrency <n>', 'RLPx dials at once (default 32)', positiveIntArg)
     .option('--geoip-dir <dir>', "country and AS from this directory's *Country*.mmdb / *ASN*.mmdb (MaxMind layout) instead of the packaged databases")
+    .addOption(logFormatOption())
 }
 
 const program = new Command()
@@ -46,6 +58,10 @@ const program = new Command()
   .version(version())
   .exitOverride()
   .configureOutput({ outputError: (s, write) => write(s.split('\n')[0] + '\n') })
+  .hook('preAction', (_program, action) => {
+    const f = (action.opts() as { logFormat?: LogFormat }).logFormat
+    if (f !== undefined) process.env.ETHP2P_LOG_FORMAT = f
+  })
 
 program
   .command('info')
@@ -81,6 +97,7 @@ program
   .option('--discv5 [bool]', 'serve discv5 on the same port, with its own table (default true)', boolArg, true)
   .option('--ntp <server>', 'SNTP server for the clock-drift check, host[:port], or none', 'pool.ntp.org')
   .option('--duration <s>', 'stop after this many seconds', secondsArg)
+  .addOption(logFormatOption())
   .action(async (opts: NodeOptions) => {
     if (opts.nodekey !== undefined && opts.nodekeyhex !== undefined) throw new InvalidArgumentError('--nodekey and --nodekeyhex exclude each other')
     if (opts.discv4 === false && opts.discv5 === false && !opts.nodiscover) throw new InvalidArgumentError('--discv4=false and --discv5=false: say --nodiscover')
@@ -124,6 +141,7 @@ program
   .description('add country, asn and asOrg (offline databases) to JSONL crawl records: FILE or - for stdin, enriched JSONL on stdout')
   .argument('<file>', 'JSONL records, one per line, or - for stdin')
   .option('--geoip-dir <dir>', "use this directory's *Country*.mmdb / *ASN*.mmdb (MaxMind layout) instead of the packaged databases")
+  .addOption(logFormatOption())
   .action(async (file: string, opts: import('./resolve.js').ResolveCliOptions) => {
     const { runResolve } = await import('./resolve.js')
     await runResolve(file, opts)
@@ -168,6 +186,7 @@ program
   .option('--discv5', 'nodes answer discv5 too, a fifth of them discv5 only with consensus-layer records')
   .option('--young-tables <f>', 'tables serve only the entries they have revalidated, this share of them at the start, more as time goes (a young geth network)', fractionArg)
   .option('--v4-only <f>', 'with --discv5: share of live nodes that speak discv4 only', fractionArg)
+  .addOption(logFormatOption())
   .action(async (opts: import('./testnet.js').TestnetCliOptions) => {
     const { runTestnet } = await import('./testnet.js')
     await runTestnet(opts)
