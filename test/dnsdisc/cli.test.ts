@@ -161,6 +161,10 @@ describe('ethp2p dns', () => {
     assert.equal((await run(['dns', 'sign', d, k.file, '--link', `${LINK_B},${LINK_A}`])).code, 0)
     assert.deepEqual([info(d).seq, info(d).links], [4, [LINK_B, LINK_A]])
 
+    // an empty --link removes them
+    assert.equal((await run(['dns', 'sign', d, k.file, '--link', ''])).code, 0)
+    assert.deepEqual([info(d).seq, info(d).links], [5, undefined])
+
     assert.equal((await run(['dns', 'sign', d, k.file, '--seq', '100'])).code, 0)
     assert.equal(info(d).seq, 100)
     const lower = await run(['dns', 'sign', d, k.file, '--seq', '7'])

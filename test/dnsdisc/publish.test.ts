@@ -1,6 +1,7 @@
 /** Publishing a tree: enrtree-info.json, signing and its seq rules, export checks, TXT JSON and zone text, nodes.json reading. */
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
+import fc from 'fast-check'
 import { backend, randomPrivateKey } from '../../src/crypto/backend.js'
 import { hex } from '../../src/crypto/bytes.js'
 import { ENR } from '../../src/enode/enr.js'
@@ -204,5 +205,51 @@ describe('nodes.json', () => {
     ] as const) {
       assert.throws(() => parseNodesJson(bad, 'nodes.json'), (e: unknown) => e instanceof NodesJsonError && why.test(e.message), bad.slice(0, 40))
     }
+  })
+})
+
+describe('bad input', () => {
+  it('nodes.json and enrtree-info.json parsers return or throw their own error, for any text', () => {
+    const text = fc.oneof(fc.string(), fc.json(), fc.jsonValue().map((v) => JSON.stringify({ x: v, links: v, url: v, seq: v, signature: v })))
+    fc.assert(
+      fc.property(text, (t) => {
+        try {
+          parseNodesJson(t, 'f')
+        } catch (e) {
+          if (!(e instanceof NodesJsonError)) throw e
+        }
+        try {
+          parseTreeInfo(t, 'f')
+        } catch (e) {
+          if (!(e instanceof TreeDefinitionError)) throw e
+        }
+      }),
+      { numRuns: 500 },
+    )
+  })
+
+  it('character-strings read back to the same bytes, none over 255', () => {
+    // a master-file reader's view of the quoted strings: \X is X, \DDD a byte
+    const read = (field: string): Buffer[] =>
+      [...field.matchAll(/"((?:[^"\\]|\\.)*)"/g)].map((m) => {
+        const bytes: number[] = []
+        for (let i = 0; i < m[1]!.length; i++) {
+          const c = m[1]!.charCodeAt(i)
+          if (c !== 0x5c) bytes.push(c)
+          else if (/\d/.test(m[1]![i + 1]!)) {
+            bytes.push(Number(m[1]!.slice(i + 1, i + 4)))
+            i += 3
+          } else bytes.push(m[1]!.charCodeAt(++i))
+        }
+        return Buffer.from(bytes)
+      })
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 1200 }), (v) => {
+        const parts = read(txtStrings(v))
+        assert.ok(parts.every((p) => p.length <= 255))
+        assert.equal(Buffer.concat(parts).toString('utf8'), v)
+      }),
+      { numRuns: 300 },
+    )
   })
 })
