@@ -132,3 +132,21 @@ export function listenArg(v: string): string {
   }
   return v
 }
+
+/**
+ * DNS servers to ask, comma-separated: IP, IP:PORT or [IPv6]:PORT (what node:dns setServers takes;
+ * a host name would need a DNS server to find it).
+ */
+export function dnsServerArg(v: string, prev: string[] = []): string[] {
+  const out: string[] = []
+  for (const s of v.split(',').map((x) => x.trim()).filter(Boolean)) {
+    const m = /^\[([^\]]+)\]:(\d{1,5})$/.exec(s) ?? /^([^:]+):(\d{1,5})$/.exec(s)
+    const ip = m ? m[1]! : s
+    if (isIP(ip) === 0 || (m && (Number(m[2]) === 0 || Number(m[2]) > 65535))) {
+      throw new InvalidArgumentError(`${s.slice(0, 60)}: want IP, IP:PORT or [IPv6]:PORT`)
+    }
+    out.push(s)
+  }
+  if (out.length === 0) throw new InvalidArgumentError('want IP, IP:PORT or [IPv6]:PORT')
+  return [...prev, ...out]
+}

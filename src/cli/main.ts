@@ -5,12 +5,13 @@ import type { NodeOptions } from './node.js'
 import { NodeKeyError } from '../config/nodekey.js'
 import { info, version } from './info.js'
 import { keygen } from './keygen.js'
-import { boolArg, durationArg, enodesArg, fractionArg, ipArg, listenArg, millisArg, natArg, netrestrictArg, portArg, positiveIntArg, protocolsArg, secondsArg, seedsArg, vantageArg } from './args.js'
+import { boolArg, dnsServerArg, durationArg, enodesArg, fractionArg, ipArg, listenArg, millisArg, natArg, netrestrictArg, portArg, positiveIntArg, protocolsArg, secondsArg, seedsArg, vantageArg } from './args.js'
 import { enrtreeArg, networkArg, type CrawlCliOptions } from './crawl.js'
 import { SUITE_NAMES } from '../bench/run.js'
 import { enodeArg, type ProbeOptions } from './probe.js'
 import type { MonitorCliOptions } from './monitor.js'
 import type { StatsCliOptions } from './stats.js'
+import { domainArg, linkArg, seqArg, type DnsSignOptions } from './dns.js'
 import type { Node } from '../enode/node.js'
 import { isLogFormat, type LogFormat } from '../util/log.js'
 
@@ -37,6 +38,7 @@ function crawlOptions(cmd: Command): Command {
     .option('--discv5', 'walk the discv5 DHT only (same as --protocols v5)')
     .option('--network <name>', "start from a network's public bootnodes: mainnet|sepolia|holesky|hoodi", networkArg)
     .option('--dns <urls>', 'comma-separated enrtree:// URLs (EIP-1459) to seed from', enrtreeArg)
+    .option('--dns-server <addr>', 'resolve --dns trees with this DNS server: IP, IP:PORT or [IPv6]:PORT (repeatable; default: the system\'s)', dnsServerArg)
     .option('--testnet <n>', 'crawl a loopback testnet of N nodes started in this process', positiveIntArg)
     .option('--rtt <ms>', "with --testnet: mean round trip of the nodes' replies", millisArg)
     .option('--loss <f>', 'with --testnet: share of datagrams lost, each direction', fractionArg)
@@ -163,6 +165,31 @@ program
     const { runStats } = await import('./stats.js')
     await runStats(opts)
   })
+
+const dns = program.command('dns').description('EIP-1459 node lists: sign a tree of DIR/nodes.json, export its TXT records')
+
+dns
+  .command('sign')
+  .description("sign the tree of DIR/nodes.json with KEYFILE (keygen's hex key); writes DIR/enrtree-info.json, prints the tree's enrtree:// URL first")
+  .argument('<dir>', "tree directory: nodes.json (geth's layout) and enrtree-info.json")
+  .argument('<keyfile>', 'the tree\'s private key, 64 hex characters')
+  .option('--domain <name>', 'where the tree is published (default: the signed URL\'s in enrtree-info.json)', domainArg)
+  .option('--seq <n>', 'sequence number (default: the previous one + 1, or kept when the tree is unchanged)', seqArg)
+  .option('--link <urls>', 'enrtree:// URLs of trees to link to, repeatable or comma-separated (default: enrtree-info.json\'s links)', linkArg)
+  .action(async (dir: string, keyFile: string, opts: DnsSignOptions) => (await import('./dns.js')).runDnsSign(dir, keyFile, opts))
+
+dns
+  .command('to-txt')
+  .description("the signed tree's TXT records as geth writes them: a JSON object of name → value, the root at the bare domain")
+  .argument('<dir>', 'tree directory, signed')
+  .argument('[out]', 'output file (default, or "-": stdout)')
+  .action(async (dir: string, out: string | undefined) => (await import('./dns.js')).runDnsToTxt(dir, out))
+
+dns
+  .command('to-zonefile')
+  .description("the signed tree's TXT records as a zone file fragment (RFC 1035 master format) on stdout")
+  .argument('<dir>', 'tree directory, signed')
+  .action(async (dir: string) => (await import('./dns.js')).runDnsToZonefile(dir))
 
 program
   .command('probe')
