@@ -11,6 +11,8 @@ import { SUITE_NAMES } from '../bench/run.js'
 import { enodeArg, type ProbeOptions } from './probe.js'
 import type { MonitorCliOptions } from './monitor.js'
 import type { StatsCliOptions } from './stats.js'
+import type { NodesetCliOptions } from './nodeset.js'
+import { filterFlags } from './nodeset-options.js'
 import type { Node } from '../enode/node.js'
 
 function backendArg(v: string): 'native' | 'wasm' | 'js' | 'all' {
@@ -144,6 +146,24 @@ program
     if (opts.db !== undefined && opts.datadir !== undefined) throw new InvalidArgumentError('--db and --datadir exclude each other')
     const { runStats } = await import('./stats.js')
     await runStats(opts)
+  })
+
+const nodesetFilter = program
+  .command('nodeset')
+  .description("node sets (geth's devp2p nodeset): filter a crawl, a nodes.json or a stored crawl")
+  .command('filter')
+  .description('the nodes passing every filter, best score first, as nodes.json (default), enode URLs, ENRs, JSONL or CSV')
+  .argument('<src>', 'crawl JSONL or nodes.json file (- for stdin), or a history: sqlite:FILE | postgres://…')
+for (const { flags, help } of filterFlags()) nodesetFilter.option(flags, help)
+nodesetFilter
+  .option('--format <f>', 'nodes.json | enodes | enrs | jsonl | csv | json (default: by -o\'s extension .jsonl, .csv, .txt = enodes; else nodes.json)')
+  .option('-o, --out <file>', 'write here instead of stdout')
+  .option('--crawl <n>', 'with a history: this crawl (default: the latest complete one)', positiveIntArg)
+  .option('--vantage <name>', "with a history: the latest crawl of this vantage point", vantageArg)
+  .option('--geoip-dir <dir>', "with --country/--asn, for records without them: this directory's *Country*.mmdb / *ASN*.mmdb")
+  .action(async (src: string, opts: NodesetCliOptions) => {
+    const { runNodesetFilter } = await import('./nodeset.js')
+    await runNodesetFilter(src, opts)
   })
 
 program
