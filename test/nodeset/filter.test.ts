@@ -12,7 +12,7 @@ import { parseEnode } from '../../src/enode/url.js'
 import { checkFilterFor, NodeSetError, parseNodeFilter, selectNodes, type FilterParam } from '../../src/nodeset/filter.js'
 import { formatNodeSet, usableIn } from '../../src/nodeset/format.js'
 import { crawlRecordOf, crawlSource, nodesJsonSource } from '../../src/nodeset/read.js'
-import { generate, generateCrawl, T0, type Truth } from './fixtures.js'
+import { FILTER_CASES as CASES, generate, generateCrawl, T0, type Truth } from './fixtures.js'
 
 const crawl = generateCrawl(60)
 const source = crawlSource(crawl.map((g) => structuredClone(g.record)))
@@ -26,26 +26,6 @@ const expected = (pred: (t: Truth) => boolean): string[] =>
     .filter((g) => pred(g.truth))
     .map((g) => g.record.id)
     .sort()
-const atLeast = (v: number[] | undefined, min: number[]): boolean => v !== undefined && (v[0]! !== min[0]! ? v[0]! > min[0]! : v[1]! !== (min[1] ?? 0) ? v[1]! > (min[1] ?? 0) : v[2]! >= (min[2] ?? 0))
-
-const CASES: [string, Partial<Record<FilterParam, string>>, (t: Truth) => boolean][] = [
-  ['network', { network: 'sepolia' }, (t) => t.net === 'sepolia'],
-  ['fork', { fork: 'BPO1' }, (t) => t.fork === 'bpo1'],
-  ['client', { client: 'Nethermind' }, (t) => t.client === 'nethermind'],
-  ['client + min-version', { client: 'geth', 'min-version': '1.14' }, (t) => t.client === 'geth' && atLeast(t.version, [1, 14])],
-  ['client + min-version (patch)', { client: 'reth', 'min-version': 'v1.14.11' }, (t) => t.client === 'reth' && atLeast(t.version, [1, 14, 11])],
-  ['protocol v4', { protocol: 'v4' }, (t) => t.answeredOn.includes('v4')],
-  ['protocol v5', { protocol: 'v5' }, (t) => t.answeredOn.includes('v5')],
-  ['country', { country: 'de' }, (t) => t.country === 'DE'],
-  ['asn', { asn: 'AS24940' }, (t) => t.asn === 24940],
-  ['synced', { synced: '1' }, (t) => t.synced === true],
-  ['not synced', { synced: 'false' }, (t) => t.synced === false],
-  ['answered-within', { 'answered-within': '5h' }, (t) => t.answered && t.ageH <= 5],
-  ['network + client + min-version', { network: 'mainnet', client: 'geth', 'min-version': '1.13' }, (t) => t.net === 'mainnet' && t.client === 'geth' && atLeast(t.version, [1, 13])],
-  ['protocol + country + synced', { protocol: 'v5', country: 'US', synced: 'true' }, (t) => t.answeredOn.includes('v5') && t.country === 'US' && t.synced === true],
-  ['answered-within + asn + fork', { 'answered-within': '8h', asn: '16509', fork: 'bpo2' }, (t) => t.answered && t.ageH <= 8 && t.asn === 16509 && t.fork === 'bpo2'],
-]
-
 describe('nodeset filters on a crawl', () => {
   for (const [name, p, pred] of CASES) {
     it(`${name}: exactly the matching nodes`, () => {

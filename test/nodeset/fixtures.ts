@@ -8,6 +8,7 @@ import { ENR } from '../../src/enode/enr.js'
 import { forkHashes } from '../../src/eth/forkid.js'
 import { NETWORKS, type NetworkName } from '../../src/eth/networks.js'
 import type { CrawlRecord } from '../../src/crawler/record.js'
+import type { FilterParam } from '../../src/nodeset/filter.js'
 
 /** the crawl's newest answer: every age counts back from it */
 export const T0 = Date.UTC(2025, 5, 1, 12)
@@ -97,3 +98,25 @@ export function generate(i: number): Generated {
 export function generateCrawl(n: number): Generated[] {
   return Array.from({ length: n }, (_, i) => generate(i))
 }
+
+/** v ≥ min, number by number */
+const atLeast = (v: number[] | undefined, min: number[]): boolean => v !== undefined && (v[0]! !== min[0]! ? v[0]! > min[0]! : v[1]! !== (min[1] ?? 0) ? v[1]! > (min[1] ?? 0) : v[2]! >= (min[2] ?? 0))
+
+/** filter cases: a name, the parameters, and which truths pass them */
+export const FILTER_CASES: [string, Partial<Record<FilterParam, string>>, (t: Truth) => boolean][] = [
+  ['network', { network: 'sepolia' }, (t) => t.net === 'sepolia'],
+  ['fork', { fork: 'BPO1' }, (t) => t.fork === 'bpo1'],
+  ['client', { client: 'Nethermind' }, (t) => t.client === 'nethermind'],
+  ['client + min-version', { client: 'geth', 'min-version': '1.14' }, (t) => t.client === 'geth' && atLeast(t.version, [1, 14])],
+  ['client + min-version (patch)', { client: 'reth', 'min-version': 'v1.14.11' }, (t) => t.client === 'reth' && atLeast(t.version, [1, 14, 11])],
+  ['protocol v4', { protocol: 'v4' }, (t) => t.answeredOn.includes('v4')],
+  ['protocol v5', { protocol: 'v5' }, (t) => t.answeredOn.includes('v5')],
+  ['country', { country: 'de' }, (t) => t.country === 'DE'],
+  ['asn', { asn: 'AS24940' }, (t) => t.asn === 24940],
+  ['synced', { synced: '1' }, (t) => t.synced === true],
+  ['not synced', { synced: 'false' }, (t) => t.synced === false],
+  ['answered-within', { 'answered-within': '5h' }, (t) => t.answered && t.ageH <= 5],
+  ['network + client + min-version', { network: 'mainnet', client: 'geth', 'min-version': '1.13' }, (t) => t.net === 'mainnet' && t.client === 'geth' && atLeast(t.version, [1, 13])],
+  ['protocol + country + synced', { protocol: 'v5', country: 'US', synced: 'true' }, (t) => t.answeredOn.includes('v5') && t.country === 'US' && t.synced === true],
+  ['answered-within + asn + fork', { 'answered-within': '8h', asn: '16509', fork: 'bpo2' }, (t) => t.answered && t.ageH <= 8 && t.asn === 16509 && t.fork === 'bpo2'],
+]
