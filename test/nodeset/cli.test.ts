@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
+import { randomPrivateKey } from '../../src/crypto/backend.js'
 import { hex } from '../../src/crypto/bytes.js'
 import { ENR } from '../../src/enode/enr.js'
 import { parseEnode } from '../../src/enode/url.js'
@@ -95,6 +96,24 @@ describe('ethp2p nodeset filter', () => {
     const c = await run(['nodeset', 'filter', `sqlite:${db}`, '--crawl', '1', '--asn', '3320', '--format', 'csv'])
     assert.equal(c.code, 0, c.stderr)
     assert.deepEqual(c.stdout.trimEnd().split('\n').slice(1).map((l) => l.split(',')[0]).sort(), ids((t) => t.asn === 3320))
+  })
+
+  it('--country and --asn look up records that have neither (a nodes.json) in the offline databases', async () => {
+    const doc: Record<string, unknown> = {}
+    const keys: Record<string, string> = {}
+    for (const ip of ['8.8.8.8', '1.1.1.1', '10.1.2.3']) {
+      const enr = ENR.sign(randomPrivateKey(), { ip, udp: 30303, tcp: 30303 })
+      doc[hex(enr.nodeId)] = { seq: 1, record: enr.toText(), score: 1, lastResponse: new Date(T0).toISOString(), lastCheck: new Date(T0).toISOString() }
+      keys[ip] = hex(enr.pubkey)
+    }
+    const file = join(dir, 'geo.json')
+    writeFileSync(file, JSON.stringify(doc))
+    const us = await run(['nodeset', 'filter', file, '--country', 'US', '--format', 'enodes'])
+    assert.equal(us.code, 0, us.stderr)
+    assert.deepEqual(us.stdout.trimEnd().split('\n').map((l) => hex(parseEnode(l).pubkey)), [keys['8.8.8.8']])
+    const cf = await run(['nodeset', 'filter', file, '--asn', 'AS13335', '--format', 'enodes'])
+    assert.equal(cf.code, 0, cf.stderr)
+    assert.deepEqual(cf.stdout.trimEnd().split('\n').map((l) => hex(parseEnode(l).pubkey)), [keys['1.1.1.1']])
   })
 
   it('bad arguments exit 2 with a one-line reason; a source that cannot be read exits 1', async () => {
