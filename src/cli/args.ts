@@ -7,6 +7,7 @@ import { EnodeURLError, parseEnode } from '../enode/url.js'
 import { NetRestrict, NetRestrictError } from '../p2p/netrestrict.js'
 import { NATError, parseNAT } from '../p2p/nat.js'
 import { parseListenAddr } from '../metrics/serve.js'
+import { parseDuration } from '../util/duration.js'
 
 /** commander parser: a port number 0–65535 */
 export function portArg(v: string): number {
@@ -106,15 +107,13 @@ export function natArg(v: string): string {
   return v
 }
 
-const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3600_000, d: 86_400_000 }
-
 /** `30m`, `5s`, `1h30m`, `2d`, `1500ms`; a bare number is seconds. Returns milliseconds. */
 export function durationArg(v: string): number {
-  const parts = [...v.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h|d)?/g)]
-  if (parts.length === 0 || parts.map((p) => p[0]).join('') !== v) throw new InvalidArgumentError('a duration like 30m, 5s, 1h30m or 2d')
-  const ms = parts.reduce((sum, p) => sum + Number(p[1]) * UNITS[p[2] ?? 's']!, 0)
-  if (!(ms >= 1000) || ms > 365 * UNITS['d']!) throw new InvalidArgumentError('between 1s and 365d')
-  return ms
+  try {
+    return parseDuration(v)
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message)
+  }
 }
 
 /** a vantage point's name: 1–64 printable characters */

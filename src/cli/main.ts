@@ -12,6 +12,9 @@ import { enodeArg, type ProbeOptions } from './probe.js'
 import type { MonitorCliOptions } from './monitor.js'
 import type { StatsCliOptions } from './stats.js'
 import { domainArg, linkArg, seqArg, type DnsSignOptions } from './dns.js'
+
+import type { NodesetCliOptions } from './nodeset.js'
+import { filterFlags } from './nodeset-options.js'
 import type { Node } from '../enode/node.js'
 import { isLogFormat, type LogFormat } from '../util/log.js'
 
@@ -190,6 +193,24 @@ dns
   .description("the signed tree's TXT records as a zone file fragment (RFC 1035 master format) on stdout")
   .argument('<dir>', 'tree directory, signed')
   .action(async (dir: string) => (await import('./dns.js')).runDnsToZonefile(dir))
+
+const nodesetFilter = program
+  .command('nodeset')
+  .description("node sets (geth's devp2p nodeset): filter a crawl, a nodes.json or a stored crawl")
+  .command('filter')
+  .description('the nodes passing every filter, best score first, as nodes.json (default), enode URLs, ENRs, JSONL or CSV')
+  .argument('<src>', 'crawl JSONL or nodes.json file (- for stdin), or a history: sqlite:FILE | postgres://…')
+for (const { flags, help } of filterFlags()) nodesetFilter.option(flags, help)
+nodesetFilter
+  .option('--format <f>', 'nodes.json | enodes | enrs | jsonl | csv | json (default: by -o\'s extension .jsonl, .csv, .txt = enodes; else nodes.json)')
+  .option('-o, --out <file>', 'write here instead of stdout')
+  .option('--crawl <n>', 'with a history: this crawl (default: the latest complete one)', positiveIntArg)
+  .option('--vantage <name>', "with a history: the latest crawl of this vantage point", vantageArg)
+  .option('--geoip-dir <dir>', "with --country/--asn, for records without them: this directory's *Country*.mmdb / *ASN*.mmdb")
+  .action(async (src: string, opts: NodesetCliOptions) => {
+    const { runNodesetFilter } = await import('./nodeset.js')
+    await runNodesetFilter(src, opts)
+  })
 
 program
   .command('probe')

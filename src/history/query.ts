@@ -113,6 +113,12 @@ export async function latestCrawl(h: History, w: Window = {}): Promise<(CrawlPoi
   return { ...point(r), options }
 }
 
+/** One crawl by its id (interrupted or not), or undefined. */
+export async function crawlById(h: History, id: number): Promise<CrawlPoint | undefined> {
+  const r = await h.db.selectFrom('crawls').selectAll().where('id', '=', id).executeTakeFirst()
+  return r ? point(r) : undefined
+}
+
 /** When the vantage point last started a crawl (the monitor's schedule continues from it). */
 export async function lastCrawlStart(h: History, vantage: string): Promise<number | undefined> {
   const r = await h.db.selectFrom('crawls').select((eb) => eb.fn.max('started_at').as('t')).where('vantage', '=', vantage).executeTakeFirst()

@@ -11,6 +11,7 @@
  *   /api/churn  /api/uptime  /api/forks  churn per crawl, uptime distribution, fork readiness
  *   /api/nodes?q=TEXT&limit=N            node search (public key / node id prefix, IP, client id)
  *   /api/nodes/PUBKEY                    one node's visits and uptime sessions
+ *   /api/nodeset?client=geth&format=csv  a crawl's nodes filtered as `ethp2p nodeset filter` does (web/nodeset.ts)
  *   /report/latest                       the latest crawl as `crawl --report` draws it
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
@@ -21,6 +22,7 @@ import { adoption, churn, crawlVisits, forkReadiness, geoCounts, headCounts, isD
 import type { VisitsTable } from '../history/schema.js'
 import { DIMENSIONS } from '../history/visit.js'
 import { parseListenAddr } from '../metrics/serve.js'
+import { nodesetHandler } from './nodeset.js'
 import { dashboardPage } from './page.js'
 
 /** The dashboard server could not listen on its address. */
@@ -123,6 +125,7 @@ export async function serveDashboard(addr: string, h: History, opts: { signal?: 
   }
   const page = dashboardPage()
   const report = reportCache(h)
+  const nodeset = nodesetHandler(h)
 
   const routes: Record<string, (p: URLSearchParams) => Promise<unknown>> = {
     '/api/overview': async (p) => {
@@ -176,6 +179,10 @@ export async function serveDashboard(addr: string, h: History, opts: { signal?: 
       if (node) {
         const hist = await nodeHistory(h, node[1]!, intParam(url.searchParams, 'limit', 200, 10_000))
         return hist ? json(res, 200, hist) : json(res, 404, { error: 'no such node' })
+      }
+      if (path === '/api/nodeset') {
+        const r = await nodeset(url.searchParams)
+        return send(res, r.status, r.type, r.body)
       }
       const route = routes[path]
       if (!route) return json(res, 404, { error: 'not found' })
