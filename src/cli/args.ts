@@ -117,6 +117,18 @@ export function durationArg(v: string): number {
   return ms
 }
 
+/** `history prune --before DATE`: an ISO date or date-time (UTC unless zoned) or a duration ago; not in the future. */
+export function beforeArg(v: string, now = Date.now()): number {
+  let t: number
+  const parts = [...v.matchAll(/(\d+)(s|m|h|d|w)/g)]
+  if (parts.length > 0 && parts.map((p) => p[0]).join('') === v) t = now - parts.reduce((sum, p) => sum + Number(p[1]) * (p[2] === 'w' ? 7 * UNITS['d']! : UNITS[p[2]!]!), 0)
+  else if (/^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})?)?$/.test(v)) t = Date.parse(/T.*(Z|[+-]\d{2}:\d{2})$/.test(v) || !v.includes('T') ? v : `${v}Z`)
+  else throw new InvalidArgumentError('a date (2025-01-31, 2025-01-31T12:00Z) or a duration ago (30d, 12h, 2w)')
+  if (!Number.isFinite(t)) throw new InvalidArgumentError(`${v}: not a valid date`)
+  if (t > now) throw new InvalidArgumentError(`${v}: in the future (prune would delete every visit)`)
+  return t
+}
+
 /** a vantage point's name: 1–64 printable characters */
 export function vantageArg(v: string): string {
   if (!/^[\x21-\x7e]{1,64}$/.test(v)) throw new InvalidArgumentError('1 to 64 printable characters without spaces')

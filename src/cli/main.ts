@@ -5,12 +5,13 @@ import type { NodeOptions } from './node.js'
 import { NodeKeyError } from '../config/nodekey.js'
 import { info, version } from './info.js'
 import { keygen } from './keygen.js'
-import { boolArg, durationArg, enodesArg, fractionArg, ipArg, listenArg, millisArg, natArg, netrestrictArg, portArg, positiveIntArg, protocolsArg, secondsArg, seedsArg, vantageArg } from './args.js'
+import { beforeArg, boolArg, durationArg, enodesArg, fractionArg, ipArg, listenArg, millisArg, natArg, netrestrictArg, portArg, positiveIntArg, protocolsArg, secondsArg, seedsArg, vantageArg } from './args.js'
 import { enrtreeArg, networkArg, type CrawlCliOptions } from './crawl.js'
 import { SUITE_NAMES } from '../bench/run.js'
 import { enodeArg, type ProbeOptions } from './probe.js'
 import type { MonitorCliOptions } from './monitor.js'
 import type { StatsCliOptions } from './stats.js'
+import type { PruneCliOptions } from './history.js'
 import type { Node } from '../enode/node.js'
 
 function backendArg(v: string): 'native' | 'wasm' | 'js' | 'all' {
@@ -114,6 +115,7 @@ crawlOptions(
   .option('--metrics <addr>', 'serve Prometheus gauges of the latest crawl on host:port at /metrics', listenArg)
   .option('--crawls <n>', 'stop after N crawls (default: until SIGINT)', positiveIntArg)
   .option('--neighbors', "store each crawl's table entries (edges: from, to, distance) in the history, for stats' in-degree")
+  .option('--retain <duration>', "after each crawl, prune this vantage point's crawls older than this (as history prune): 30d", durationArg)
   .action(async (opts: MonitorCliOptions) => {
     const { runMonitorCli } = await import('./monitor.js')
     await runMonitorCli(opts)
@@ -144,6 +146,20 @@ program
     if (opts.db !== undefined && opts.datadir !== undefined) throw new InvalidArgumentError('--db and --datadir exclude each other')
     const { runStats } = await import('./stats.js')
     await runStats(opts)
+  })
+
+const history = program.command('history').description('maintain the SQL history monitor writes')
+history
+  .command('prune')
+  .description('delete the visits and edges of crawls started before DATE; keep crawl summaries, counts, nodes and uptime sessions, and roll whole days up')
+  .requiredOption('--before <date>', 'ISO date or date-time (UTC unless zoned), or a duration ago: 30d, 12h, 2w', (v: string) => beforeArg(v))
+  .option('--db <spec>', 'sqlite:FILE or postgres://user@host:port/db')
+  .option('--datadir <dir>', 'use DIR/history.sqlite')
+  .option('--vantage <name>', "only this vantage point's crawls", vantageArg)
+  .action(async (opts: PruneCliOptions) => {
+    if (opts.db !== undefined && opts.datadir !== undefined) throw new InvalidArgumentError('--db and --datadir exclude each other')
+    const { runPrune } = await import('./history.js')
+    await runPrune(opts)
   })
 
 program
