@@ -142,6 +142,7 @@ program
   .option('--client <name>', 'adoption curve of a version of this client')
   .option('--version <v>', 'the version for --client (default: its most common one)')
   .option('--top <n>', 'keys per table (default 8)', positiveIntArg)
+  .option('--daily', 'series per UTC day (mean per crawl; the rollups history prune keeps) instead of per crawl')
   .action(async (opts: StatsCliOptions) => {
     if (opts.db !== undefined && opts.datadir !== undefined) throw new InvalidArgumentError('--db and --datadir exclude each other')
     const { runStats } = await import('./stats.js')

@@ -13,6 +13,7 @@ import { syntheticCrawl, syntheticNodes } from '../../src/history/synthetic.js'
 import { topology } from '../../src/history/topology.js'
 import { DIMENSIONS, tally, type Dimension } from '../../src/history/visit.js'
 import { writeCrawl } from '../../src/history/write.js'
+import { serveDashboard } from '../../src/web/server.js'
 import { historyEngines, T0 } from './fixtures.js'
 
 const ENGINES = historyEngines('retention')
@@ -175,6 +176,31 @@ for (const [engine, spec] of ENGINES) {
       // uptime, churn and the series stand on what remains
       assert.deepEqual(await uptime(h), before['uptime'])
       assert.deepEqual(unflagged(await series(h, 'client')), before['all-time series client'])
+    })
+
+    it('the dashboard API after a prune: daily series, uptime, a node with its kept visits and its sessions', async () => {
+      const h = await fresh()
+      const cut = T0 + DAY_MS
+      const node = (await h.db.selectFrom('nodes').select('pubkey').orderBy('id').limit(1).executeTakeFirstOrThrow()).pubkey
+      const before = await nodeHistory(h, node)
+      await pruneHistory(h, { before: cut })
+      const dash = await serveDashboard('127.0.0.1:0', h)
+      try {
+        const get = async (path: string): Promise<unknown> => {
+          const r = await fetch(new URL(path, dash.url))
+          assert.equal(r.status, 200, path)
+          return r.json()
+        }
+        assert.deepEqual(await get('/api/series?dim=version&per=day&top=4'), await dailySeries(h, 'version', {}, { top: 4 }))
+        assert.equal(((await get('/api/series?dim=client&per=day')) as { days: unknown[] }).days.length, 3)
+        assert.deepEqual(await get('/api/uptime'), await uptime(h))
+        const hist = (await get(`/api/nodes/${node}`)) as { visits: { startedAt: number }[]; sessions: unknown[]; prunedThrough: number }
+        assert.deepEqual(hist.visits, unflagged(before!.visits.filter((v) => v.startedAt >= cut)))
+        assert.deepEqual(hist.sessions, before!.sessions)
+        assert.equal(hist.prunedThrough, T0 + 3 * EVERY)
+      } finally {
+        await dash.close()
+      }
     })
 
     it('a prune cut short carries on where it stopped and ends as one run would; --vantage prunes one vantage point', async () => {
