@@ -7,7 +7,7 @@ import { EnodeURLError, parseEnode } from '../enode/url.js'
 import { NetRestrict, NetRestrictError } from '../p2p/netrestrict.js'
 import { NATError, parseNAT } from '../p2p/nat.js'
 import { parseListenAddr } from '../metrics/serve.js'
-import { parseDuration } from '../util/duration.js'
+import { parseDuration, UNITS } from '../util/duration.js'
 
 /** commander parser: a port number 0–65535 */
 export function portArg(v: string): number {
@@ -114,6 +114,18 @@ export function durationArg(v: string): number {
   } catch (err) {
     throw new InvalidArgumentError((err as Error).message)
   }
+}
+
+/** `history prune --before DATE`: an ISO date or date-time (UTC unless zoned) or a duration ago; not in the future. */
+export function beforeArg(v: string, now = Date.now()): number {
+  let t: number
+  const parts = [...v.matchAll(/(\d+)(s|m|h|d|w)/g)]
+  if (parts.length > 0 && parts.map((p) => p[0]).join('') === v) t = now - parts.reduce((sum, p) => sum + Number(p[1]) * (p[2] === 'w' ? 7 * UNITS['d']! : UNITS[p[2]!]!), 0)
+  else if (/^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})?)?$/.test(v)) t = Date.parse(/T.*(Z|[+-]\d{2}:\d{2})$/.test(v) || !v.includes('T') ? v : `${v}Z`)
+  else throw new InvalidArgumentError('a date (2025-01-31, 2025-01-31T12:00Z) or a duration ago (30d, 12h, 2w)')
+  if (!Number.isFinite(t)) throw new InvalidArgumentError(`${v}: not a valid date`)
+  if (t > now) throw new InvalidArgumentError(`${v}: in the future (prune would delete every visit)`)
+  return t
 }
 
 /** a vantage point's name: 1–64 printable characters */

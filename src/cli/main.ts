@@ -5,7 +5,7 @@ import type { NodeOptions } from './node.js'
 import { NodeKeyError } from '../config/nodekey.js'
 import { info, version } from './info.js'
 import { keygen } from './keygen.js'
-import { boolArg, dnsServerArg, durationArg, enodesArg, fractionArg, ipArg, listenArg, millisArg, natArg, netrestrictArg, portArg, positiveIntArg, protocolsArg, secondsArg, seedsArg, vantageArg } from './args.js'
+import { beforeArg, boolArg, dnsServerArg, durationArg, enodesArg, fractionArg, ipArg, listenArg, millisArg, natArg, netrestrictArg, portArg, positiveIntArg, protocolsArg, secondsArg, seedsArg, vantageArg } from './args.js'
 import { enrtreeArg, networkArg, type CrawlCliOptions } from './crawl.js'
 import { SUITE_NAMES } from '../bench/run.js'
 import { enodeArg, type ProbeOptions } from './probe.js'
@@ -15,6 +15,7 @@ import { domainArg, linkArg, seqArg, type DnsSignOptions } from './dns.js'
 
 import type { NodesetCliOptions } from './nodeset.js'
 import { filterFlags } from './nodeset-options.js'
+import type { PruneCliOptions } from './history.js'
 import type { Node } from '../enode/node.js'
 import { isLogFormat, type LogFormat } from '../util/log.js'
 
@@ -136,6 +137,7 @@ crawlOptions(
   .option('--metrics <addr>', 'serve Prometheus gauges of the latest crawl on host:port at /metrics', listenArg)
   .option('--crawls <n>', 'stop after N crawls (default: until SIGINT)', positiveIntArg)
   .option('--neighbors', "store each crawl's table entries (edges: from, to, distance) in the history, for stats' in-degree")
+  .option('--retain <duration>', "after each crawl, prune this vantage point's crawls older than this (as history prune): 30d", durationArg)
   .action(async (opts: MonitorCliOptions) => {
     const { runMonitorCli } = await import('./monitor.js')
     await runMonitorCli(opts)
@@ -163,6 +165,7 @@ program
   .option('--client <name>', 'adoption curve of a version of this client')
   .option('--version <v>', 'the version for --client (default: its most common one)')
   .option('--top <n>', 'keys per table (default 8)', positiveIntArg)
+  .option('--daily', 'series per UTC day (mean per crawl; the rollups history prune keeps) instead of per crawl')
   .action(async (opts: StatsCliOptions) => {
     if (opts.db !== undefined && opts.datadir !== undefined) throw new InvalidArgumentError('--db and --datadir exclude each other')
     const { runStats } = await import('./stats.js')

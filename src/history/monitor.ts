@@ -13,6 +13,7 @@ import type { Logger } from '../util/log.js'
 import type { History } from './db.js'
 import { EdgeList } from './edges.js'
 import { lastCrawlStart, recentNodes } from './query.js'
+import { applyRetention } from './retention.js'
 import type { HistoryRecord } from './visit.js'
 import { writeCrawl, type WrittenCrawl } from './write.js'
 
@@ -45,6 +46,8 @@ export interface MonitorOptions {
   recheckMs?: number
   /** store each crawl's edges (monitor --neighbors), held as compact numbers until the crawl is written */
   edges?: boolean
+  /** after each stored crawl, prune this vantage point's crawls older than this (monitor --retain) */
+  retainMs?: number
 }
 
 const DAY = 24 * 3600_000
@@ -97,6 +100,7 @@ export async function runMonitor(o: MonitorOptions): Promise<void> {
     done++
     log.info({ ...written, vantage, interrupted: meta.interrupted, seconds: (meta.endedAt - startedAt) / 1000 }, 'crawl stored')
     o.onCrawl?.(written)
+    if (o.retainMs !== undefined) await applyRetention(history, vantage, o.retainMs, log, signal)
   }
 }
 

@@ -25,6 +25,8 @@ export interface CrawlsTable {
   new_nodes: number
   returning_nodes: number
   gone_nodes: number
+  /** migration 0006: 1 once `history prune` deleted its visits and edges (its counts stay) */
+  pruned: Generated<number>
 }
 
 /** One node (public key), shared by every vantage point. */
@@ -137,6 +139,19 @@ export interface EdgesTable {
   distance: number
 }
 
+/** Migration 0006: per vantage point, UTC day and dimension, the per-crawl counts summed over the day's crawls. */
+export interface DailyCountsTable {
+  vantage: string
+  /** epoch ms of the day's 00:00 UTC */
+  day: number
+  dim: string
+  key: string
+  /** the day's crawls of that vantage point (not interrupted) the sum is over */
+  crawls: number
+  /** the sum of the key's count over those crawls */
+  n: number
+}
+
 /** The history's tables, as Kysely sees them. */
 export interface HistorySchema {
   crawls: CrawlsTable
@@ -145,4 +160,5 @@ export interface HistorySchema {
   sessions: SessionsTable
   crawl_counts: CrawlCountsTable
   edges: EdgesTable
+  daily_counts: DailyCountsTable
 }

@@ -1,6 +1,7 @@
 /** Durations as people type them (`30m`, `5s`, `1h30m`, `2d`, `1500ms`), read once for the CLI and the HTTP API. */
 
-const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3600_000, d: 86_400_000 }
+/** milliseconds per unit a duration may use */
+export const UNITS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3600_000, d: 86_400_000 }
 
 /** the longest duration accepted: a year */
 const MAX_MS = 365 * UNITS['d']!

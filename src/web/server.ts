@@ -5,7 +5,8 @@
  *
  * API (GET, JSON; `vantage` and `since` (epoch ms) narrow every question to a window):
  *   /api/overview                        latest crawl, vantage points, dimensions
- *   /api/series?dim=client&top=8         counts of a dimension per crawl (country and asn too)
+ *   /api/series?dim=client&top=8         counts of a dimension per crawl (country and asn too);
+ *                                        &per=day: mean per crawl of each UTC day (rollups)
  *   /api/geo?top=20                      the latest crawl per country and AS, share on hosting ASes
  *   /api/adoption?client=geth&version=V  a version's nodes and share per crawl (no version: its versions)
  *   /api/churn  /api/uptime  /api/forks  churn per crawl, uptime distribution, fork readiness
@@ -18,6 +19,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { CrawlRecord } from '../crawler/record.js'
 import { renderReport } from '../crawler/report.js'
 import type { History } from '../history/db.js'
+import { dailySeries } from '../history/daily.js'
 import { adoption, churn, crawlVisits, forkReadiness, geoCounts, headCounts, isDimension, latestCrawl, nodeHistory, searchNodes, series, uptime, versionsOf, type Window } from '../history/query.js'
 import type { VisitsTable } from '../history/schema.js'
 import { DIMENSIONS } from '../history/visit.js'
@@ -137,6 +139,8 @@ export async function serveDashboard(addr: string, h: History, opts: { signal?: 
     '/api/series': async (p) => {
       const dim = p.get('dim') ?? ''
       if (!isDimension(dim)) throw new BadRequest(`dim: one of ${Object.keys(DIMENSIONS).join(', ')}`)
+      // per=day: one point per UTC day (the rollups `history prune` keeps), for windows of months
+      if (p.get('per') === 'day') return dailySeries(h, dim, windowOf(p), { top: intParam(p, 'top', 8, 50) })
       return series(h, dim, windowOf(p), { top: intParam(p, 'top', 8, 50) })
     },
     '/api/adoption': async (p) => {
