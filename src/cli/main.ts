@@ -215,6 +215,20 @@ nodesetFilter
     await runNodesetFilter(src, opts)
   })
 
+const history = program.command('history').description('maintain the SQL history monitor writes')
+history
+  .command('prune')
+  .description('delete the visits and edges of crawls started before DATE; keep crawl summaries, counts, nodes and uptime sessions, and roll whole days up')
+  .requiredOption('--before <date>', 'ISO date or date-time (UTC unless zoned), or a duration ago: 30d, 12h, 2w', (v: string) => beforeArg(v))
+  .option('--db <spec>', 'sqlite:FILE or postgres://user@host:port/db')
+  .option('--datadir <dir>', 'use DIR/history.sqlite')
+  .option('--vantage <name>', "only this vantage point's crawls", vantageArg)
+  .action(async (opts: PruneCliOptions) => {
+    if (opts.db !== undefined && opts.datadir !== undefined) throw new InvalidArgumentError('--db and --datadir exclude each other')
+    const { runPrune } = await import('./history.js')
+    await runPrune(opts)
+  })
+
 program
   .command('probe')
   .description('one node: discovery bond, ENR, RLPx Hello and eth Status, with timings; JSON on stdout')
