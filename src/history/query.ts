@@ -564,8 +564,8 @@ export async function nodeHistory(h: History, pubkey: string, limit = 200): Prom
 }
 
 /** The visits of one crawl as crawl records (the latest crawl's report panels are drawn from them). */
-export async function crawlVisits(h: History, crawlId: number): Promise<(HistorySchema['visits'] & { pubkey: string })[]> {
-  return h.db.selectFrom('visits as v').innerJoin('nodes as n', 'n.id', 'v.node').selectAll('v').select('n.pubkey').where('v.crawl_id', '=', crawlId).execute()
+export async function crawlVisits(h: History, crawlId: number): Promise<(HistorySchema['visits'] & { pubkey: string; first_seen: number })[]> {
+  return h.db.selectFrom('visits as v').innerJoin('nodes as n', 'n.id', 'v.node').selectAll('v').select(['n.pubkey', 'n.first_seen']).where('v.crawl_id', '=', crawlId).execute()
 }
 
 /** The counts of the latest crawl of the window in some dimensions (the Prometheus gauges). */
