@@ -111,7 +111,8 @@ async function firstPaint(h: History): Promise<number | string> {
   }
 }
 
-function pgServer(): { spec: DbSpec; stop: () => void } {
+/** The PostgreSQL the history benchmarks use: ETHP2P_BENCH_PG's, or a cluster started for the run (stop() stops it). */
+export function pgServer(): { spec: DbSpec & { engine: 'postgres' }; stop: () => void } {
   const env = process.env['ETHP2P_BENCH_PG']
   if (env) return { spec: { engine: 'postgres', url: env }, stop: () => {} }
   const script = fileURLToPath(new URL('../../scripts/pg-cluster.sh', import.meta.url))
