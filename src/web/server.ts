@@ -11,7 +11,7 @@
  *   /api/adoption?client=geth&version=V  a version's nodes and share per crawl (no version: its versions)
  *   /api/churn  /api/uptime  /api/forks  churn per crawl, uptime distribution, fork readiness
  *   /api/nodes?q=TEXT&limit=N            node search (public key / node id prefix, IP, client id)
- *   /api/nodes/PUBKEY                    one node's visits and uptime sessions
+ *   /api/nodes/PUBKEY                    one node's visits, uptime sessions, folded totals, uptime
  *   /api/nodeset?client=geth&format=csv  a crawl's nodes filtered as `ethp2p nodeset filter` does (web/nodeset.ts)
  *   /report/latest                       the latest crawl as `crawl --report` draws it
  */
