@@ -15,7 +15,8 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { BackendName } from '../crypto/types.js'
 import { openHistory, type DbSpec, type History } from '../history/db.js'
-import { adoption, churn, forkReadiness, nodeHistory, searchNodes, series, uptime } from '../history/query.js'
+import { adoption, churn, forkReadiness, nodeHistory, searchNodes, series } from '../history/query.js'
+import { uptime } from '../history/uptime.js'
 import { chooseCrawl, crawlNodeSet } from '../history/nodeset.js'
 import { syntheticCrawl, syntheticNodes, type SyntheticNode } from '../history/synthetic.js'
 import { writeCrawl } from '../history/write.js'
@@ -110,7 +111,8 @@ async function firstPaint(h: History): Promise<number | string> {
   }
 }
 
-function pgServer(): { spec: DbSpec; stop: () => void } {
+/** The PostgreSQL the history benchmarks use: ETHP2P_BENCH_PG's, or a cluster started for the run (stop() stops it). */
+export function pgServer(): { spec: DbSpec & { engine: 'postgres' }; stop: () => void } {
   const env = process.env['ETHP2P_BENCH_PG']
   if (env) return { spec: { engine: 'postgres', url: env }, stop: () => {} }
   const script = fileURLToPath(new URL('../../scripts/pg-cluster.sh', import.meta.url))

@@ -1,9 +1,10 @@
 /**
  * `ethp2p history prune --before DATE`: delete the visits and edges of the crawls that started before
- * DATE, keeping every crawl's summary and counts, the nodes and the uptime sessions, and rolling each
- * whole day up into `daily_counts` (history/retention.ts). DATE is an ISO date or date-time (UTC
- * unless it names a zone) or a duration ago (`30d`, `12h`, `1d12h`). One JSON line on stdout says
- * what was done; SIGINT stops between batches, what was done stays done.
+ * DATE, keeping every crawl's summary and counts and the nodes, folding the uptime sessions that ended
+ * before DATE into per-node totals (history/fold.ts), and rolling each whole day up into `daily_counts`
+ * (history/retention.ts). DATE is an ISO date or date-time (UTC unless it names a zone) or a duration
+ * ago (`30d`, `12h`, `1d12h`). One JSON line on stdout says what was done; SIGINT stops between
+ * batches, what was done stays done.
  */
 import { existsSync } from 'node:fs'
 import { InvalidArgumentError } from 'commander'
@@ -19,7 +20,7 @@ export interface PruneCliOptions {
   vantage?: string
 }
 
-/** `ethp2p history prune`: prunes and prints `{ before, crawls, visits, edges, days, aborted }`. */
+/** `ethp2p history prune`: prunes and prints `{ before, crawls, visits, edges, sessions, days, aborted }`. */
 export async function runPrune(opts: PruneCliOptions): Promise<void> {
   let spec
   try {

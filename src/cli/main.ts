@@ -218,7 +218,7 @@ nodesetFilter
 const history = program.command('history').description('maintain the SQL history monitor writes')
 history
   .command('prune')
-  .description('delete the visits and edges of crawls started before DATE; keep crawl summaries, counts, nodes and uptime sessions, and roll whole days up')
+  .description('delete the visits and edges of crawls started before DATE; keep crawl summaries, counts and nodes, fold old uptime sessions into per-node totals, and roll whole days up')
   .requiredOption('--before <date>', 'ISO date or date-time (UTC unless zoned), or a duration ago: 30d, 12h, 2w', (v: string) => beforeArg(v))
   .option('--db <spec>', 'sqlite:FILE or postgres://user@host:port/db')
   .option('--datadir <dir>', 'use DIR/history.sqlite')

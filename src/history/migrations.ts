@@ -213,9 +213,34 @@ const rollups: Migration = {
   },
 }
 
+/**
+ * Issue 23, retention past 10×: `history prune` folds the closed uptime sessions that ended before its
+ * cut into one row per node and vantage point (the sessions folded, the crawls answered in them, the
+ * vantage point's crawls from the first answered through the last, the first and last answered, when
+ * the last folded session ended) and deletes them, so the sessions stop growing with the years.
+ * `uptime_totals_last_seen` finds the totals that reach into an uptime window.
+ */
+const uptimeTotals: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await db.schema
+      .createTable('uptime_totals')
+      .addColumn('node', 'integer', (c) => c.notNull().references('nodes.id'))
+      .addColumn('vantage', 'text', (c) => c.notNull())
+      .addColumn('sessions', 'integer', (c) => c.notNull())
+      .addColumn('answered', 'integer', (c) => c.notNull())
+      .addColumn('crawls', 'integer', (c) => c.notNull())
+      .addColumn('first_seen', 'bigint', (c) => c.notNull())
+      .addColumn('last_seen', 'bigint', (c) => c.notNull())
+      .addColumn('ended_at', 'bigint', (c) => c.notNull())
+      .addPrimaryKeyConstraint('uptime_totals_pk', ['node', 'vantage'])
+      .execute()
+    await db.schema.createIndex('uptime_totals_last_seen').on('uptime_totals').column('last_seen').execute()
+  },
+}
+
 /** Every migration by name; names sort in the order they apply. */
 export function migrations(engine: Engine): Record<string, Migration> {
-  return { '0001_initial': initial(engine), '0002_visit_protocols_layer': visitProtocols, '0003_visit_geo': visitGeo, '0004_edges': edges, '0005_visit_head': visitHead, '0006_rollups': rollups }
+  return { '0001_initial': initial(engine), '0002_visit_protocols_layer': visitProtocols, '0003_visit_geo': visitGeo, '0004_edges': edges, '0005_visit_head': visitHead, '0006_rollups': rollups, '0008_uptime_totals': uptimeTotals }
 }
 
 /** A schema migration failed; the cause says which and why. */

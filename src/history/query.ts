@@ -1,7 +1,7 @@
 /**
  * The questions asked of the crawl history, written once for SQLite and PostgreSQL (Kysely): nodes
- * per client / version / OS / network / fork over time, the adoption curve of a version, churn, the
- * uptime distribution, fork readiness, and the node search and history behind the dashboard.
+ * per client / version / OS / network / fork over time, the adoption curve of a version, churn, fork
+ * readiness, and the node search and history behind the dashboard (the uptime distribution: uptime.ts).
  *
  * Time series read the per-crawl counts (one row per crawl and key) rather than every visit; crawls
  * stopped early (SIGINT) are left out of series, churn and uptime, where their partial counts would
@@ -214,86 +214,6 @@ export async function churn(h: History, w: Window = {}): Promise<Churn> {
   return { crawls: await listCrawls(h, w) }
 }
 
-/** How many nodes were up what share of the crawls since they first appeared in the window. */
-export interface UptimeDistribution {
-  /** crawls in the window */
-  crawls: number
-  /** nodes that answered at least once */
-  nodes: number
-  /** bucket labels and node counts: '<10 %', '10–50 %', '50–90 %', '90–99 %', '≥99 %' */
-  buckets: { label: string; min: number; max: number; nodes: number }[]
-  /** nodes seen in only one crawl so far (their uptime says nothing yet) */
-  single: number
-}
-
-const BUCKETS: [string, number, number][] = [
-  ['<10 %', 0, 0.1],
-  ['10–50 %', 0.1, 0.5],
-  ['50–90 %', 0.5, 0.9],
-  ['90–99 %', 0.9, 0.99],
-  ['≥99 %', 0.99, 1.0001],
-]
-
-/**
- * Uptime: for each node that answered in the window, the crawls in which it answered over the window's
- * crawls since it first answered in it. Read from the uptime sessions (which `history prune` keeps, so
- * the answer does not change when old visits go): a session that began in the window adds its crawls;
- * one that began before adds those of its crawls in the window, counted here from the crawl starts.
- */
-export async function uptime(h: History, w: Window = {}): Promise<UptimeDistribution> {
-  const crawls = await listCrawls(h, w)
-  const out: UptimeDistribution = { crawls: crawls.length, nodes: 0, buckets: BUCKETS.map(([label, min, max]) => ({ label, min, max, nodes: 0 })), single: 0 }
-  if (crawls.length === 0) return out
-  const starts = crawls.map((c) => c.startedAt).sort((a, b) => a - b)
-  const from = starts[0]!
-  // crawls of the window starting at or after t (binary search), and of one vantage point up to t
-  const atOrAfter = (xs: number[], t: number): number => {
-    let lo = 0
-    let hi = xs.length
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1
-      if (xs[mid]! < t) lo = mid + 1
-      else hi = mid
-    }
-    return xs.length - lo
-  }
-  const byVantage = new Map<string, number[]>()
-  for (const c of crawls) {
-    const xs = byVantage.get(c.vantage)
-    if (xs) xs.push(c.startedAt)
-    else byVantage.set(c.vantage, [c.startedAt])
-  }
-  for (const xs of byVantage.values()) xs.sort((a, b) => a - b)
-  const q = h.db.selectFrom('sessions').where('last_seen', '>=', from).where('vantage', 'in', [...byVantage.keys()])
-  // materialized: read by last_seen, then grouped (grouping first would walk every session ever, by node)
-  const inside = await h.db
-    .with((cte) => cte('recent').materialized(), () => q.where('started_at', '>=', from).select(['node', 'started_at', 'crawls']))
-    .selectFrom('recent')
-    .select(['node', (eb) => eb.fn.min('started_at').as('first'), (eb) => eb.fn.sum<number>('crawls').as('up')])
-    .groupBy('node')
-    .execute()
-  const up = new Map(inside.map((r) => [r.node, { first: Number(r.first), up: Number(r.up) }]))
-  // sessions under way when the window began: the window's crawls of their vantage point up to their last
-  for (const s of await q.where('started_at', '<', from).select(['node', 'vantage', 'last_seen']).execute()) {
-    const xs = byVantage.get(s.vantage)!
-    const n = xs.length - atOrAfter(xs, Number(s.last_seen) + 1)
-    const e = up.get(s.node)
-    up.set(s.node, { first: from, up: (e?.up ?? 0) + n })
-  }
-  for (const r of up.values()) {
-    const total = atOrAfter(starts, r.first)
-    out.nodes++
-    if (total <= 1) {
-      out.single++
-      continue
-    }
-    const share = Math.min(1, r.up / total)
-    const b = out.buckets.find((x) => share >= x.min && share < x.max)!
-    b.nodes++
-  }
-  return out
-}
-
 /** Nodes of one chain by the fork id their Status announced, in the latest crawl. */
 export interface ForkReadiness {
   crawl?: CrawlPoint
@@ -499,13 +419,70 @@ export interface NodeVisit {
   asOrg: string | null
 }
 
-/** A node's visits, newest first, and its uptime sessions. */
+/** One vantage point's uptime sessions of a node that `history prune` folded into totals (and deleted). */
+export interface FoldedSessions {
+  vantage: string
+  sessions: number
+  /** crawls the node answered in them */
+  answered: number
+  /** the vantage point's crawls from the first of them through the last */
+  crawls: number
+  /** start of the first and of the last crawl it answered in, and of the crawl that closed the last session */
+  firstSeen: number
+  lastSeen: number
+  endedAt: number
+}
+
+/** A node's uptime as one vantage point saw it, over all its sessions, kept and folded: a prune does not change it. */
+export interface NodeUptime {
+  vantage: string
+  sessions: number
+  /** crawls the node answered in */
+  answered: number
+  /** the vantage point's crawls (not interrupted) since the node first answered it */
+  crawls: number
+  /** start of the first and of the last crawl it answered in */
+  firstSeen: number
+  lastSeen: number
+}
+
+/** A node's visits, newest first, its uptime sessions (the latest 500), and its uptime per vantage point. */
 export interface NodeHistory {
   node: NodeSummary
   visits: NodeVisit[]
   sessions: { vantage: string; startedAt: number; lastSeen: number; endedAt: number | null; crawls: number }[]
-  /** the start of the latest pruned crawl: visits of crawls up to it are gone (`history prune`), its sessions remain; null when none is */
+  /** per vantage point, the old sessions a prune folded (no longer in `sessions`) */
+  folded: FoldedSessions[]
+  /** per vantage point, from the sessions and the folded totals */
+  uptime: NodeUptime[]
+  /** the start of the latest pruned crawl: visits of crawls up to it are gone (`history prune`), its sessions folded; null when none is */
   prunedThrough: number | null
+}
+
+/** A node's folded totals and its uptime per vantage point, by vantage point. */
+async function nodeUptime(h: History, node: number): Promise<{ folded: FoldedSessions[]; uptime: NodeUptime[] }> {
+  const totals = await h.db.selectFrom('uptime_totals').selectAll().where('node', '=', node).orderBy('vantage').execute()
+  const folded = totals.map((t) => ({ vantage: t.vantage, sessions: t.sessions, answered: t.answered, crawls: t.crawls, firstSeen: Number(t.first_seen), lastSeen: Number(t.last_seen), endedAt: Number(t.ended_at) }))
+  const kept = await h.db
+    .selectFrom('sessions')
+    .select(['vantage', (eb) => eb.fn.countAll<number>().as('n'), (eb) => eb.fn.sum<number>('crawls').as('up'), (eb) => eb.fn.min('started_at').as('first'), (eb) => eb.fn.max('last_seen').as('last')])
+    .where('node', '=', node)
+    .groupBy('vantage')
+    .execute()
+  const by = new Map(folded.map((f) => [f.vantage, { vantage: f.vantage, sessions: f.sessions, answered: f.answered, crawls: 0, firstSeen: f.firstSeen, lastSeen: f.lastSeen }]))
+  for (const k of kept) {
+    const e = by.get(k.vantage)
+    const first = Number(k.first)
+    const last = Number(k.last)
+    if (!e) by.set(k.vantage, { vantage: k.vantage, sessions: Number(k.n), answered: Number(k.up), crawls: 0, firstSeen: first, lastSeen: last })
+    else by.set(k.vantage, { ...e, sessions: e.sessions + Number(k.n), answered: e.answered + Number(k.up), firstSeen: Math.min(e.firstSeen, first), lastSeen: Math.max(e.lastSeen, last) })
+  }
+  const uptime = [...by.values()].sort((a, b) => (a.vantage < b.vantage ? -1 : a.vantage > b.vantage ? 1 : 0))
+  for (const u of uptime) {
+    const r = await h.db.selectFrom('crawls').select((eb) => eb.fn.countAll<number>().as('n')).where('vantage', '=', u.vantage).where('interrupted', '=', 0).where('started_at', '>=', u.firstSeen).executeTakeFirstOrThrow()
+    u.crawls = Number(r.n)
+  }
+  return { folded, uptime }
 }
 
 /** One node across crawls: each sighting with its endpoint, record and client; undefined when never seen. */
@@ -523,6 +500,7 @@ export async function nodeHistory(h: History, pubkey: string, limit = 200): Prom
     .execute()
   const sessions = await h.db.selectFrom('sessions').select(['vantage', 'started_at', 'last_seen', 'ended_at', 'crawls']).where('node', '=', node.id).orderBy('started_at', 'desc').limit(500).execute()
   const pruned = await h.db.selectFrom('crawls').select((eb) => eb.fn.max('started_at').as('t')).where('pruned', '=', 1).executeTakeFirst()
+  const { folded, uptime } = await nodeUptime(h, node.id)
   return {
     node: {
       pubkey: node.pubkey,
@@ -559,6 +537,8 @@ export async function nodeHistory(h: History, pubkey: string, limit = 200): Prom
       asOrg: v.as_org,
     })),
     sessions: sessions.map((s) => ({ vantage: s.vantage, startedAt: Number(s.started_at), lastSeen: Number(s.last_seen), endedAt: s.ended_at === null ? null : Number(s.ended_at), crawls: s.crawls })),
+    folded,
+    uptime,
     prunedThrough: pruned?.t === null || pruned?.t === undefined ? null : Number(pruned.t),
   }
 }

@@ -1,19 +1,22 @@
 /**
  * Retention (issue 23): `ethp2p history prune --before DATE` and `monitor --retain 30d`. Pruning deletes
  * the visits and edges of the crawls that started before the cut and marks those crawls pruned; it keeps
- * every crawl row (the churn), its per-crawl counts (the series), the nodes (first and last seen) and the
- * uptime sessions, and sums the counts of each whole UTC day before the cut into `daily_counts`, so a
- * year of series stays one row per day and key.
+ * every crawl row (the churn), its per-crawl counts (the series) and the nodes (first and last seen),
+ * folds the closed uptime sessions that ended before the cut into per-node totals (fold.ts), and sums
+ * the counts of each whole UTC day before the cut into `daily_counts`, so a year of series stays one
+ * row per day and key.
  *
- * Nothing is held open for long: every day's rollup is one transaction, and the deletes go a bounded
- * batch of rows at a time, each its own transaction, so a monitor writing meanwhile waits for one batch
- * at most. A prune cut short (a kill, SIGINT) leaves the database consistent, and the next prune carries
- * on: it repeats nothing done and gives the same result (a crawl is marked pruned once nothing of it is
- * left; a day's rollup is redone whenever its crawl count does not match the crawls stored for it).
+ * Nothing is held open for long: every day's rollup is one transaction, and the folds and deletes go a
+ * bounded batch of rows at a time, each its own transaction, so a monitor writing meanwhile waits for
+ * one batch at most. A prune cut short (a kill, SIGINT) leaves the database consistent, and the next
+ * prune carries on: it repeats nothing done and gives the same result (a crawl is marked pruned once
+ * nothing of it is left; a session is folded in the transaction that deletes it; a day's rollup is
+ * redone whenever its crawl count does not match the crawls stored for it).
  */
 import { sql, type Kysely } from 'kysely'
 import type { Logger } from '../util/log.js'
 import type { History } from './db.js'
+import { foldSessions } from './fold.js'
 import type { HistorySchema } from './schema.js'
 
 /** A UTC day in ms. */
@@ -27,7 +30,7 @@ export interface PruneOptions {
   vantage?: string
   /** stop between batches; what was done stays done */
   signal?: AbortSignal
-  /** rows per delete (default 5,000): a bound on how long one transaction holds the writer's lock */
+  /** rows per delete or fold (default 5,000): a bound on how long one transaction holds the writer's lock */
   batchRows?: number
 }
 
@@ -37,6 +40,8 @@ export interface PruneResult {
   crawls: number
   visits: number
   edges: number
+  /** closed uptime sessions folded into their node's totals and deleted */
+  sessions: number
   /** (vantage point, day) rollups written */
   days: number
   /** stopped by the signal before the end */
@@ -56,13 +61,17 @@ export function dayOf(t: number): number {
 export const crawlDay = sql<number>`(crawls.started_at / ${sql.lit(DAY_MS)}) * ${sql.lit(DAY_MS)}`
 
 /**
- * Prune the history: roll up every whole day before `before`, then delete the visits and edges of the
- * crawls that started before it, oldest first. Safe to run again and to interrupt.
+ * Prune the history: roll up every whole day before `before`, fold the sessions that ended before it,
+ * then delete the visits and edges of the crawls that started before it, oldest first. Safe to run
+ * again and to interrupt.
  */
 export async function pruneHistory(h: History, o: PruneOptions): Promise<PruneResult> {
-  const out: PruneResult = { crawls: 0, visits: 0, edges: 0, days: 0, aborted: false }
+  const out: PruneResult = { crawls: 0, visits: 0, edges: 0, sessions: 0, days: 0, aborted: false }
   const batch = Math.max(1, Math.floor(o.batchRows ?? DEFAULT_BATCH))
   out.days = await rollUp(h, dayOf(o.before), o)
+  const folded = await foldSessions(h, { before: o.before, batchRows: batch, vantage: o.vantage, signal: o.signal })
+  out.sessions = folded.sessions
+  if (folded.aborted) return { ...out, aborted: true }
   let q = h.db.selectFrom('crawls').select('id').where('started_at', '<', o.before).where('pruned', '=', 0)
   if (o.vantage !== undefined) q = q.where('vantage', '=', o.vantage)
   const crawls = await q.orderBy('started_at').orderBy('id').execute()
@@ -155,7 +164,7 @@ export async function applyRetention(h: History, vantage: string, retainMs: numb
   const before = Date.now() - retainMs
   try {
     const r = await pruneHistory(h, { before, vantage, ...(signal ? { signal } : {}) })
-    if (r.crawls > 0 || r.days > 0) log.info({ ...r, vantage, before: new Date(before).toISOString() }, 'history pruned')
+    if (r.crawls > 0 || r.days > 0 || r.sessions > 0) log.info({ ...r, vantage, before: new Date(before).toISOString() }, 'history pruned')
     return r
   } catch (err) {
     log.error({ err: (err as Error).message, vantage }, 'pruning the history failed; trying again after the next crawl')

@@ -152,6 +152,26 @@ export interface DailyCountsTable {
   n: number
 }
 
+/**
+ * Migration 0008: per node and vantage point, the uptime sessions `history prune` folded (closed ones
+ * that ended before its cut) and deleted.
+ */
+export interface UptimeTotalsTable {
+  node: number
+  vantage: string
+  /** sessions folded in */
+  sessions: number
+  /** crawls the node answered in them (the sum of their `crawls`) */
+  answered: number
+  /** the vantage point's crawls (not interrupted) from `first_seen` through `last_seen` */
+  crawls: number
+  /** start of the first crawl it answered in, of the last one (both within the folded sessions) */
+  first_seen: number
+  last_seen: number
+  /** start of the crawl that closed the last folded session */
+  ended_at: number
+}
+
 /** The history's tables, as Kysely sees them. */
 export interface HistorySchema {
   crawls: CrawlsTable
@@ -161,4 +181,5 @@ export interface HistorySchema {
   crawl_counts: CrawlCountsTable
   edges: EdgesTable
   daily_counts: DailyCountsTable
+  uptime_totals: UptimeTotalsTable
 }

@@ -195,9 +195,9 @@ async function writeEdges(trx: Transaction<HistorySchema>, crawlId: number, ids:
 /**
  * Uptime sessions of this vantage point: every open session whose node answered now is extended,
  * every other open one is closed at this crawl's start (the node was not up), and nodes that answered
- * without an open session start one: returning when they had one before, new otherwise. Which nodes
- * start one is worked out here from the open sessions, not with correlated subqueries, whose plans
- * PostgreSQL gets wrong on freshly written rows it has no statistics for yet.
+ * without an open session start one: returning when they had one before (kept, or folded by a prune),
+ * new otherwise. Which nodes start one is worked out here from the open sessions, not with correlated
+ * subqueries, whose plans PostgreSQL gets wrong on freshly written rows it has no statistics for yet.
  */
 async function updateSessions(trx: Kysely<HistorySchema>, vantage: string, crawlId: number, started: number, answered: number[]): Promise<{ new: number; returning: number; gone: number }> {
   const open = await trx.selectFrom('sessions').select('node').where('vantage', '=', vantage).where('ended_at', 'is', null).execute()
@@ -212,8 +212,16 @@ async function updateSessions(trx: Kysely<HistorySchema>, vantage: string, crawl
   const closed = await trx.updateTable('sessions').set({ ended_at: started }).where('vantage', '=', vantage).where('ended_at', 'is', null).where('last_crawl', '<>', crawlId).executeTakeFirst()
   const starting = answered.filter((n) => !isOpen.has(n))
   let returning = 0
-  for (const chunk of chunks(starting, 1)) {
-    const seen = await trx.selectFrom('sessions').select('node').distinct().where('vantage', '=', vantage).where('node', 'in', chunk).execute()
+  // the chunk is bound twice (sessions, totals)
+  for (const chunk of chunks(starting, 2)) {
+    // seen before: a session kept, or one `history prune` folded into the node's totals
+    const seen = await trx
+      .selectFrom('sessions')
+      .select('node')
+      .where('vantage', '=', vantage)
+      .where('node', 'in', chunk)
+      .union(trx.selectFrom('uptime_totals').select('node').where('vantage', '=', vantage).where('node', 'in', chunk))
+      .execute()
     returning += seen.length
   }
   const rows = starting.map((node) => ({ node, vantage, first_crawl: crawlId, last_crawl: crawlId, started_at: started, last_seen: started, crawls: 1 }))

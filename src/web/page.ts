@@ -191,7 +191,8 @@ async function showNode(pubkey) {
   const box = $('node-history'); box.textContent = ''
   box.append(el('h2', {}, 'Node ' + h.node.pubkey.slice(0, 16) + '…'),
     el('p', { class: 'mono' }, 'enode://' + h.node.pubkey + '@' + h.node.ip + ':' + h.node.tcp),
-    el('p', {}, 'first seen ' + new Date(h.node.firstSeen).toISOString() + ', ' + h.visits.length + ' visits, ' + h.sessions.length + ' uptime sessions'))
+    el('p', {}, 'first seen ' + new Date(h.node.firstSeen).toISOString() + ', ' + h.visits.length + ' visits' + (h.prunedThrough ? ' kept (pruned through ' + day(h.prunedThrough) + ')' : '')),
+    el('p', { id: 'node-uptime' }, h.uptime.map((u) => 'uptime from ' + u.vantage + ': answered ' + u.answered + ' of ' + u.crawls + ' crawls since ' + day(u.firstSeen) + ' (' + u.sessions + (u.sessions === 1 ? ' session)' : ' sessions)')).join('; ') || 'never answered'))
   const t = el('table', { id: 'node-visits' }, el('tr', {}, el('th', {}, 'crawl'), el('th', {}, 'vantage'), el('th', {}, 'when'), el('th', {}, 'answered'), el('th', {}, 'client id'), el('th', {}, 'fork id'), el('th', {}, 'error')))
   for (const v of h.visits) t.append(el('tr', {}, el('td', {}, '#' + v.crawl), el('td', {}, v.vantage), el('td', {}, day(v.startedAt)), el('td', {}, v.answered ? 'yes' : 'no'), el('td', {}, v.clientId || ''), el('td', { class: 'mono' }, v.forkId || ''), el('td', {}, v.error || v.dialError || '')))
   box.append(t)

@@ -11,7 +11,7 @@
  *   /api/adoption?client=geth&version=V  a version's nodes and share per crawl (no version: its versions)
  *   /api/churn  /api/uptime  /api/forks  churn per crawl, uptime distribution, fork readiness
  *   /api/nodes?q=TEXT&limit=N            node search (public key / node id prefix, IP, client id)
- *   /api/nodes/PUBKEY                    one node's visits and uptime sessions
+ *   /api/nodes/PUBKEY                    one node's visits, uptime sessions, folded totals, uptime
  *   /api/nodeset?client=geth&format=csv  a crawl's nodes filtered as `ethp2p nodeset filter` does (web/nodeset.ts)
  *   /report/latest                       the latest crawl as `crawl --report` draws it
  */
@@ -19,8 +19,9 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { renderReport } from '../crawler/report.js'
 import type { History } from '../history/db.js'
 import { dailySeries } from '../history/daily.js'
-import { adoption, churn, crawlVisits, forkReadiness, geoCounts, headCounts, isDimension, latestCrawl, nodeHistory, searchNodes, series, uptime, versionsOf, type Window } from '../history/query.js'
+import { adoption, churn, crawlVisits, forkReadiness, geoCounts, headCounts, isDimension, latestCrawl, nodeHistory, searchNodes, series, versionsOf, type Window } from '../history/query.js'
 import { visitRecord } from '../history/nodeset.js'
+import { uptime } from '../history/uptime.js'
 import { DIMENSIONS } from '../history/visit.js'
 import { parseListenAddr } from '../metrics/serve.js'
 import { nodesetHandler } from './nodeset.js'

@@ -1,20 +1,24 @@
 /**
  * Retention (issue 23) on SQLite and a real PostgreSQL: `pruneHistory` deletes the visits and edges of
- * old crawls only, keeps summaries, counts, nodes and sessions, rolls whole days up into sums equal to
- * those of the visits, leaves every answer on the kept range as it was, and is idempotent and resumable.
+ * old crawls only, keeps summaries, counts and nodes, folds the sessions that ended before the cut into
+ * per-node totals, rolls whole days up into sums equal to those of the visits, leaves every answer on
+ * the kept range (and the uptime answers on windows that hold the folded spans) as it was, and is
+ * idempotent and resumable.
  */
 import assert from 'node:assert/strict'
 import { after, describe, it } from 'node:test'
 import { openHistory, type History } from '../../src/history/db.js'
 import { dailySeries } from '../../src/history/daily.js'
-import { churn, crawlVisits, forkReadiness, geoCounts, headCounts, listCrawls, nodeHistory, protocolCounts, searchNodes, series, uptime, versionsOf } from '../../src/history/query.js'
+import { churn, crawlVisits, forkReadiness, geoCounts, headCounts, listCrawls, nodeHistory, protocolCounts, searchNodes, series, versionsOf } from '../../src/history/query.js'
+import { uptime } from '../../src/history/uptime.js'
 import { DAY_MS, dayOf, pruneHistory } from '../../src/history/retention.js'
+import type { HistorySchema } from '../../src/history/schema.js'
 import { syntheticCrawl, syntheticNodes } from '../../src/history/synthetic.js'
 import { topology } from '../../src/history/topology.js'
 import { DIMENSIONS, tally, type Dimension } from '../../src/history/visit.js'
 import { writeCrawl } from '../../src/history/write.js'
 import { serveDashboard } from '../../src/web/server.js'
-import { historyEngines, T0 } from './fixtures.js'
+import { historyEngines, key, rec, T0 } from './fixtures.js'
 
 const ENGINES = historyEngines('retention')
 const EVERY = 6 * 3600_000
@@ -77,7 +81,7 @@ async function answers(h: History, since: number, probe: string): Promise<Record
   out['topology'] = await topology(h, w)
   out['search'] = await searchNodes(h, probe.slice(0, 6))
   const hist = await nodeHistory(h, probe)
-  out['node'] = { node: hist?.node, sessions: hist?.sessions, visits: hist?.visits.filter((v) => v.startedAt >= since) }
+  out['node'] = { node: hist?.node, uptime: hist?.uptime, visits: hist?.visits.filter((v) => v.startedAt >= since) }
   return unflagged(out) as Record<string, unknown>
 }
 
@@ -96,9 +100,36 @@ async function kept(h: History): Promise<unknown[]> {
     h.db.selectFrom('crawls').selectAll().orderBy('id').execute(),
     h.db.selectFrom('crawl_counts').selectAll().orderBy('crawl_id').orderBy('dim').orderBy('key').execute(),
     h.db.selectFrom('nodes').selectAll().orderBy('id').execute(),
-    h.db.selectFrom('sessions').selectAll().orderBy('id').execute(),
   ])
 }
+
+type SessionRow = Omit<HistorySchema['sessions'], 'id'> & { id: number }
+type TotalsRow = HistorySchema['uptime_totals']
+
+async function sessionRows(h: History): Promise<SessionRow[]> {
+  return (await h.db.selectFrom('sessions').selectAll().orderBy('id').execute()).map((r) => ({ ...r, started_at: Number(r.started_at), last_seen: Number(r.last_seen), ended_at: r.ended_at === null ? null : Number(r.ended_at) }))
+}
+
+async function totalsRows(h: History): Promise<TotalsRow[]> {
+  const rows = await h.db.selectFrom('uptime_totals').selectAll().orderBy('node').orderBy('vantage').execute()
+  return rows.map((r) => ({ ...r, first_seen: Number(r.first_seen), last_seen: Number(r.last_seen), ended_at: Number(r.ended_at) }))
+}
+
+/** what folding `sessions` should leave, worked out here from the rows: per node and vantage point, sorted as totalsRows sorts */
+async function expectedTotals(h: History, sessions: SessionRow[]): Promise<TotalsRow[]> {
+  const starts = (await listCrawls(h)).map((c) => ({ vantage: c.vantage, t: c.startedAt }))
+  const by = new Map<string, TotalsRow>()
+  for (const s of sessions) {
+    const k = `${String(s.node).padStart(9, '0')} ${s.vantage}`
+    const t = by.get(k) ?? { node: s.node, vantage: s.vantage, sessions: 0, answered: 0, crawls: 0, first_seen: s.started_at, last_seen: s.last_seen, ended_at: s.ended_at! }
+    by.set(k, { ...t, sessions: t.sessions + 1, answered: t.answered + s.crawls, first_seen: Math.min(t.first_seen, s.started_at), last_seen: Math.max(t.last_seen, s.last_seen), ended_at: Math.max(t.ended_at, s.ended_at!) })
+  }
+  return [...by]
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([, t]) => ({ ...t, crawls: starts.filter((c) => c.vantage === t.vantage && c.t >= t.first_seen && c.t <= t.last_seen).length }))
+}
+
+const endedBefore = (cut: number) => (s: SessionRow): boolean => s.ended_at !== null && s.ended_at < cut
 
 for (const [engine, spec] of ENGINES) {
   describe(`retention on ${engine}`, () => {
@@ -113,24 +144,34 @@ for (const [engine, spec] of ENGINES) {
       return h
     }
 
-    it('prune keeps summaries, counts, nodes and sessions, deletes old visits and edges only, rolls whole days up; answers on the kept range unchanged', async () => {
+    it('prune keeps summaries, counts and nodes, folds the sessions that ended before the cut, deletes old visits and edges only, rolls whole days up; answers on the kept range unchanged', async () => {
       const h = await fresh()
       const cut = T0 + DAY_MS + 12 * 3600_000 // noon of the second day
       const probe = (await h.db.selectFrom('nodes').select('pubkey').orderBy('id').limit(1).executeTakeFirstOrThrow()).pubkey
       const sums = await sumsFromVisits(h)
       const before = await answers(h, cut, probe)
       const rows = await kept(h)
+      const sessionsBefore = await sessionRows(h)
       const was = await contents(h)
       assert.ok(was.every((c) => c.visits > 0) && was.filter((c) => c.edges > 0).length === CRAWLS, 'every crawl has visits, the finished ones edges')
 
       const r = await pruneHistory(h, { before: cut, batchRows: 37 })
-      assert.deepEqual(r, { crawls: 7, visits: was.filter((c) => c.startedAt < cut).reduce((s, c) => s + c.visits, 0), edges: was.filter((c) => c.startedAt < cut).reduce((s, c) => s + c.edges, 0), days: 1, aborted: false })
+      const folded = sessionsBefore.filter(endedBefore(cut))
+      assert.ok(folded.length > 37 && folded.length < sessionsBefore.length, `${folded.length} of ${sessionsBefore.length} sessions ended before the cut`)
+      assert.deepEqual(r, {
+        crawls: 7,
+        visits: was.filter((c) => c.startedAt < cut).reduce((s, c) => s + c.visits, 0),
+        edges: was.filter((c) => c.startedAt < cut).reduce((s, c) => s + c.edges, 0),
+        sessions: folded.length,
+        days: 1,
+        aborted: false,
+      })
       const now = await contents(h)
       for (const [i, c] of now.entries()) {
         if (c.startedAt < cut) assert.deepEqual([c.pruned, c.visits, c.edges], [true, 0, 0], `crawl #${c.id}`)
         else assert.deepEqual(c, was[i], `crawl #${c.id} untouched`)
       }
-      // the crawl rows differ only in their pruned flag; counts, nodes and sessions not at all
+      // the crawl rows differ only in their pruned flag; counts and nodes not at all
       const [crawlsBefore, ...restBefore] = rows as [{ id: number; started_at: number; pruned: number }[], ...unknown[]]
       const [crawlsAfter, ...restAfter] = (await kept(h)) as [{ id: number; started_at: number; pruned: number }[], ...unknown[]]
       assert.deepEqual(
@@ -138,6 +179,9 @@ for (const [engine, spec] of ENGINES) {
         crawlsBefore,
       )
       assert.deepEqual(restAfter, restBefore)
+      // the sessions that ended before the cut are gone, folded into their node's totals; the rest untouched
+      assert.deepEqual(await sessionRows(h), sessionsBefore.filter((s) => !endedBefore(cut)(s)))
+      assert.deepEqual(await totalsRows(h), await expectedTotals(h, folded))
 
       // the first day, whole before the cut, is rolled up: its sums are those of its visits
       const day0 = [...sums].filter(([k]) => k.startsWith(`${T0} `))
@@ -156,9 +200,11 @@ for (const [engine, spec] of ENGINES) {
 
       // a second prune with the same cut finds nothing to do and changes nothing
       const rolled = await rollups(h)
-      assert.deepEqual(await pruneHistory(h, { before: cut }), { crawls: 0, visits: 0, edges: 0, days: 0, aborted: false })
+      const totals = await totalsRows(h)
+      assert.deepEqual(await pruneHistory(h, { before: cut }), { crawls: 0, visits: 0, edges: 0, sessions: 0, days: 0, aborted: false })
       assert.deepEqual(await contents(h), now)
       assert.deepEqual(await rollups(h), rolled)
+      assert.deepEqual(await totalsRows(h), totals)
 
       // past the last crawl: every day rolled up, sums as the visits had them; the daily series from rollups alone is unchanged
       const end = T0 + 3 * DAY_MS
@@ -173,16 +219,24 @@ for (const [engine, spec] of ENGINES) {
       assert.deepEqual(daily.days, [0, 1, 2].map((d) => ({ day: T0 + d * DAY_MS, crawls: 4 })))
       for (const k of daily.keys) assert.deepEqual(daily.values[k], [0, 1, 2].map((d) => (sums.get(`${T0 + d * DAY_MS} client ${k}`) ?? 0) / 4), k)
       assert.ok((await contents(h)).every((c) => c.visits === 0 && c.edges === 0 && c.pruned))
+      // every closed session is folded now, merged into the totals the first prune left; only the open ones remain
+      assert.deepEqual(await sessionRows(h), sessionsBefore.filter((s) => s.ended_at === null))
+      assert.deepEqual(await totalsRows(h), await expectedTotals(h, sessionsBefore.filter((s) => s.ended_at !== null)))
       // uptime, churn and the series stand on what remains
       assert.deepEqual(await uptime(h), before['uptime'])
+      assert.deepEqual((await nodeHistory(h, probe))!.uptime, (before['node'] as { uptime: unknown }).uptime)
       assert.deepEqual(unflagged(await series(h, 'client')), before['all-time series client'])
     })
 
     it('the dashboard API after a prune: daily series, uptime, a node with its kept visits and its sessions', async () => {
       const h = await fresh()
       const cut = T0 + DAY_MS
-      const node = (await h.db.selectFrom('nodes').select('pubkey').orderBy('id').limit(1).executeTakeFirstOrThrow()).pubkey
+      // a node with a session that ended on the first day, which the prune folds
+      const node = (
+        await h.db.selectFrom('nodes').innerJoin('sessions', 'sessions.node', 'nodes.id').select('nodes.pubkey').where('sessions.ended_at', '<', cut).orderBy('nodes.id').limit(1).executeTakeFirstOrThrow()
+      ).pubkey
       const before = await nodeHistory(h, node)
+      const uptimeBefore = await uptime(h)
       await pruneHistory(h, { before: cut })
       const dash = await serveDashboard('127.0.0.1:0', h)
       try {
@@ -193,14 +247,62 @@ for (const [engine, spec] of ENGINES) {
         }
         assert.deepEqual(await get('/api/series?dim=version&per=day&top=4'), await dailySeries(h, 'version', {}, { top: 4 }))
         assert.equal(((await get('/api/series?dim=client&per=day')) as { days: unknown[] }).days.length, 3)
-        assert.deepEqual(await get('/api/uptime'), await uptime(h))
-        const hist = (await get(`/api/nodes/${node}`)) as { visits: { startedAt: number }[]; sessions: unknown[]; prunedThrough: number }
+        assert.deepEqual(await get('/api/uptime'), uptimeBefore)
+        const hist = (await get(`/api/nodes/${node}`)) as { visits: { startedAt: number }[]; sessions: { endedAt: number | null }[]; folded: { sessions: number }[]; uptime: unknown[]; prunedThrough: number }
         assert.deepEqual(hist.visits, unflagged(before!.visits.filter((v) => v.startedAt >= cut)))
-        assert.deepEqual(hist.sessions, before!.sessions)
+        // the sessions that ended before the cut are folded: the totals say how many, the uptime is as it was
+        const gone = before!.sessions.filter((s) => s.endedAt !== null && s.endedAt < cut)
+        assert.deepEqual(hist.sessions, before!.sessions.filter((s) => !gone.includes(s)))
+        assert.deepEqual(hist.folded.map((f) => f.sessions), [gone.length])
+        assert.deepEqual(before!.folded, [])
+        assert.deepEqual(hist.uptime, before!.uptime)
         assert.equal(hist.prunedThrough, T0 + 3 * EVERY)
       } finally {
         await dash.close()
       }
+    })
+
+    it('folded sessions: uptime over a window holding the span, after it, and starting inside it; node uptime; a node back after its sessions were folded is returning', async () => {
+      // A answers in crawls 0-2, 4-5, 7-9 (two closed sessions, one open); B in every crawl; C in crawl 0-1, then not until 9
+      const [a, b, c] = [key('a'), key('b'), key('c')]
+      const up: Record<string, number[]> = { [a]: [0, 1, 2, 4, 5, 7, 8, 9], [b]: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], [c]: [0, 1, 9] }
+      const crawl = (h: History, k: number) =>
+        writeCrawl(h, { vantage: 'v', startedAt: T0 + k * EVERY, endedAt: T0 + k * EVERY + 1000, options: {} }, [a, b, c].map((id) => rec(id, up[id]!.includes(k))))
+      const pruned = await openHistory(await spec())
+      const straight = await openHistory(await spec())
+      open.push(pruned, straight)
+      for (let k = 0; k < 9; k++) for (const h of [pruned, straight]) await crawl(h, k)
+      const cut = T0 + 7 * EVERY
+      const windows = { all: {}, 'since the first crawl, of v': { since: T0, vantage: 'v' }, 'after the folded spans': { since: T0 + 6 * EVERY }, 'the latest 3': { limit: 3 } }
+      const uptimes = async (h: History): Promise<Record<string, unknown>> => Object.fromEntries(await Promise.all(Object.entries(windows).map(async ([n, w]) => [n, await uptime(h, w)] as const)))
+      const before = await uptimes(pruned)
+      const nodeBefore = await nodeHistory(pruned, a)
+      // A's two sessions (ended at crawls 3 and 6) and C's (ended at 2) end before the cut
+      assert.equal((await pruneHistory(pruned, { before: cut, batchRows: 2 })).sessions, 3)
+      assert.deepEqual(await uptimes(pruned), before)
+      const nodeAfter = (await nodeHistory(pruned, a))!
+      assert.deepEqual(nodeAfter.folded, [{ vantage: 'v', sessions: 2, answered: 5, crawls: 6, firstSeen: T0, lastSeen: T0 + 5 * EVERY, endedAt: T0 + 6 * EVERY }])
+      assert.deepEqual(nodeAfter.uptime, nodeBefore!.uptime)
+      assert.deepEqual(nodeAfter.uptime, [{ vantage: 'v', sessions: 3, answered: 7, crawls: 9, firstSeen: T0, lastSeen: T0 + 8 * EVERY }])
+      assert.deepEqual(nodeAfter.sessions.map((s) => s.startedAt), [T0 + 7 * EVERY])
+
+      // a window that begins inside A's folded span (crawl 2 of 0-5) is the estimate: A counts from the
+      // window's start, up 5/6 of the span's 4 crawls inside it (3.33) plus 2 since: 5.33 of 7, 50–90 %.
+      // Before the prune it was 1 + 2 + 2 = 5 of 7, also 50–90 %; counting the totals whole (7 of 7)
+      // or not at all (2 of 7) would move A to ≥99 % or 10–50 %
+      const inside = await uptime(pruned, { since: T0 + 2 * EVERY })
+      assert.deepEqual(inside, await uptime(straight, { since: T0 + 2 * EVERY }))
+      assert.deepEqual(
+        inside.buckets.map((x) => x.nodes),
+        [0, 0, 1, 0, 1],
+      )
+
+      // C answers again after its only session was folded: returning, as without the prune
+      for (const h of [pruned, straight]) await crawl(h, 9)
+      const latest = async (h: History) => (await churn(h)).crawls.at(-1)!
+      assert.deepEqual(unflagged(await latest(pruned)), unflagged(await latest(straight)))
+      assert.equal((await latest(pruned)).returningNodes, 1)
+      assert.deepEqual(await uptime(pruned), await uptime(straight))
     })
 
     it('a prune cut short carries on where it stopped and ends as one run would; --vantage prunes one vantage point', async () => {
@@ -222,6 +324,8 @@ for (const [engine, spec] of ENGINES) {
       assert.ok(stops >= 5 && stops < 200, `${stops} runs cut short`)
       assert.deepEqual((await contents(h)).map(({ id: _, ...c }) => c), (await contents(straight)).map(({ id: _, ...c }) => c))
       assert.deepEqual([...(await rollups(h))].sort(), [...(await rollups(straight))].sort())
+      assert.deepEqual(await sessionRows(h), await sessionRows(straight))
+      assert.deepEqual(await totalsRows(h), await totalsRows(straight))
 
       // another vantage point's crawls are left alone by a prune of one
       const t = T0 + 3600_000

@@ -136,6 +136,8 @@ describe('dashboard in chromium', () => {
       const visits = await page.$$eval('#node-visits tr', (trs) => trs.length - 1)
       assert.equal(visits, CRAWLS)
       assert.match((await page.textContent('#node-history')) ?? '', new RegExp(`enode://${node.id}@`))
+      // always up: every crawl of the vantage point since it first answered, in one session
+      assert.match((await page.textContent('#node-uptime')) ?? '', new RegExp(`^uptime from lab: answered ${CRAWLS} of ${CRAWLS} crawls since .+ \\(1 session\\)$`))
 
       // the latest crawl's report panels in their frame
       const frame = page.frame({ url: /\/report\/latest/ }) ?? (await (await page.waitForSelector('#report')).contentFrame())
