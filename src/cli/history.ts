@@ -6,9 +6,8 @@
  * ago (`30d`, `12h`, `1d12h`). One JSON line on stdout says what was done; SIGINT stops between
  * batches, what was done stays done.
  */
-import { existsSync } from 'node:fs'
-import { InvalidArgumentError } from 'commander'
-import { dbSpecFor, HistoryError, openHistory } from '../history/db.js'
+import { dbSpecFor } from '../history/db.js'
+import { openExistingHistory } from './history-open.js'
 import { pruneHistory } from '../history/retention.js'
 
 /** `ethp2p history prune`'s parsed options. */
@@ -22,16 +21,7 @@ export interface PruneCliOptions {
 
 /** `ethp2p history prune`: prunes and prints `{ before, crawls, visits, edges, sessions, days, aborted }`. */
 export async function runPrune(opts: PruneCliOptions): Promise<void> {
-  let spec
-  try {
-    spec = dbSpecFor(opts.db, opts.datadir)
-  } catch (err) {
-    throw new InvalidArgumentError((err as Error).message)
-  }
-  if (spec.engine === 'sqlite' && !existsSync(spec.file)) throw new InvalidArgumentError(`no history at ${spec.file} (give --db or --datadir)`)
-  const h = await openHistory(spec).catch((err: unknown) => {
-    throw err instanceof HistoryError && err.code === 'BAD_DB_SPEC' ? new InvalidArgumentError(err.message) : err
-  })
+  const h = await openExistingHistory(() => dbSpecFor(opts.db, opts.datadir))
   const stop = new AbortController()
   const onSignal = (): void => stop.abort()
   process.once('SIGINT', onSignal)

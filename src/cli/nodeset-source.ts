@@ -7,7 +7,8 @@
 import { createReadStream, existsSync, statSync } from 'node:fs'
 import type { Readable } from 'node:stream'
 import { InvalidArgumentError } from 'commander'
-import { describe, HistoryError, openHistory, parseDbSpec } from '../history/db.js'
+import { describe, parseDbSpec, type DbSpec } from '../history/db.js'
+import { openExistingHistory } from './history-open.js'
 import { chooseCrawl, crawlNodeSet } from '../history/nodeset.js'
 import type { CrawlPoint } from '../history/query.js'
 import { NodeSetError, type NodeSource } from '../nodeset/filter.js'
@@ -122,20 +123,13 @@ export async function readSource(src: string, choice: { crawl?: number; vantage?
     if (choice.crawl !== undefined || choice.vantage !== undefined) throw new InvalidArgumentError('--crawl and --vantage choose a crawl of a history (sqlite:FILE or postgres://…)')
     return { source: await readFile(src, onBad), label: src === '-' ? 'stdin' : src }
   }
-  let spec
-  try {
-    spec = parseDbSpec(src)
-  } catch (err) {
-    throw err instanceof HistoryError ? new InvalidArgumentError(err.message) : err
-  }
-  // opening a history creates it: a node set is read from one that exists
-  if (spec.engine === 'sqlite' && !existsSync(spec.file)) throw new InvalidArgumentError(`${spec.file}: no such file`)
-  const h = await openHistory(spec, { poolSize: 1 })
+  const spec = (): DbSpec => parseDbSpec(src)
+  const h = await openExistingHistory(spec, { poolSize: 1 })
   try {
     const crawl = await chooseCrawl(h, choice).catch((err: unknown) => {
       throw err instanceof NodeSetError && choice.crawl !== undefined ? new InvalidArgumentError(err.message) : err
     })
-    return { source: await crawlNodeSet(h, crawl), crawl, label: `${describe(spec)} crawl ${crawl.id}` }
+    return { source: await crawlNodeSet(h, crawl), crawl, label: `${describe(spec())} crawl ${crawl.id}` }
   } finally {
     await h.close()
   }

@@ -4,9 +4,8 @@
  * layer, the topology (in-degree, nodes no table lists any more; crawls stored with --neighbors), and
  * (with --client) a version's adoption — as tables on stdout, or one JSON object with --json.
  */
-import { existsSync } from 'node:fs'
-import { InvalidArgumentError } from 'commander'
-import { dbSpecFor, HistoryError, openHistory } from '../history/db.js'
+import { dbSpecFor } from '../history/db.js'
+import { openExistingHistory } from './history-open.js'
 import { PROTOCOL_SPLITS } from '../crawler/output.js'
 import { adoption, churn, forkReadiness, geoCounts, headCounts, listCrawls, protocolCounts, series, versionsOf, type Adoption, type Series, type Window } from '../history/query.js'
 import { uptime } from '../history/uptime.js'
@@ -70,17 +69,7 @@ function dailyTable(title: string, s: DailySeries): string {
 
 /** `ethp2p stats`: answers one question across the stored crawls and prints it (text or JSON). */
 export async function runStats(opts: StatsCliOptions): Promise<void> {
-  let spec
-  try {
-    spec = dbSpecFor(opts.db, opts.datadir)
-  } catch (err) {
-    throw new InvalidArgumentError((err as Error).message)
-  }
-  // reading never creates: a missing file is a wrong path, not an empty history
-  if (spec.engine === 'sqlite' && !existsSync(spec.file)) throw new InvalidArgumentError(`no history at ${spec.file} (give --db or --datadir)`)
-  const h = await openHistory(spec).catch((err: unknown) => {
-    throw err instanceof HistoryError && err.code === 'BAD_DB_SPEC' ? new InvalidArgumentError(err.message) : err
-  })
+  const h = await openExistingHistory(() => dbSpecFor(opts.db, opts.datadir))
   try {
     const w: Window = {}
     if (opts.vantage !== undefined) w.vantage = opts.vantage
