@@ -14,8 +14,11 @@ import type { HistorySchema } from './schema.js'
 /** A parsed `--db` value. */
 export type DbSpec = { engine: 'sqlite'; file: string } | { engine: 'postgres'; url: string }
 
-/** Why a history could not be used: a bad `--db`, a database that would not open, or its driver missing. */
-export type HistoryErrorCode = 'BAD_DB_SPEC' | 'OPEN_FAILED' | 'NO_DRIVER'
+/**
+ * Why a history could not be used: a bad `--db`, a database that would not open, its driver missing,
+ * or a crawl the database refused for a reason retrying will not mend (the monitor stops on it).
+ */
+export type HistoryErrorCode = 'BAD_DB_SPEC' | 'OPEN_FAILED' | 'NO_DRIVER' | 'WRITE_FAILED'
 
 /** Opening or reading the history failed; `code` says how. */
 export class HistoryError extends Error {
@@ -92,8 +95,21 @@ function pgTypes(pg: typeof Pg) {
   }
 }
 
+/** Options of {@link openHistory}. */
+export interface OpenHistoryOptions {
+  /** PostgreSQL connections at most (default 4) */
+  poolSize?: number
+  /** SQLite: how long a write waits for another writer's lock before SQLITE_BUSY (default 10 s) */
+  busyTimeoutMs?: number
+}
+
+/** a server that does not answer a connection attempt within this is reported as unreachable */
+const PG_CONNECT_TIMEOUT_MS = 10_000
+/** TCP keepalive on idle PostgreSQL connections, so a vanished server is noticed, not waited on */
+const PG_KEEPALIVE_MS = 10_000
+
 /** Open (creating when needed) and migrate the history named by `spec`. */
-export async function openHistory(spec: DbSpec, opts: { poolSize?: number } = {}): Promise<History> {
+export async function openHistory(spec: DbSpec, opts: OpenHistoryOptions = {}): Promise<History> {
   let db: Kysely<HistorySchema>
   if (spec.engine === 'sqlite') {
     const Database = (await driver('better-sqlite3', () => import('better-sqlite3'))).default
@@ -107,14 +123,21 @@ export async function openHistory(spec: DbSpec, opts: { poolSize?: number } = {}
       sqlite.pragma('synchronous = NORMAL')
       sqlite.pragma('foreign_keys = ON')
       // another process writing (a second monitor, a stats run) waits up to 10 s instead of failing at once
-      sqlite.pragma('busy_timeout = 10000')
+      sqlite.pragma(`busy_timeout = ${Math.max(0, Math.floor(opts.busyTimeoutMs ?? 10_000))}`)
     } catch (err) {
       throw new HistoryError('OPEN_FAILED', `cannot open ${spec.file}: ${(err as Error).message}`, { cause: err })
     }
     db = new Kysely<HistorySchema>({ dialect: new SqliteDialect({ database: sqlite }) })
   } else {
     const pg = (await driver('pg', () => import('pg'))).default
-    const pool = new pg.Pool({ connectionString: spec.url, max: opts.poolSize ?? 4, types: pgTypes(pg) })
+    const pool = new pg.Pool({
+      connectionString: spec.url,
+      max: opts.poolSize ?? 4,
+      types: pgTypes(pg),
+      connectionTimeoutMillis: PG_CONNECT_TIMEOUT_MS,
+      keepAlive: true,
+      keepAliveInitialDelayMillis: PG_KEEPALIVE_MS,
+    })
     // an idle client losing its server must not crash the process; the next query reports the failure
     pool.on('error', () => {})
     db = new Kysely<HistorySchema>({ dialect: new PostgresDialect({ pool }) })

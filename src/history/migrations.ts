@@ -182,9 +182,22 @@ const visitHead: Migration = {
   },
 }
 
+/**
+ * Issue 23: the crawl's key (the monitor's UUID for it), unique, so a crawl written again from the
+ * spool after a commit whose acknowledgement was lost is recognised and skipped. Null in crawls
+ * written before and by callers that give none; both engines let a unique index hold many nulls.
+ * Numbered 0007: 0006 is retention's.
+ */
+const crawlKey: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await db.schema.alterTable('crawls').addColumn('crawl_key', 'text').execute()
+    await db.schema.createIndex('crawls_key').unique().on('crawls').column('crawl_key').execute()
+  },
+}
+
 /** Every migration by name; names sort in the order they apply. */
 export function migrations(engine: Engine): Record<string, Migration> {
-  return { '0001_initial': initial(engine), '0002_visit_protocols_layer': visitProtocols, '0003_visit_geo': visitGeo, '0004_edges': edges, '0005_visit_head': visitHead }
+  return { '0001_initial': initial(engine), '0002_visit_protocols_layer': visitProtocols, '0003_visit_geo': visitGeo, '0004_edges': edges, '0005_visit_head': visitHead, '0007_crawl_key': crawlKey }
 }
 
 /** A schema migration failed; the cause says which and why. */

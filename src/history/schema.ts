@@ -25,6 +25,8 @@ export interface CrawlsTable {
   new_nodes: number
   returning_nodes: number
   gone_nodes: number
+  /** migration 0007: the monitor's key for the crawl (a UUID, unique), so a retried write is recognised; null in crawls written without one */
+  crawl_key: string | null
 }
 
 /** One node (public key), shared by every vantage point. */
