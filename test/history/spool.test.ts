@@ -12,6 +12,7 @@ import { gzipSync } from 'node:zlib'
 import { after, describe, it } from 'node:test'
 import fc from 'fast-check'
 import { pino } from 'pino'
+import type { Logger } from '../../src/util/log.js'
 import { EdgeList } from '../../src/history/edges.js'
 import { Spool, spoolDir } from '../../src/history/spool.js'
 import { decodeSpooled, encodeSpooled, SpoolFormatError, type SpooledCrawl } from '../../src/history/spooled.js'
@@ -21,7 +22,7 @@ const dir = mkdtempSync(join(tmpdir(), 'ethp2p-spool-'))
 after(() => rmSync(dir, { recursive: true, force: true }))
 
 /** a logger that keeps its lines */
-function captured(): { log: ReturnType<typeof pino>; msgs: () => string[] } {
+function captured(): { log: Logger; msgs: () => string[] } {
   const lines: string[] = []
   return { log: pino({ level: 'info', base: undefined }, { write: (s: string) => void lines.push(s) }), msgs: () => lines.map((l) => (JSON.parse(l) as { msg: string }).msg) }
 }
