@@ -138,8 +138,10 @@ export async function openHistory(spec: DbSpec, opts: OpenHistoryOptions = {}): 
       keepAlive: true,
       keepAliveInitialDelayMillis: PG_KEEPALIVE_MS,
     })
-    // an idle client losing its server must not crash the process; the next query reports the failure
+    // a client losing its server must not crash the process, idle in the pool (the pool's 'error') or
+    // checked out between a failed query and its release (the client's own): the query reports it
     pool.on('error', () => {})
+    pool.on('connect', (client) => client.on('error', () => {}))
     db = new Kysely<HistorySchema>({ dialect: new PostgresDialect({ pool }) })
   }
   try {

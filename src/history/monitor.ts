@@ -117,6 +117,8 @@ export async function runMonitor(o: MonitorOptions): Promise<void> {
   const outage = new Outage(log, o.backoff)
   const known = new KnownNodes()
   let lastStart: number | undefined
+  /** the last read failed: the next one that works means the server is back */
+  let readsFailing = false
   /** the crawl just spooled, still in memory: written without reading its file back */
   let fresh: { entry: SpoolEntry; crawl: SpooledCrawl } | undefined
 
@@ -164,15 +166,28 @@ export async function runMonitor(o: MonitorOptions): Promise<void> {
     }
   }
 
+  /**
+   * A read worked. It ends the outage only with nothing spooled (a locked SQLite file reads fine and
+   * refuses writes); after failed reads it means the server is back, so the spool is tried at once.
+   */
+  const readWorked = (): void => {
+    if (spool.size === 0) outage.up()
+    else if (readsFailing) outage.retryNow()
+    readsFailing = false
+  }
+  const readFailed = (err: unknown, op: string): void => {
+    outage.failed(err, { op, spooled: spool.size })
+    readsFailing = true
+  }
+
   /** the start of the vantage's last crawl: the database's, or what the spool and this run know */
   const lastStartOf = async (): Promise<number | undefined> => {
     let stored: number | undefined
     try {
       stored = await lastCrawlStart(history, vantage)
-      // a read that works says little while writes still fail: only an empty spool ends the outage here
-      if (spool.size === 0) outage.up()
+      readWorked()
     } catch (err) {
-      outage.failed(err, { op: 'read the schedule', spooled: spool.size })
+      readFailed(err, 'read the schedule')
     }
     return latest(stored, spool.newestStart(), lastStart)
   }
@@ -181,11 +196,11 @@ export async function runMonitor(o: MonitorOptions): Promise<void> {
   const previousNodes = async (since: number): Promise<PreviousNode[]> => {
     try {
       const rows = await recentNodes(history, since)
-      if (spool.size === 0) outage.up()
+      readWorked()
       known.replace(rows)
       return rows
     } catch (err) {
-      outage.failed(err, { op: 'read the nodes to re-check', spooled: spool.size })
+      readFailed(err, 'read the nodes to re-check')
       const newest = spool.newest()
       // a restart during the outage knows nothing yet: the newest spooled crawl's answering nodes
       if (known.size === 0 && newest !== undefined) known.addAnswered((await spool.read(newest).catch(() => undefined))?.records ?? [], newest.startedAt)

@@ -52,6 +52,8 @@ export class Outage {
     }
     this.failures++
     this.retryAt = now + this.delay()
+    // each try at debug level only (ETHP2P_LOG=debug): the warning above said it once
+    this.log.debug({ ...context, kind, err: (err as Error).message ?? String(err), tries: this.failures, nextTry: new Date(this.retryAt).toISOString() }, 'history still unreachable')
     return kind
   }
 
@@ -62,6 +64,11 @@ export class Outage {
     this.downSince = undefined
     this.failures = 0
     this.retryAt = 0
+  }
+
+  /** The server answered again (a read worked after failing): try the spool at once, not at the end of the backoff. */
+  retryNow(): void {
+    if (this.downSince !== undefined) this.retryAt = Date.now()
   }
 
   /** half the exponential step plus a random share of the other half */
