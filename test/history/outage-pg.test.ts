@@ -12,9 +12,11 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
+import { sql } from 'kysely'
 import pg from 'pg'
 import { openHistory, type History } from '../../src/history/db.js'
 import { spoolDir } from '../../src/history/spool.js'
+import { classifyDbError } from '../../src/history/transient.js'
 import { writeCrawl } from '../../src/history/write.js'
 import { count, killChildren, lines, run } from './cli.js'
 import { key, rec, T0 } from './fixtures.js'
@@ -125,6 +127,32 @@ describe('monitor through a PostgreSQL outage', () => {
     assert.deepEqual(rows.slice(1, 3).map((c) => `${String(c.started_at).padStart(15, '0')}-${c.crawl_key}.crawl.gz`), waiting)
     assert.ok(!existsSync(join(spoolDir(datadir, 'pg'), waiting[0]!)))
     assert.deepEqual(readdirSync(spoolDir(datadir, 'pg')), [])
+  })
+
+  it('the server shutting down under an open pool: queries fail as transient, the process goes on, and works once it is back', async () => {
+    const url = await database()
+    const h = await openHistory({ engine: 'postgres', url })
+    try {
+      // idle connections in the pool when the server goes
+      await Promise.all([1, 2, 3].map(() => sql`SELECT pg_sleep(0.05)`.execute(h.db)))
+      pgctl('pause')
+      try {
+        for (let i = 0; i < 4; i++) {
+          const err = await sql`SELECT 1`.execute(h.db).then(
+            () => assert.fail('a query answered with the server down'),
+            (e: unknown) => e,
+          )
+          assert.equal(classifyDbError(err), 'unreachable', String(err))
+        }
+        // the dead connections' 'error' events came and went without taking the process down
+        await new Promise((r) => setTimeout(r, 200))
+      } finally {
+        pgctl('resume')
+      }
+      assert.equal((await sql<{ one: number }>`SELECT 1 AS one`.execute(h.db)).rows[0]!.one, 1)
+    } finally {
+      await h.close()
+    }
   })
 
   it('the same crawl committed by two writers at once is stored once; both get its id', async () => {
