@@ -8,7 +8,7 @@
  */
 import { hostname } from 'node:os'
 import { InvalidArgumentError } from 'commander'
-import { dbSpecFor, describe, HistoryError, openHistory } from '../history/db.js'
+import { dbSpecFor, describe, HistoryError, openHistoryWhenReachable } from '../history/db.js'
 import { runMonitor } from '../history/monitor.js'
 import { Spool, spoolDir } from '../history/spool.js'
 import { latestCounts } from '../history/query.js'
@@ -42,7 +42,8 @@ export async function runMonitorCli(opts: MonitorCliOptions): Promise<void> {
     throw new InvalidArgumentError((err as Error).message)
   }
   const vantage = opts.vantage ?? hostname().slice(0, 64)
-  const history = await openHistory(spec).catch((err: unknown) => {
+  // a database that is away at start is waited for as in any outage (its crawls spooled meanwhile)
+  const { history, ready } = await openHistoryWhenReachable(spec).catch((err: unknown) => {
     throw err instanceof HistoryError && err.code === 'BAD_DB_SPEC' ? new InvalidArgumentError(err.message) : err
   })
   const stopping = new AbortController()
@@ -87,6 +88,7 @@ export async function runMonitorCli(opts: MonitorCliOptions): Promise<void> {
       signal: stopping.signal,
       log,
       spool,
+      ready,
       ...(opts.crawls !== undefined ? { maxCrawls: opts.crawls } : {}),
       ...(opts.neighbors ? { edges: true } : {}),
       onCrawl: (w, meta) => process.stdout.write(JSON.stringify({ crawl: w.id, vantage, found: w.found, answered: w.answered, new: w.newNodes, returning: w.returningNodes, gone: w.goneNodes, protocols: w.protocols, layers: w.layers, ...(w.edges !== undefined ? { edges: w.edges } : {}), interrupted: meta.interrupted ?? false }) + '\n'),

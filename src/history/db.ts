@@ -10,6 +10,7 @@ import type Pg from 'pg'
 import type { Engine } from './engine.js'
 import { migrate } from './migrations.js'
 import type { HistorySchema } from './schema.js'
+import { isTransient } from './transient.js'
 
 /** A parsed `--db` value. */
 export type DbSpec = { engine: 'sqlite'; file: string } | { engine: 'postgres'; url: string }
@@ -108,9 +109,8 @@ const PG_CONNECT_TIMEOUT_MS = 10_000
 /** TCP keepalive on idle PostgreSQL connections, so a vanished server is noticed, not waited on */
 const PG_KEEPALIVE_MS = 10_000
 
-/** Open (creating when needed) and migrate the history named by `spec`. */
-export async function openHistory(spec: DbSpec, opts: OpenHistoryOptions = {}): Promise<History> {
-  let db: Kysely<HistorySchema>
+/** the query builder on the database named by `spec`, schema not yet migrated */
+async function connect(spec: DbSpec, opts: OpenHistoryOptions): Promise<Kysely<HistorySchema>> {
   if (spec.engine === 'sqlite') {
     const Database = (await driver('better-sqlite3', () => import('better-sqlite3'))).default
     let sqlite: BetterSqlite3.Database
@@ -127,37 +127,70 @@ export async function openHistory(spec: DbSpec, opts: OpenHistoryOptions = {}): 
     } catch (err) {
       throw new HistoryError('OPEN_FAILED', `cannot open ${spec.file}: ${(err as Error).message}`, { cause: err })
     }
-    db = new Kysely<HistorySchema>({ dialect: new SqliteDialect({ database: sqlite }) })
-  } else {
-    const pg = (await driver('pg', () => import('pg'))).default
-    const pool = new pg.Pool({
-      connectionString: spec.url,
-      max: opts.poolSize ?? 4,
-      types: pgTypes(pg),
-      connectionTimeoutMillis: PG_CONNECT_TIMEOUT_MS,
-      keepAlive: true,
-      keepAliveInitialDelayMillis: PG_KEEPALIVE_MS,
-    })
-    // a client losing its server must not crash the process, idle in the pool (the pool's 'error') or
-    // checked out between a failed query and its release (the client's own): the query reports it
-    pool.on('error', () => {})
-    pool.on('connect', (client) => client.on('error', () => {}))
-    db = new Kysely<HistorySchema>({ dialect: new PostgresDialect({ pool }) })
+    return new Kysely<HistorySchema>({ dialect: new SqliteDialect({ database: sqlite }) })
   }
+  const pg = (await driver('pg', () => import('pg'))).default
+  const pool = new pg.Pool({
+    connectionString: spec.url,
+    max: opts.poolSize ?? 4,
+    types: pgTypes(pg),
+    connectionTimeoutMillis: PG_CONNECT_TIMEOUT_MS,
+    keepAlive: true,
+    keepAliveInitialDelayMillis: PG_KEEPALIVE_MS,
+  })
+  // a client losing its server must not crash the process, idle in the pool (the pool's 'error') or
+  // checked out between a failed query and its release (the client's own): the query reports it
+  pool.on('error', () => {})
+  pool.on('connect', (client) => client.on('error', () => {}))
+  return new Kysely<HistorySchema>({ dialect: new PostgresDialect({ pool }) })
+}
+
+/** a failed first migration, said plainly when it is the server that cannot be reached */
+function openFailure(spec: DbSpec, err: unknown): unknown {
+  if (err instanceof Error && err.name === 'MigrationError') {
+    const cause = (err as Error & { cause?: Error }).cause
+    if (cause && /ECONNREFUSED|ENOTFOUND|password|does not exist|timeout/i.test(cause.message)) {
+      return new HistoryError('OPEN_FAILED', `cannot open ${describe(spec)}: ${cause.message}`, { cause })
+    }
+  }
+  return err
+}
+
+/** Open (creating when needed) and migrate the history named by `spec`. */
+export async function openHistory(spec: DbSpec, opts: OpenHistoryOptions = {}): Promise<History> {
+  const db = await connect(spec, opts)
   try {
     await migrate(db as Kysely<unknown>, spec.engine)
   } catch (err) {
     await db.destroy().catch(() => {})
-    if (err instanceof Error && err.name === 'MigrationError') {
-      const cause = (err as Error & { cause?: Error }).cause
-      // a server that cannot be reached surfaces here first: say so plainly
-      if (cause && /ECONNREFUSED|ENOTFOUND|password|does not exist|timeout/i.test(cause.message)) {
-        throw new HistoryError('OPEN_FAILED', `cannot open ${describe(spec)}: ${cause.message}`, { cause })
-      }
-    }
-    throw err
+    throw openFailure(spec, err)
   }
   return { db, engine: spec.engine, close: () => db.destroy() }
+}
+
+/**
+ * Open the history for a daemon that may start while its database is away (the monitor): as
+ * {@link openHistory}, except that a transient failure of the migration (transient.ts: server down,
+ * file locked) does not throw. `ready` migrates then, once: the monitor calls it before each use of
+ * the database until it has succeeded. Anything else (a bad password, a missing database) throws here.
+ */
+export async function openHistoryWhenReachable(spec: DbSpec, opts: OpenHistoryOptions = {}): Promise<{ history: History; ready: () => Promise<void> }> {
+  const db = await connect(spec, opts)
+  let migrated: Promise<void> | undefined
+  const ready = (): Promise<void> =>
+    (migrated ??= migrate(db as Kysely<unknown>, spec.engine).catch((err: unknown) => {
+      migrated = undefined
+      throw err
+    }))
+  try {
+    await ready()
+  } catch (err) {
+    if (!isTransient(err)) {
+      await db.destroy().catch(() => {})
+      throw openFailure(spec, err)
+    }
+  }
+  return { history: { db, engine: spec.engine, close: () => db.destroy() }, ready }
 }
 
 /** the spec without a password, for messages */

@@ -53,6 +53,8 @@ export interface MonitorOptions {
   log: Logger
   /** where finished crawls wait for the database (what an earlier run left there is written first) */
   spool: Spool
+  /** called before each use of the database until it succeeds once (openHistoryWhenReachable's `ready`: the migration) */
+  ready?: () => Promise<void>
   /** how tries are spaced while the database is unreachable (default 1 s doubling to 60 s, jittered) */
   backoff?: Backoff
   /** stop after this many crawls, once they are all stored (default: run until aborted) */
@@ -141,6 +143,7 @@ export async function runMonitor(o: MonitorOptions): Promise<void> {
       }
       let written: WrittenCrawl
       try {
+        await o.ready?.()
         written = await writeCrawl(history, crawl.meta, crawl.records, crawl.edges)
       } catch (err) {
         try {
@@ -184,6 +187,7 @@ export async function runMonitor(o: MonitorOptions): Promise<void> {
   const lastStartOf = async (): Promise<number | undefined> => {
     let stored: number | undefined
     try {
+      await o.ready?.()
       stored = await lastCrawlStart(history, vantage)
       readWorked()
     } catch (err) {
@@ -195,6 +199,7 @@ export async function runMonitor(o: MonitorOptions): Promise<void> {
   /** the nodes up since `since`, to re-check: the database's, or the last known ones */
   const previousNodes = async (since: number): Promise<PreviousNode[]> => {
     try {
+      await o.ready?.()
       const rows = await recentNodes(history, since)
       readWorked()
       known.replace(rows)

@@ -13,8 +13,11 @@
  */
 export type DbErrorClass = 'unreachable' | 'busy' | 'resources' | 'fatal'
 
-/** Node's socket errno names: the server cannot be reached now */
-const NET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'EHOSTDOWN', 'ENETUNREACH', 'ENETDOWN', 'EAI_AGAIN', 'ENOTFOUND', 'EADDRNOTAVAIL'])
+/**
+ * Node's socket errno names: the server cannot be reached now. Not ENOTFOUND: a host name that does
+ * not resolve is a mistake in --db more often than an outage (EAI_AGAIN is the resolver's "try again").
+ */
+const NET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'EHOSTDOWN', 'ENETUNREACH', 'ENETDOWN', 'EAI_AGAIN', 'EADDRNOTAVAIL'])
 /** pg's own errors carry no code; these messages all mean the connection is gone or never came */
 const PG_CONNECTION_MESSAGES = /^(Connection terminated|timeout exceeded when trying to connect|timeout expired|Query read timeout|Client has encountered a connection error|Client was closed and is not queryable)/
 

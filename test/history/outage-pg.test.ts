@@ -129,6 +129,33 @@ describe('monitor through a PostgreSQL outage', () => {
     assert.deepEqual(readdirSync(spoolDir(datadir, 'pg')), [])
   })
 
+  it('a monitor started while the server is down crawls into the spool, migrates the schema when it comes, and stores every crawl', async () => {
+    const url = await database()
+    const datadir = join(dir, 'c')
+    pgctl('pause')
+    let r
+    try {
+      r = run(monitorArgs(url, datadir, 3))
+      await r.until((_, e) => count(e, 'crawl started') >= 3, 'three crawls started with the server down')
+      assert.equal(lines(r.stdout()).length, 0)
+    } finally {
+      pgctl('resume')
+    }
+    assert.equal(await r.exit, 0, r.stderr())
+    assert.equal(lines(r.stdout()).length, 3)
+    assert.equal((await stored(url)).length, 3)
+    assert.deepEqual(readdirSync(spoolDir(datadir, 'pg')), [])
+    assert.equal(count(r.stderr(), 'history unreachable: crawls go on and wait in the spool; retrying with backoff'), 1)
+    assert.equal(count(r.stderr(), 'history reachable again'), 1)
+
+    // a database that does not exist is no outage: exit 1 at once
+    const missing = new URL(url)
+    missing.pathname = '/no_such_database'
+    const bad = run(monitorArgs(missing.toString(), join(dir, 'd'), 1))
+    assert.equal(await bad.exit, 1, bad.stderr())
+    assert.match(bad.stderr(), /does not exist/)
+  })
+
   it('the server shutting down under an open pool: queries fail as transient, the process goes on, and works once it is back', async () => {
     const url = await database()
     const h = await openHistory({ engine: 'postgres', url })

@@ -156,6 +156,8 @@ describe('classifyDbError', () => {
     assert.equal(classifyDbError(Object.assign(new Error('disk full'), { code: '53100' })), 'resources')
     assert.equal(classifyDbError(Object.assign(new Error('could not serialize'), { code: '40001' })), 'busy')
     assert.equal(classifyDbError(Object.assign(new Error('no space'), { code: 'ENOSPC' })), 'resources')
+    assert.equal(classifyDbError(Object.assign(new Error('getaddrinfo EAI_AGAIN db'), { code: 'EAI_AGAIN' })), 'unreachable')
+    assert.equal(classifyDbError(Object.assign(new Error('getaddrinfo ENOTFOUND db.typo'), { code: 'ENOTFOUND' })), 'fatal')
     for (const bug of [new TypeError('x is undefined'), 'a string', undefined, null, 42, { code: 42 }, Object.assign(new Error('no column'), { code: '42703' })]) assert.equal(classifyDbError(bug), 'fatal', String(bug))
     // a cause chain that loops ends
     const a: Error & { cause?: unknown } = new Error('a')
