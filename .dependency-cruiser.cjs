@@ -13,7 +13,7 @@ const LAYERS = [
   ['p2p'],
   ['eth'],
   ['crawler', 'testnet'],
-  ['history'],
+  ['history', 'nodeset'],
   ['metrics'],
   ['web'],
   ['cli', 'bench'],

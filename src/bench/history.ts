@@ -19,6 +19,7 @@ import { fileURLToPath } from 'node:url'
 import type { BackendName } from '../crypto/types.js'
 import { openHistory, type DbSpec, type History } from '../history/db.js'
 import { adoption, churn, forkReadiness, nodeHistory, searchNodes, series, uptime } from '../history/query.js'
+import { chooseCrawl, crawlNodeSet } from '../history/nodeset.js'
 import { Spool, type SpoolEntry } from '../history/spool.js'
 import { syntheticCrawl, syntheticNodes, type SyntheticNode } from '../history/synthetic.js'
 import { writeCrawl } from '../history/write.js'
@@ -91,6 +92,8 @@ async function questions(h: History, nodes: SyntheticNode[]): Promise<Record<str
     'node search (key prefix)': () => searchNodes(h, node.id.slice(0, 10)),
     'node search (client text)': () => searchNodes(h, 'nethermind'),
     "a node's history": () => nodeHistory(h, node.id),
+    // nodeset filter / /api/nodeset: the latest crawl's visits and every earlier check of its nodes
+    'node set of the latest crawl (scores replayed)': async () => crawlNodeSet(h, await chooseCrawl(h, {})),
   }
   const out: Record<string, number> = {}
   for (const [name, q] of Object.entries(qs)) {

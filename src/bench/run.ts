@@ -15,6 +15,7 @@ const SUITES: Record<string, () => Promise<Suite>> = {
   discv5: async () => (await import('./discv5.js')).discv5Bench,
   lookup: async () => (await import('./lookup.js')).lookupBench,
   history: async () => (await import('./history.js')).historyBench,
+  retention: async () => (await import('./retention.js')).retentionBench,
   geo: async () => (await import('./geo.js')).geoBench,
 }
 

@@ -7,6 +7,7 @@ import { EnodeURLError, parseEnode } from '../enode/url.js'
 import { NetRestrict, NetRestrictError } from '../p2p/netrestrict.js'
 import { NATError, parseNAT } from '../p2p/nat.js'
 import { parseListenAddr } from '../metrics/serve.js'
+import { parseDuration, UNITS } from '../util/duration.js'
 
 /** commander parser: a port number 0–65535 */
 export function portArg(v: string): number {
@@ -106,15 +107,25 @@ export function natArg(v: string): string {
   return v
 }
 
-const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3600_000, d: 86_400_000 }
-
 /** `30m`, `5s`, `1h30m`, `2d`, `1500ms`; a bare number is seconds. Returns milliseconds. */
 export function durationArg(v: string): number {
-  const parts = [...v.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h|d)?/g)]
-  if (parts.length === 0 || parts.map((p) => p[0]).join('') !== v) throw new InvalidArgumentError('a duration like 30m, 5s, 1h30m or 2d')
-  const ms = parts.reduce((sum, p) => sum + Number(p[1]) * UNITS[p[2] ?? 's']!, 0)
-  if (!(ms >= 1000) || ms > 365 * UNITS['d']!) throw new InvalidArgumentError('between 1s and 365d')
-  return ms
+  try {
+    return parseDuration(v)
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message)
+  }
+}
+
+/** `history prune --before DATE`: an ISO date or date-time (UTC unless zoned) or a duration ago; not in the future. */
+export function beforeArg(v: string, now = Date.now()): number {
+  let t: number
+  const parts = [...v.matchAll(/(\d+)(s|m|h|d|w)/g)]
+  if (parts.length > 0 && parts.map((p) => p[0]).join('') === v) t = now - parts.reduce((sum, p) => sum + Number(p[1]) * (p[2] === 'w' ? 7 * UNITS['d']! : UNITS[p[2]!]!), 0)
+  else if (/^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})?)?$/.test(v)) t = Date.parse(/T.*(Z|[+-]\d{2}:\d{2})$/.test(v) || !v.includes('T') ? v : `${v}Z`)
+  else throw new InvalidArgumentError('a date (2025-01-31, 2025-01-31T12:00Z) or a duration ago (30d, 12h, 2w)')
+  if (!Number.isFinite(t)) throw new InvalidArgumentError(`${v}: not a valid date`)
+  if (t > now) throw new InvalidArgumentError(`${v}: in the future (prune would delete every visit)`)
+  return t
 }
 
 /** a vantage point's name: 1–64 printable characters */
@@ -131,4 +142,22 @@ export function listenArg(v: string): string {
     throw new InvalidArgumentError((err as Error).message.replace(/^invalid metrics address /, '').replace(/^"[^"]*": /, ''))
   }
   return v
+}
+
+/**
+ * DNS servers to ask, comma-separated: IP, IP:PORT or [IPv6]:PORT (what node:dns setServers takes;
+ * a host name would need a DNS server to find it).
+ */
+export function dnsServerArg(v: string, prev: string[] = []): string[] {
+  const out: string[] = []
+  for (const s of v.split(',').map((x) => x.trim()).filter(Boolean)) {
+    const m = /^\[([^\]]+)\]:(\d{1,5})$/.exec(s) ?? /^([^:]+):(\d{1,5})$/.exec(s)
+    const ip = m ? m[1]! : s
+    if (isIP(ip) === 0 || (m && (Number(m[2]) === 0 || Number(m[2]) > 65535))) {
+      throw new InvalidArgumentError(`${s.slice(0, 60)}: want IP, IP:PORT or [IPv6]:PORT`)
+    }
+    out.push(s)
+  }
+  if (out.length === 0) throw new InvalidArgumentError('want IP, IP:PORT or [IPv6]:PORT')
+  return [...prev, ...out]
 }

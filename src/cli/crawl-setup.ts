@@ -36,6 +36,8 @@ export interface CrawlSetupOptions {
   bootnodes?: (Node | ENR)[]
   network?: string
   dns?: string[]
+  /** DNS servers for --dns, "ip" or "ip:port" (default: the system's) */
+  dnsServer?: string[]
   testnet?: number
   /** with --testnet: simulated round trips, loss and dead nodes */
   rtt?: number
@@ -105,6 +107,7 @@ export function crawlSeeds(opts: CrawlSetupOptions): (Node | ENR)[] {
  */
 export function crawlOptionsProblem(opts: CrawlSetupOptions, previous: number): string | undefined {
   if (opts.testnet === undefined && [opts.rtt, opts.loss, opts.dead, opts.youngTables, opts.v4Only].some((x) => x !== undefined)) return '--rtt, --loss, --dead, --young-tables and --v4-only describe a --testnet'
+  if (opts.dnsServer !== undefined && (opts.dns ?? []).length === 0) return '--dns-server says where to resolve --dns trees: give --dns'
   if (opts.geoipDir !== undefined && !(existsSync(opts.geoipDir) && statSync(opts.geoipDir).isDirectory())) return `--geoip-dir: ${opts.geoipDir}: not a directory`
   const source = crawlSeeds(opts).length > 0 || previous > 0 || (opts.dns ?? []).length > 0 || opts.testnet !== undefined
   if (!source) return 'nothing to crawl from: give --bootnodes, --network, --dns or --testnet'
@@ -231,7 +234,7 @@ export class CrawlSetup {
       if ((opts.dns ?? []).length > 0) {
         const dnsAbort = new AbortController()
         closers.push(async () => dnsAbort.abort())
-        const client = new DnsClient({ signal: dnsAbort.signal, onError: (err) => log.warn({ code: err.code }, `DNS discovery: ${err.message}`) })
+        const client = new DnsClient({ signal: dnsAbort.signal, ...(opts.dnsServer ? { servers: opts.dnsServer } : {}), onError: (err) => log.warn({ code: err.code }, `DNS discovery: ${err.message}`) })
         crawler.addSource(client.nodes(opts.dns!), (err) => log.warn(`DNS discovery failed: ${(err as Error).message}`))
       }
       return {

@@ -5,13 +5,29 @@ import type { NodeOptions } from './node.js'
 import { NodeKeyError } from '../config/nodekey.js'
 import { info, version } from './info.js'
 import { keygen } from './keygen.js'
-import { boolArg, durationArg, enodesArg, fractionArg, ipArg, listenArg, millisArg, natArg, netrestrictArg, portArg, positiveIntArg, protocolsArg, secondsArg, seedsArg, vantageArg } from './args.js'
+import { beforeArg, boolArg, dnsServerArg, durationArg, enodesArg, fractionArg, ipArg, listenArg, millisArg, natArg, netrestrictArg, portArg, positiveIntArg, protocolsArg, secondsArg, seedsArg, vantageArg } from './args.js'
 import { enrtreeArg, networkArg, type CrawlCliOptions } from './crawl.js'
 import { SUITE_NAMES } from '../bench/run.js'
 import { enodeArg, type ProbeOptions } from './probe.js'
 import type { MonitorCliOptions } from './monitor.js'
 import type { StatsCliOptions } from './stats.js'
+import { domainArg, linkArg, seqArg, type DnsSignOptions } from './dns.js'
+
+import type { NodesetCliOptions } from './nodeset.js'
+import { filterFlags } from './nodeset-options.js'
+import type { PruneCliOptions } from './history.js'
 import type { Node } from '../enode/node.js'
+import { isLogFormat, type LogFormat } from '../util/log.js'
+
+function logFormatArg(v: string): LogFormat {
+  if (isLogFormat(v)) return v
+  throw new InvalidArgumentError('must be json or pretty')
+}
+
+/** Every command that logs takes --log-format; the choice reaches createLogger (and child processes) through ETHP2P_LOG_FORMAT. */
+function logFormatOption(): Option {
+  return new Option('--log-format <format>', 'log lines on stderr: json or pretty (default: pretty on a terminal, else json; ETHP2P_LOG_FORMAT)').argParser(logFormatArg)
+}
 
 function backendArg(v: string): 'native' | 'wasm' | 'js' | 'all' {
   if (v === 'native' || v === 'wasm' || v === 'js' || v === 'all') return v
@@ -26,6 +42,7 @@ function crawlOptions(cmd: Command): Command {
     .option('--discv5', 'walk the discv5 DHT only (same as --protocols v5)')
     .option('--network <name>', "start from a network's public bootnodes: mainnet|sepolia|holesky|hoodi", networkArg)
     .option('--dns <urls>', 'comma-separated enrtree:// URLs (EIP-1459) to seed from', enrtreeArg)
+    .option('--dns-server <addr>', 'resolve --dns trees with this DNS server: IP, IP:PORT or [IPv6]:PORT (repeatable; default: the system\'s)', dnsServerArg)
     .option('--testnet <n>', 'crawl a loopback testnet of N nodes started in this process', positiveIntArg)
     .option('--rtt <ms>', "with --testnet: mean round trip of the nodes' replies", millisArg)
     .option('--loss <f>', 'with --testnet: share of datagrams lost, each direction', fractionArg)
@@ -38,6 +55,7 @@ function crawlOptions(cmd: Command): Command {
     .option('--dial', 'also dial every answering node over RLPx (Hello, eth Status) and listen for nodes dialling in')
     .option('--dial-concurrency <n>', 'RLPx dials at once (default 32)', positiveIntArg)
     .option('--geoip-dir <dir>', "country and AS from this directory's *Country*.mmdb / *ASN*.mmdb (MaxMind layout) instead of the packaged databases")
+    .addOption(logFormatOption())
 }
 
 const program = new Command()
@@ -46,6 +64,10 @@ const program = new Command()
   .version(version())
   .exitOverride()
   .configureOutput({ outputError: (s, write) => write(s.split('\n')[0] + '\n') })
+  .hook('preAction', (_program, action) => {
+    const f = (action.opts() as { logFormat?: LogFormat }).logFormat
+    if (f !== undefined) process.env.ETHP2P_LOG_FORMAT = f
+  })
 
 program
   .command('info')
@@ -81,6 +103,7 @@ program
   .option('--discv5 [bool]', 'serve discv5 on the same port, with its own table (default true)', boolArg, true)
   .option('--ntp <server>', 'SNTP server for the clock-drift check, host[:port], or none', 'pool.ntp.org')
   .option('--duration <s>', 'stop after this many seconds', secondsArg)
+  .addOption(logFormatOption())
   .action(async (opts: NodeOptions) => {
     if (opts.nodekey !== undefined && opts.nodekeyhex !== undefined) throw new InvalidArgumentError('--nodekey and --nodekeyhex exclude each other')
     if (opts.discv4 === false && opts.discv5 === false && !opts.nodiscover) throw new InvalidArgumentError('--discv4=false and --discv5=false: say --nodiscover')
@@ -114,6 +137,7 @@ crawlOptions(
   .option('--metrics <addr>', 'serve Prometheus gauges of the latest crawl on host:port at /metrics', listenArg)
   .option('--crawls <n>', 'stop after N crawls (default: until SIGINT)', positiveIntArg)
   .option('--neighbors', "store each crawl's table entries (edges: from, to, distance) in the history, for stats' in-degree")
+  .option('--retain <duration>', "after each crawl, prune this vantage point's crawls older than this (as history prune): 30d", durationArg)
   .action(async (opts: MonitorCliOptions) => {
     const { runMonitorCli } = await import('./monitor.js')
     await runMonitorCli(opts)
@@ -124,6 +148,7 @@ program
   .description('add country, asn and asOrg (offline databases) to JSONL crawl records: FILE or - for stdin, enriched JSONL on stdout')
   .argument('<file>', 'JSONL records, one per line, or - for stdin')
   .option('--geoip-dir <dir>', "use this directory's *Country*.mmdb / *ASN*.mmdb (MaxMind layout) instead of the packaged databases")
+  .addOption(logFormatOption())
   .action(async (file: string, opts: import('./resolve.js').ResolveCliOptions) => {
     const { runResolve } = await import('./resolve.js')
     await runResolve(file, opts)
@@ -140,10 +165,68 @@ program
   .option('--client <name>', 'adoption curve of a version of this client')
   .option('--version <v>', 'the version for --client (default: its most common one)')
   .option('--top <n>', 'keys per table (default 8)', positiveIntArg)
+  .option('--daily', 'series per UTC day (mean per crawl; the rollups history prune keeps) instead of per crawl')
   .action(async (opts: StatsCliOptions) => {
     if (opts.db !== undefined && opts.datadir !== undefined) throw new InvalidArgumentError('--db and --datadir exclude each other')
     const { runStats } = await import('./stats.js')
     await runStats(opts)
+  })
+
+const dns = program.command('dns').description('EIP-1459 node lists: sign a tree of DIR/nodes.json, export its TXT records')
+
+dns
+  .command('sign')
+  .description("sign the tree of DIR/nodes.json with KEYFILE (keygen's hex key); writes DIR/enrtree-info.json, prints the tree's enrtree:// URL first")
+  .argument('<dir>', "tree directory: nodes.json (geth's layout) and enrtree-info.json")
+  .argument('<keyfile>', 'the tree\'s private key, 64 hex characters')
+  .option('--domain <name>', 'where the tree is published (default: the signed URL\'s in enrtree-info.json)', domainArg)
+  .option('--seq <n>', 'sequence number (default: the previous one + 1, or kept when the tree is unchanged)', seqArg)
+  .option('--link <urls>', 'enrtree:// URLs of trees to link to, repeatable or comma-separated (default: enrtree-info.json\'s links)', linkArg)
+  .action(async (dir: string, keyFile: string, opts: DnsSignOptions) => (await import('./dns.js')).runDnsSign(dir, keyFile, opts))
+
+dns
+  .command('to-txt')
+  .description("the signed tree's TXT records as geth writes them: a JSON object of name → value, the root at the bare domain")
+  .argument('<dir>', 'tree directory, signed')
+  .argument('[out]', 'output file (default, or "-": stdout)')
+  .action(async (dir: string, out: string | undefined) => (await import('./dns.js')).runDnsToTxt(dir, out))
+
+dns
+  .command('to-zonefile')
+  .description("the signed tree's TXT records as a zone file fragment (RFC 1035 master format) on stdout")
+  .argument('<dir>', 'tree directory, signed')
+  .action(async (dir: string) => (await import('./dns.js')).runDnsToZonefile(dir))
+
+const nodesetFilter = program
+  .command('nodeset')
+  .description("node sets (geth's devp2p nodeset): filter a crawl, a nodes.json or a stored crawl")
+  .command('filter')
+  .description('the nodes passing every filter, best score first, as nodes.json (default), enode URLs, ENRs, JSONL or CSV')
+  .argument('<src>', 'crawl JSONL or nodes.json file (- for stdin), or a history: sqlite:FILE | postgres://…')
+for (const { flags, help } of filterFlags()) nodesetFilter.option(flags, help)
+nodesetFilter
+  .option('--format <f>', 'nodes.json | enodes | enrs | jsonl | csv | json (default: by -o\'s extension .jsonl, .csv, .txt = enodes; else nodes.json)')
+  .option('-o, --out <file>', 'write here instead of stdout')
+  .option('--crawl <n>', 'with a history: this crawl (default: the latest complete one)', positiveIntArg)
+  .option('--vantage <name>', "with a history: the latest crawl of this vantage point", vantageArg)
+  .option('--geoip-dir <dir>', "with --country/--asn, for records without them: this directory's *Country*.mmdb / *ASN*.mmdb")
+  .action(async (src: string, opts: NodesetCliOptions) => {
+    const { runNodesetFilter } = await import('./nodeset.js')
+    await runNodesetFilter(src, opts)
+  })
+
+const history = program.command('history').description('maintain the SQL history monitor writes')
+history
+  .command('prune')
+  .description('delete the visits and edges of crawls started before DATE; keep crawl summaries, counts, nodes and uptime sessions, and roll whole days up')
+  .requiredOption('--before <date>', 'ISO date or date-time (UTC unless zoned), or a duration ago: 30d, 12h, 2w', (v: string) => beforeArg(v))
+  .option('--db <spec>', 'sqlite:FILE or postgres://user@host:port/db')
+  .option('--datadir <dir>', 'use DIR/history.sqlite')
+  .option('--vantage <name>', "only this vantage point's crawls", vantageArg)
+  .action(async (opts: PruneCliOptions) => {
+    if (opts.db !== undefined && opts.datadir !== undefined) throw new InvalidArgumentError('--db and --datadir exclude each other')
+    const { runPrune } = await import('./history.js')
+    await runPrune(opts)
   })
 
 program
@@ -168,6 +251,7 @@ program
   .option('--discv5', 'nodes answer discv5 too, a fifth of them discv5 only with consensus-layer records')
   .option('--young-tables <f>', 'tables serve only the entries they have revalidated, this share of them at the start, more as time goes (a young geth network)', fractionArg)
   .option('--v4-only <f>', 'with --discv5: share of live nodes that speak discv4 only', fractionArg)
+  .addOption(logFormatOption())
   .action(async (opts: import('./testnet.js').TestnetCliOptions) => {
     const { runTestnet } = await import('./testnet.js')
     await runTestnet(opts)

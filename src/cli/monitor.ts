@@ -28,6 +28,8 @@ export interface MonitorCliOptions extends CrawlSetupOptions {
   crawls?: number
   /** store each crawl's edges (table entries) in the history */
   neighbors?: boolean
+  /** ms: prune this vantage point's crawls older than this after each crawl */
+  retain?: number
 }
 
 /** `ethp2p monitor`: crawls every `every` ms into the history until stopped (or `crawls` crawls). */
@@ -91,6 +93,7 @@ export async function runMonitorCli(opts: MonitorCliOptions): Promise<void> {
       ready,
       ...(opts.crawls !== undefined ? { maxCrawls: opts.crawls } : {}),
       ...(opts.neighbors ? { edges: true } : {}),
+      ...(opts.retain !== undefined ? { retainMs: opts.retain } : {}),
       onCrawl: (w, meta) => process.stdout.write(JSON.stringify({ crawl: w.id, vantage, found: w.found, answered: w.answered, new: w.newNodes, returning: w.returningNodes, gone: w.goneNodes, protocols: w.protocols, layers: w.layers, ...(w.edges !== undefined ? { edges: w.edges } : {}), interrupted: meta.interrupted ?? false }) + '\n'),
     })
   } finally {

@@ -10,6 +10,7 @@ import { dbSpecFor, HistoryError, openHistory } from '../history/db.js'
 import { PROTOCOL_SPLITS } from '../crawler/output.js'
 import { adoption, churn, forkReadiness, geoCounts, headCounts, listCrawls, protocolCounts, series, uptime, versionsOf, type Adoption, type Series, type Window } from '../history/query.js'
 import { topology } from '../history/topology.js'
+import { dailySeries, type DailySeries } from '../history/daily.js'
 import type { Dimension } from '../history/visit.js'
 
 /** `ethp2p stats`'s parsed options. */
@@ -23,6 +24,8 @@ export interface StatsCliOptions {
   client?: string
   version?: string
   top?: number
+  /** series per UTC day (from the rollups) instead of per crawl */
+  daily?: boolean
 }
 
 const DIMS: [Dimension, string][] = [
@@ -51,6 +54,19 @@ function seriesTable(title: string, s: Series): string {
   return `${title} over ${n} crawls:\n${table(rows)}`
 }
 
+function dailyTable(title: string, s: DailySeries): string {
+  const n = s.days.length
+  if (n === 0 || s.keys.length === 0) return `${title}: no data`
+  const day = (i: number): string => new Date(s.days[i]!.day).toISOString().slice(0, 10)
+  const f = (x: number): string => x.toFixed(1)
+  const rows = [['', `first (${day(0)})`, 'min', 'max', `latest (${day(n - 1)})`]]
+  for (const k of s.keys) {
+    const v = s.values[k]!
+    rows.push([k, f(v[0]!), f(Math.min(...v)), f(Math.max(...v)), f(v[n - 1]!)])
+  }
+  return `${title}, mean per crawl of each day, over ${n} days:\n${table(rows)}`
+}
+
 /** `ethp2p stats`: answers one question across the stored crawls and prints it (text or JSON). */
 export async function runStats(opts: StatsCliOptions): Promise<void> {
   let spec
@@ -72,8 +88,12 @@ export async function runStats(opts: StatsCliOptions): Promise<void> {
     const crawls = await listCrawls(h, w, { withInterrupted: true })
     const out: Record<string, unknown> = { crawls: crawls.length, interrupted: crawls.filter((c) => c.interrupted).length, vantages: [...new Set(crawls.map((c) => c.vantage))] }
     const seriesOut: Partial<Record<Dimension, Series>> = {}
-    for (const [dim] of DIMS) seriesOut[dim] = await series(h, dim, w, { top })
-    out['series'] = seriesOut
+    const dailyOut: Partial<Record<Dimension, DailySeries>> = {}
+    for (const [dim] of DIMS) {
+      if (opts.daily) dailyOut[dim] = await dailySeries(h, dim, w, { top })
+      else seriesOut[dim] = await series(h, dim, w, { top })
+    }
+    out[opts.daily ? 'daily' : 'series'] = opts.daily ? dailyOut : seriesOut
     const ch = await churn(h, w)
     out['churn'] = ch.crawls.map((c) => ({ crawl: c.id, vantage: c.vantage, startedAt: c.startedAt, answered: c.answered, new: c.newNodes, returning: c.returningNodes, gone: c.goneNodes }))
     const up = await uptime(h, w)
@@ -100,7 +120,7 @@ export async function runStats(opts: StatsCliOptions): Promise<void> {
     }
     const lines: string[] = [`${crawls.length} crawls (${out['interrupted']} interrupted) by ${(out['vantages'] as string[]).join(', ') || '-'}`]
     if (crawls.length > 0) lines.push(`latest: #${crawls[crawls.length - 1]!.id} at ${iso(crawls[crawls.length - 1]!.startedAt)}: ${crawls[crawls.length - 1]!.found} found, ${crawls[crawls.length - 1]!.answered} answered`)
-    for (const [dim, title] of DIMS) lines.push('', seriesTable(title, seriesOut[dim]!))
+    for (const [dim, title] of DIMS) lines.push('', opts.daily ? dailyTable(title, dailyOut[dim]!) : seriesTable(title, seriesOut[dim]!))
     const recent = ch.crawls.slice(-10)
     lines.push('', `Churn (last ${recent.length} crawls):`)
     lines.push(table([['crawl', 'vantage', 'started', 'answered', 'new', 'returning', 'gone'], ...recent.map((c) => [`#${c.id}`, c.vantage, iso(c.startedAt), String(c.answered), String(c.newNodes), String(c.returningNodes), String(c.goneNodes)])]))

@@ -114,16 +114,26 @@ function csvValue(r: CrawlRecord, k: (typeof CSV_COLUMNS)[number]): unknown {
   }
 }
 
+/** The CSV header line (`--csv`), without its line break. */
+export function csvHeader(): string {
+  return CSV_COLUMNS.join(',')
+}
+
+/** One record as a CSV line (`--csv`), without its line break. */
+export function csvLine(r: CrawlRecord): string {
+  return CSV_COLUMNS.map((k) => csvField(csvValue(r, k))).join(',')
+}
+
 /** Writes crawl records as CSV (`--csv`). */
 export class CsvWriter {
   private constructor(private readonly w: LineWriter) {}
   static async toFile(path: string): Promise<CsvWriter> {
     const c = new CsvWriter(LineWriter.toFile(path))
-    await c.w.line(CSV_COLUMNS.join(','))
+    await c.w.line(csvHeader())
     return c
   }
   write(r: CrawlRecord): Promise<void> {
-    return this.w.line(CSV_COLUMNS.map((k) => csvField(csvValue(r, k))).join(','))
+    return this.w.line(csvLine(r))
   }
   close(): Promise<void> {
     return this.w.close()
@@ -194,11 +204,14 @@ export interface NodeSetEntry {
   lastCheck?: string
 }
 
+/** What a node set entry takes from bookkeeping across crawls (a store, a history), when there is some. */
+export type NodeSetBookkeeping = Pick<StoredNode, 'score' | 'firstResponse' | 'lastResponse' | 'lastCheck'>
+
 /**
  * geth's node set from this crawl: every node that sent a record, keyed by its 64-hex node ID
  * (keccak256 of the public key). Scores and first responses come from the store when there is one.
  */
-export function nodeSet(records: Iterable<CrawlRecord>, stored?: (id: string) => StoredNode | undefined): Record<string, NodeSetEntry> {
+export function nodeSet(records: Iterable<CrawlRecord>, stored?: (id: string) => NodeSetBookkeeping | undefined): Record<string, NodeSetEntry> {
   const out: Record<string, NodeSetEntry> = {}
   for (const r of records) {
     if (r.enr === undefined || r.seq === undefined) continue
@@ -216,11 +229,16 @@ export function nodeSet(records: Iterable<CrawlRecord>, stored?: (id: string) =>
   return out
 }
 
-/** Write a node set in geth's `nodes.json` layout (`--nodes-json`): sorted by ID, four-space indent. */
-export function writeNodesJson(path: string, set: Record<string, NodeSetEntry>): void {
+/** A node set as geth's `nodes.json` text: sorted by ID, four-space indent, a final line break. */
+export function formatNodesJson(set: Record<string, NodeSetEntry>): string {
   // geth sorts by ID (Go map keys) and indents by four spaces
   const sorted = Object.fromEntries(Object.entries(set).sort(([a], [b]) => (a < b ? -1 : 1)))
-  writeFileSync(path, JSON.stringify(sorted, null, 4) + '\n')
+  return JSON.stringify(sorted, null, 4) + '\n'
+}
+
+/** Write a node set in geth's `nodes.json` layout (`--nodes-json`). */
+export function writeNodesJson(path: string, set: Record<string, NodeSetEntry>): void {
+  writeFileSync(path, formatNodesJson(set))
 }
 
 /** Where a node answered discovery: discv4 alone, discv5 alone, or both. */

@@ -13,7 +13,7 @@ import { ENR_PREFIX, hashMatches, isTreeEntry, parseEntry, parseLink, parseRoot,
 
 /** Where a {@link DnsClient} sends queries and how far a walk may go. */
 export interface DnsClientOptions {
-  /** DNS servers as "ip" or "ip:port" (default: the system's) */
+  /** DNS servers as "ip", "ip:port" or "[ipv6]:port" (default: the system's) */
   servers?: string[]
   /** per query attempt, in ms (default 5000) */
   timeoutMs?: number

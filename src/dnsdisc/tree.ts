@@ -69,7 +69,7 @@ export type TreeEntry =
   | { readonly type: 'link'; readonly link: TreeLink }
 
 /** DNS names of at most 253 characters in labels of 1–63 letters, digits, '-' or '_'. */
-function validDomain(d: string): boolean {
+export function isDnsName(d: string): boolean {
   if (d.length === 0 || d.length > 253) return false
   return d.split('.').every((l) => l.length > 0 && l.length <= 63 && /^[A-Za-z0-9_-]+$/.test(l))
 }
@@ -94,13 +94,13 @@ export function parseLink(url: string): TreeLink {
   const pubkey = compressed && decompress(compressed)
   if (!compressed || !pubkey) throw new DnsDiscError('BAD_URL', 'tree URL key is not a base32 compressed secp256k1 key')
   const domain = rest.slice(at + 1)
-  if (!validDomain(domain)) throw new DnsDiscError('BAD_URL', `tree URL domain "${domain.slice(0, 60)}" is not a DNS name`)
+  if (!isDnsName(domain)) throw new DnsDiscError('BAD_URL', `tree URL domain "${domain.slice(0, 60)}" is not a DNS name`)
   return { url, domain, pubkey, compressed }
 }
 
 /** `enrtree://` URL of the tree at `domain` signed by the 64-byte `pubkey`. */
 export function formatLink(pubkey: Uint8Array, domain: string): string {
-  if (!validDomain(domain)) throw new DnsDiscError('BAD_URL', `"${domain.slice(0, 60)}" is not a DNS name`)
+  if (!isDnsName(domain)) throw new DnsDiscError('BAD_URL', `"${domain.slice(0, 60)}" is not a DNS name`)
   return `${LINK_PREFIX}${base32Encode(compressPubkey(pubkey))}@${domain}`
 }
 
@@ -162,10 +162,15 @@ export function verifyRoot(r: RootEntry, link: TreeLink, b: CryptoBackend = defa
   return false
 }
 
+/** The part of a root entry that its signature covers. */
+function rootText(eroot: string, lroot: string, seq: number): string {
+  if (!Number.isSafeInteger(seq) || seq < 0) throw new DnsDiscError('BAD_ROOT', `sequence number ${seq} is not a non-negative integer`)
+  return `${ROOT_PREFIX} e=${eroot} l=${lroot} seq=${seq}`
+}
+
 /** Sign a root entry with the tree's key. */
 export function signRoot(eroot: string, lroot: string, seq: number, priv: Uint8Array, b: CryptoBackend = defaultBackend): RootEntry {
-  if (!Number.isSafeInteger(seq) || seq < 0) throw new DnsDiscError('BAD_ROOT', `sequence number ${seq} is not a non-negative integer`)
-  const signedText = `${ROOT_PREFIX} e=${eroot} l=${lroot} seq=${seq}`
+  const signedText = rootText(eroot, lroot, seq)
   const { sig, recovery } = b.sign(b.keccak256(utf8.encode(signedText)), priv)
   const full = new Uint8Array(65)
   full.set(sig)
@@ -213,21 +218,35 @@ export interface Tree {
   readonly txt: Map<string, string>
 }
 
+/** A tree's entries before its root is signed: what {@link buildTree} makes of records and links. */
+export interface UnsignedTree {
+  /** hash of the top entry of the node record subtree */
+  readonly eroot: string
+  /** hash of the top entry of the link subtree */
+  readonly lroot: string
+  /** entry text by hash, root excluded */
+  readonly entries: ReadonlyMap<string, string>
+  /** the records the tree holds: one per node (the highest seq), sorted by node ID */
+  readonly records: readonly ENR[]
+  /** the links, as given */
+  readonly links: readonly string[]
+}
+
 /**
- * Build and sign the tree of `records` and `links` (enrtree:// URLs) at `domain`. Records are sorted by
- * node ID so the same set always gives the same tree; of two records for one node the higher seq wins.
- * Branches hold at most 13 children so each branch TXT stays within MAX_BRANCH_TXT bytes; a subtree
- * of one leaf is the leaf itself, and an empty one is an empty branch.
+ * The entries of the tree of `records` and `links` (enrtree:// URLs). Records are sorted by node ID so
+ * the same set always gives the same tree (a signature made once can be checked against a rebuild);
+ * of two records for one node the higher seq wins. Branches hold at most 13 children so each branch
+ * TXT stays within MAX_BRANCH_TXT bytes; a subtree of one leaf is the leaf itself, and an empty one is
+ * an empty branch.
  */
-export function makeTree(records: readonly ENR[], links: readonly string[], seq: number, priv: Uint8Array, domain: string, b: CryptoBackend = defaultBackend): Tree {
-  if (!validDomain(domain)) throw new DnsDiscError('BAD_URL', `"${domain.slice(0, 60)}" is not a DNS name`)
+export function buildTree(records: readonly ENR[], links: readonly string[], b: CryptoBackend = defaultBackend): UnsignedTree {
   const byId = new Map<string, ENR>()
   for (const r of records) {
     const key = Buffer.from(r.nodeId).toString('hex')
     const have = byId.get(key)
     if (!have || r.seq > have.seq) byId.set(key, r)
   }
-  const leaves = [...byId.entries()].sort(([a], [c]) => (a < c ? -1 : a > c ? 1 : 0)).map(([, r]) => r.toText())
+  const sorted = [...byId.entries()].sort(([a], [c]) => (a < c ? -1 : a > c ? 1 : 0)).map(([, r]) => r)
   const linkTexts = links.map((l) => parseLink(l).url)
 
   const entries = new Map<string, string>()
@@ -244,11 +263,34 @@ export function makeTree(records: readonly ENR[], links: readonly string[], seq:
     for (let i = 0; i < texts.length; i += MAX_CHILDREN) subtrees.push(build(texts.slice(i, i + MAX_CHILDREN)))
     return build(subtrees)
   }
-  const eroot = add(build(leaves))
+  const eroot = add(build(sorted.map((r) => r.toText())))
   const lroot = add(build(linkTexts))
-  const root = signRoot(eroot, lroot, seq, priv, b)
+  return { eroot, lroot, entries, records: sorted, links: linkTexts }
+}
 
+/**
+ * The root of `tree` at `seq` with a signature made before (as enrtree-info.json keeps it: base64url
+ * of 65 bytes), or undefined when that signature is not the key's in `url` over this very root, which
+ * is how a tree that changed since it was signed shows.
+ */
+export function rootWithSignature(tree: UnsignedTree, seq: number, sig: string, url: string, b: CryptoBackend = defaultBackend): RootEntry | undefined {
+  const bytes = /^[A-Za-z0-9_-]+=?$/.test(sig) ? new Uint8Array(Buffer.from(sig, 'base64url')) : undefined
+  if (bytes?.length !== 65) return undefined
+  const root: RootEntry = { eroot: tree.eroot, lroot: tree.lroot, seq, sig: bytes, signedText: rootText(tree.eroot, tree.lroot, seq) }
+  return verifyRoot(root, parseLink(url), b) ? root : undefined
+}
+
+/** The TXT records of `tree` under `root` at `domain`: the root at the bare domain, entries at `<hash>.<domain>`. */
+export function treeTxt(tree: UnsignedTree, root: RootEntry, domain: string): Map<string, string> {
   const txt = new Map<string, string>([[domain, formatRoot(root)]])
-  for (const [h, text] of entries) txt.set(`${h}.${domain}`, text)
-  return { url: formatLink(b.publicKey(priv), domain), root, txt }
+  for (const [h, text] of tree.entries) txt.set(`${h}.${domain}`, text)
+  return txt
+}
+
+/** Build and sign the tree of `records` and `links` (enrtree:// URLs) at `domain` (see {@link buildTree}). */
+export function makeTree(records: readonly ENR[], links: readonly string[], seq: number, priv: Uint8Array, domain: string, b: CryptoBackend = defaultBackend): Tree {
+  if (!isDnsName(domain)) throw new DnsDiscError('BAD_URL', `"${domain.slice(0, 60)}" is not a DNS name`)
+  const tree = buildTree(records, links, b)
+  const root = signRoot(tree.eroot, tree.lroot, seq, priv, b)
+  return { url: formatLink(b.publicKey(priv), domain), root, txt: treeTxt(tree, root, domain) }
 }

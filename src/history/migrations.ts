@@ -3,7 +3,7 @@
  * `kysely_migration` and, on PostgreSQL, holds an advisory lock so two monitors starting at once
  * migrate once). A migration, once released, never changes: new columns come as a new entry.
  */
-import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely'
+import { sql, type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely'
 import type { Engine } from './engine.js'
 
 /** an auto-incremented integer key in each engine's own spelling */
@@ -183,10 +183,40 @@ const visitHead: Migration = {
 }
 
 /**
+ * Issue 23, retention: `history prune` deletes the visits and edges of old crawls and marks them
+ * (`crawls.pruned` 1); the per-crawl counts stay, and `daily_counts` sums them per vantage point, UTC
+ * day (epoch ms of its midnight), dimension and key over the day's crawls (not interrupted; `crawls`
+ * says how many), so a year of series is 365 rows a key. Uptime is answered from the sessions, which
+ * prune keeps: `sessions_last_seen` finds those that reach into a window; `sessions_open` gives way to
+ * a partial index of the open sessions only.
+ */
+const rollups: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await db.schema.alterTable('crawls').addColumn('pruned', 'integer', (c) => c.notNull().defaultTo(0)).execute()
+    await db.schema
+      .createTable('daily_counts')
+      .addColumn('vantage', 'text', (c) => c.notNull())
+      .addColumn('day', 'bigint', (c) => c.notNull())
+      .addColumn('dim', 'text', (c) => c.notNull())
+      .addColumn('key', 'text', (c) => c.notNull())
+      .addColumn('crawls', 'integer', (c) => c.notNull())
+      .addColumn('n', 'bigint', (c) => c.notNull())
+      .addPrimaryKeyConstraint('daily_counts_pk', ['vantage', 'day', 'dim', 'key'])
+      .execute()
+    // a dimension across days, whichever vantage point
+    await db.schema.createIndex('daily_counts_dim').on('daily_counts').columns(['dim', 'day']).execute()
+    await db.schema.createIndex('sessions_last_seen').on('sessions').columns(['last_seen', 'started_at']).execute()
+    // sessions stay for good while visits go: the index of open sessions (all a new crawl touches) need
+    // not hold the closed ones, ~30 B a row of a table that grows by a row per node every few crawls
+    await db.schema.dropIndex('sessions_open').execute()
+    await db.schema.createIndex('sessions_open_only').on('sessions').columns(['vantage', 'node']).where(sql.ref('ended_at'), 'is', null).execute()
+  },
+}
+
+/**
  * Issue 23: the crawl's key (the monitor's UUID for it), unique, so a crawl written again from the
  * spool after a commit whose acknowledgement was lost is recognised and skipped. Null in crawls
  * written before and by callers that give none; both engines let a unique index hold many nulls.
- * Numbered 0007: 0006 is retention's.
  */
 const crawlKey: Migration = {
   async up(db: Kysely<unknown>): Promise<void> {
@@ -197,7 +227,7 @@ const crawlKey: Migration = {
 
 /** Every migration by name; names sort in the order they apply. */
 export function migrations(engine: Engine): Record<string, Migration> {
-  return { '0001_initial': initial(engine), '0002_visit_protocols_layer': visitProtocols, '0003_visit_geo': visitGeo, '0004_edges': edges, '0005_visit_head': visitHead, '0007_crawl_key': crawlKey }
+  return { '0001_initial': initial(engine), '0002_visit_protocols_layer': visitProtocols, '0003_visit_geo': visitGeo, '0004_edges': edges, '0005_visit_head': visitHead, '0006_rollups': rollups, '0007_crawl_key': crawlKey }
 }
 
 /** A schema migration failed; the cause says which and why. */

@@ -25,6 +25,7 @@ import { HistoryError, type History } from './db.js'
 import { EdgeList } from './edges.js'
 import { Outage, type Backoff } from './outage.js'
 import { lastCrawlStart, recentNodes } from './query.js'
+import { applyRetention } from './retention.js'
 import type { Spool, SpoolEntry } from './spool.js'
 import { SpoolFormatError, type SpooledCrawl } from './spooled.js'
 import type { HistoryRecord } from './visit.js'
@@ -65,6 +66,8 @@ export interface MonitorOptions {
   recheckMs?: number
   /** store each crawl's edges (monitor --neighbors), held as compact numbers until the crawl is written */
   edges?: boolean
+  /** after each stored crawl, prune this vantage point's crawls older than this (monitor --retain) */
+  retainMs?: number
 }
 
 const DAY = 24 * 3600_000
@@ -125,9 +128,10 @@ export async function runMonitor(o: MonitorOptions): Promise<void> {
   let fresh: { entry: SpoolEntry; crawl: SpooledCrawl } | undefined
 
   /** THE place a crawl lands once the database has committed it */
-  const committed = (written: WrittenCrawl, meta: SpooledCrawl['meta']): void => {
+  const committed = async (written: WrittenCrawl, meta: SpooledCrawl['meta']): Promise<void> => {
     log.info({ ...written, vantage, interrupted: meta.interrupted ?? false, seconds: (meta.endedAt - meta.startedAt) / 1000, spooled: spool.size }, written.alreadyStored ? 'crawl was stored already' : 'crawl stored')
     o.onCrawl?.(written, meta)
+    if (o.retainMs !== undefined) await applyRetention(history, vantage, o.retainMs, log, signal)
   }
 
   /** Write the spool to the database, oldest first, until it is empty or the database fails. */
@@ -156,7 +160,7 @@ export async function runMonitor(o: MonitorOptions): Promise<void> {
       outage.up({ spooled: spool.size })
       await spool.remove(e)
       if (fresh?.entry === e) fresh = undefined
-      committed(written, crawl.meta)
+      await committed(written, crawl.meta)
     }
   }
 

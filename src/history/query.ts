@@ -39,6 +39,8 @@ export interface CrawlPoint {
   returningNodes: number
   goneNodes: number
   interrupted: boolean
+  /** its visits and edges were pruned (`history prune`); its counts and churn remain */
+  pruned: boolean
 }
 
 /** Counts of one dimension across crawls: `values[key][i]` belongs to `crawls[i]`. */
@@ -64,7 +66,7 @@ export function isDimension(s: string): s is Dimension {
 
 type CrawlRow = HistorySchema['crawls']
 
-function point(r: Omit<CrawlRow, 'options' | 'id'> & { id: number }): CrawlPoint {
+function point(r: Omit<CrawlRow, 'options' | 'id' | 'pruned'> & { id: number; pruned: number }): CrawlPoint {
   return {
     id: r.id,
     vantage: r.vantage,
@@ -79,6 +81,7 @@ function point(r: Omit<CrawlRow, 'options' | 'id'> & { id: number }): CrawlPoint
     returningNodes: r.returning_nodes,
     goneNodes: r.gone_nodes,
     interrupted: r.interrupted === 1,
+    pruned: r.pruned === 1,
   }
 }
 
@@ -111,6 +114,12 @@ export async function latestCrawl(h: History, w: Window = {}): Promise<(CrawlPoi
     // written by us as JSON; an edited row should not break the page
   }
   return { ...point(r), options }
+}
+
+/** One crawl by its id (interrupted or not), or undefined. */
+export async function crawlById(h: History, id: number): Promise<CrawlPoint | undefined> {
+  const r = await h.db.selectFrom('crawls').selectAll().where('id', '=', id).executeTakeFirst()
+  return r ? point(r) : undefined
 }
 
 /** When the vantage point last started a crawl (the monitor's schedule continues from it). */
@@ -226,41 +235,59 @@ const BUCKETS: [string, number, number][] = [
 ]
 
 /**
- * Uptime: for each node that answered in the window, the crawls in which it answered over the crawls
- * since its first visit in the window. One aggregate over the window's visits, bucketed here.
+ * Uptime: for each node that answered in the window, the crawls in which it answered over the window's
+ * crawls since it first answered in it. Read from the uptime sessions (which `history prune` keeps, so
+ * the answer does not change when old visits go): a session that began in the window adds its crawls;
+ * one that began before adds those of its crawls in the window, counted here from the crawl starts.
  */
 export async function uptime(h: History, w: Window = {}): Promise<UptimeDistribution> {
   const crawls = await listCrawls(h, w)
   const out: UptimeDistribution = { crawls: crawls.length, nodes: 0, buckets: BUCKETS.map(([label, min, max]) => ({ label, min, max, nodes: 0 })), single: 0 }
   if (crawls.length === 0) return out
   const starts = crawls.map((c) => c.startedAt).sort((a, b) => a - b)
-  const ids = crawls.map((c) => c.id)
-  const rows = await h.db
-    .selectFrom('visits as v')
-    .innerJoin('crawls as c', 'c.id', 'v.crawl_id')
-    .select((eb) => [eb.fn.min('c.started_at').as('first'), eb.fn.sum<number>('v.answered').as('up')])
-    .where('v.crawl_id', 'in', ids)
-    .groupBy('v.node')
-    .having((eb) => eb.fn.sum('v.answered'), '>', 0)
-    .execute()
-  for (const r of rows) {
-    // crawls since its first visit: those starting at or after it
-    const first = Number(r.first)
+  const from = starts[0]!
+  // crawls of the window starting at or after t (binary search), and of one vantage point up to t
+  const atOrAfter = (xs: number[], t: number): number => {
     let lo = 0
-    let hi = starts.length
+    let hi = xs.length
     while (lo < hi) {
       const mid = (lo + hi) >> 1
-      if (starts[mid]! < first) lo = mid + 1
+      if (xs[mid]! < t) lo = mid + 1
       else hi = mid
     }
-    const total = starts.length - lo
-    const up = Number(r.up)
+    return xs.length - lo
+  }
+  const byVantage = new Map<string, number[]>()
+  for (const c of crawls) {
+    const xs = byVantage.get(c.vantage)
+    if (xs) xs.push(c.startedAt)
+    else byVantage.set(c.vantage, [c.startedAt])
+  }
+  for (const xs of byVantage.values()) xs.sort((a, b) => a - b)
+  const q = h.db.selectFrom('sessions').where('last_seen', '>=', from).where('vantage', 'in', [...byVantage.keys()])
+  // materialized: read by last_seen, then grouped (grouping first would walk every session ever, by node)
+  const inside = await h.db
+    .with((cte) => cte('recent').materialized(), () => q.where('started_at', '>=', from).select(['node', 'started_at', 'crawls']))
+    .selectFrom('recent')
+    .select(['node', (eb) => eb.fn.min('started_at').as('first'), (eb) => eb.fn.sum<number>('crawls').as('up')])
+    .groupBy('node')
+    .execute()
+  const up = new Map(inside.map((r) => [r.node, { first: Number(r.first), up: Number(r.up) }]))
+  // sessions under way when the window began: the window's crawls of their vantage point up to their last
+  for (const s of await q.where('started_at', '<', from).select(['node', 'vantage', 'last_seen']).execute()) {
+    const xs = byVantage.get(s.vantage)!
+    const n = xs.length - atOrAfter(xs, Number(s.last_seen) + 1)
+    const e = up.get(s.node)
+    up.set(s.node, { first: from, up: (e?.up ?? 0) + n })
+  }
+  for (const r of up.values()) {
+    const total = atOrAfter(starts, r.first)
     out.nodes++
     if (total <= 1) {
       out.single++
       continue
     }
-    const share = Math.min(1, up / total)
+    const share = Math.min(1, r.up / total)
     const b = out.buckets.find((x) => share >= x.min && share < x.max)!
     b.nodes++
   }
@@ -477,6 +504,8 @@ export interface NodeHistory {
   node: NodeSummary
   visits: NodeVisit[]
   sessions: { vantage: string; startedAt: number; lastSeen: number; endedAt: number | null; crawls: number }[]
+  /** the start of the latest pruned crawl: visits of crawls up to it are gone (`history prune`), its sessions remain; null when none is */
+  prunedThrough: number | null
 }
 
 /** One node across crawls: each sighting with its endpoint, record and client; undefined when never seen. */
@@ -493,6 +522,7 @@ export async function nodeHistory(h: History, pubkey: string, limit = 200): Prom
     .limit(Math.max(1, Math.min(10_000, limit)))
     .execute()
   const sessions = await h.db.selectFrom('sessions').select(['vantage', 'started_at', 'last_seen', 'ended_at', 'crawls']).where('node', '=', node.id).orderBy('started_at', 'desc').limit(500).execute()
+  const pruned = await h.db.selectFrom('crawls').select((eb) => eb.fn.max('started_at').as('t')).where('pruned', '=', 1).executeTakeFirst()
   return {
     node: {
       pubkey: node.pubkey,
@@ -529,12 +559,13 @@ export async function nodeHistory(h: History, pubkey: string, limit = 200): Prom
       asOrg: v.as_org,
     })),
     sessions: sessions.map((s) => ({ vantage: s.vantage, startedAt: Number(s.started_at), lastSeen: Number(s.last_seen), endedAt: s.ended_at === null ? null : Number(s.ended_at), crawls: s.crawls })),
+    prunedThrough: pruned?.t === null || pruned?.t === undefined ? null : Number(pruned.t),
   }
 }
 
 /** The visits of one crawl as crawl records (the latest crawl's report panels are drawn from them). */
-export async function crawlVisits(h: History, crawlId: number): Promise<(HistorySchema['visits'] & { pubkey: string })[]> {
-  return h.db.selectFrom('visits as v').innerJoin('nodes as n', 'n.id', 'v.node').selectAll('v').select('n.pubkey').where('v.crawl_id', '=', crawlId).execute()
+export async function crawlVisits(h: History, crawlId: number): Promise<(HistorySchema['visits'] & { pubkey: string; first_seen: number })[]> {
+  return h.db.selectFrom('visits as v').innerJoin('nodes as n', 'n.id', 'v.node').selectAll('v').select(['n.pubkey', 'n.first_seen']).where('v.crawl_id', '=', crawlId).execute()
 }
 
 /** The counts of the latest crawl of the window in some dimensions (the Prometheus gauges). */

@@ -25,6 +25,8 @@ export interface CrawlsTable {
   new_nodes: number
   returning_nodes: number
   gone_nodes: number
+  /** migration 0006: 1 once `history prune` deleted its visits and edges (its counts stay) */
+  pruned: Generated<number>
   /** migration 0007: the monitor's key for the crawl (a UUID, unique), so a retried write is recognised; null in crawls written without one */
   crawl_key: string | null
 }
@@ -139,6 +141,19 @@ export interface EdgesTable {
   distance: number
 }
 
+/** Migration 0006: per vantage point, UTC day and dimension, the per-crawl counts summed over the day's crawls. */
+export interface DailyCountsTable {
+  vantage: string
+  /** epoch ms of the day's 00:00 UTC */
+  day: number
+  dim: string
+  key: string
+  /** the day's crawls of that vantage point (not interrupted) the sum is over */
+  crawls: number
+  /** the sum of the key's count over those crawls */
+  n: number
+}
+
 /** The history's tables, as Kysely sees them. */
 export interface HistorySchema {
   crawls: CrawlsTable
@@ -147,4 +162,5 @@ export interface HistorySchema {
   sessions: SessionsTable
   crawl_counts: CrawlCountsTable
   edges: EdgesTable
+  daily_counts: DailyCountsTable
 }

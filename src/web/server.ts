@@ -5,22 +5,25 @@
  *
  * API (GET, JSON; `vantage` and `since` (epoch ms) narrow every question to a window):
  *   /api/overview                        latest crawl, vantage points, dimensions
- *   /api/series?dim=client&top=8         counts of a dimension per crawl (country and asn too)
+ *   /api/series?dim=client&top=8         counts of a dimension per crawl (country and asn too);
+ *                                        &per=day: mean per crawl of each UTC day (rollups)
  *   /api/geo?top=20                      the latest crawl per country and AS, share on hosting ASes
  *   /api/adoption?client=geth&version=V  a version's nodes and share per crawl (no version: its versions)
  *   /api/churn  /api/uptime  /api/forks  churn per crawl, uptime distribution, fork readiness
  *   /api/nodes?q=TEXT&limit=N            node search (public key / node id prefix, IP, client id)
  *   /api/nodes/PUBKEY                    one node's visits and uptime sessions
+ *   /api/nodeset?client=geth&format=csv  a crawl's nodes filtered as `ethp2p nodeset filter` does (web/nodeset.ts)
  *   /report/latest                       the latest crawl as `crawl --report` draws it
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
-import type { CrawlRecord } from '../crawler/record.js'
 import { renderReport } from '../crawler/report.js'
 import type { History } from '../history/db.js'
+import { dailySeries } from '../history/daily.js'
 import { adoption, churn, crawlVisits, forkReadiness, geoCounts, headCounts, isDimension, latestCrawl, nodeHistory, searchNodes, series, uptime, versionsOf, type Window } from '../history/query.js'
-import type { VisitsTable } from '../history/schema.js'
+import { visitRecord } from '../history/nodeset.js'
 import { DIMENSIONS } from '../history/visit.js'
 import { parseListenAddr } from '../metrics/serve.js'
+import { nodesetHandler } from './nodeset.js'
 import { dashboardPage } from './page.js'
 
 /** The dashboard server could not listen on its address. */
@@ -67,37 +70,6 @@ function intParam(params: URLSearchParams, name: string, dflt: number, max: numb
   return Math.max(1, Math.min(max, Number(v)))
 }
 
-/** a stored visit as the report's crawl record */
-function asRecord(v: VisitsTable & { pubkey: string }, when: string): CrawlRecord {
-  const r: CrawlRecord = { id: v.pubkey, ip: v.ip, udp: v.udp, tcp: v.tcp, firstSeen: when, lastSeen: when, answered: v.answered === 1, eth2: v.eth2 === 1 }
-  if (v.enr !== null) r.enr = v.enr
-  if (v.enr_seq !== null) r.seq = Number(v.enr_seq)
-  if (v.network !== null) r.network = v.network
-  if (v.fork !== null) r.fork = v.fork
-  if (v.error !== null) r.error = v.error
-  if (v.client_id !== null) {
-    r.clientId = v.client_id
-    r.client = { name: v.client_name ?? '' }
-    if (v.client_version !== null) r.client.version = v.client_version
-    if (v.client_os !== null) r.client.os = v.client_os
-    if (v.client_arch !== null) r.client.arch = v.client_arch
-  }
-  if (v.caps !== null) r.caps = v.caps.split(' ').filter(Boolean)
-  if (v.network_id !== null) r.networkId = Number(v.network_id)
-  if (v.fork_hash !== null) r.forkId = { hash: v.fork_hash, next: Number(v.fork_next ?? 0) }
-  if (v.chain !== null) r.chain = v.chain
-  if (v.disconnect !== null) r.disconnect = { reason: v.disconnect, code: 0, by: v.disconnect_by === 'remote' ? 'remote' : 'local' }
-  if (v.inbound === 1) r.inbound = true
-  if (v.dial_error !== null) r.dialError = v.dial_error
-  // only the values the crawl writes: a stored row is not trusted to hold a valid one
-  if (v.protocols !== null) r.protocols = v.protocols.split('+').filter((p): p is NonNullable<CrawlRecord['protocols']>[number] => p === 'v4' || p === 'v5')
-  if (v.layer === 'execution' || v.layer === 'consensus') r.layer = v.layer
-  if (v.country !== null) r.country = v.country
-  if (v.asn !== null) r.asn = Number(v.asn)
-  if (v.as_org !== null) r.asOrg = v.as_org
-  return r
-}
-
 /** The report of the latest crawl, cached per crawl (the page asks for it on every refresh). */
 function reportCache(h: History): (w: Window) => Promise<string | undefined> {
   let cached: { id: number; vantage: string | undefined; html: string } | undefined
@@ -106,7 +78,7 @@ function reportCache(h: History): (w: Window) => Promise<string | undefined> {
     if (!c) return undefined
     if (cached?.id === c.id && cached.vantage === w.vantage) return cached.html
     const when = new Date(c.startedAt).toISOString()
-    const records = (await crawlVisits(h, c.id)).map((v) => asRecord(v, when))
+    const records = (await crawlVisits(h, c.id)).map((v) => visitRecord(v, when))
     const html = renderReport(records, { started: c.startedAt, ended: c.endedAt, seeds: 0, dial: c.options['dial'] === true, title: `Latest crawl #${c.id} (${c.vantage})` }, [])
     cached = { id: c.id, vantage: w.vantage, html }
     return html
@@ -123,6 +95,7 @@ export async function serveDashboard(addr: string, h: History, opts: { signal?: 
   }
   const page = dashboardPage()
   const report = reportCache(h)
+  const nodeset = nodesetHandler(h)
 
   const routes: Record<string, (p: URLSearchParams) => Promise<unknown>> = {
     '/api/overview': async (p) => {
@@ -134,6 +107,8 @@ export async function serveDashboard(addr: string, h: History, opts: { signal?: 
     '/api/series': async (p) => {
       const dim = p.get('dim') ?? ''
       if (!isDimension(dim)) throw new BadRequest(`dim: one of ${Object.keys(DIMENSIONS).join(', ')}`)
+      // per=day: one point per UTC day (the rollups `history prune` keeps), for windows of months
+      if (p.get('per') === 'day') return dailySeries(h, dim, windowOf(p), { top: intParam(p, 'top', 8, 50) })
       return series(h, dim, windowOf(p), { top: intParam(p, 'top', 8, 50) })
     },
     '/api/adoption': async (p) => {
@@ -176,6 +151,10 @@ export async function serveDashboard(addr: string, h: History, opts: { signal?: 
       if (node) {
         const hist = await nodeHistory(h, node[1]!, intParam(url.searchParams, 'limit', 200, 10_000))
         return hist ? json(res, 200, hist) : json(res, 404, { error: 'no such node' })
+      }
+      if (path === '/api/nodeset') {
+        const r = await nodeset(url.searchParams)
+        return send(res, r.status, r.type, r.body)
       }
       const route = routes[path]
       if (!route) return json(res, 404, { error: 'not found' })
