@@ -1,7 +1,9 @@
 /**
  * The crawl history: writing a 10,000-node crawl with dial results into SQLite and PostgreSQL, the
  * stats questions over 100 stored crawls of 10,000 nodes (a generated history, history/synthetic.ts),
- * and the dashboard's first paint over that history in headless chromium.
+ * and the dashboard's first paint over that history in headless chromium; and the monitor's spool:
+ * putting a 10,000-node crawl in it (gzip, fsync, rename) and reading it back, what every crawl pays
+ * before its database write.
  *
  * Each write of the 100 is timed (the history grows as it goes; the median is reported, the slowest
  * too). Each question runs five times on the full history, the median kept. PostgreSQL is the server
@@ -9,6 +11,7 @@
  * with scripts/pg-cluster.sh. ETHP2P_BENCH_HISTORY_CRAWLS / _NODES shrink the history for a quick look.
  */
 import { execFileSync } from 'node:child_process'
+import { randomUUID } from 'node:crypto'
 import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -18,8 +21,10 @@ import { openHistory, type DbSpec, type History } from '../history/db.js'
 import { adoption, churn, forkReadiness, nodeHistory, searchNodes, series } from '../history/query.js'
 import { uptime } from '../history/uptime.js'
 import { chooseCrawl, crawlNodeSet } from '../history/nodeset.js'
+import { Spool, type SpoolEntry } from '../history/spool.js'
 import { syntheticCrawl, syntheticNodes, type SyntheticNode } from '../history/synthetic.js'
 import { writeCrawl } from '../history/write.js'
+import { createLogger } from '../util/log.js'
 import { serveDashboard } from '../web/server.js'
 import type { Row, Target } from './harness.js'
 
@@ -50,6 +55,26 @@ async function fill(h: History, nodes: SyntheticNode[]): Promise<number[]> {
     if ((k + 1) % 25 === 0) console.error(`  ${k + 1}/${CRAWLS} crawls written`)
   }
   return ms
+}
+
+/** median ms of putting one crawl in the spool and of reading it back, over RUNS crawls, and its bytes */
+async function spoolCost(dir: string, nodes: SyntheticNode[]): Promise<{ put: number; read: number; bytes: number }> {
+  const spool = await Spool.open(join(dir, 'spool'), createLogger('error'))
+  const put: number[] = []
+  const read: number[] = []
+  let bytes = 0
+  for (let k = 0; k < RUNS; k++) {
+    const t = T0 + k * EVERY
+    const crawl = { meta: { vantage: 'bench', startedAt: t, endedAt: t + 60_000, options: { dial: true }, key: randomUUID() }, records: syntheticCrawl(nodes, k, t) }
+    let e: SpoolEntry | undefined
+    put.push(await timed(async () => {
+      e = await spool.put(crawl)
+    }))
+    read.push(await timed(() => spool.read(e!)))
+    bytes = e!.bytes
+    await spool.remove(e!)
+  }
+  return { put: median(put), read: median(read), bytes }
 }
 
 /** each question's median ms over RUNS runs */
@@ -141,6 +166,10 @@ export async function historyBench(_names: readonly BackendName[]): Promise<{ ro
 
   const dir = mkdtempSync(join(tmpdir(), 'ethp2p-bench-history-'))
   try {
+    const sp = await spoolCost(dir, nodes)
+    console.log(`spool: put a ${NODES}-node crawl (gzip, fsync, rename): median ${sp.put.toFixed(0)} ms, ${(sp.bytes / 1e6).toFixed(2)} MB; read it back: ${sp.read.toFixed(0)} ms`)
+    rows.push({ op: `spool a ${NODES / 1000}k-node crawl (crawls/s)`, impl: 'spool', hz: 1000 / sp.put, rme: 0 })
+    targets.push({ what: `spool: ${NODES / 1000}k-node crawls put per second (≤ 1 s each)`, value: 1000 / sp.put, min: 1 })
     console.error(`generating ${label} into SQLite…`)
     const sqlite = await openHistory({ engine: 'sqlite', file: join(dir, 'history.sqlite') })
     try {

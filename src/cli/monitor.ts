@@ -1,14 +1,16 @@
 /**
  * `ethp2p monitor`: crawl on a schedule (`--every`, the first crawl at once) with the options of
  * `ethp2p crawl`, each crawl written into the SQL history (`--db`, SQLite under --datadir by default);
- * optionally the dashboard (`--http`) and Prometheus gauges (`--metrics`). One JSON line per stored
- * crawl goes to stdout; logs go to stderr. SIGINT/SIGTERM: the crawl under way stops, what it found is
- * written (marked interrupted), exit 0.
+ * optionally the dashboard (`--http`) and Prometheus gauges (`--metrics`). Finished crawls wait in the
+ * spool, DATADIR/spool/VANTAGE (DATADIR defaults to '.', as for history.sqlite), until the database
+ * has them. One JSON line per stored crawl goes to stdout; logs go to stderr. SIGINT/SIGTERM: the
+ * crawl under way stops, what it found is spooled and written (marked interrupted), exit 0.
  */
 import { hostname } from 'node:os'
 import { InvalidArgumentError } from 'commander'
-import { dbSpecFor, describe, HistoryError, openHistory } from '../history/db.js'
+import { dbSpecFor, describe, HistoryError, openHistoryWhenReachable } from '../history/db.js'
 import { runMonitor } from '../history/monitor.js'
+import { Spool, spoolDir } from '../history/spool.js'
 import { latestCounts } from '../history/query.js'
 import { CrawlMetrics, GAUGE_DIMENSIONS } from '../metrics/crawl.js'
 import { MetricsServerError, serveMetrics } from '../metrics/serve.js'
@@ -42,7 +44,8 @@ export async function runMonitorCli(opts: MonitorCliOptions): Promise<void> {
     throw new InvalidArgumentError((err as Error).message)
   }
   const vantage = opts.vantage ?? hostname().slice(0, 64)
-  const history = await openHistory(spec).catch((err: unknown) => {
+  // a database that is away at start is waited for as in any outage (its crawls spooled meanwhile)
+  const { history, ready } = await openHistoryWhenReachable(spec).catch((err: unknown) => {
     throw err instanceof HistoryError && err.code === 'BAD_DB_SPEC' ? new InvalidArgumentError(err.message) : err
   })
   const stopping = new AbortController()
@@ -57,7 +60,8 @@ export async function runMonitorCli(opts: MonitorCliOptions): Promise<void> {
   process.on('SIGTERM', onTerm)
   const closers: (() => Promise<void>)[] = [() => history.close()]
   try {
-    log.info({ db: describe(spec), vantage, everySeconds: opts.every / 1000 }, 'monitor started')
+    const spool = await Spool.open(spoolDir(opts.datadir ?? '.', vantage), log)
+    log.info({ db: describe(spec), vantage, everySeconds: opts.every / 1000, spool: spool.dir, spooled: spool.size }, 'monitor started')
     if (opts.http !== undefined) {
       const dash = await serveDashboard(opts.http, history, { signal: stopping.signal, vantage, onError: (err) => log.error({ err }, 'dashboard query failed') }).catch((err: unknown) => {
         throw err instanceof DashboardError ? new InvalidArgumentError(`--http: ${err.message}`) : err
@@ -85,10 +89,12 @@ export async function runMonitorCli(opts: MonitorCliOptions): Promise<void> {
       startCrawl: (previous) => setup.start(previous),
       signal: stopping.signal,
       log,
+      spool,
+      ready,
       ...(opts.crawls !== undefined ? { maxCrawls: opts.crawls } : {}),
       ...(opts.neighbors ? { edges: true } : {}),
       ...(opts.retain !== undefined ? { retainMs: opts.retain } : {}),
-      onCrawl: (w) => process.stdout.write(JSON.stringify({ crawl: w.id, vantage, found: w.found, answered: w.answered, new: w.newNodes, returning: w.returningNodes, gone: w.goneNodes, protocols: w.protocols, layers: w.layers, ...(w.edges !== undefined ? { edges: w.edges } : {}), interrupted: stopping.signal.aborted }) + '\n'),
+      onCrawl: (w, meta) => process.stdout.write(JSON.stringify({ crawl: w.id, vantage, found: w.found, answered: w.answered, new: w.newNodes, returning: w.returningNodes, gone: w.goneNodes, protocols: w.protocols, layers: w.layers, ...(w.edges !== undefined ? { edges: w.edges } : {}), interrupted: meta.interrupted ?? false }) + '\n'),
     })
   } finally {
     process.off('SIGINT', onInt)

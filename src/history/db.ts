@@ -10,12 +10,16 @@ import type Pg from 'pg'
 import type { Engine } from './engine.js'
 import { migrate } from './migrations.js'
 import type { HistorySchema } from './schema.js'
+import { isTransient } from './transient.js'
 
 /** A parsed `--db` value. */
 export type DbSpec = { engine: 'sqlite'; file: string } | { engine: 'postgres'; url: string }
 
-/** Why a history could not be used: a bad `--db`, a database that would not open, or its driver missing. */
-export type HistoryErrorCode = 'BAD_DB_SPEC' | 'OPEN_FAILED' | 'NO_DRIVER'
+/**
+ * Why a history could not be used: a bad `--db`, a database that would not open, its driver missing,
+ * or a crawl the database refused for a reason retrying will not mend (the monitor stops on it).
+ */
+export type HistoryErrorCode = 'BAD_DB_SPEC' | 'OPEN_FAILED' | 'NO_DRIVER' | 'WRITE_FAILED'
 
 /** Opening or reading the history failed; `code` says how. */
 export class HistoryError extends Error {
@@ -92,9 +96,21 @@ function pgTypes(pg: typeof Pg) {
   }
 }
 
-/** Open (creating when needed) and migrate the history named by `spec`. */
-export async function openHistory(spec: DbSpec, opts: { poolSize?: number } = {}): Promise<History> {
-  let db: Kysely<HistorySchema>
+/** Options of {@link openHistory}. */
+export interface OpenHistoryOptions {
+  /** PostgreSQL connections at most (default 4) */
+  poolSize?: number
+  /** SQLite: how long a write waits for another writer's lock before SQLITE_BUSY (default 10 s) */
+  busyTimeoutMs?: number
+}
+
+/** a server that does not answer a connection attempt within this is reported as unreachable */
+const PG_CONNECT_TIMEOUT_MS = 10_000
+/** TCP keepalive on idle PostgreSQL connections, so a vanished server is noticed, not waited on */
+const PG_KEEPALIVE_MS = 10_000
+
+/** the query builder on the database named by `spec`, schema not yet migrated */
+async function connect(spec: DbSpec, opts: OpenHistoryOptions): Promise<Kysely<HistorySchema>> {
   if (spec.engine === 'sqlite') {
     const Database = (await driver('better-sqlite3', () => import('better-sqlite3'))).default
     let sqlite: BetterSqlite3.Database
@@ -107,32 +123,74 @@ export async function openHistory(spec: DbSpec, opts: { poolSize?: number } = {}
       sqlite.pragma('synchronous = NORMAL')
       sqlite.pragma('foreign_keys = ON')
       // another process writing (a second monitor, a stats run) waits up to 10 s instead of failing at once
-      sqlite.pragma('busy_timeout = 10000')
+      sqlite.pragma(`busy_timeout = ${Math.max(0, Math.floor(opts.busyTimeoutMs ?? 10_000))}`)
     } catch (err) {
       throw new HistoryError('OPEN_FAILED', `cannot open ${spec.file}: ${(err as Error).message}`, { cause: err })
     }
-    db = new Kysely<HistorySchema>({ dialect: new SqliteDialect({ database: sqlite }) })
-  } else {
-    const pg = (await driver('pg', () => import('pg'))).default
-    const pool = new pg.Pool({ connectionString: spec.url, max: opts.poolSize ?? 4, types: pgTypes(pg) })
-    // an idle client losing its server must not crash the process; the next query reports the failure
-    pool.on('error', () => {})
-    db = new Kysely<HistorySchema>({ dialect: new PostgresDialect({ pool }) })
+    return new Kysely<HistorySchema>({ dialect: new SqliteDialect({ database: sqlite }) })
   }
+  const pg = (await driver('pg', () => import('pg'))).default
+  const pool = new pg.Pool({
+    connectionString: spec.url,
+    max: opts.poolSize ?? 4,
+    types: pgTypes(pg),
+    connectionTimeoutMillis: PG_CONNECT_TIMEOUT_MS,
+    keepAlive: true,
+    keepAliveInitialDelayMillis: PG_KEEPALIVE_MS,
+  })
+  // a client losing its server must not crash the process, idle in the pool (the pool's 'error') or
+  // checked out between a failed query and its release (the client's own): the query reports it
+  pool.on('error', () => {})
+  pool.on('connect', (client) => client.on('error', () => {}))
+  return new Kysely<HistorySchema>({ dialect: new PostgresDialect({ pool }) })
+}
+
+/** a failed first migration, said plainly when it is the server that cannot be reached */
+function openFailure(spec: DbSpec, err: unknown): unknown {
+  if (err instanceof Error && err.name === 'MigrationError') {
+    const cause = (err as Error & { cause?: Error }).cause
+    if (cause && /ECONNREFUSED|ENOTFOUND|password|does not exist|timeout/i.test(cause.message)) {
+      return new HistoryError('OPEN_FAILED', `cannot open ${describe(spec)}: ${cause.message}`, { cause })
+    }
+  }
+  return err
+}
+
+/** Open (creating when needed) and migrate the history named by `spec`. */
+export async function openHistory(spec: DbSpec, opts: OpenHistoryOptions = {}): Promise<History> {
+  const db = await connect(spec, opts)
   try {
     await migrate(db as Kysely<unknown>, spec.engine)
   } catch (err) {
     await db.destroy().catch(() => {})
-    if (err instanceof Error && err.name === 'MigrationError') {
-      const cause = (err as Error & { cause?: Error }).cause
-      // a server that cannot be reached surfaces here first: say so plainly
-      if (cause && /ECONNREFUSED|ENOTFOUND|password|does not exist|timeout/i.test(cause.message)) {
-        throw new HistoryError('OPEN_FAILED', `cannot open ${describe(spec)}: ${cause.message}`, { cause })
-      }
-    }
-    throw err
+    throw openFailure(spec, err)
   }
   return { db, engine: spec.engine, close: () => db.destroy() }
+}
+
+/**
+ * Open the history for a daemon that may start while its database is away (the monitor): as
+ * {@link openHistory}, except that a transient failure of the migration (transient.ts: server down,
+ * file locked) does not throw. `ready` migrates then, once: the monitor calls it before each use of
+ * the database until it has succeeded. Anything else (a bad password, a missing database) throws here.
+ */
+export async function openHistoryWhenReachable(spec: DbSpec, opts: OpenHistoryOptions = {}): Promise<{ history: History; ready: () => Promise<void> }> {
+  const db = await connect(spec, opts)
+  let migrated: Promise<void> | undefined
+  const ready = (): Promise<void> =>
+    (migrated ??= migrate(db as Kysely<unknown>, spec.engine).catch((err: unknown) => {
+      migrated = undefined
+      throw err
+    }))
+  try {
+    await ready()
+  } catch (err) {
+    if (!isTransient(err)) {
+      await db.destroy().catch(() => {})
+      throw openFailure(spec, err)
+    }
+  }
+  return { history: { db, engine: spec.engine, close: () => db.destroy() }, ready }
 }
 
 /** the spec without a password, for messages */

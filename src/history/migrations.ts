@@ -214,6 +214,18 @@ const rollups: Migration = {
 }
 
 /**
+ * Issue 23: the crawl's key (the monitor's UUID for it), unique, so a crawl written again from the
+ * spool after a commit whose acknowledgement was lost is recognised and skipped. Null in crawls
+ * written before and by callers that give none; both engines let a unique index hold many nulls.
+ */
+const crawlKey: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await db.schema.alterTable('crawls').addColumn('crawl_key', 'text').execute()
+    await db.schema.createIndex('crawls_key').unique().on('crawls').column('crawl_key').execute()
+  },
+}
+
+/**
  * Issue 23, retention past 10×: `history prune` folds the closed uptime sessions that ended before its
  * cut into one row per node and vantage point (the sessions folded, the crawls answered in them, the
  * vantage point's crawls from the first answered through the last, the first and last answered, when
@@ -240,7 +252,7 @@ const uptimeTotals: Migration = {
 
 /** Every migration by name; names sort in the order they apply. */
 export function migrations(engine: Engine): Record<string, Migration> {
-  return { '0001_initial': initial(engine), '0002_visit_protocols_layer': visitProtocols, '0003_visit_geo': visitGeo, '0004_edges': edges, '0005_visit_head': visitHead, '0006_rollups': rollups, '0008_uptime_totals': uptimeTotals }
+  return { '0001_initial': initial(engine), '0002_visit_protocols_layer': visitProtocols, '0003_visit_geo': visitGeo, '0004_edges': edges, '0005_visit_head': visitHead, '0006_rollups': rollups, '0007_crawl_key': crawlKey, '0008_uptime_totals': uptimeTotals }
 }
 
 /** A schema migration failed; the cause says which and why. */

@@ -27,6 +27,8 @@ export interface CrawlsTable {
   gone_nodes: number
   /** migration 0006: 1 once `history prune` deleted its visits and edges (its counts stay) */
   pruned: Generated<number>
+  /** migration 0007: the monitor's key for the crawl (a UUID, unique), so a retried write is recognised; null in crawls written without one */
+  crawl_key: string | null
 }
 
 /** One node (public key), shared by every vantage point. */

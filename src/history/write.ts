@@ -3,6 +3,9 @@
  * closes, and its counts, in ONE transaction. A process killed mid-write leaves the database as it
  * was before the crawl; nothing half-written is ever visible to a query.
  *
+ * A crawl with a key (CrawlMeta.key, unique in the table) is written at most once: the transaction
+ * first looks the key up, and a writer that loses a race to the unique index finds the row after.
+ *
  * Several monitors may write to one PostgreSQL at once. Nodes are upserted by public key (a unique
  * key), so two crawls that meet the same node share one row; rows are locked in public-key order in
  * every transaction, so two writers wait for each other instead of deadlocking. Should the server
@@ -27,6 +30,11 @@ export interface CrawlMeta {
   options: Record<string, unknown>
   /** stopped early (SIGINT): kept, but left out of series, churn and uptime sessions */
   interrupted?: boolean
+  /**
+   * a key unique to this crawl (the monitor's UUID): a crawl whose key is stored already is not
+   * written again, so a retry after a commit whose acknowledgement was lost is a no-op
+   */
+  key?: string
 }
 
 /** What writing a crawl produced. */
@@ -42,6 +50,8 @@ export interface WrittenCrawl {
   layers: CrawlTally['layers']
   /** edges between stored nodes handed to the database (monitor --neighbors) */
   edges?: number
+  /** the crawl's key was stored already: nothing was written, the figures are the stored crawl's */
+  alreadyStored?: true
 }
 
 /** bound parameters per statement: under SQLite's 32,766 and PostgreSQL's 65,535 */
@@ -81,13 +91,25 @@ export async function writeCrawl(h: History, meta: CrawlMeta, all: Iterable<Hist
   const counts = tally(rows.map((r) => r.visit))
   for (let attempt = 1; ; attempt++) {
     try {
-      return await h.db.transaction().execute((trx) => writeIn(trx, meta, rows, counts, edges))
+      return await h.db.transaction().execute(async (trx) => (meta.key !== undefined ? await storedCrawl(trx, meta.key, counts, edges !== undefined) : undefined) ?? writeIn(trx, meta, rows, counts, edges))
     } catch (err) {
+      // the same key committed by another writer meanwhile: the unique index refused ours
+      const stored = meta.key !== undefined ? await storedCrawl(h.db, meta.key, counts, edges !== undefined).catch(() => undefined) : undefined
+      if (stored !== undefined) return stored
       const code = (err as { code?: string }).code
       if (attempt >= MAX_TRIES || code === undefined || !RETRYABLE.has(code)) throw err
       await new Promise((r) => setTimeout(r, 50 * attempt * Math.random()))
     }
   }
+}
+
+/** The crawl stored under `key`, as writing it returned, or undefined when there is none. */
+async function storedCrawl(db: Kysely<HistorySchema>, key: string, t: CrawlTally, withEdges: boolean): Promise<WrittenCrawl | undefined> {
+  const c = await db.selectFrom('crawls').select(['id', 'found', 'answered', 'new_nodes', 'returning_nodes', 'gone_nodes']).where('crawl_key', '=', key).executeTakeFirst()
+  if (c === undefined) return undefined
+  const edges = withEdges ? await db.selectFrom('edges').select((eb) => eb.fn.countAll<number>().as('n')).where('crawl_id', '=', c.id).executeTakeFirstOrThrow() : undefined
+  const churn = { newNodes: c.new_nodes, returningNodes: c.returning_nodes, goneNodes: c.gone_nodes }
+  return { id: c.id, found: c.found, answered: c.answered, ...churn, protocols: t.protocols, layers: t.layers, ...(edges !== undefined ? { edges: Number(edges.n) } : {}), alreadyStored: true }
 }
 
 async function writeIn(trx: Transaction<HistorySchema>, meta: CrawlMeta, rows: { pubkey: string; visit: VisitRow }[], t: CrawlTally, edges?: Iterable<Edge>): Promise<WrittenCrawl> {
@@ -100,6 +122,7 @@ async function writeIn(trx: Transaction<HistorySchema>, meta: CrawlMeta, rows: {
       ended_at: meta.endedAt,
       options: JSON.stringify(meta.options),
       interrupted: meta.interrupted ? 1 : 0,
+      crawl_key: meta.key ?? null,
       found: t.found,
       answered: t.answered,
       dialled: t.dialled,

@@ -244,10 +244,10 @@ for (const [engine, spec] of ENGINES) {
 
     it('stores each node’s head and whether it was synced (judged over the crawl); counts synced per client', async () => {
       const s = await spec()
-      // a history as 0004 left it: 0005 adds the head columns to its visits (and 0006 the rollups, 0008 the uptime totals)
+      // a history as 0004 left it: 0005 adds the head columns to its visits (and 0006 the rollups, 0007 the crawl key, 0008 the uptime totals)
       const db = rawDb(s)
       try {
-        const { '0005_visit_head': _later, '0006_rollups': _rollups, '0008_uptime_totals': _totals, ...older } = migrations(s.engine)
+        const { '0005_visit_head': _later, '0006_rollups': _rollups, '0007_crawl_key': _key, '0008_uptime_totals': _totals, ...older } = migrations(s.engine)
         assert.equal((await new Migrator({ db, provider: { getMigrations: async () => older } }).migrateToLatest()).error, undefined)
       } finally {
         await db.destroy()
@@ -297,7 +297,7 @@ for (const [engine, spec] of ENGINES) {
       try {
         assert.equal((await listCrawls(b)).length, 1)
         const m = await b.db.selectFrom('kysely_migration' as never).selectAll().execute()
-        assert.deepEqual((m as { name: string }[]).map((r) => r.name).sort(), ['0001_initial', '0002_visit_protocols_layer', '0003_visit_geo', '0004_edges', '0005_visit_head', '0006_rollups', '0008_uptime_totals'])
+        assert.deepEqual((m as { name: string }[]).map((r) => r.name).sort(), ['0001_initial', '0002_visit_protocols_layer', '0003_visit_geo', '0004_edges', '0005_visit_head', '0006_rollups', '0007_crawl_key', '0008_uptime_totals'])
       } finally {
         await b.close()
       }

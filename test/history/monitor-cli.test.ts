@@ -3,7 +3,6 @@
  * SIGINT, kill -9 and restart, and two monitors sharing one PostgreSQL.
  */
 import assert from 'node:assert/strict'
-import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -12,68 +11,15 @@ import { after, describe, it } from 'node:test'
 import { openHistory } from '../../src/history/db.js'
 import { syntheticCrawl, syntheticNodes } from '../../src/history/synthetic.js'
 import { writeCrawl } from '../../src/history/write.js'
+import { count, killChildren, lines, run } from './cli.js'
 import { stopTestDatabases, testDatabase } from './pg.js'
 
-const MAIN = join(import.meta.dirname, '../../src/cli/main.ts')
-const children: ChildProcess[] = []
 const dir = mkdtempSync(join(tmpdir(), 'ethp2p-monitor-cli-'))
 after(async () => {
-  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL')
+  killChildren()
   await stopTestDatabases()
   rmSync(dir, { recursive: true, force: true })
 })
-
-interface Run {
-  child: ChildProcess
-  stdout: () => string
-  stderr: () => string
-  exit: Promise<number | null>
-  /** resolves once `pred` holds for the output so far (checked on every chunk), rejects at exit */
-  until: (pred: (out: string, err: string) => boolean, what: string) => Promise<void>
-}
-
-function run(args: string[]): Run {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
-  children.push(child)
-  let out = ''
-  let err = ''
-  const waiters = new Set<() => void>()
-  const poke = (): void => {
-    for (const w of waiters) w()
-  }
-  child.stdout!.on('data', (d: Buffer) => {
-    out += d.toString()
-    poke()
-  })
-  child.stderr!.on('data', (d: Buffer) => {
-    err += d.toString()
-    poke()
-  })
-  const exit = new Promise<number | null>((r) => child.once('exit', (code) => r(code)))
-  const until = (pred: (o: string, e: string) => boolean, what: string): Promise<void> =>
-    new Promise((resolve, reject) => {
-      const check = (): void => {
-        if (pred(out, err)) {
-          waiters.delete(check)
-          resolve()
-        }
-      }
-      waiters.add(check)
-      check()
-      void exit.then((code) => {
-        if (waiters.delete(check)) reject(new Error(`exited (${code}) before ${what}: ${err.slice(-2000)}`))
-      })
-    })
-  return { child, stdout: () => out, stderr: () => err, exit, until }
-}
-
-const lines = (s: string): Record<string, unknown>[] =>
-  s
-    .trim()
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as Record<string, unknown>)
-const count = (s: string, msg: string): number => s.split('\n').filter((l) => l.includes(`"msg":"${msg}"`)).length
 
 async function stats(args: string[]): Promise<Record<string, unknown>> {
   const r = run(['stats', '--json', ...args])
