@@ -4,7 +4,6 @@
  * pruning its own old crawls after each one.
  */
 import assert from 'node:assert/strict'
-import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -15,38 +14,19 @@ import { syntheticCrawl, syntheticNodes } from '../../src/history/synthetic.js'
 import { writeCrawl } from '../../src/history/write.js'
 import { stopTestDatabases, testDatabase } from './pg.js'
 import { T0 } from './fixtures.js'
+import { killChildren, run } from './cli.js'
 
-const MAIN = join(import.meta.dirname, '../../src/cli/main.ts')
 const dir = mkdtempSync(join(tmpdir(), 'ethp2p-retention-cli-'))
-const children: ChildProcess[] = []
 after(async () => {
-  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL')
+  killChildren()
   await stopTestDatabases()
   rmSync(dir, { recursive: true, force: true })
 })
 
-interface Run {
-  child: ChildProcess
-  out: () => string
-  err: () => string
-  exit: Promise<number | null>
-}
-
-function run(args: string[]): Run {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
-  children.push(child)
-  let out = ''
-  let err = ''
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()))
-  child.stderr!.on('data', (d: Buffer) => (err += d.toString()))
-  const exit = new Promise<number | null>((r) => child.once('close', (code) => r(code)))
-  return { child, out: () => out, err: () => err, exit }
-}
-
 async function ok(args: string[]): Promise<Record<string, unknown>> {
   const r = run(args)
-  assert.equal(await r.exit, 0, r.err())
-  return JSON.parse(r.out()) as Record<string, unknown>
+  assert.equal(await r.exit, 0, r.stderr())
+  return JSON.parse(r.stdout()) as Record<string, unknown>
 }
 
 /** two days of four crawls each, 60 nodes (some joining late); the visits written per crawl */
@@ -79,9 +59,9 @@ describe('ethp2p history prune', () => {
       ['--before', '30d', '--db', 'mysql://x'],
     ]) {
       const r = run(['history', 'prune', ...(args.includes('--db') || args.includes('--datadir') ? [] : ['--db', `sqlite:${file}`]), ...args])
-      assert.equal(await r.exit, 2, `${args.join(' ')}: ${r.err()}`)
-      assert.equal(r.err().trim().split('\n').length, 1, r.err())
-      assert.match(r.err(), /^(ethp2p: |error: )/)
+      assert.equal(await r.exit, 2, `${args.join(' ')}: ${r.stderr()}`)
+      assert.equal(r.stderr().trim().split('\n').length, 1, r.stderr())
+      assert.match(r.stderr(), /^(ethp2p: |error: )/)
     }
   })
 
@@ -108,8 +88,8 @@ describe('ethp2p history prune', () => {
         await h.close()
       }
       const text = run(['stats', '--daily', '--db', db])
-      assert.equal(await text.exit, 0, text.err())
-      assert.match(text.out(), /Nodes per client, mean per crawl of each day, over 2 days:\n\s+first \(2025-01-01\)/)
+      assert.equal(await text.exit, 0, text.stderr())
+      assert.match(text.stdout(), /Nodes per client, mean per crawl of each day, over 2 days:\n\s+first \(2025-01-01\)/)
     })
   }
 })
@@ -119,9 +99,9 @@ describe('ethp2p monitor --retain', () => {
     const datadir = join(dir, 'm')
     // starts at least a second apart: by the fifth crawl the first ones are older than 2 s, whatever the machine's speed
     const r = run(['monitor', '--testnet', '20', '--every', '1s', '--retain', '2s', '--crawls', '5', '--datadir', datadir, '--vantage', 'ret'])
-    assert.equal(await r.exit, 0, r.err())
+    assert.equal(await r.exit, 0, r.stderr())
     const pruned = r
-      .err()
+      .stderr()
       .split('\n')
       .filter((l) => l.includes('"msg":"history pruned"'))
       .map((l) => JSON.parse(l) as { before: string; crawls: number; vantage: string })
