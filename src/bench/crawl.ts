@@ -42,6 +42,7 @@ import { formatEnode, parseEnode } from '../enode/url.js'
 import { startTestnet, type TestnetOptions } from '../testnet/testnet.js'
 import type { Row, Target } from './harness.js'
 import { ethereumjs } from './partner.js'
+import { threadCpu, threadCpuSince, type ThreadCpu } from './threads.js'
 
 const NODES = Number(process.env['ETHP2P_BENCH_CRAWL_NODES'] ?? 10_000)
 /** DPT's time cap, s (ours ends by itself) */
@@ -80,6 +81,12 @@ interface Run {
   withRecord?: number
   answeredV4?: number
   cpuS?: number
+  /** ours only: CPU seconds by thread name (Linux), user and system seconds, datagrams in and out */
+  threads?: ThreadCpu
+  userS?: number
+  sysS?: number
+  packetsIn?: number
+  packetsOut?: number
 }
 
 // ---- children -----------------------------------------------------------------------------------
@@ -126,6 +133,7 @@ async function crawlOurs(job: CrawlJob): Promise<Run> {
   })
   const start = Date.now()
   const cpu0 = process.cpuUsage()
+  const threads0 = threadCpu()
   crawler.on('answer', () => confirmed.push(Date.now() - start))
   crawler.on('record', (r) => {
     if (!r.answered) return
@@ -136,9 +144,14 @@ async function crawlOurs(job: CrawlJob): Promise<Run> {
   await crawler.run()
   const ms = Date.now() - start
   const cpu = process.cpuUsage(cpu0)
-  const packets = disc.stats.packetsIn + disc.stats.packetsOut + (disc.v5 ? disc.v5.stats.packetsIn + disc.v5.stats.packetsOut : 0)
+  const threads = threadCpuSince(threads0)
+  const packetsIn = disc.stats.packetsIn + (disc.v5?.stats.packetsIn ?? 0)
+  const packetsOut = disc.stats.packetsOut + (disc.v5?.stats.packetsOut ?? 0)
   await disc.close()
-  return { confirmed, ms, packets, rssMB: process.resourceUsage().maxRSS / 1024, answered, withRecord, answeredV4, cpuS: (cpu.user + cpu.system) / 1e6 }
+  return {
+    confirmed, ms, packets: packetsIn + packetsOut, rssMB: process.resourceUsage().maxRSS / 1024, answered, withRecord, answeredV4,
+    cpuS: (cpu.user + cpu.system) / 1e6, userS: cpu.user / 1e6, sysS: cpu.system / 1e6, threads, packetsIn, packetsOut,
+  }
 }
 
 async function crawlDPT(job: CrawlJob): Promise<Run> {
