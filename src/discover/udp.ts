@@ -23,7 +23,7 @@ import { ENR } from '../enode/enr.js'
 import { Node } from '../enode/node.js'
 import { checkRelayIP, isLAN, isUnspecified, parseIP } from '../util/netutil.js'
 import type { RLPItem } from '../util/rlp.js'
-import { bindSocket, DiscoveryError, PendingRequests, requestOptions, type PendingRequest, type RequestOptions } from './common.js'
+import { bindSocket, DiscoveryError, PendingRequests, quietError, requestOptions, type PendingRequest, type RequestOptions } from './common.js'
 import { EndpointPredictor, type EndpointStatement } from './endpoint.js'
 import { BOND_EXPIRATION_MS, MAX_BOND_ATTEMPTS, MAX_PENDING, MAX_VERIFY_QUEUE, REPLY_TIMEOUT_MS, VERIFY_BATCH, VERIFY_GATHER_BELOW, VERIFY_GATHER_MS, emptyDrops, type Discv4Events, type Discv4Options, type Discv4Stats, type DropReason, type NeighborsAnswer } from './udp-options.js'
 import { BUCKET_SIZE } from './kademlia.js'
@@ -52,6 +52,8 @@ import {
 const MIN_RELAY_PORT = 1025
 
 interface Pending {
+  /** the public key the reply must be signed with: the node we asked */
+  pub: Uint8Array
   /** returns true when the request is complete */
   onReply(d: Decoded): boolean | 'no-match'
   req: PendingRequest<unknown>
@@ -77,6 +79,7 @@ export class Discv4 extends EventEmitter<Discv4Events> implements TableTransport
   private readonly limitsOnLAN: boolean
   private readonly dups = new DuplicateFilter()
   private readonly predictor: EndpointPredictor
+  /** requests awaiting a reply by ip|type (their node's key is checked on each reply: no hex per datagram) */
   private readonly pending = new Map<string, Pending[]>()
   private readonly requests = new PendingRequests(MAX_PENDING, 'discovery')
   /** waiters for a ping from a node we just pinged (ensureBond), by id|ip */
@@ -220,7 +223,7 @@ export class Discv4 extends EventEmitter<Discv4Events> implements TableTransport
     onTimeout: () => T | Error,
     opts: RequestOptions,
   ): Promise<T> {
-    const key = `${n.idHex}|${n.ip}|${type}`
+    const key = `${n.ip}|${type}`
     let p: Pending
     return this.requests.start<T>(
       {
@@ -247,6 +250,7 @@ export class Discv4 extends EventEmitter<Discv4Events> implements TableTransport
       },
       (req) => {
         p = {
+          pub: n.pubkey,
           req: req as PendingRequest<unknown>,
           onReply: (d) => {
             const r = onReply(d)
@@ -263,7 +267,7 @@ export class Discv4 extends EventEmitter<Discv4Events> implements TableTransport
   }
 
   private timeoutError(what: string, n: Node): DiscoveryError {
-    return new DiscoveryError('TIMEOUT', `${what} to ${n.ip}:${n.udp} timed out`)
+    return quietError('TIMEOUT', `${what} to ${n.ip}:${n.udp} timed out`)
   }
 
   /** Ping `n`; resolves with its ENR sequence number (if it sent one) when the pong arrives. */
@@ -333,7 +337,7 @@ export class Discv4 extends EventEmitter<Discv4Events> implements TableTransport
   async neighbors(n: Node, target: LookupTarget, options?: AbortSignal | RequestOptions): Promise<NeighborsAnswer> {
     const opts = requestOptions(options)
     if (opts.bond !== false) await this.ensureBond(n, opts.signal)
-    const nodes = new Map<string, Node>()
+    const nodes: Node[] = []
     let packets = 0
     let complete = false
     const promise = this.expect<NeighborsAnswer>(
@@ -343,18 +347,22 @@ export class Discv4 extends EventEmitter<Discv4Events> implements TableTransport
         const p = d.packet as Neighbors
         packets++
         for (const e of p.nodes) {
-          if (nodes.size >= BUCKET_SIZE) break
+          if (nodes.length >= BUCKET_SIZE) break
           if (e.udp < MIN_RELAY_PORT || checkRelayIP(n.ip, e.ip) !== null) continue
+          // one node per public key (the ID is its hash), the last entry winning; never ourselves
+          if (bytesEqual(e.pubkey, this.self.pubkey)) continue
           const found = new Node(e.pubkey, e.ip, e.udp, e.tcp)
-          if (found.idHex !== this.self.idHex) nodes.set(found.idHex, found)
+          const k = nodes.findIndex((x) => bytesEqual(x.pubkey, e.pubkey))
+          if (k >= 0) nodes[k] = found
+          else nodes.push(found)
         }
         // a short packet is the sender's last one
-        complete = nodes.size >= BUCKET_SIZE || p.nodes.length + (p.skipped ?? 0) < MAX_NEIGHBORS
+        complete = nodes.length >= BUCKET_SIZE || p.nodes.length + (p.skipped ?? 0) < MAX_NEIGHBORS
         return complete
       },
-      () => ({ nodes: [...nodes.values()], complete }),
+      () => ({ nodes, complete }),
       () => {
-        if (packets > 0) return { nodes: [...nodes.values()], complete: false }
+        if (packets > 0) return { nodes, complete: false }
         // no answer: maybe it holds no proof for us after all, so the next request bonds again
         this.bondAttempts.delete(`${n.idHex}|${n.ip}`)
         return this.timeoutError('findnode', n)
@@ -491,8 +499,8 @@ export class Discv4 extends EventEmitter<Discv4Events> implements TableTransport
       const code = err instanceof WireError ? err.code : 'MALFORMED'
       return this.drop(code === 'BAD_HASH' || code === 'BAD_SIGNATURE' || code === 'TOO_SHORT' ? 'verify' : 'malformed', from.address)
     }
+    if (bytesEqual(d.pubkey, this.self.pubkey)) return this.drop('self', from.address)
     const sender = new Node(d.pubkey, from.address, from.port, d.packet.type === PacketType.Ping ? d.packet.from.tcp : 0)
-    if (sender.idHex === this.self.idHex) return this.drop('self', from.address)
     const p = d.packet
     if ('expiration' in p && isExpired(p.expiration)) return this.drop('expired', from.address)
     switch (p.type) {
@@ -518,9 +526,10 @@ export class Discv4 extends EventEmitter<Discv4Events> implements TableTransport
   }
 
   private matchReply(d: Decoded, sender: Node): boolean {
-    const list = this.pending.get(`${sender.idHex}|${sender.ip}|${d.packet.type}`)
+    const list = this.pending.get(`${sender.ip}|${d.packet.type}`)
     if (!list) return false
-    for (const p of [...list]) {
+    for (const p of list.length === 1 ? list : [...list]) {
+      if (!bytesEqual(p.pub, sender.pubkey)) continue
       if (p.onReply(d) !== 'no-match') {
         this.drift.answered()
         return true
@@ -538,7 +547,7 @@ export class Discv4 extends EventEmitter<Discv4Events> implements TableTransport
     this.send(sender, { type: PacketType.Pong, to: { ip: sender.ip, udp: sender.udp, tcp: ping.from.tcp }, replyTok: d.hash, expiration: expiration(), enrSeq: this.enr.seq })
     const now = Date.now()
     this.dbWrite(this.db.updateLastPingReceived(sender.id, sender.ip, now))
-    this.pingWaiters.get(`${sender.idHex}|${sender.ip}`)?.()
+    if (this.pingWaiters.size > 0) this.pingWaiters.get(`${sender.idHex}|${sender.ip}`)?.()
     if (this.bonded(sender)) {
       this.table.addVerifiedNode(sender, ping.enrSeq ?? 0n)
       return
