@@ -12,6 +12,7 @@ import {
   CryptoError,
   ECIES_OVERHEAD,
   MAX_FRAME_SIZE,
+  PACKET_HEADER_SIZE,
   type BackendImpl,
   type BackendName,
   type CryptoBackend,
@@ -159,6 +160,12 @@ export function checked(impl: BackendImpl): CryptoBackend {
     verifyPacket(d) {
       bytes('datagram', d)
       return impl.verifyPacket(d)
+    },
+    sealPacket(d, key) {
+      bytes('datagram', d)
+      if (d.length < PACKET_HEADER_SIZE + 1) throw new CryptoError('INVALID_LENGTH', `datagram must hold the ${PACKET_HEADER_SIZE}-byte header and a type, got ${d.length} bytes`)
+      priv('private key', key)
+      if (!impl.sealPacket(d, key)) throw new CryptoError('INVALID_PRIVATE_KEY', 'signing failed')
     },
     verifyPackets(ds) {
       if (!Array.isArray(ds)) return Promise.reject(new CryptoError('INVALID_LENGTH', 'datagrams must be an array'))

@@ -19,6 +19,7 @@ interface Addon {
   publicKeyParse(pub: Uint8Array, out: Uint8Array): boolean
   verify(hash: Uint8Array, sig: Uint8Array, pub: Uint8Array): boolean
   verifyPacket(d: Uint8Array, pubOut: Uint8Array): number
+  sealPacket(d: Uint8Array, priv: Uint8Array): boolean
   verifyBatch(ds: Uint8Array[], status: Int32Array, keys: Uint8Array, workers: number): Promise<void>
   eciesEncrypt(pub: Uint8Array, plain: Uint8Array, smd: Uint8Array, eph: Uint8Array, iv: Uint8Array): Uint8Array | null
   eciesDecrypt(priv: Uint8Array, cipher: Uint8Array, smd: Uint8Array): Uint8Array | null
@@ -128,6 +129,7 @@ export function createNativeBackend(): BackendImpl {
     publicKeyParse: (p) => (a.publicKeyParse(p, scratch64) ? scratch64.slice() : null),
     verify: (h, s, p) => a.verify(h, s, p),
     verifyPacket,
+    sealPacket: (d, k) => a.sealPacket(d, k),
     async verifyPackets(ds) {
       const n = ds.length
       const status = new Int32Array(n)

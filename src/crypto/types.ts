@@ -87,6 +87,8 @@ export interface BackendImpl {
   verify(hash: Uint8Array, sig: Uint8Array, pub: Uint8Array): boolean
   verifyPacket(datagram: Uint8Array): PacketCheck
   verifyPackets(datagrams: Uint8Array[]): Promise<PacketCheck[]>
+  /** fill a discv4 datagram's hash and signature in place (at least 98 bytes; false for a bad key) */
+  sealPacket(datagram: Uint8Array, priv: Uint8Array): boolean
   /** ECIES with caller-chosen ephemeral key and IV (randomness stays out of the implementations). */
   eciesEncrypt(pub: Uint8Array, plain: Uint8Array, sharedMacData: Uint8Array, ephPriv: Uint8Array, iv: Uint8Array): Uint8Array | null
   eciesDecrypt(priv: Uint8Array, cipher: Uint8Array, sharedMacData: Uint8Array): Uint8Array | null
@@ -135,6 +137,11 @@ export interface CryptoBackend {
   verifyPacket(datagram: Uint8Array): PacketCheck
   /** Checks many datagrams off the event loop (libuv pool or worker threads). */
   verifyPackets(datagrams: Uint8Array[]): Promise<PacketCheck[]>
+  /**
+   * Signs a discv4 datagram in place: `datagram` is hash(32) ‖ signature(65) ‖ type ‖ rlp with the first
+   * 97 bytes to fill, as {@link CryptoBackend.verifyPacket} checks them (one crossing on native).
+   */
+  sealPacket(datagram: Uint8Array, priv: Uint8Array): void
   /**
    * ECIES as RLPx uses it (secp256k1 ECDH, NIST concat KDF, AES-128-CTR, HMAC-SHA-256). `opts` fixes the
    * ephemeral key and IV, for test vectors only.
