@@ -66,6 +66,10 @@ interface CrawlJob {
   /** stored nodes of a vanished network to resume from */
   previous?: number
   capS?: number
+  /** threads for the crawler's signatures and verifications (1: on the event loop); default: batches, signing inline */
+  workers?: number
+  /** datagrams per second (default: the crawler's) */
+  rate?: number
 }
 
 /** what a crawler child reports */
@@ -119,7 +123,8 @@ function vanished(n: number): PreviousNode[] {
 
 async function crawlOurs(job: CrawlJob): Promise<Run> {
   const protocols = job.protocols ?? ['v4']
-  const disc = await listenDiscovery({ privateKey: randomPrivateKey(), host: '127.0.0.1', port: 0, batchVerify: true, refreshIntervalMs: 24 * 3600_000 }, protocols.includes('v5'))
+  const crypto = job.workers !== undefined ? { cryptoThreads: job.workers > 1 ? job.workers : 0 } : { batchVerify: true }
+  const disc = await listenDiscovery({ privateKey: randomPrivateKey(), host: '127.0.0.1', port: 0, ...crypto, refreshIntervalMs: 24 * 3600_000 }, protocols.includes('v5'))
   const confirmed: number[] = []
   let answered = 0
   let withRecord = 0
@@ -130,6 +135,7 @@ async function crawlOurs(job: CrawlJob): Promise<Run> {
     protocols,
     previous: vanished(job.previous ?? 0),
     ...(job.capS !== undefined ? { durationMs: job.capS * 1000 } : {}),
+    ...(job.rate !== undefined ? { rate: job.rate } : {}),
   })
   const start = Date.now()
   const cpu0 = process.cpuUsage()

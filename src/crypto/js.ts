@@ -90,6 +90,10 @@ export function createJsBackend(): BackendImpl {
     },
     verifyPacket,
     sealPacket: (d, priv) => sealPacketWith(d, priv, keccak_256, sign),
+    // on the event loop: the worker pool verifies only
+    async sealPackets(ds, priv) {
+      for (const d of ds) sealPacketWith(d, priv, keccak_256, sign)
+    },
     verifyPackets: (datagrams) => verifyInWorkers('js', datagrams, verifyPacket),
     eciesEncrypt: (pub, plain, smd, eph, iv) => eciesEncryptWith(jsPrims, pub, plain, smd, eph, iv),
     eciesDecrypt: (priv, cipher, smd) => eciesDecryptWith(jsPrims, priv, cipher, smd),

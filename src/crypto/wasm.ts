@@ -184,6 +184,10 @@ export function createWasmBackend(): BackendImpl {
     verify: w.verify.bind(w),
     verifyPacket,
     sealPacket: (d, priv) => sealPacketWith(d, priv, keccak256, sign),
+    // on the event loop: the worker pool verifies only
+    async sealPackets(ds, priv) {
+      for (const d of ds) sealPacketWith(d, priv, keccak256, sign)
+    },
     verifyPackets: (ds) => verifyInWorkers('wasm', ds, verifyPacket),
     eciesEncrypt: (pub, plain, smd, eph, iv) => eciesEncryptWith(prims, pub, plain, smd, eph, iv),
     eciesDecrypt: (priv, cipher, smd) => eciesDecryptWith(prims, priv, cipher, smd),

@@ -74,6 +74,13 @@ export interface Discv4Options {
   replyTimeoutMs?: number
   /** verify datagrams in batches off the event loop (crawler load) rather than one by one */
   batchVerify?: boolean
+  /**
+   * Where signatures and verifications run: 0 on the event loop, one datagram at a time (the least
+   * CPU per datagram); N > 0 in batches on up to N threads (native: libuv's pool), leaving the event
+   * loop the protocol (the most datagrams per second). Overrides batchVerify; unset, signing stays
+   * on the event loop and verification follows batchVerify.
+   */
+  cryptoThreads?: number
   /** NTP server checked after 32 consecutive timeouts, as host:port; off when absent */
   ntpServer?: string
   /** distinct peers that must agree before our external endpoint is predicted (default 10) */

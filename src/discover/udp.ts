@@ -17,15 +17,16 @@ import { EventEmitter } from 'node:events'
 import { randomBytes } from 'node:crypto'
 import { isIPv6 } from 'node:net'
 import { backend as defaultBackend } from '../crypto/backend.js'
-import { bytesEqual, hex } from '../crypto/bytes.js'
+import { hex, sameBytes } from '../crypto/bytes.js'
 import { PACKET_HEADER_SIZE, type CryptoBackend } from '../crypto/types.js'
 import { ENR } from '../enode/enr.js'
 import { Node } from '../enode/node.js'
 import { checkRelayIP, isLAN, isUnspecified, parseIP } from '../util/netutil.js'
 import type { RLPItem } from '../util/rlp.js'
 import { bindSocket, DiscoveryError, PendingRequests, quietError, requestOptions, type PendingRequest, type RequestOptions } from './common.js'
+import { DatagramCrypto } from './datagram-crypto.js'
 import { EndpointPredictor, type EndpointStatement } from './endpoint.js'
-import { BOND_EXPIRATION_MS, MAX_BOND_ATTEMPTS, MAX_PENDING, MAX_VERIFY_QUEUE, REPLY_TIMEOUT_MS, VERIFY_BATCH, VERIFY_GATHER_BELOW, VERIFY_GATHER_MS, emptyDrops, type Discv4Events, type Discv4Options, type Discv4Stats, type DropReason, type NeighborsAnswer } from './udp-options.js'
+import { BOND_EXPIRATION_MS, MAX_BOND_ATTEMPTS, MAX_PENDING, REPLY_TIMEOUT_MS, emptyDrops, type Discv4Events, type Discv4Options, type Discv4Stats, type DropReason, type NeighborsAnswer } from './udp-options.js'
 import { BUCKET_SIZE } from './kademlia.js'
 import { lookup, lookupIterator, randomWalk } from './lookup.js'
 import { NodeDB } from './nodedb.js'
@@ -34,7 +35,7 @@ import { DEFAULT_RATE_LIMIT, DuplicateFilter, IPRateLimiter, type RateLimitOptio
 import { MAX_FINDNODE_FAILURES, Table, type LookupTarget, type TableTransport } from './table.js'
 import {
   decodeChecked,
-  encodePacket,
+  encodeUnsealed,
   expiration,
   isDiscv4Packet,
   isExpired,
@@ -86,8 +87,8 @@ export class Discv4 extends EventEmitter<Discv4Events> implements TableTransport
   private readonly pingWaiters = new Map<string, () => void>()
   /** when we last completed a bonding round with id|ip (answered ping, ping-back window waited) */
   private readonly bondAttempts = new Map<string, number>()
-  private readonly verifyQueue: { data: Uint8Array; from: RemoteInfo }[] = []
-  private verifying = false
+  /** signing and verification, inline or in batches off the event loop */
+  private readonly crypto: DatagramCrypto<RemoteInfo, { ip: string; udp: number }>
   /** asks the NTP server (when one is set) after a run of timeouts whether our clock is off */
   private readonly drift: DriftCheck
   private enr: ENR
@@ -141,6 +142,13 @@ export class Discv4 extends EventEmitter<Discv4Events> implements TableTransport
       ...(opts.refreshIntervalMs !== undefined ? { refreshIntervalMs: opts.refreshIntervalMs } : {}),
     })
     this.table.on('dbError', (err) => this.emit('dbError', err))
+    const threads = opts.cryptoThreads
+    this.crypto = new DatagramCrypto(this.b, this.key, { batchVerify: threads !== undefined ? threads > 0 : (opts.batchVerify ?? false), batchSign: (threads ?? 0) > 0, threads: threads || undefined }, {
+      verified: (check, from) => this.handleChecked(check, from),
+      sealed: (datagram, to) => this.transmit(datagram, to),
+      sealFailed: (n) => (this.stats.sendErrors += n),
+      closed: () => this.closed,
+    })
     socket.on('message', (data, from) => this.onDatagram(data, from))
     // a failed send (unreachable host…) surfaces here; the socket stays usable
     socket.on('error', () => this.stats.sendErrors++)
@@ -166,7 +174,7 @@ export class Discv4 extends EventEmitter<Discv4Events> implements TableTransport
 
   /** datagrams received and waiting for batch verification: a sender that outpaces us sees it grow */
   get backlog(): number {
-    return this.verifyQueue.length
+    return this.crypto.backlog
   }
 
   /** our current signed record */
@@ -190,21 +198,29 @@ export class Discv4 extends EventEmitter<Discv4Events> implements TableTransport
 
   // ---- sending -------------------------------------------------------------------------------
 
-  private send(n: { ip: string; udp: number }, p: Packet): Uint8Array {
-    const { datagram, hash } = encodePacket(p, this.key, this.b)
-    // never throws: a closed socket or an unusable address (port 0…) just means no reply comes,
-    // and the caller's pending request times out or has already been failed by close()
-    if (this.closed) return hash
+  /**
+   * Sign and send `p` to `n`; `onHash` learns the packet's hash (what a reply echoes) before it
+   * leaves. Counted as sent at once, so a sender pacing itself on the count sees it even while the
+   * signature is made in a batch. Never throws: a closed socket or an unusable address (port 0…)
+   * just means no reply comes, and the caller's pending request times out or was failed by close().
+   */
+  private send(n: { ip: string; udp: number }, p: Packet, onHash?: (hash: Uint8Array) => void): void {
+    if (this.closed) return
+    const datagram = encodeUnsealed(p)
+    this.stats.packetsOut++
+    this.stats.bytesOut += datagram.length
+    this.crypto.seal(datagram, n, onHash)
+  }
+
+  private transmit(datagram: Uint8Array, n: { ip: string; udp: number }): void {
+    if (this.closed) return
     try {
       // without a callback an asynchronous failure (unreachable host…) arrives as the socket's
       // 'error' event, counted there: no closure per datagram
       this.socket.send(datagram, n.udp, n.ip)
-      this.stats.packetsOut++
-      this.stats.bytesOut += datagram.length
     } catch {
       this.stats.sendErrors++
     }
-    return hash
   }
 
   private ourEndpoint(): { ip: string | null; udp: number; tcp: number } {
@@ -273,13 +289,14 @@ export class Discv4 extends EventEmitter<Discv4Events> implements TableTransport
   /** Ping `n`; resolves with its ENR sequence number (if it sent one) when the pong arrives. */
   ping(n: Node, options?: AbortSignal | RequestOptions): Promise<{ seq?: bigint }> {
     const opts = requestOptions(options)
-    let hash: Uint8Array
+    // set before the ping leaves, so before any pong can match
+    let hash: Uint8Array | undefined
     let seq: bigint | undefined
     const promise = this.expect<{ seq?: bigint }>(
       n,
       PacketType.Pong,
       (d) => {
-        if (d.packet.type !== PacketType.Pong || !bytesEqual(d.packet.replyTok, hash)) return 'no-match'
+        if (d.packet.type !== PacketType.Pong || !hash || !sameBytes(d.packet.replyTok, hash)) return 'no-match'
         seq = d.packet.enrSeq
         return true
       },
@@ -287,7 +304,7 @@ export class Discv4 extends EventEmitter<Discv4Events> implements TableTransport
       () => this.timeoutError('ping', n),
       opts,
     )
-    hash = this.send(n, { type: PacketType.Ping, version: 4, from: this.ourEndpoint(), to: { ip: n.ip, udp: n.udp, tcp: n.tcp }, expiration: expiration(), enrSeq: this.enr.seq })
+    this.send(n, { type: PacketType.Ping, version: 4, from: this.ourEndpoint(), to: { ip: n.ip, udp: n.udp, tcp: n.tcp }, expiration: expiration(), enrSeq: this.enr.seq }, (h) => (hash = h))
     return promise
   }
 
@@ -350,9 +367,9 @@ export class Discv4 extends EventEmitter<Discv4Events> implements TableTransport
           if (nodes.length >= BUCKET_SIZE) break
           if (e.udp < MIN_RELAY_PORT || checkRelayIP(n.ip, e.ip) !== null) continue
           // one node per public key (the ID is its hash), the last entry winning; never ourselves
-          if (bytesEqual(e.pubkey, this.self.pubkey)) continue
+          if (sameBytes(e.pubkey, this.self.pubkey)) continue
           const found = new Node(e.pubkey, e.ip, e.udp, e.tcp)
-          const k = nodes.findIndex((x) => bytesEqual(x.pubkey, e.pubkey))
+          const k = nodes.findIndex((x) => sameBytes(x.pubkey, e.pubkey))
           if (k >= 0) nodes[k] = found
           else nodes.push(found)
         }
@@ -377,13 +394,13 @@ export class Discv4 extends EventEmitter<Discv4Events> implements TableTransport
   async enrRequest(n: Node, options?: AbortSignal | RequestOptions): Promise<ENR> {
     const opts = requestOptions(options)
     if (opts.bond !== false) await this.ensureBond(n, opts.signal)
-    let hash: Uint8Array
+    let hash: Uint8Array | undefined
     let record: ENR | Error | undefined
     const promise = this.expect<ENR | Error | undefined>(
       n,
       PacketType.ENRResponse,
       (d) => {
-        if (d.packet.type !== PacketType.ENRResponse || !bytesEqual(d.packet.replyTok, hash)) return 'no-match'
+        if (d.packet.type !== PacketType.ENRResponse || !hash || !sameBytes(d.packet.replyTok, hash)) return 'no-match'
         try {
           const r = ENR.decode(d.packet.record, this.b)
           record = r.nodeId.length === 32 && hex(r.nodeId) === n.idHex ? r : new DiscoveryError('BAD_RECORD', 'record is signed by another node')
@@ -399,7 +416,7 @@ export class Discv4 extends EventEmitter<Discv4Events> implements TableTransport
       },
       opts,
     )
-    hash = this.send(n, { type: PacketType.ENRRequest, expiration: expiration() })
+    this.send(n, { type: PacketType.ENRRequest, expiration: expiration() }, (h) => (hash = h))
     const r = await promise
     if (r === undefined) throw new DiscoveryError('BAD_RECORD', 'no record')
     if (r instanceof Error) throw r
@@ -467,27 +484,7 @@ export class Discv4 extends EventEmitter<Discv4Events> implements TableTransport
     if (data.length > PACKET_HEADER_SIZE && isDedupedType(data[PACKET_HEADER_SIZE]!) && this.dups.seen(data.toString('latin1', 0, 32))) {
       return this.drop('duplicate', from.address)
     }
-    if (!this.opts.batchVerify) {
-      this.handleChecked(this.b.verifyPacket(data), from)
-      return
-    }
-    if (this.verifyQueue.length >= MAX_VERIFY_QUEUE) return this.drop('queue-full', from.address)
-    this.verifyQueue.push({ data, from })
-    if (!this.verifying) void this.drainVerifyQueue()
-  }
-
-  private async drainVerifyQueue(): Promise<void> {
-    this.verifying = true
-    try {
-      if (this.verifyQueue.length < VERIFY_GATHER_BELOW) await new Promise((resolve) => setTimeout(resolve, VERIFY_GATHER_MS))
-      while (this.verifyQueue.length > 0 && !this.closed) {
-        const batch = this.verifyQueue.splice(0, VERIFY_BATCH)
-        const checks = await this.b.verifyPackets(batch.map((e) => e.data))
-        checks.forEach((c, i) => this.handleChecked(c, batch[i]!.from))
-      }
-    } finally {
-      this.verifying = false
-    }
+    if (!this.crypto.verify(data, from)) this.drop('queue-full', from.address)
   }
 
   private handleChecked(check: ReturnType<CryptoBackend['verifyPacket']>, from: RemoteInfo): void {
@@ -499,7 +496,7 @@ export class Discv4 extends EventEmitter<Discv4Events> implements TableTransport
       const code = err instanceof WireError ? err.code : 'MALFORMED'
       return this.drop(code === 'BAD_HASH' || code === 'BAD_SIGNATURE' || code === 'TOO_SHORT' ? 'verify' : 'malformed', from.address)
     }
-    if (bytesEqual(d.pubkey, this.self.pubkey)) return this.drop('self', from.address)
+    if (sameBytes(d.pubkey, this.self.pubkey)) return this.drop('self', from.address)
     const sender = new Node(d.pubkey, from.address, from.port, d.packet.type === PacketType.Ping ? d.packet.from.tcp : 0)
     const p = d.packet
     if ('expiration' in p && isExpired(p.expiration)) return this.drop('expired', from.address)
@@ -529,7 +526,7 @@ export class Discv4 extends EventEmitter<Discv4Events> implements TableTransport
     const list = this.pending.get(`${sender.ip}|${d.packet.type}`)
     if (!list) return false
     for (const p of list.length === 1 ? list : [...list]) {
-      if (!bytesEqual(p.pub, sender.pubkey)) continue
+      if (!sameBytes(p.pub, sender.pubkey)) continue
       if (p.onReply(d) !== 'no-match') {
         this.drift.answered()
         return true

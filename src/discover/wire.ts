@@ -172,18 +172,26 @@ function bodyItems(p: Packet): RLPItem[] {
 
 /** Encode and sign a packet with `priv`; throws WireError TOO_LARGE past 1280 bytes. */
 export function encodePacket(p: Packet, priv: Uint8Array, b: CryptoBackend = defaultBackend): { datagram: Uint8Array; hash: Uint8Array } {
+  const datagram = encodeUnsealed(p)
+  b.sealPacket(datagram, priv)
+  return { datagram, hash: datagram.subarray(0, PACKET_HASH_SIZE) }
+}
+
+/**
+ * A packet laid out as sent, its 97-byte header (hash, signature) still zero for
+ * {@link CryptoBackend.sealPacket} or sealPackets to fill; throws WireError TOO_LARGE past 1280 bytes.
+ */
+export function encodeUnsealed(p: Packet): Uint8Array {
   if (p.type === PacketType.Neighbors && p.nodes.length > MAX_NEIGHBORS) {
     throw new WireError('TOO_LARGE', `neighbors carries at most ${MAX_NEIGHBORS} nodes, got ${p.nodes.length}`)
   }
   const body = encodeRLP(bodyItems(p))
   const size = PACKET_HEADER_SIZE + 1 + body.length
   if (size > MAX_PACKET_SIZE) throw new WireError('TOO_LARGE', `packet of ${size} bytes exceeds ${MAX_PACKET_SIZE}`)
-  // one array, laid out as sent; the backend fills the hash and signature in front of type ‖ body
   const datagram = new Uint8Array(size)
   datagram[PACKET_HEADER_SIZE] = p.type
   datagram.set(body, PACKET_HEADER_SIZE + 1)
-  b.sealPacket(datagram, priv)
-  return { datagram, hash: datagram.subarray(0, PACKET_HASH_SIZE) }
+  return datagram
 }
 
 function decodeEndpoint(item: RLPItem | undefined, what: string): Endpoint {
