@@ -50,7 +50,8 @@ const DPT_CAP_S = Number(process.env['ETHP2P_BENCH_DPT_SECONDS'] ?? 60)
 /** the memory scenario's large crawl stops here, s: its peak is long past by then */
 const MEMORY_CAP_S = Number(process.env['ETHP2P_BENCH_MEMORY_SECONDS'] ?? 150)
 
-interface Net {
+/** What a testnet child reports. */
+export interface Net {
   bootnodes: string[]
   /** the bootnodes' records (discv5 crawls start from these) */
   bootENRs: string[]
@@ -59,7 +60,8 @@ interface Net {
   liveV4: number
 }
 
-interface CrawlJob {
+/** What a crawler child is asked to do. */
+export interface CrawlJob {
   net: Net
   /** the DHTs to walk (default discv4) */
   protocols?: CrawlProtocol[]
@@ -73,7 +75,7 @@ interface CrawlJob {
 }
 
 /** what a crawler child reports */
-interface Run {
+export interface Run {
   /** ms from the start at which each live node was confirmed, ascending */
   confirmed: number[]
   /** ms until the crawl ended (ours: everything visited; DPT: 99 % or the cap) */
@@ -91,6 +93,8 @@ interface Run {
   sysS?: number
   packetsIn?: number
   packetsOut?: number
+  /** ours only: the datagram rate the crawl started with (its default unless the job set one) */
+  rate?: number
 }
 
 // ---- children -----------------------------------------------------------------------------------
@@ -137,6 +141,7 @@ async function crawlOurs(job: CrawlJob): Promise<Run> {
     ...(job.capS !== undefined ? { durationMs: job.capS * 1000 } : {}),
     ...(job.rate !== undefined ? { rate: job.rate } : {}),
   })
+  const rate = crawler.progress().sendRate
   const start = Date.now()
   const cpu0 = process.cpuUsage()
   const threads0 = threadCpu()
@@ -156,7 +161,7 @@ async function crawlOurs(job: CrawlJob): Promise<Run> {
   await disc.close()
   return {
     confirmed, ms, packets: packetsIn + packetsOut, rssMB: process.resourceUsage().maxRSS / 1024, answered, withRecord, answeredV4,
-    cpuS: (cpu.user + cpu.system) / 1e6, userS: cpu.user / 1e6, sysS: cpu.system / 1e6, threads, packetsIn, packetsOut,
+    cpuS: (cpu.user + cpu.system) / 1e6, userS: cpu.user / 1e6, sysS: cpu.system / 1e6, threads, packetsIn, packetsOut, rate,
   }
 }
 
@@ -250,7 +255,7 @@ async function crawlChainsafe(job: CrawlJob): Promise<Run> {
 const SELF = fileURLToPath(import.meta.url)
 
 /** a child running this module as ROLE; resolves with its first stdout line as JSON */
-function child<T>(role: string, arg: unknown): { result: Promise<T>; stop: () => void; exited: Promise<void> } {
+export function child<T>(role: string, arg: unknown): { result: Promise<T>; stop: () => void; exited: Promise<void> } {
   const p = spawn(process.execPath, [...process.execArgv, SELF, role, JSON.stringify(arg)], { stdio: ['pipe', 'pipe', 'inherit'] })
   const exited = new Promise<void>((resolve) => p.once('exit', () => resolve()))
   const result = new Promise<T>((resolve, reject) => {
@@ -262,7 +267,7 @@ function child<T>(role: string, arg: unknown): { result: Promise<T>; stop: () =>
 }
 
 /** run `f` against a testnet child started with `opts` */
-async function withTestnet<T>(opts: TestnetOptions, f: (net: Net) => Promise<T>): Promise<T> {
+export async function withTestnet<T>(opts: TestnetOptions, f: (net: Net) => Promise<T>): Promise<T> {
   const testnet = child<Net>('testnet', opts)
   try {
     return await f(await testnet.result)
@@ -273,7 +278,7 @@ async function withTestnet<T>(opts: TestnetOptions, f: (net: Net) => Promise<T>)
 }
 
 /** ms at which share r of the live nodes was confirmed, or Infinity */
-function timeTo(run: Run, live: number, r: number): number {
+export function timeTo(run: Run, live: number, r: number): number {
   const k = Math.ceil(r * live)
   return k >= 1 && run.confirmed.length >= k ? run.confirmed[k - 1]! : Infinity
 }

@@ -18,7 +18,7 @@ import { randomBytes } from 'node:crypto'
 import { isIPv6 } from 'node:net'
 import { backend as defaultBackend } from '../crypto/backend.js'
 import { hex, sameBytes } from '../crypto/bytes.js'
-import { PACKET_HEADER_SIZE, type CryptoBackend } from '../crypto/types.js'
+import { PACKET_HEADER_SIZE, type CryptoBackend, type PacketCheck } from '../crypto/types.js'
 import { ENR } from '../enode/enr.js'
 import { Node } from '../enode/node.js'
 import { checkRelayIP, isLAN, isUnspecified, parseIP } from '../util/netutil.js'
@@ -143,12 +143,9 @@ export class Discv4 extends EventEmitter<Discv4Events> implements TableTransport
     })
     this.table.on('dbError', (err) => this.emit('dbError', err))
     const threads = opts.cryptoThreads
-    this.crypto = new DatagramCrypto(this.b, this.key, { batchVerify: threads !== undefined ? threads > 0 : (opts.batchVerify ?? false), batchSign: (threads ?? 0) > 0, threads: threads || undefined }, {
-      verified: (check, from) => this.handleChecked(check, from),
-      sealed: (datagram, to) => this.transmit(datagram, to),
-      sealFailed: (n) => (this.stats.sendErrors += n),
-      closed: () => this.closed,
-    })
+    const placement = { batchVerify: threads !== undefined ? threads > 0 : (opts.batchVerify ?? false), batchSign: (threads ?? 0) > 0, threads: threads || undefined }
+    const hooks = { verified: (c: PacketCheck, from: RemoteInfo) => this.handleChecked(c, from), sealed: (d: Uint8Array, to: { ip: string; udp: number }) => this.transmit(d, to) }
+    this.crypto = new DatagramCrypto(this.b, this.key, placement, { ...hooks, sealFailed: (n) => (this.stats.sendErrors += n), closed: () => this.closed })
     socket.on('message', (data, from) => this.onDatagram(data, from))
     // a failed send (unreachable host…) surfaces here; the socket stays usable
     socket.on('error', () => this.stats.sendErrors++)
@@ -161,6 +158,9 @@ export class Discv4 extends EventEmitter<Discv4Events> implements TableTransport
     t.table.start()
     return t
   }
+
+  /** where datagrams are signed and verified: Discv4Options.cryptoThreads as given (undefined when not) */
+  get cryptoThreads(): number | undefined { return this.opts.cryptoThreads }
 
   /** the reply timeout requests use unless they set their own */
   get replyTimeoutMs(): number {
@@ -199,10 +199,9 @@ export class Discv4 extends EventEmitter<Discv4Events> implements TableTransport
   // ---- sending -------------------------------------------------------------------------------
 
   /**
-   * Sign and send `p` to `n`; `onHash` learns the packet's hash (what a reply echoes) before it
-   * leaves. Counted as sent at once, so a sender pacing itself on the count sees it even while the
-   * signature is made in a batch. Never throws: a closed socket or an unusable address (port 0…)
-   * just means no reply comes, and the caller's pending request times out or was failed by close().
+   * Sign and send `p`; `onHash` learns its hash (replies echo it) before it leaves. Counted as sent at
+   * once (a sender pacing on the count sees it while a batch signs). Never throws: a closed socket or
+   * an unusable address just means no reply comes (the request times out or close() failed it).
    */
   private send(n: { ip: string; udp: number }, p: Packet, onHash?: (hash: Uint8Array) => void): void {
     if (this.closed) return
