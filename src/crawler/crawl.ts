@@ -174,7 +174,8 @@ export class Crawler extends EventEmitter<CrawlerEvents> {
       report: (i) => this.report(i),
       finish: (i) => this.finish(i),
       complete: (i) => this.complete(i),
-      nodeError: (i, code, message) => this.emit('nodeError', new CrawlError(code, `${this.nodes.ip(i)}:${this.nodes.udp[i]}`, message)),
+      // an Error (with its stack) per dead node only when someone listens
+      nodeError: (i, code, message) => this.listenerCount('nodeError') > 0 && this.emit('nodeError', new CrawlError(code, `${this.nodes.ip(i)}:${this.nodes.udp[i]}`, message)),
       planReread: (i, p, served) => this.planReread(i, p, served),
       settledDepth: () => this.settledDepth(),
       wantsEdges: () => this.listenerCount('edge') > 0,
