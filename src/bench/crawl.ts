@@ -42,6 +42,7 @@ import { formatEnode, parseEnode } from '../enode/url.js'
 import { startTestnet, type TestnetOptions } from '../testnet/testnet.js'
 import type { Row, Target } from './harness.js'
 import { ethereumjs } from './partner.js'
+import { threadCpu, threadCpuSince, type ThreadCpu } from './threads.js'
 
 const NODES = Number(process.env['ETHP2P_BENCH_CRAWL_NODES'] ?? 10_000)
 /** DPT's time cap, s (ours ends by itself) */
@@ -49,7 +50,8 @@ const DPT_CAP_S = Number(process.env['ETHP2P_BENCH_DPT_SECONDS'] ?? 60)
 /** the memory scenario's large crawl stops here, s: its peak is long past by then */
 const MEMORY_CAP_S = Number(process.env['ETHP2P_BENCH_MEMORY_SECONDS'] ?? 150)
 
-interface Net {
+/** What a testnet child reports. */
+export interface Net {
   bootnodes: string[]
   /** the bootnodes' records (discv5 crawls start from these) */
   bootENRs: string[]
@@ -58,17 +60,22 @@ interface Net {
   liveV4: number
 }
 
-interface CrawlJob {
+/** What a crawler child is asked to do. */
+export interface CrawlJob {
   net: Net
   /** the DHTs to walk (default discv4) */
   protocols?: CrawlProtocol[]
   /** stored nodes of a vanished network to resume from */
   previous?: number
   capS?: number
+  /** threads for the crawler's signatures and verifications (1: on the event loop); default: batches, signing inline */
+  workers?: number
+  /** datagrams per second (default: the crawler's) */
+  rate?: number
 }
 
 /** what a crawler child reports */
-interface Run {
+export interface Run {
   /** ms from the start at which each live node was confirmed, ascending */
   confirmed: number[]
   /** ms until the crawl ended (ours: everything visited; DPT: 99 % or the cap) */
@@ -80,6 +87,14 @@ interface Run {
   withRecord?: number
   answeredV4?: number
   cpuS?: number
+  /** ours only: CPU seconds by thread name (Linux), user and system seconds, datagrams in and out */
+  threads?: ThreadCpu
+  userS?: number
+  sysS?: number
+  packetsIn?: number
+  packetsOut?: number
+  /** ours only: the datagram rate the crawl started with (its default unless the job set one) */
+  rate?: number
 }
 
 // ---- children -----------------------------------------------------------------------------------
@@ -112,7 +127,8 @@ function vanished(n: number): PreviousNode[] {
 
 async function crawlOurs(job: CrawlJob): Promise<Run> {
   const protocols = job.protocols ?? ['v4']
-  const disc = await listenDiscovery({ privateKey: randomPrivateKey(), host: '127.0.0.1', port: 0, batchVerify: true, refreshIntervalMs: 24 * 3600_000 }, protocols.includes('v5'))
+  const crypto = job.workers !== undefined ? { cryptoThreads: job.workers > 1 ? job.workers : 0 } : { batchVerify: true }
+  const disc = await listenDiscovery({ privateKey: randomPrivateKey(), host: '127.0.0.1', port: 0, ...crypto, refreshIntervalMs: 24 * 3600_000 }, protocols.includes('v5'))
   const confirmed: number[] = []
   let answered = 0
   let withRecord = 0
@@ -123,9 +139,12 @@ async function crawlOurs(job: CrawlJob): Promise<Run> {
     protocols,
     previous: vanished(job.previous ?? 0),
     ...(job.capS !== undefined ? { durationMs: job.capS * 1000 } : {}),
+    ...(job.rate !== undefined ? { rate: job.rate } : {}),
   })
+  const rate = crawler.progress().sendRate
   const start = Date.now()
   const cpu0 = process.cpuUsage()
+  const threads0 = threadCpu()
   crawler.on('answer', () => confirmed.push(Date.now() - start))
   crawler.on('record', (r) => {
     if (!r.answered) return
@@ -136,9 +155,14 @@ async function crawlOurs(job: CrawlJob): Promise<Run> {
   await crawler.run()
   const ms = Date.now() - start
   const cpu = process.cpuUsage(cpu0)
-  const packets = disc.stats.packetsIn + disc.stats.packetsOut + (disc.v5 ? disc.v5.stats.packetsIn + disc.v5.stats.packetsOut : 0)
+  const threads = threadCpuSince(threads0)
+  const packetsIn = disc.stats.packetsIn + (disc.v5?.stats.packetsIn ?? 0)
+  const packetsOut = disc.stats.packetsOut + (disc.v5?.stats.packetsOut ?? 0)
   await disc.close()
-  return { confirmed, ms, packets, rssMB: process.resourceUsage().maxRSS / 1024, answered, withRecord, answeredV4, cpuS: (cpu.user + cpu.system) / 1e6 }
+  return {
+    confirmed, ms, packets: packetsIn + packetsOut, rssMB: process.resourceUsage().maxRSS / 1024, answered, withRecord, answeredV4,
+    cpuS: (cpu.user + cpu.system) / 1e6, userS: cpu.user / 1e6, sysS: cpu.system / 1e6, threads, packetsIn, packetsOut, rate,
+  }
 }
 
 async function crawlDPT(job: CrawlJob): Promise<Run> {
@@ -231,7 +255,7 @@ async function crawlChainsafe(job: CrawlJob): Promise<Run> {
 const SELF = fileURLToPath(import.meta.url)
 
 /** a child running this module as ROLE; resolves with its first stdout line as JSON */
-function child<T>(role: string, arg: unknown): { result: Promise<T>; stop: () => void; exited: Promise<void> } {
+export function child<T>(role: string, arg: unknown): { result: Promise<T>; stop: () => void; exited: Promise<void> } {
   const p = spawn(process.execPath, [...process.execArgv, SELF, role, JSON.stringify(arg)], { stdio: ['pipe', 'pipe', 'inherit'] })
   const exited = new Promise<void>((resolve) => p.once('exit', () => resolve()))
   const result = new Promise<T>((resolve, reject) => {
@@ -243,7 +267,7 @@ function child<T>(role: string, arg: unknown): { result: Promise<T>; stop: () =>
 }
 
 /** run `f` against a testnet child started with `opts` */
-async function withTestnet<T>(opts: TestnetOptions, f: (net: Net) => Promise<T>): Promise<T> {
+export async function withTestnet<T>(opts: TestnetOptions, f: (net: Net) => Promise<T>): Promise<T> {
   const testnet = child<Net>('testnet', opts)
   try {
     return await f(await testnet.result)
@@ -254,7 +278,7 @@ async function withTestnet<T>(opts: TestnetOptions, f: (net: Net) => Promise<T>)
 }
 
 /** ms at which share r of the live nodes was confirmed, or Infinity */
-function timeTo(run: Run, live: number, r: number): number {
+export function timeTo(run: Run, live: number, r: number): number {
   const k = Math.ceil(r * live)
   return k >= 1 && run.confirmed.length >= k ? run.confirmed[k - 1]! : Infinity
 }

@@ -12,6 +12,7 @@ const SUITES: Record<string, () => Promise<Suite>> = {
   rlpx: async () => (await import('./rlpx.js')).rlpxBench,
   p2p: async () => (await import('./p2p.js')).p2pBench,
   crawl: async () => (await import('./crawl.js')).crawlBench,
+  cpu: async () => (await import('./cpu.js')).cpuBench,
   discv5: async () => (await import('./discv5.js')).discv5Bench,
   lookup: async () => (await import('./lookup.js')).lookupBench,
   history: async () => (await import('./history.js')).historyBench,

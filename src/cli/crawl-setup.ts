@@ -9,6 +9,7 @@
  * endpoint other nodes know us by stays put.
  */
 import { existsSync, statSync } from 'node:fs'
+import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
 import { InvalidArgumentError } from 'commander'
 import { loadOrCreateNodeKey } from '../config/nodekey.js'
@@ -30,6 +31,16 @@ import { startTestnet, type Testnet } from '../testnet/testnet.js'
 import { simulated } from './testnet.js'
 import type { Logger } from '../util/log.js'
 import { logDiscoveryEvents, openNodeDB } from './discovery-log.js'
+
+/**
+ * Discv4's cryptoThreads for `--workers N`: 1 keeps the crypto on the event loop (0 threads), N > 1
+ * puts it on N threads of libuv's pool, which is grown to N when it has not started yet (it has 4).
+ */
+export function cryptoThreads(workers = availableParallelism()): number {
+  if (workers <= 1) return 0
+  if (workers > 4 && process.env['UV_THREADPOOL_SIZE'] === undefined) process.env['UV_THREADPOOL_SIZE'] = String(Math.min(workers, 16))
+  return workers
+}
 
 /** The options of `ethp2p crawl` that shape the crawl itself (not its outputs). */
 export interface CrawlSetupOptions {
@@ -54,6 +65,8 @@ export interface CrawlSetupOptions {
   concurrency?: number
   /** datagrams sent per second */
   rate?: number
+  /** threads that sign and verify discv4 datagrams (1: the event loop; default: the cores) */
+  workers?: number
   dial?: boolean
   dialConcurrency?: number
   /** node key and node database live here; in memory and random without one */
@@ -146,6 +159,8 @@ export class CrawlSetup {
   /** Start the testnet (--testnet), open the node database and load the key. */
   static async open(opts: CrawlSetupOptions, log: Logger): Promise<CrawlSetup> {
     const seeds = crawlSeeds(opts)
+    // sizes libuv's pool before anything starts it (reading the geography databases does)
+    cryptoThreads(opts.workers)
     // read before the crawl starts: parsing the databases would stall the event loop mid-crawl
     const geo = await openGeo(opts, log)
     let testnet: Testnet | undefined
@@ -193,7 +208,7 @@ export class CrawlSetup {
         privateKey: this.privateKey,
         host,
         db: this.db,
-        batchVerify: true,
+        cryptoThreads: cryptoThreads(opts.workers),
         // the crawler reads tables itself: its own table needs no refresh lookups
         refreshIntervalMs: 24 * 3600_000,
         ...(dialer ? { tcpPort } : {}),

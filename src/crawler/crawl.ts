@@ -31,6 +31,7 @@ import { CrawlNodes, F, Origin, State, V5 } from './nodes.js'
 import { CrawlError, type CrawlerEvents, type CrawlerOptions, type CrawlProgress } from './options.js'
 import type { CrawlProtocol, DiscoveryRecord } from './record.js'
 import { buildRecord, isAlive, takeRecord } from './record-builder.js'
+import { defaultRate } from './capacity.js'
 import { DelayQueue, Schedule } from './schedule.js'
 import { TargetTable } from './targets.js'
 import type { CrawlTransport, CrawlV5 } from './transport.js'
@@ -38,9 +39,10 @@ import { V4Walk } from './walk-v4.js'
 import { V5Walk } from './walk-v5.js'
 
 /**
- * Datagrams sent per second by backend, so that the crawl stays within one core: each datagram sent
- * brings ~1.7 back, and a datagram in or out costs ~110 µs of CPU in all on native (signing, hashing,
- * verifying in the pool, decoding). WASM verifies at half native's speed, JS at a thirtieth.
+ * Datagrams sent per second by backend over a transport that does not say where its crypto runs, so
+ * that the crawl stays within one core: each datagram sent brings ~1.7 back, and a datagram in or out
+ * costs ~110 µs of CPU in all on native. When the transport says (Discv4's cryptoThreads, as `ethp2p
+ * crawl` sets it) the default follows the measured capacity instead (capacity.ts).
  */
 const DEFAULT_RATE: Readonly<Record<CryptoBackend['name'], number>> = { native: 3000, wasm: 1500, js: 250 }
 /** verification backlog beyond which nothing new is sent */
@@ -107,7 +109,8 @@ export class Crawler extends EventEmitter<CrawlerEvents> {
     this.rereads = opts.rereads ?? 2
     this.rereadDelay = opts.rereadDelayMs ?? 10_000
     this.maxNodes = opts.maxNodes ?? 1_000_000
-    const rate = opts.rate ?? DEFAULT_RATE[b.name]
+    const threads = this.t.cryptoThreads
+    const rate = opts.rate ?? (threads !== undefined ? defaultRate(b, threads) : DEFAULT_RATE[b.name])
     if (!(rate > 0)) throw new RangeError('rate must be positive')
     this.schedule = new Schedule(
       { rate, maxPending: opts.maxPending ?? 4096, perIP: opts.perIP ?? 4, perNet: opts.perNet ?? 16, maxBacklog: MAX_BACKLOG, replyTimeoutMs: this.settings.baseTimeout, classes: CLASSES },
@@ -171,7 +174,8 @@ export class Crawler extends EventEmitter<CrawlerEvents> {
       report: (i) => this.report(i),
       finish: (i) => this.finish(i),
       complete: (i) => this.complete(i),
-      nodeError: (i, code, message) => this.emit('nodeError', new CrawlError(code, `${this.nodes.ip(i)}:${this.nodes.udp[i]}`, message)),
+      // an Error (with its stack) per dead node only when someone listens
+      nodeError: (i, code, message) => this.listenerCount('nodeError') > 0 && this.emit('nodeError', new CrawlError(code, `${this.nodes.ip(i)}:${this.nodes.udp[i]}`, message)),
       planReread: (i, p, served) => this.planReread(i, p, served),
       settledDepth: () => this.settledDepth(),
       wantsEdges: () => this.listenerCount('edge') > 0,

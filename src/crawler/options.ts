@@ -39,7 +39,11 @@ export interface CrawlerOptions {
   /** the DHTs to walk (default: discv4, and discv5 when the transport has it) */
   protocols?: CrawlProtocol[]
   previous?: Iterable<PreviousNode>
-  /** datagrams sent per second, requests and replies (default by backend: native 3000, wasm 1500, js 250) */
+  /**
+   * datagrams sent per second, requests and replies (default: what the machine's measured crypto costs
+   * allow where the transport signs and verifies, see CrawlTransport.cryptoThreads; without that, by
+   * backend: native 3000, wasm 1500, js 250)
+   */
   rate?: number
   /** requests in flight at most (default 4096) */
   maxPending?: number

@@ -26,6 +26,11 @@ export interface CrawlTransport {
   readonly replyTimeoutMs?: number
   /** datagrams received and not yet verified */
   readonly backlog?: number
+  /**
+   * where the transport signs and verifies: 0 on the event loop, N on N threads (Discv4's
+   * cryptoThreads); when known, the crawl's default rate follows from it and the measured crypto costs
+   */
+  readonly cryptoThreads?: number | undefined
   readonly stats?: { packetsIn: number; packetsOut: number }
   /** discv5 on the same socket, for crawls that walk that DHT too (`listenDiscovery`'s `v5`) */
   readonly v5?: CrawlV5 | undefined

@@ -12,6 +12,7 @@ import {
   CryptoError,
   ECIES_OVERHEAD,
   MAX_FRAME_SIZE,
+  PACKET_HEADER_SIZE,
   type BackendImpl,
   type BackendName,
   type CryptoBackend,
@@ -160,10 +161,30 @@ export function checked(impl: BackendImpl): CryptoBackend {
       bytes('datagram', d)
       return impl.verifyPacket(d)
     },
-    verifyPackets(ds) {
+    sealPacket(d, key) {
+      bytes('datagram', d)
+      if (d.length < PACKET_HEADER_SIZE + 1) throw new CryptoError('INVALID_LENGTH', `datagram must hold the ${PACKET_HEADER_SIZE}-byte header and a type, got ${d.length} bytes`)
+      priv('private key', key)
+      if (!impl.sealPacket(d, key)) throw new CryptoError('INVALID_PRIVATE_KEY', 'signing failed')
+    },
+    verifyPackets(ds, threads) {
       if (!Array.isArray(ds)) return Promise.reject(new CryptoError('INVALID_LENGTH', 'datagrams must be an array'))
       for (const d of ds) bytes('datagram', d)
-      return impl.verifyPackets(ds)
+      return impl.verifyPackets(ds, threads)
+    },
+    sealPackets(ds, key, threads = 1) {
+      try {
+        if (!Array.isArray(ds)) throw new CryptoError('INVALID_LENGTH', 'datagrams must be an array')
+        for (const d of ds) {
+          bytes('datagram', d)
+          if (d.length < PACKET_HEADER_SIZE + 1) throw new CryptoError('INVALID_LENGTH', `datagram must hold the ${PACKET_HEADER_SIZE}-byte header and a type, got ${d.length} bytes`)
+        }
+        priv('private key', key)
+      } catch (err) {
+        return Promise.reject(err)
+      }
+      if (!Number.isInteger(threads) || threads < 1) return Promise.reject(new CryptoError('INVALID_LENGTH', `threads must be a positive integer, got ${threads}`))
+      return ds.length === 0 ? Promise.resolve() : impl.sealPackets(ds, key, threads)
     },
     eciesEncrypt(pub, plain, sharedMacData = EMPTY, opts = {}) {
       len('public key', pub, 64)

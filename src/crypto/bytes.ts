@@ -7,6 +7,17 @@ export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   return diff === 0
 }
 
+/**
+ * Equality of public bytes (keys, hashes) that stops at the first difference: not for secrets (MACs
+ * compare with {@link bytesEqual}), but ten times cheaper on the hot path, where two random keys
+ * differ in their first byte.
+ */
+export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
+}
+
 /** the parts one after the other, in a new array */
 export function concatBytes(...parts: Uint8Array[]): Uint8Array {
   let n = 0

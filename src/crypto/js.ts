@@ -5,7 +5,7 @@ import { closestJs } from './closest.js'
 import { aesCtr, gcmOpen, gcmSeal, v5Header } from './aes-generic.js'
 import { eciesDecryptWith, eciesEncryptWith } from './ecies-generic.js'
 import { GenericFrameCipher } from './frame-generic.js'
-import { checkPacketWith } from './packet-generic.js'
+import { checkPacketWith, sealPacketWith } from './packet-generic.js'
 import type { BackendImpl, KeccakState, PacketCheck, Signature } from './types.js'
 import { verifyInWorkers } from './worker-pool.js'
 
@@ -61,14 +61,15 @@ function ecdh(priv: Uint8Array, pub: Uint8Array): Uint8Array | null {
 /** The pure-JS backend: @noble/curves and @noble/hashes, Node's crypto for AES and HMAC. */
 export function createJsBackend(): BackendImpl {
   const verifyPacket = (d: Uint8Array): PacketCheck => checkPacketWith(d, keccak_256, recover)
+  const sign = (hash: Uint8Array, priv: Uint8Array): Signature => {
+    const rec = secp256k1.sign(hash, priv, { prehash: false, format: 'recovered', lowS: true })
+    return { sig: rec.slice(1), recovery: (rec[0]! & 1) as 0 | 1 }
+  }
   return {
     name: 'js',
     keccak256: (data) => keccak_256(data),
     keccak: () => new NobleKeccak(),
-    sign(hash, priv): Signature {
-      const rec = secp256k1.sign(hash, priv, { prehash: false, format: 'recovered', lowS: true })
-      return { sig: rec.slice(1), recovery: (rec[0]! & 1) as 0 | 1 }
-    },
+    sign,
     recover,
     ecdh,
     publicKey: (priv) => secp256k1.getPublicKey(priv, false).subarray(1),
@@ -88,6 +89,11 @@ export function createJsBackend(): BackendImpl {
       }
     },
     verifyPacket,
+    sealPacket: (d, priv) => sealPacketWith(d, priv, keccak_256, sign),
+    // on the event loop: the worker pool verifies only
+    async sealPackets(ds, priv) {
+      for (const d of ds) sealPacketWith(d, priv, keccak_256, sign)
+    },
     verifyPackets: (datagrams) => verifyInWorkers('js', datagrams, verifyPacket),
     eciesEncrypt: (pub, plain, smd, eph, iv) => eciesEncryptWith(jsPrims, pub, plain, smd, eph, iv),
     eciesDecrypt: (priv, cipher, smd) => eciesDecryptWith(jsPrims, priv, cipher, smd),

@@ -19,6 +19,8 @@ interface Addon {
   publicKeyParse(pub: Uint8Array, out: Uint8Array): boolean
   verify(hash: Uint8Array, sig: Uint8Array, pub: Uint8Array): boolean
   verifyPacket(d: Uint8Array, pubOut: Uint8Array): number
+  sealPacket(d: Uint8Array, priv: Uint8Array): boolean
+  sealBatch(ds: Uint8Array[], priv: Uint8Array, workers: number): Promise<void>
   verifyBatch(ds: Uint8Array[], status: Int32Array, keys: Uint8Array, workers: number): Promise<void>
   eciesEncrypt(pub: Uint8Array, plain: Uint8Array, smd: Uint8Array, eph: Uint8Array, iv: Uint8Array): Uint8Array | null
   eciesDecrypt(priv: Uint8Array, cipher: Uint8Array, smd: Uint8Array): Uint8Array | null
@@ -128,12 +130,15 @@ export function createNativeBackend(): BackendImpl {
     publicKeyParse: (p) => (a.publicKeyParse(p, scratch64) ? scratch64.slice() : null),
     verify: (h, s, p) => a.verify(h, s, p),
     verifyPacket,
-    async verifyPackets(ds) {
+    sealPacket: (d, k) => a.sealPacket(d, k),
+    // like verification: one pool thread below MIN_PARALLEL datagrams
+    sealPackets: (ds, k, most) => a.sealBatch(ds, k, ds.length >= MIN_PARALLEL ? most : 1),
+    async verifyPackets(ds, most = threads) {
       const n = ds.length
       const status = new Int32Array(n)
       const keys = new Uint8Array(n * 64)
       // pool workers share the batch through one atomic index, so a busy core does not hold the rest up
-      await a.verifyBatch(ds, status, keys, n >= MIN_PARALLEL ? threads : 1)
+      await a.verifyBatch(ds, status, keys, n >= MIN_PARALLEL ? most : 1)
       return ds.map((d, i) => checkFromStatus(d, status[i]!, keys.slice(i * 64, i * 64 + 64)))
     },
     eciesEncrypt: (p, m, s, e, iv) => a.eciesEncrypt(p, m, s, e, iv),

@@ -1,9 +1,18 @@
-/** discv4 datagram check built from a keccak and a recover function (used by the wasm and js backends). */
-import { PACKET_HASH_SIZE, PACKET_HEADER_SIZE, type PacketCheck } from './types.js'
+/** discv4 datagram check and seal built from keccak, recover and sign functions (used by the wasm and js backends). */
+import { PACKET_HASH_SIZE, PACKET_HEADER_SIZE, type PacketCheck, type Signature } from './types.js'
 import { bytesEqual } from './bytes.js'
 
 /** signer recovery as the JS and WASM backends provide it (null when nothing recovers) */
 export type Recover = (hash: Uint8Array, sig: Uint8Array, recovery: number) => Uint8Array | null
+
+/** {@link CryptoBackend.sealPacket} from a keccak and a sign function: true once the header is written. */
+export function sealPacketWith(d: Uint8Array, priv: Uint8Array, keccak: (b: Uint8Array) => Uint8Array, sign: (hash: Uint8Array, priv: Uint8Array) => Signature): boolean {
+  const { sig, recovery } = sign(keccak(d.subarray(PACKET_HEADER_SIZE)), priv)
+  d.set(sig, PACKET_HASH_SIZE)
+  d[PACKET_HEADER_SIZE - 1] = recovery
+  d.set(keccak(d.subarray(PACKET_HASH_SIZE)), 0)
+  return true
+}
 
 /** {@link CryptoBackend.verifyPacket} from a keccak and a recover function. */
 export function checkPacketWith(d: Uint8Array, keccak: (b: Uint8Array) => Uint8Array, recover: Recover): PacketCheck {

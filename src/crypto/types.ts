@@ -86,7 +86,12 @@ export interface BackendImpl {
   /** ECDSA check of a 64-byte low-s r ‖ s over a 32-byte hash; pub is 33 or 64 bytes */
   verify(hash: Uint8Array, sig: Uint8Array, pub: Uint8Array): boolean
   verifyPacket(datagram: Uint8Array): PacketCheck
-  verifyPackets(datagrams: Uint8Array[]): Promise<PacketCheck[]>
+  /** `threads`: pool threads a batch may take (native; the worker pools have their own size) */
+  verifyPackets(datagrams: Uint8Array[], threads?: number): Promise<PacketCheck[]>
+  /** fill a discv4 datagram's hash and signature in place (at least 98 bytes; false for a bad key) */
+  sealPacket(datagram: Uint8Array, priv: Uint8Array): boolean
+  /** sealPacket over a batch, off the event loop where the backend can (native: up to `threads` pool threads) */
+  sealPackets(datagrams: Uint8Array[], priv: Uint8Array, threads: number): Promise<void>
   /** ECIES with caller-chosen ephemeral key and IV (randomness stays out of the implementations). */
   eciesEncrypt(pub: Uint8Array, plain: Uint8Array, sharedMacData: Uint8Array, ephPriv: Uint8Array, iv: Uint8Array): Uint8Array | null
   eciesDecrypt(priv: Uint8Array, cipher: Uint8Array, sharedMacData: Uint8Array): Uint8Array | null
@@ -133,8 +138,22 @@ export interface CryptoBackend {
   verify(hash: Uint8Array, sig: Uint8Array, pub: Uint8Array): boolean
   /** Checks one discv4 datagram in one crossing: hash, signer recovery and packet type. */
   verifyPacket(datagram: Uint8Array): PacketCheck
-  /** Checks many datagrams off the event loop (libuv pool or worker threads). */
-  verifyPackets(datagrams: Uint8Array[]): Promise<PacketCheck[]>
+  /**
+   * Checks many datagrams off the event loop (libuv pool or worker threads); `threads` caps the pool
+   * threads one batch takes (native; default: one per core, at most 4).
+   */
+  verifyPackets(datagrams: Uint8Array[], threads?: number): Promise<PacketCheck[]>
+  /**
+   * Signs a discv4 datagram in place: `datagram` is hash(32) ‖ signature(65) ‖ type ‖ rlp with the first
+   * 97 bytes to fill, as {@link CryptoBackend.verifyPacket} checks them (one crossing on native).
+   */
+  sealPacket(datagram: Uint8Array, priv: Uint8Array): void
+  /**
+   * {@link CryptoBackend.sealPacket} over many datagrams: native signs them on up to `threads` threads
+   * of libuv's pool, off the event loop; wasm and js sign them on the event loop (their worker pools
+   * only verify).
+   */
+  sealPackets(datagrams: Uint8Array[], priv: Uint8Array, threads?: number): Promise<void>
   /**
    * ECIES as RLPx uses it (secp256k1 ECDH, NIST concat KDF, AES-128-CTR, HMAC-SHA-256). `opts` fixes the
    * ephemeral key and IV, for test vectors only.

@@ -9,7 +9,8 @@ import { closestJs } from './closest.js'
 import { eciesDecryptWith, eciesEncryptWith } from './ecies-generic.js'
 import { GenericFrameCipher } from './frame-generic.js'
 import { checkFromStatus } from './packet-codes.js'
-import type { BackendImpl, KeccakState, PacketCheck } from './types.js'
+import { sealPacketWith } from './packet-generic.js'
+import type { BackendImpl, KeccakState, PacketCheck, Signature } from './types.js'
 import { verifyInWorkers } from './worker-pool.js'
 
 interface Exports {
@@ -163,15 +164,17 @@ export function createWasmBackend(): BackendImpl {
   const w = new WasmCore()
   const prims = { ecdh: w.ecdh.bind(w), publicKey: w.publicKey.bind(w) }
   const verifyPacket = w.verifyPacket.bind(w)
+  const keccak256 = w.keccak256.bind(w)
+  const sign = (hash: Uint8Array, priv: Uint8Array): Signature => {
+    const r = w.sign(hash, priv)
+    if (!r) throw new Error('signing failed')
+    return { sig: r.subarray(0, 64), recovery: (r[64]! & 1) as 0 | 1 }
+  }
   return {
     name: 'wasm',
-    keccak256: w.keccak256.bind(w),
+    keccak256,
     keccak: w.keccak.bind(w),
-    sign(hash, priv) {
-      const r = w.sign(hash, priv)
-      if (!r) throw new Error('signing failed')
-      return { sig: r.subarray(0, 64), recovery: (r[64]! & 1) as 0 | 1 }
-    },
+    sign,
     recover: w.recover.bind(w),
     ecdh: prims.ecdh,
     publicKey: prims.publicKey,
@@ -180,6 +183,11 @@ export function createWasmBackend(): BackendImpl {
     publicKeyParse: w.publicKeyParse.bind(w),
     verify: w.verify.bind(w),
     verifyPacket,
+    sealPacket: (d, priv) => sealPacketWith(d, priv, keccak256, sign),
+    // on the event loop: the worker pool verifies only
+    async sealPackets(ds, priv) {
+      for (const d of ds) sealPacketWith(d, priv, keccak256, sign)
+    },
     verifyPackets: (ds) => verifyInWorkers('wasm', ds, verifyPacket),
     eciesEncrypt: (pub, plain, smd, eph, iv) => eciesEncryptWith(prims, pub, plain, smd, eph, iv),
     eciesDecrypt: (priv, cipher, smd) => eciesDecryptWith(prims, priv, cipher, smd),

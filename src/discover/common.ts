@@ -41,6 +41,20 @@ export class DiscoveryError extends Error {
 }
 
 /**
+ * A DiscoveryError without a stack trace, for failures that are a normal outcome (a request timing
+ * out): a crawl has thousands of them, and capturing each one's stack cost more than the request.
+ */
+export function quietError(code: DiscoveryErrorCode, message: string): DiscoveryError {
+  const limit = Error.stackTraceLimit
+  Error.stackTraceLimit = 0
+  try {
+    return new DiscoveryError(code, message)
+  } finally {
+    Error.stackTraceLimit = limit
+  }
+}
+
+/**
  * Options of one request. `timeoutMs` overrides the reply timeout (a crawler that measured a node's
  * round trip waits longer for a slow one); `bond: false` skips discv4's implicit endpoint-proof round
  * before FINDNODE and ENRRequest, for callers that bond themselves.

@@ -17,15 +17,16 @@ import { EventEmitter } from 'node:events'
 import { randomBytes } from 'node:crypto'
 import { isIPv6 } from 'node:net'
 import { backend as defaultBackend } from '../crypto/backend.js'
-import { bytesEqual, hex } from '../crypto/bytes.js'
-import { PACKET_HEADER_SIZE, type CryptoBackend } from '../crypto/types.js'
+import { hex, sameBytes } from '../crypto/bytes.js'
+import { PACKET_HEADER_SIZE, type CryptoBackend, type PacketCheck } from '../crypto/types.js'
 import { ENR } from '../enode/enr.js'
 import { Node } from '../enode/node.js'
 import { checkRelayIP, isLAN, isUnspecified, parseIP } from '../util/netutil.js'
 import type { RLPItem } from '../util/rlp.js'
-import { bindSocket, DiscoveryError, PendingRequests, requestOptions, type PendingRequest, type RequestOptions } from './common.js'
+import { bindSocket, DiscoveryError, PendingRequests, quietError, requestOptions, type PendingRequest, type RequestOptions } from './common.js'
+import { DatagramCrypto } from './datagram-crypto.js'
 import { EndpointPredictor, type EndpointStatement } from './endpoint.js'
-import { BOND_EXPIRATION_MS, MAX_BOND_ATTEMPTS, MAX_PENDING, MAX_VERIFY_QUEUE, REPLY_TIMEOUT_MS, VERIFY_BATCH, VERIFY_GATHER_BELOW, VERIFY_GATHER_MS, emptyDrops, type Discv4Events, type Discv4Options, type Discv4Stats, type DropReason, type NeighborsAnswer } from './udp-options.js'
+import { BOND_EXPIRATION_MS, MAX_BOND_ATTEMPTS, MAX_PENDING, REPLY_TIMEOUT_MS, emptyDrops, type Discv4Events, type Discv4Options, type Discv4Stats, type DropReason, type NeighborsAnswer } from './udp-options.js'
 import { BUCKET_SIZE } from './kademlia.js'
 import { lookup, lookupIterator, randomWalk } from './lookup.js'
 import { NodeDB } from './nodedb.js'
@@ -34,7 +35,7 @@ import { DEFAULT_RATE_LIMIT, DuplicateFilter, IPRateLimiter, type RateLimitOptio
 import { MAX_FINDNODE_FAILURES, Table, type LookupTarget, type TableTransport } from './table.js'
 import {
   decodeChecked,
-  encodePacket,
+  encodeUnsealed,
   expiration,
   isDiscv4Packet,
   isExpired,
@@ -52,6 +53,8 @@ import {
 const MIN_RELAY_PORT = 1025
 
 interface Pending {
+  /** the public key the reply must be signed with: the node we asked */
+  pub: Uint8Array
   /** returns true when the request is complete */
   onReply(d: Decoded): boolean | 'no-match'
   req: PendingRequest<unknown>
@@ -77,14 +80,15 @@ export class Discv4 extends EventEmitter<Discv4Events> implements TableTransport
   private readonly limitsOnLAN: boolean
   private readonly dups = new DuplicateFilter()
   private readonly predictor: EndpointPredictor
+  /** requests awaiting a reply by ip|type (their node's key is checked on each reply: no hex per datagram) */
   private readonly pending = new Map<string, Pending[]>()
   private readonly requests = new PendingRequests(MAX_PENDING, 'discovery')
   /** waiters for a ping from a node we just pinged (ensureBond), by id|ip */
   private readonly pingWaiters = new Map<string, () => void>()
   /** when we last completed a bonding round with id|ip (answered ping, ping-back window waited) */
   private readonly bondAttempts = new Map<string, number>()
-  private readonly verifyQueue: { data: Uint8Array; from: RemoteInfo }[] = []
-  private verifying = false
+  /** signing and verification, inline or in batches off the event loop */
+  private readonly crypto: DatagramCrypto<RemoteInfo, { ip: string; udp: number }>
   /** asks the NTP server (when one is set) after a run of timeouts whether our clock is off */
   private readonly drift: DriftCheck
   private enr: ENR
@@ -138,6 +142,10 @@ export class Discv4 extends EventEmitter<Discv4Events> implements TableTransport
       ...(opts.refreshIntervalMs !== undefined ? { refreshIntervalMs: opts.refreshIntervalMs } : {}),
     })
     this.table.on('dbError', (err) => this.emit('dbError', err))
+    const threads = opts.cryptoThreads
+    const placement = { batchVerify: threads !== undefined ? threads > 0 : (opts.batchVerify ?? false), batchSign: (threads ?? 0) > 0, threads: threads || undefined }
+    const hooks = { verified: (c: PacketCheck, from: RemoteInfo) => this.handleChecked(c, from), sealed: (d: Uint8Array, to: { ip: string; udp: number }) => this.transmit(d, to) }
+    this.crypto = new DatagramCrypto(this.b, this.key, placement, { ...hooks, sealFailed: (n) => (this.stats.sendErrors += n), closed: () => this.closed })
     socket.on('message', (data, from) => this.onDatagram(data, from))
     // a failed send (unreachable host…) surfaces here; the socket stays usable
     socket.on('error', () => this.stats.sendErrors++)
@@ -151,6 +159,9 @@ export class Discv4 extends EventEmitter<Discv4Events> implements TableTransport
     return t
   }
 
+  /** where datagrams are signed and verified: Discv4Options.cryptoThreads as given (undefined when not) */
+  get cryptoThreads(): number | undefined { return this.opts.cryptoThreads }
+
   /** the reply timeout requests use unless they set their own */
   get replyTimeoutMs(): number {
     return this.replyTimeout
@@ -163,7 +174,7 @@ export class Discv4 extends EventEmitter<Discv4Events> implements TableTransport
 
   /** datagrams received and waiting for batch verification: a sender that outpaces us sees it grow */
   get backlog(): number {
-    return this.verifyQueue.length
+    return this.crypto.backlog
   }
 
   /** our current signed record */
@@ -187,21 +198,28 @@ export class Discv4 extends EventEmitter<Discv4Events> implements TableTransport
 
   // ---- sending -------------------------------------------------------------------------------
 
-  private send(n: { ip: string; udp: number }, p: Packet): Uint8Array {
-    const { datagram, hash } = encodePacket(p, this.key, this.b)
-    // never throws: a closed socket or an unusable address (port 0…) just means no reply comes,
-    // and the caller's pending request times out or has already been failed by close()
-    if (this.closed) return hash
+  /**
+   * Sign and send `p`; `onHash` learns its hash (replies echo it) before it leaves. Counted as sent at
+   * once (a sender pacing on the count sees it while a batch signs). Never throws: a closed socket or
+   * an unusable address just means no reply comes (the request times out or close() failed it).
+   */
+  private send(n: { ip: string; udp: number }, p: Packet, onHash?: (hash: Uint8Array) => void): void {
+    if (this.closed) return
+    const datagram = encodeUnsealed(p)
+    this.stats.packetsOut++
+    this.stats.bytesOut += datagram.length
+    this.crypto.seal(datagram, n, onHash)
+  }
+
+  private transmit(datagram: Uint8Array, n: { ip: string; udp: number }): void {
+    if (this.closed) return
     try {
       // without a callback an asynchronous failure (unreachable host…) arrives as the socket's
       // 'error' event, counted there: no closure per datagram
       this.socket.send(datagram, n.udp, n.ip)
-      this.stats.packetsOut++
-      this.stats.bytesOut += datagram.length
     } catch {
       this.stats.sendErrors++
     }
-    return hash
   }
 
   private ourEndpoint(): { ip: string | null; udp: number; tcp: number } {
@@ -220,7 +238,7 @@ export class Discv4 extends EventEmitter<Discv4Events> implements TableTransport
     onTimeout: () => T | Error,
     opts: RequestOptions,
   ): Promise<T> {
-    const key = `${n.idHex}|${n.ip}|${type}`
+    const key = `${n.ip}|${type}`
     let p: Pending
     return this.requests.start<T>(
       {
@@ -247,6 +265,7 @@ export class Discv4 extends EventEmitter<Discv4Events> implements TableTransport
       },
       (req) => {
         p = {
+          pub: n.pubkey,
           req: req as PendingRequest<unknown>,
           onReply: (d) => {
             const r = onReply(d)
@@ -263,19 +282,20 @@ export class Discv4 extends EventEmitter<Discv4Events> implements TableTransport
   }
 
   private timeoutError(what: string, n: Node): DiscoveryError {
-    return new DiscoveryError('TIMEOUT', `${what} to ${n.ip}:${n.udp} timed out`)
+    return quietError('TIMEOUT', `${what} to ${n.ip}:${n.udp} timed out`)
   }
 
   /** Ping `n`; resolves with its ENR sequence number (if it sent one) when the pong arrives. */
   ping(n: Node, options?: AbortSignal | RequestOptions): Promise<{ seq?: bigint }> {
     const opts = requestOptions(options)
-    let hash: Uint8Array
+    // set before the ping leaves, so before any pong can match
+    let hash: Uint8Array | undefined
     let seq: bigint | undefined
     const promise = this.expect<{ seq?: bigint }>(
       n,
       PacketType.Pong,
       (d) => {
-        if (d.packet.type !== PacketType.Pong || !bytesEqual(d.packet.replyTok, hash)) return 'no-match'
+        if (d.packet.type !== PacketType.Pong || !hash || !sameBytes(d.packet.replyTok, hash)) return 'no-match'
         seq = d.packet.enrSeq
         return true
       },
@@ -283,7 +303,7 @@ export class Discv4 extends EventEmitter<Discv4Events> implements TableTransport
       () => this.timeoutError('ping', n),
       opts,
     )
-    hash = this.send(n, { type: PacketType.Ping, version: 4, from: this.ourEndpoint(), to: { ip: n.ip, udp: n.udp, tcp: n.tcp }, expiration: expiration(), enrSeq: this.enr.seq })
+    this.send(n, { type: PacketType.Ping, version: 4, from: this.ourEndpoint(), to: { ip: n.ip, udp: n.udp, tcp: n.tcp }, expiration: expiration(), enrSeq: this.enr.seq }, (h) => (hash = h))
     return promise
   }
 
@@ -333,7 +353,7 @@ export class Discv4 extends EventEmitter<Discv4Events> implements TableTransport
   async neighbors(n: Node, target: LookupTarget, options?: AbortSignal | RequestOptions): Promise<NeighborsAnswer> {
     const opts = requestOptions(options)
     if (opts.bond !== false) await this.ensureBond(n, opts.signal)
-    const nodes = new Map<string, Node>()
+    const nodes: Node[] = []
     let packets = 0
     let complete = false
     const promise = this.expect<NeighborsAnswer>(
@@ -343,18 +363,22 @@ export class Discv4 extends EventEmitter<Discv4Events> implements TableTransport
         const p = d.packet as Neighbors
         packets++
         for (const e of p.nodes) {
-          if (nodes.size >= BUCKET_SIZE) break
+          if (nodes.length >= BUCKET_SIZE) break
           if (e.udp < MIN_RELAY_PORT || checkRelayIP(n.ip, e.ip) !== null) continue
+          // one node per public key (the ID is its hash), the last entry winning; never ourselves
+          if (sameBytes(e.pubkey, this.self.pubkey)) continue
           const found = new Node(e.pubkey, e.ip, e.udp, e.tcp)
-          if (found.idHex !== this.self.idHex) nodes.set(found.idHex, found)
+          const k = nodes.findIndex((x) => sameBytes(x.pubkey, e.pubkey))
+          if (k >= 0) nodes[k] = found
+          else nodes.push(found)
         }
         // a short packet is the sender's last one
-        complete = nodes.size >= BUCKET_SIZE || p.nodes.length + (p.skipped ?? 0) < MAX_NEIGHBORS
+        complete = nodes.length >= BUCKET_SIZE || p.nodes.length + (p.skipped ?? 0) < MAX_NEIGHBORS
         return complete
       },
-      () => ({ nodes: [...nodes.values()], complete }),
+      () => ({ nodes, complete }),
       () => {
-        if (packets > 0) return { nodes: [...nodes.values()], complete: false }
+        if (packets > 0) return { nodes, complete: false }
         // no answer: maybe it holds no proof for us after all, so the next request bonds again
         this.bondAttempts.delete(`${n.idHex}|${n.ip}`)
         return this.timeoutError('findnode', n)
@@ -369,13 +393,13 @@ export class Discv4 extends EventEmitter<Discv4Events> implements TableTransport
   async enrRequest(n: Node, options?: AbortSignal | RequestOptions): Promise<ENR> {
     const opts = requestOptions(options)
     if (opts.bond !== false) await this.ensureBond(n, opts.signal)
-    let hash: Uint8Array
+    let hash: Uint8Array | undefined
     let record: ENR | Error | undefined
     const promise = this.expect<ENR | Error | undefined>(
       n,
       PacketType.ENRResponse,
       (d) => {
-        if (d.packet.type !== PacketType.ENRResponse || !bytesEqual(d.packet.replyTok, hash)) return 'no-match'
+        if (d.packet.type !== PacketType.ENRResponse || !hash || !sameBytes(d.packet.replyTok, hash)) return 'no-match'
         try {
           const r = ENR.decode(d.packet.record, this.b)
           record = r.nodeId.length === 32 && hex(r.nodeId) === n.idHex ? r : new DiscoveryError('BAD_RECORD', 'record is signed by another node')
@@ -391,7 +415,7 @@ export class Discv4 extends EventEmitter<Discv4Events> implements TableTransport
       },
       opts,
     )
-    hash = this.send(n, { type: PacketType.ENRRequest, expiration: expiration() })
+    this.send(n, { type: PacketType.ENRRequest, expiration: expiration() }, (h) => (hash = h))
     const r = await promise
     if (r === undefined) throw new DiscoveryError('BAD_RECORD', 'no record')
     if (r instanceof Error) throw r
@@ -459,27 +483,7 @@ export class Discv4 extends EventEmitter<Discv4Events> implements TableTransport
     if (data.length > PACKET_HEADER_SIZE && isDedupedType(data[PACKET_HEADER_SIZE]!) && this.dups.seen(data.toString('latin1', 0, 32))) {
       return this.drop('duplicate', from.address)
     }
-    if (!this.opts.batchVerify) {
-      this.handleChecked(this.b.verifyPacket(data), from)
-      return
-    }
-    if (this.verifyQueue.length >= MAX_VERIFY_QUEUE) return this.drop('queue-full', from.address)
-    this.verifyQueue.push({ data, from })
-    if (!this.verifying) void this.drainVerifyQueue()
-  }
-
-  private async drainVerifyQueue(): Promise<void> {
-    this.verifying = true
-    try {
-      if (this.verifyQueue.length < VERIFY_GATHER_BELOW) await new Promise((resolve) => setTimeout(resolve, VERIFY_GATHER_MS))
-      while (this.verifyQueue.length > 0 && !this.closed) {
-        const batch = this.verifyQueue.splice(0, VERIFY_BATCH)
-        const checks = await this.b.verifyPackets(batch.map((e) => e.data))
-        checks.forEach((c, i) => this.handleChecked(c, batch[i]!.from))
-      }
-    } finally {
-      this.verifying = false
-    }
+    if (!this.crypto.verify(data, from)) this.drop('queue-full', from.address)
   }
 
   private handleChecked(check: ReturnType<CryptoBackend['verifyPacket']>, from: RemoteInfo): void {
@@ -491,8 +495,8 @@ export class Discv4 extends EventEmitter<Discv4Events> implements TableTransport
       const code = err instanceof WireError ? err.code : 'MALFORMED'
       return this.drop(code === 'BAD_HASH' || code === 'BAD_SIGNATURE' || code === 'TOO_SHORT' ? 'verify' : 'malformed', from.address)
     }
+    if (sameBytes(d.pubkey, this.self.pubkey)) return this.drop('self', from.address)
     const sender = new Node(d.pubkey, from.address, from.port, d.packet.type === PacketType.Ping ? d.packet.from.tcp : 0)
-    if (sender.idHex === this.self.idHex) return this.drop('self', from.address)
     const p = d.packet
     if ('expiration' in p && isExpired(p.expiration)) return this.drop('expired', from.address)
     switch (p.type) {
@@ -518,9 +522,10 @@ export class Discv4 extends EventEmitter<Discv4Events> implements TableTransport
   }
 
   private matchReply(d: Decoded, sender: Node): boolean {
-    const list = this.pending.get(`${sender.idHex}|${sender.ip}|${d.packet.type}`)
+    const list = this.pending.get(`${sender.ip}|${d.packet.type}`)
     if (!list) return false
-    for (const p of [...list]) {
+    for (const p of list.length === 1 ? list : [...list]) {
+      if (!sameBytes(p.pub, sender.pubkey)) continue
       if (p.onReply(d) !== 'no-match') {
         this.drift.answered()
         return true
@@ -538,7 +543,7 @@ export class Discv4 extends EventEmitter<Discv4Events> implements TableTransport
     this.send(sender, { type: PacketType.Pong, to: { ip: sender.ip, udp: sender.udp, tcp: ping.from.tcp }, replyTok: d.hash, expiration: expiration(), enrSeq: this.enr.seq })
     const now = Date.now()
     this.dbWrite(this.db.updateLastPingReceived(sender.id, sender.ip, now))
-    this.pingWaiters.get(`${sender.idHex}|${sender.ip}`)?.()
+    if (this.pingWaiters.size > 0) this.pingWaiters.get(`${sender.idHex}|${sender.ip}`)?.()
     if (this.bonded(sender)) {
       this.table.addVerifiedNode(sender, ping.enrSeq ?? 0n)
       return

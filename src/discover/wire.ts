@@ -7,8 +7,7 @@
  * plain integer (two EIP-8 vectors put a list in that slot).
  */
 import { backend as defaultBackend } from '../crypto/backend.js'
-import { concatBytes } from '../crypto/bytes.js'
-import { PACKET_HEADER_SIZE, type CryptoBackend, type PacketCheck } from '../crypto/types.js'
+import { PACKET_HASH_SIZE, PACKET_HEADER_SIZE, type CryptoBackend, type PacketCheck } from '../crypto/types.js'
 import { ipFromBytes, ipToBytes } from '../util/netutil.js'
 import { asBigUint, asBytes, asList, asUint, decodeRLP, encodeRLP, RLPError, uintBytes, type RLPItem } from '../util/rlp.js'
 
@@ -173,16 +172,26 @@ function bodyItems(p: Packet): RLPItem[] {
 
 /** Encode and sign a packet with `priv`; throws WireError TOO_LARGE past 1280 bytes. */
 export function encodePacket(p: Packet, priv: Uint8Array, b: CryptoBackend = defaultBackend): { datagram: Uint8Array; hash: Uint8Array } {
+  const datagram = encodeUnsealed(p)
+  b.sealPacket(datagram, priv)
+  return { datagram, hash: datagram.subarray(0, PACKET_HASH_SIZE) }
+}
+
+/**
+ * A packet laid out as sent, its 97-byte header (hash, signature) still zero for
+ * {@link CryptoBackend.sealPacket} or sealPackets to fill; throws WireError TOO_LARGE past 1280 bytes.
+ */
+export function encodeUnsealed(p: Packet): Uint8Array {
   if (p.type === PacketType.Neighbors && p.nodes.length > MAX_NEIGHBORS) {
     throw new WireError('TOO_LARGE', `neighbors carries at most ${MAX_NEIGHBORS} nodes, got ${p.nodes.length}`)
   }
-  const signed = concatBytes(Uint8Array.of(p.type), encodeRLP(bodyItems(p)))
-  const { sig, recovery } = b.sign(b.keccak256(signed), priv)
-  const tail = concatBytes(sig, Uint8Array.of(recovery), signed)
-  const hash = b.keccak256(tail)
-  const datagram = concatBytes(hash, tail)
-  if (datagram.length > MAX_PACKET_SIZE) throw new WireError('TOO_LARGE', `packet of ${datagram.length} bytes exceeds ${MAX_PACKET_SIZE}`)
-  return { datagram, hash }
+  const body = encodeRLP(bodyItems(p))
+  const size = PACKET_HEADER_SIZE + 1 + body.length
+  if (size > MAX_PACKET_SIZE) throw new WireError('TOO_LARGE', `packet of ${size} bytes exceeds ${MAX_PACKET_SIZE}`)
+  const datagram = new Uint8Array(size)
+  datagram[PACKET_HEADER_SIZE] = p.type
+  datagram.set(body, PACKET_HEADER_SIZE + 1)
+  return datagram
 }
 
 function decodeEndpoint(item: RLPItem | undefined, what: string): Endpoint {

@@ -7,7 +7,6 @@
  * record's key, which gives the uncompressed key (needed for the node ID) without a square root.
  */
 import { backend as defaultBackend } from '../crypto/backend.js'
-import { bytesEqual } from '../crypto/bytes.js'
 import type { CryptoBackend } from '../crypto/types.js'
 import { asBigUint, asBytes, asList, decodeRLP, encodeRLP, RLPError, uintBytes, type RLPItem } from '../util/rlp.js'
 import { ipFromBytes, ipToBytes } from '../util/netutil.js'
@@ -106,16 +105,10 @@ export class ENR {
     for (const x of sig.subarray(32)) s = (s << 8n) | BigInt(x)
     if (s > SECP256K1_N_HALF) throw new ENRError('BAD_SIGNATURE', 'signature s value is not in the lower half')
     const hash = b.keccak256(encodeRLP(list.slice(1)))
-    for (const rec of [0, 1]) {
-      let pub: Uint8Array
-      try {
-        pub = b.recover(hash, sig, rec)
-      } catch {
-        continue
-      }
-      if (bytesEqual(compressPubkey(pub), key)) return new ENR(seq, sig, entries, pub, raw, b.keccak256(pub))
-    }
-    throw new ENRError('BAD_SIGNATURE', 'signature does not match the secp256k1 key')
+    // one verification against the key the record names (recovering would take one or two tries)
+    if (!b.verify(hash, sig, key)) throw new ENRError('BAD_SIGNATURE', 'signature does not match the secp256k1 key')
+    const pub = b.publicKeyDecompress(key)
+    return new ENR(seq, sig, entries, pub, raw, b.keccak256(pub))
   }
 
   /** Parse the "enr:…" text form. */
@@ -166,8 +159,11 @@ export class ENR {
   }
 
   private portEntry(key: string): number | undefined {
+    const v = this.entries.get(key)
+    // absent is the common case: no exception built for it
+    if (v === undefined) return undefined
     try {
-      const p = asBigUint(this.entries.get(key), key, 2)
+      const p = asBigUint(v, key, 2)
       return p > 0n ? Number(p) : undefined
     } catch {
       return undefined
@@ -222,6 +218,7 @@ export class ENR {
    * or undefined when absent or malformed.
    */
   get ethForkId(): { hash: Uint8Array; next: bigint } | undefined {
+    if (!this.entries.has('eth')) return undefined
     try {
       const outer = asList(this.entries.get('eth'), 'eth')
       const fid = asList(outer[0], 'eth fork id')

@@ -186,6 +186,7 @@ export function consensusInfo(entries: ReadonlyMap<string, RLPItem>): ConsensusI
 
 /** An EIP-7636 `client` entry ([name, version, build?]) as "name/version", when present and readable. */
 export function clientEntry(entries: ReadonlyMap<string, RLPItem>): string | undefined {
+  if (!entries.has('client')) return undefined
   try {
     const l = asList(entries.get('client'), 'client')
     const text = l.slice(0, 2).map((x) => new TextDecoder('utf-8', { fatal: true }).decode(asBytes(x, 'client field')))

@@ -29,15 +29,24 @@ export const MAX_RLP_DEPTH = 256
  */
 export function decodeRLP(data: Uint8Array, allowTrailing = false): RLPItem {
   if (data.length === 0) return new Uint8Array(0)
-  const [item, end] = decodeItem(data, 0, data.length, 0)
-  if (!allowTrailing && end !== data.length) throw new RLPError(`invalid RLP: ${data.length - end} bytes after the item`)
+  const item = decodeItem(data, 0, data.length, 0)
+  if (!allowTrailing && after !== data.length) throw new RLPError(`invalid RLP: ${data.length - after} bytes after the item`)
   return item
 }
 
-/** The item at data[pos] (pos < end) and the offset after it; nothing may extend past `end`. */
-function decodeItem(data: Uint8Array, pos: number, end: number, depth: number): [RLPItem, number] {
+/**
+ * The offset after the item decodeItem read last: a module variable rather than a returned pair, so
+ * decoding allocates the items and nothing else (a datagram's NEIGHBORS holds some 60 of them).
+ */
+let after = 0
+
+/** The item at data[pos] (pos < end), leaving the offset after it in `after`; nothing may extend past `end`. */
+function decodeItem(data: Uint8Array, pos: number, end: number, depth: number): RLPItem {
   const b = data[pos]!
-  if (b < 0x80) return [data.slice(pos, pos + 1), pos + 1]
+  if (b < 0x80) {
+    after = pos + 1
+    return data.slice(pos, pos + 1)
+  }
   const isList = b >= 0xc0
   const short = isList ? b <= 0xf7 : b <= 0xb7
   let len: number
@@ -58,16 +67,14 @@ function decodeItem(data: Uint8Array, pos: number, end: number, depth: number): 
   if (stop > end) throw new RLPError(`invalid RLP: item of ${len} bytes runs past its input`)
   if (!isList) {
     if (len === 1 && data[start]! < 0x80) throw new RLPError('invalid RLP: single byte < 0x80 must not be prefixed')
-    return [data.slice(start, stop), stop]
+    after = stop
+    return data.slice(start, stop)
   }
   if (depth >= MAX_RLP_DEPTH) throw new RLPError(`invalid RLP: lists nested deeper than ${MAX_RLP_DEPTH}`)
   const items: RLPItem[] = []
-  for (let p = start; p < stop; ) {
-    const [item, next] = decodeItem(data, p, stop, depth + 1)
-    items.push(item)
-    p = next
-  }
-  return [items, stop]
+  for (let p = start; p < stop; p = after) items.push(decodeItem(data, p, stop, depth + 1))
+  after = stop
+  return items
 }
 
 /** RLP of a byte string, or of nested arrays of them (integers go through {@link uintBytes} first). */
@@ -100,11 +107,26 @@ export function asBigUint(item: RLPItem | undefined, what: string, maxBytes = 8)
 
 /** A canonical unsigned integer that fits a JS number (at most 6 bytes). */
 export function asUint(item: RLPItem | undefined, what: string, maxBytes = 6): number {
-  return Number(asBigUint(item, what, Math.min(maxBytes, 6)))
+  const b = asBytes(item, what)
+  const max = Math.min(maxBytes, 6)
+  if (b.length > max) throw new RLPError(`${what}: integer wider than ${max} bytes`)
+  if (b.length > 0 && b[0] === 0) throw new RLPError(`${what}: non-canonical integer (leading zero)`)
+  // plain arithmetic: six bytes stay below 2^53, and ports and expirations are read per datagram
+  let v = 0
+  for (let i = 0; i < b.length; i++) v = v * 256 + b[i]!
+  return v
 }
 
 /** Minimal big-endian bytes of a non-negative integer (empty for zero), as RLP wants integers. */
 export function uintBytes(v: number | bigint): Uint8Array {
+  if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) {
+    // the common case (ports, expirations, sequence numbers) without BigInt arithmetic
+    let n = 0
+    for (let x = v; x > 0; x = Math.floor(x / 256)) n++
+    const out = new Uint8Array(n)
+    for (let i = n - 1, x = v; i >= 0; i--, x = Math.floor(x / 256)) out[i] = x % 256
+    return out
+  }
   let n = BigInt(v)
   if (n < 0n) throw new RangeError('negative integer')
   const out: number[] = []

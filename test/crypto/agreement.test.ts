@@ -112,6 +112,32 @@ it('backends agree on arbitrary bytes: public key validity, signature recovery, 
   )
 })
 
+it('backends agree: sealPacket writes the same hash and signature, and the datagram verifies to the signer', () => {
+  fc.assert(
+    fc.property(privKey, fc.integer({ min: 1, max: 6 }), fc.uint8Array({ maxLength: 300 }), (k, type, body) => {
+      const seal = (b: (typeof all)[0]): Uint8Array => {
+        const d = new Uint8Array(98 + body.length)
+        d[97] = type
+        d.set(body, 98)
+        b.sealPacket(d, k)
+        return d
+      }
+      const want = hexOf(seal(ref))
+      const pub = hexOf(ref.publicKey(k))
+      for (const b of all) {
+        const d = seal(b)
+        assert.equal(hexOf(d), want)
+        const check = b.verifyPacket(d)
+        assert.ok(check.ok)
+        assert.equal(check.type, type)
+        assert.equal(hexOf(check.pubkey), pub)
+        assert.throws(() => b.sealPacket(new Uint8Array(97), k), { code: 'INVALID_LENGTH' })
+      }
+    }),
+    { seed, numRuns: 100 },
+  )
+})
+
 it('backends agree: ECIES ciphertexts with fixed randomness decrypt anywhere', () => {
   fc.assert(
     fc.property(privKey, privKey, fc.uint8Array({ minLength: 16, maxLength: 16 }), fc.uint8Array({ maxLength: 400 }), (k, eph, iv, m) => {

@@ -17,9 +17,7 @@ export function randomNode(ip = '127.0.0.1', port = 30303): Node {
  * picking keys); only the table's use of `id`/`idHex` matters here.
  */
 export function nodeWithId(id: Uint8Array, ip = '127.0.0.1', port = 30303): Node {
-  const n = randomNode(ip, port)
-  Object.assign(n as { id: Uint8Array; idHex: string }, { id, idHex: hex(id) })
-  return n
+  return new Node(new Uint8Array(randomBytes(64)), ip, port, port, id)
 }
 
 /** a random ID at log distance `d` (1..256) from `base` */

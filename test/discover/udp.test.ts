@@ -30,6 +30,29 @@ describe('discv4 transport', () => {
     assert.ok(b.db.lastPingReceived(a.self.id, '127.0.0.1') > 0)
   })
 
+  for (const cryptoThreads of [0, 2]) {
+    it(`signs and verifies ${cryptoThreads === 0 ? 'on the event loop' : 'in batches on 2 threads'} (cryptoThreads ${cryptoThreads}): ping, ENRRequest and FINDNODE are answered`, async () => {
+      const a = await start({ cryptoThreads })
+      const b = await start({ cryptoThreads })
+      const known = await Promise.all(Array.from({ length: 3 }, () => start()))
+      await b.table.waitInit()
+      for (const k of known) b.table.addSeenNode(k.self)
+      // many at once, so that batches hold more than one datagram
+      const pongs = await Promise.all(Array.from({ length: 20 }, () => a.ping(b.self)))
+      for (const p of pongs) assert.equal(p.seq, b.localENR.seq)
+      await until(() => b.db.lastPongReceived(a.self.id, '127.0.0.1') > 0, 2000, 'b bonded with a')
+      const r = await a.enrRequest(b.self)
+      assert.equal(hex(r.nodeId), b.self.idHex)
+      const target = a.randomTarget()
+      const found = await a.findnode(b.self, target)
+      const expected = b.table.closest(target.id, 16).filter((n) => n.idHex !== a.self.idHex)
+      assert.deepEqual(new Set(found.map((n) => n.idHex)), new Set(expected.map((n) => n.idHex)))
+      assert.equal(found.length, known.length)
+      assert.equal(a.stats.dropped.verify, 0)
+      assert.ok(a.stats.packetsOut >= 22 && a.stats.sendErrors === 0)
+    })
+  }
+
   it('answers a bonded findnode with neighbors (12 per packet, 16 at most) and an empty one when it knows nobody', async () => {
     const a = await start()
     const b = await start()

@@ -23,7 +23,7 @@ import type { CryptoBackend } from '../../crypto/types.js'
 import { compressPubkey, ENR, type ENRFields } from '../../enode/enr.js'
 import type { Node } from '../../enode/node.js'
 import { ipFromBytes, ipToBytes, isLAN } from '../../util/netutil.js'
-import { bindSocket, DiscoveryError, PendingRequests, type PendingRequest } from '../common.js'
+import { bindSocket, DiscoveryError, PendingRequests, quietError, type PendingRequest } from '../common.js'
 import { logDistance } from '../kademlia.js'
 import { IPRateLimiter } from '../ratelimit.js'
 import { deriveKeys, GCM_TAG_SIZE, idSign, idVerify } from './crypto.js'
@@ -289,7 +289,7 @@ export class Discv5 extends EventEmitter<Discv5Events> {
         timeoutMs: this.replyTimeout,
         onTimeout: (req) => {
           this.stats.timeouts++
-          req.reject(new DiscoveryError('TIMEOUT', `${MESSAGE_NAMES[msg.type]} to ${peer.ip}:${peer.port} timed out`))
+          req.reject(quietError('TIMEOUT', `${MESSAGE_NAMES[msg.type]} to ${peer.ip}:${peer.port} timed out`))
         },
         onSettle: () => {
           this.pending.delete(p.reqIdHex)
