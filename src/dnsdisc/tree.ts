@@ -287,7 +287,7 @@ export function treeTxt(tree: UnsignedTree, root: RootEntry, domain: string): Ma
   return txt
 }
 
-/** Build and sign the tree of `records` and `links` (enrtree:// URLs) at `domain` (see {@link buildTree}). */
+/** Build and sign the tree of `records` and `links` (enrtree:// URLs) at `domain` (`buildTree`, then the root signed). */
 export function makeTree(records: readonly ENR[], links: readonly string[], seq: number, priv: Uint8Array, domain: string, b: CryptoBackend = defaultBackend): Tree {
   if (!isDnsName(domain)) throw new DnsDiscError('BAD_URL', `"${domain.slice(0, 60)}" is not a DNS name`)
   const tree = buildTree(records, links, b)
