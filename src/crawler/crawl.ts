@@ -47,6 +47,13 @@ import { V5Walk } from './walk-v5.js'
 const DEFAULT_RATE: Readonly<Record<CryptoBackend['name'], number>> = { native: 3000, wasm: 1500, js: 250 }
 /** verification backlog beyond which nothing new is sent */
 const MAX_BACKLOG = 2048
+/**
+ * What the rate charges a discv5 handshake beyond its datagram, in datagrams: an ephemeral key, an
+ * ECDH and an ID signature (or, answering one, an ECDH and a signature check), where any other
+ * datagram costs one signature or recovery. Charged as one, a walk of fresh nodes paid three times
+ * the crypto the rate allows.
+ */
+const HANDSHAKE_EXTRA = 2
 
 /**
  * Enumerates the discv4 and discv5 networks on one socket: bonds with every node it hears of, fetches
@@ -119,7 +126,7 @@ export class Crawler extends EventEmitter<CrawlerEvents> {
         ipKey: (item) => this.nodes.ipKey(item >>> 2),
         netKey: (item) => this.nodes.netKey(item >>> 2),
         send: (item) => this.send(item),
-        sent: () => (this.t.stats?.packetsOut ?? this.ownSends) + (this.v5?.stats.packetsOut ?? 0),
+        sent: () => (this.t.stats?.packetsOut ?? this.ownSends) + (this.v5 ? this.v5.stats.packetsOut + HANDSHAKE_EXTRA * this.v5.stats.handshakes : 0),
         backlog: () => this.t.backlog ?? 0,
         pumped: () => this.signal(),
       },

@@ -42,5 +42,6 @@ export interface CrawlV5 {
   ping(n: ENR | Node): Promise<{ enrSeq: bigint }>
   /** FINDNODE at the given log distances: the records `n` answers with */
   findnode(n: ENR | Node, distances: number[]): Promise<ENR[]>
-  readonly stats: { packetsIn: number; packetsOut: number }
+  /** `handshakes`: sessions set up, either side (each costs a few EC operations beyond its datagram) */
+  readonly stats: { packetsIn: number; packetsOut: number; handshakes: number }
 }

@@ -92,6 +92,42 @@ describe('crawl over a slow, lossy network', () => {
     assert.ok(worst <= rate * 0.2 + rate / 50 + 2, `${worst} datagrams in 200 ms at ${rate}/s`)
   })
 
+  it('charges a discv5 handshake as three datagrams: the rate holds datagrams plus handshake crypto', async () => {
+    const n = net({ nodes: 160, dead: 0.05, rttMs: 5, seed: 13 })
+    const dead = new Set(n.members.filter((m) => m.dead).map((m) => hex(m.node.pubkey)))
+    // every node's record allows discv5, so each one is cross-checked there; each ping is a new session
+    // each discv5 datagram with its weight: 1, and 2 more for a handshake
+    const v5sent: { t: number; w: number }[] = []
+    const v5 = {
+      stats: { packetsIn: 0, packetsOut: 0, handshakes: 0 },
+      async ping(to: ENR | Node): Promise<{ enrSeq: bigint }> {
+        v5.stats.packetsOut++
+        v5sent.push({ t: performance.now(), w: 1 })
+        if (dead.has(hex(to.pubkey))) throw new Error('timeout')
+        v5.stats.packetsOut++ // the handshake that answers WHOAREYOU
+        v5.stats.handshakes++
+        v5sent.push({ t: performance.now(), w: 3 })
+        return { enrSeq: 1n }
+      },
+      async findnode(): Promise<ENR[]> {
+        return []
+      },
+    }
+    const rate = 1500
+    const records = await crawl(Object.assign(n, { v5 }), { rate })
+    assert.equal([...records.values()].filter((r) => r.answered).length, n.live.length)
+    assert.ok(v5.stats.handshakes >= n.live.length, `${v5.stats.handshakes} handshakes`)
+    const events = [...n.sent.map((x) => ({ t: x.t, w: 1 })), ...v5sent].sort((a, b) => a.t - b.t)
+    let worst = 0
+    for (let lo = 0, hi = 0, sum = 0; hi < events.length; hi++) {
+      sum += events[hi]!.w
+      while (events[hi]!.t - events[lo]!.t > 200) sum -= events[lo++]!.w
+      worst = Math.max(worst, sum)
+    }
+    // at most rate·0.2 plus the burst, plus one step's overshoot (a ping's handshake is charged after it went)
+    assert.ok(worst <= rate * 0.2 + rate / 50 + 6, `${worst} datagram-equivalents in 200 ms at ${rate}/s`)
+  })
+
   it('nodes that hold our pong from before (no ping back) are still read, after the bond wait', async () => {
     const n = net({ nodes: 150, rttMs: 5, prebonded: 0.5, seed: 5 })
     const records = await crawl(n)
