@@ -30,6 +30,7 @@
 import { spawn } from 'node:child_process'
 import { createSocket, type Socket } from 'node:dgram'
 import { createInterface } from 'node:readline'
+import { availableParallelism } from 'node:os'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { backend, randomPrivateKey } from '../crypto/backend.js'
 import { hex } from '../crypto/bytes.js'
@@ -68,7 +69,7 @@ export interface CrawlJob {
   /** stored nodes of a vanished network to resume from */
   previous?: number
   capS?: number
-  /** threads for the crawler's signatures and verifications (1: on the event loop); default: batches, signing inline */
+  /** threads for the crawler's signatures and verifications (1: on the event loop); default: the cores, as `ethp2p crawl` */
   workers?: number
   /** datagrams per second (default: the crawler's) */
   rate?: number
@@ -127,8 +128,9 @@ function vanished(n: number): PreviousNode[] {
 
 async function crawlOurs(job: CrawlJob): Promise<Run> {
   const protocols = job.protocols ?? ['v4']
-  const crypto = job.workers !== undefined ? { cryptoThreads: job.workers > 1 ? job.workers : 0 } : { batchVerify: true }
-  const disc = await listenDiscovery({ privateKey: randomPrivateKey(), host: '127.0.0.1', port: 0, ...crypto, refreshIntervalMs: 24 * 3600_000 }, protocols.includes('v5'))
+  // as `ethp2p crawl --workers N` sets it up: 1 keeps the crypto on the event loop
+  const workers = job.workers ?? availableParallelism()
+  const disc = await listenDiscovery({ privateKey: randomPrivateKey(), host: '127.0.0.1', port: 0, cryptoThreads: workers > 1 ? workers : 0, refreshIntervalMs: 24 * 3600_000 }, protocols.includes('v5'))
   const confirmed: number[] = []
   let answered = 0
   let withRecord = 0
