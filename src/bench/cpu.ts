@@ -73,7 +73,7 @@ export async function cpuBench(_names: readonly BackendName[]): Promise<{ rows: 
   const floorUs = (f.signUs + f.recoverUs) / 2
   console.log(`crypto floor (native, this run): sign ${f.signUs.toFixed(1)} µs, recover ${f.recoverUs.toFixed(1)} µs, mean ${floorUs.toFixed(1)} µs of CPU`)
   console.log(`crawls of ${NODES} nodes (10 % dead), each crawler in its own child; CPU = that process, every thread`)
-  const lines = [['crawl', 'workers', 'rate', 'datagrams', 'CPU s', 'main/other', 'µs/datagram', '÷ floor', 'ms/answered', 'to 99 %', 'datagrams/s', 'recall']]
+  const lines = [['crawl', 'workers', 'rate', 'datagrams', 'CPU s', 'main/other', 'µs/datagram', '÷ floor', 'ms/answered', 'to 99 %', 'datagrams/s', 'recall', 'peak RSS']]
   const rows: Row[] = []
   const targets: Target[] = []
   for (const m of results) {
@@ -93,6 +93,7 @@ export async function cpuBench(_names: readonly BackendName[]): Promise<{ rows: 
       Number.isFinite(t99) ? `${(t99 / 1000).toFixed(1)} s` : '—',
       String(Math.round(r.packets / (r.ms / 1000))),
       `${((100 * r.confirmed.length) / m.live).toFixed(2)} %`,
+      `${r.rssMB.toFixed(0)} MB`,
     ])
     const tag = `${m.scenario}, ${m.workers} worker${m.workers > 1 ? 's' : ''}`
     rows.push({ op: `cpu ${tag}: datagrams per CPU second`, impl: 'native', hz: 1e6 / us, rme: 0 })

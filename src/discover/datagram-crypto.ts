@@ -5,11 +5,11 @@
  *
  * Inline costs the least CPU (no hand-off between threads); batches cost a hand-off each (~25 µs,
  * spread over the batch) and buy the event loop the ~45 µs each signature or recovery takes. Both
- * queues are bounded: verification drops past MAX_VERIFY_QUEUE (the caller counts it), and sends
- * are signed and sent within one turn of the event loop, so they cannot pile up.
+ * queues are bounded: verification drops past MAX_VERIFY_QUEUE (the caller counts it), and a
+ * signing batch goes once SIGN_GATHER_BELOW datagrams wait or SIGN_GATHER_MS after its first.
  */
 import type { CryptoBackend, PacketCheck } from '../crypto/types.js'
-import { MAX_VERIFY_QUEUE, VERIFY_BATCH, VERIFY_GATHER_BELOW, VERIFY_GATHER_MS } from './udp-options.js'
+import { MAX_VERIFY_QUEUE, SIGN_GATHER_BELOW, SIGN_GATHER_MS, VERIFY_BATCH, VERIFY_GATHER_BELOW, VERIFY_GATHER_MS } from './udp-options.js'
 
 /** What the endpoint does with the results. */
 export interface DatagramCryptoHooks<From, To> {
@@ -38,6 +38,7 @@ export class DatagramCrypto<From, To> {
   private readonly verifyQueue: { data: Uint8Array; from: From }[] = []
   private verifying = false
   private signQueue: { datagram: Uint8Array; to: To; onHash: ((hash: Uint8Array) => void) | undefined }[] = []
+  private signTimer: NodeJS.Timeout | undefined
 
   constructor(
     private readonly b: CryptoBackend,
@@ -54,7 +55,7 @@ export class DatagramCrypto<From, To> {
   /**
    * Sign `datagram` (laid out as sent, its 97-byte header to fill) and hand it to `sealed`; `onHash`
    * learns its hash first (replies echo it). Inline this happens before seal returns; batched, within
-   * this turn of the event loop's I/O.
+   * SIGN_GATHER_MS or as soon as SIGN_GATHER_BELOW datagrams wait.
    */
   seal(datagram: Uint8Array, to: To, onHash?: (hash: Uint8Array) => void): void {
     if (!this.opts.batchSign) {
@@ -64,13 +65,16 @@ export class DatagramCrypto<From, To> {
       return
     }
     this.signQueue.push({ datagram, to, onHash })
-    // everything sent in this turn goes in one batch
-    if (this.signQueue.length === 1) setImmediate(() => void this.flushSigns())
+    if (this.signQueue.length >= SIGN_GATHER_BELOW) void this.flushSigns()
+    else if (this.signQueue.length === 1) this.signTimer = setTimeout(() => void this.flushSigns(), SIGN_GATHER_MS)
   }
 
   private async flushSigns(): Promise<void> {
+    clearTimeout(this.signTimer)
+    this.signTimer = undefined
     const batch = this.signQueue
     this.signQueue = []
+    if (this.hooks.closed()) return
     try {
       await this.b.sealPackets(
         batch.map((e) => e.datagram),

@@ -34,6 +34,14 @@ export const VERIFY_BATCH = 256
 export const VERIFY_GATHER_MS = 4
 /** a batch at least this long goes without waiting */
 export const VERIFY_GATHER_BELOW = 32
+/**
+ * Signing batches gather the same way: a batch costs the same hand-off, and what one turn of the
+ * event loop sends (a reply or two, a few paced requests) is a small batch. Reply timeouts start
+ * when a request is handed over, so a request's clock runs these extra milliseconds too.
+ */
+export const SIGN_GATHER_MS = 2
+/** a signing batch this long goes at once */
+export const SIGN_GATHER_BELOW = 32
 
 /** One FINDNODE answer: the nodes, and whether it ended as the sender meant it to (not at the timeout). */
 export interface NeighborsAnswer {

@@ -1,0 +1,71 @@
+/** Where a discv4 endpoint's datagrams are signed: gathered batches, each sealed in one call. */
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import { backend, randomPrivateKey } from '../../src/crypto/backend.js'
+import type { CryptoBackend } from '../../src/crypto/types.js'
+import { DatagramCrypto } from '../../src/discover/datagram-crypto.js'
+import { SIGN_GATHER_BELOW } from '../../src/discover/udp-options.js'
+import { encodeUnsealed, expiration, PacketType } from '../../src/discover/wire.js'
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+/** the active backend, counting its batch calls */
+function counting(): { b: CryptoBackend; batches: number[] } {
+  const batches: number[] = []
+  const b: CryptoBackend = { ...backend, sealPackets: (ds, k, t) => (batches.push(ds.length), backend.sealPackets(ds, k, t)) }
+  return { b, batches }
+}
+
+function endpoint(b: CryptoBackend) {
+  const sent: { to: number; hash: string }[] = []
+  const c = new DatagramCrypto<string, number>(b, randomPrivateKey(), { batchVerify: true, batchSign: true, threads: 2 }, {
+    verified: () => {},
+    sealed: (d, to) => sent.push({ to, hash: Buffer.from(d.subarray(0, 32)).toString('hex') }),
+    sealFailed: () => {},
+    closed: () => false,
+  })
+  return { c, sent }
+}
+
+const enrRequest = () => encodeUnsealed({ type: PacketType.ENRRequest, expiration: expiration() })
+
+describe('DatagramCrypto, batched signing', () => {
+  it(`sends ${SIGN_GATHER_BELOW} datagrams as one batch at once, and gathers fewer for a moment into one`, async () => {
+    const { b, batches } = counting()
+    const e = endpoint(b)
+    const hashes: string[] = []
+    for (let i = 0; i < SIGN_GATHER_BELOW + 5; i++) e.c.seal(enrRequest(), i, (h) => hashes.push(Buffer.from(h).toString('hex')))
+    // the full batch went to the backend at once; the 5 after it wait for company
+    assert.deepEqual(batches, [SIGN_GATHER_BELOW])
+    await sleep(50)
+    assert.deepEqual(batches, [SIGN_GATHER_BELOW, 5])
+    // every datagram sent once, in order, each signed (its hash as onHash saw it, a valid packet)
+    assert.deepEqual(e.sent.map((s) => s.to), Array.from({ length: SIGN_GATHER_BELOW + 5 }, (_, i) => i))
+    assert.deepEqual(e.sent.map((s) => s.hash), hashes)
+  })
+
+  it('sends what it sealed as valid packets of our key, and nothing once closed', async () => {
+    const { b } = counting()
+    const datagrams: Uint8Array[] = []
+    const key = randomPrivateKey()
+    let closed = false
+    const c = new DatagramCrypto<string, number>(b, key, { batchVerify: true, batchSign: true, threads: 2 }, {
+      verified: () => {},
+      sealed: (d) => datagrams.push(d),
+      sealFailed: () => {},
+      closed: () => closed,
+    })
+    for (let i = 0; i < 3; i++) c.seal(enrRequest(), i)
+    await sleep(50)
+    assert.equal(datagrams.length, 3)
+    for (const d of datagrams) {
+      const check = backend.verifyPacket(d)
+      assert.ok(check.ok)
+      assert.deepEqual(check.pubkey, backend.publicKey(key))
+    }
+    c.seal(enrRequest(), 9)
+    closed = true
+    await sleep(50)
+    assert.equal(datagrams.length, 3)
+  })
+})
