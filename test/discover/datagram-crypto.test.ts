@@ -6,6 +6,7 @@ import type { CryptoBackend } from '../../src/crypto/types.js'
 import { DatagramCrypto } from '../../src/discover/datagram-crypto.js'
 import { SIGN_GATHER_BELOW } from '../../src/discover/udp-options.js'
 import { encodeUnsealed, expiration, PacketType } from '../../src/discover/wire.js'
+import { until } from './fakenet.js'
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
@@ -37,7 +38,7 @@ describe('DatagramCrypto, batched signing', () => {
     for (let i = 0; i < SIGN_GATHER_BELOW + 5; i++) e.c.seal(enrRequest(), i, (h) => hashes.push(Buffer.from(h).toString('hex')))
     // the full batch went to the backend at once; the 5 after it wait for company
     assert.deepEqual(batches, [SIGN_GATHER_BELOW])
-    await sleep(50)
+    await until(() => e.sent.length === SIGN_GATHER_BELOW + 5, 2000, 'every datagram sent')
     assert.deepEqual(batches, [SIGN_GATHER_BELOW, 5])
     // every datagram sent once, in order, each signed (its hash as onHash saw it, a valid packet)
     assert.deepEqual(e.sent.map((s) => s.to), Array.from({ length: SIGN_GATHER_BELOW + 5 }, (_, i) => i))
@@ -56,8 +57,7 @@ describe('DatagramCrypto, batched signing', () => {
       closed: () => closed,
     })
     for (let i = 0; i < 3; i++) c.seal(enrRequest(), i)
-    await sleep(50)
-    assert.equal(datagrams.length, 3)
+    await until(() => datagrams.length === 3, 2000, 'three datagrams sent')
     for (const d of datagrams) {
       const check = backend.verifyPacket(d)
       assert.ok(check.ok)
