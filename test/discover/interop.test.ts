@@ -22,8 +22,8 @@ after(async () => {
   for (const d of open) await d.close()
 })
 
-async function start(bootnodes: Node[] = []): Promise<Discv4> {
-  const d = await Discv4.listen({ privateKey: randomPrivateKey(), host: '127.0.0.1', port: 0, replyTimeoutMs: REPLY_TIMEOUT_MS, bootnodes })
+async function start(bootnodes: Node[] = [], pingIntervalMs?: number): Promise<Discv4> {
+  const d = await Discv4.listen({ privateKey: randomPrivateKey(), host: '127.0.0.1', port: 0, replyTimeoutMs: REPLY_TIMEOUT_MS, bootnodes, ...(pingIntervalMs !== undefined ? { pingIntervalMs } : {}) })
   open.push(d)
   return d
 }
@@ -43,9 +43,13 @@ async function startDPT(): Promise<{ dpt: DPT; node: Node; errors: Error[] }> {
   return { dpt, node: new Node(dpt.id!, '127.0.0.1', port, port), errors }
 }
 
-/** `hub` with `n` of our nodes bonded into its table */
+/**
+ * `hub` with `n` of our nodes bonded into its table. The hub does not revalidate during a test: it
+ * answers FINDNODE from revalidated entries once it has any (geth's preferLive), and one revalidation
+ * would cut its answer to that entry.
+ */
 async function hubWith(n: number): Promise<{ hub: Discv4; members: Discv4[] }> {
-  const hub = await start()
+  const hub = await start([], 600_000)
   await hub.table.waitInit()
   const members = await Promise.all(Array.from({ length: n }, () => start([hub.self])))
   await Promise.all(members.map((m) => m.table.waitInit()))
