@@ -30,11 +30,11 @@
 import { spawn } from 'node:child_process'
 import { createSocket, type Socket } from 'node:dgram'
 import { createInterface } from 'node:readline'
-import { availableParallelism } from 'node:os'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { backend, randomPrivateKey } from '../crypto/backend.js'
 import { hex } from '../crypto/bytes.js'
 import type { BackendName } from '../crypto/types.js'
+import { cryptoThreads } from '../crawler/capacity.js'
 import { Crawler } from '../crawler/crawl.js'
 import type { CrawlProtocol, PreviousNode } from '../crawler/record.js'
 import { ENR } from '../enode/enr.js'
@@ -128,9 +128,8 @@ function vanished(n: number): PreviousNode[] {
 
 async function crawlOurs(job: CrawlJob): Promise<Run> {
   const protocols = job.protocols ?? ['v4']
-  // as `ethp2p crawl --workers N` sets it up: 1 keeps the crypto on the event loop
-  const workers = job.workers ?? availableParallelism()
-  const disc = await listenDiscovery({ privateKey: randomPrivateKey(), host: '127.0.0.1', port: 0, cryptoThreads: workers > 1 ? workers : 0, refreshIntervalMs: 24 * 3600_000 }, protocols.includes('v5'))
+  // as `ethp2p crawl --workers N` sets it up
+  const disc = await listenDiscovery({ privateKey: randomPrivateKey(), host: '127.0.0.1', port: 0, cryptoThreads: cryptoThreads(job.workers), refreshIntervalMs: 24 * 3600_000 }, protocols.includes('v5'))
   const confirmed: number[] = []
   let answered = 0
   let withRecord = 0

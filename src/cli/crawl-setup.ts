@@ -9,7 +9,6 @@
  * endpoint other nodes know us by stays put.
  */
 import { existsSync, statSync } from 'node:fs'
-import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
 import { InvalidArgumentError } from 'commander'
 import { loadOrCreateNodeKey } from '../config/nodekey.js'
@@ -31,16 +30,7 @@ import { startTestnet, type Testnet } from '../testnet/testnet.js'
 import { simulated } from './testnet.js'
 import type { Logger } from '../util/log.js'
 import { logDiscoveryEvents, openNodeDB } from './discovery-log.js'
-
-/**
- * Discv4's cryptoThreads for `--workers N`: 1 keeps the crypto on the event loop (0 threads), N > 1
- * puts it on N threads of libuv's pool, which is grown to N when it has not started yet (it has 4).
- */
-export function cryptoThreads(workers = availableParallelism()): number {
-  if (workers <= 1) return 0
-  if (workers > 4 && process.env['UV_THREADPOOL_SIZE'] === undefined) process.env['UV_THREADPOOL_SIZE'] = String(Math.min(workers, 16))
-  return workers
-}
+import { cryptoThreads } from '../crawler/capacity.js'
 
 /** The options of `ethp2p crawl` that shape the crawl itself (not its outputs). */
 export interface CrawlSetupOptions {

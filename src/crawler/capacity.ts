@@ -9,6 +9,7 @@
  * signature, each one received a recovery. Inline (no crypto threads) the event loop does it all;
  * with N threads the signatures (native only) and recoveries go to them, each hand-off costing ~10 %.
  */
+import { availableParallelism } from 'node:os'
 import { randomPrivateKey } from '../crypto/backend.js'
 import type { CryptoBackend } from '../crypto/types.js'
 
@@ -68,4 +69,14 @@ export function defaultRate(b: CryptoBackend, threads: number): number {
   let c = measured.get(b)
   if (!c) measured.set(b, (c = cryptoCosts(b)))
   return capacityRate(c, threads, b.name)
+}
+
+/**
+ * Discv4's cryptoThreads for `--workers N`: 1 keeps the crypto on the event loop (0 threads), N > 1
+ * puts it on N threads of libuv's pool, which is grown to N when it has not started yet (it has 4).
+ */
+export function cryptoThreads(workers = availableParallelism()): number {
+  if (workers <= 1) return 0
+  if (workers > 4 && process.env['UV_THREADPOOL_SIZE'] === undefined) process.env['UV_THREADPOOL_SIZE'] = String(Math.min(workers, 16))
+  return workers
 }

@@ -2,8 +2,7 @@
 import assert from 'node:assert/strict'
 import { it } from 'node:test'
 import { backend } from '../../src/crypto/backend.js'
-import { capacityRate, cryptoCosts, defaultRate } from '../../src/crawler/capacity.js'
-import { cryptoThreads } from '../../src/cli/crawl-setup.js'
+import { capacityRate, cryptoCosts, cryptoThreads, defaultRate } from '../../src/crawler/capacity.js'
 
 it('capacity: cheaper crypto and more threads never lower the rate; inline the event loop carries everything', () => {
   const costs = { signUs: 40, recoverUs: 45 }

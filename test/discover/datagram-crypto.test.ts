@@ -17,15 +17,18 @@ function counting(): { b: CryptoBackend; batches: number[] } {
   return { b, batches }
 }
 
+/** a batching endpoint on `b`: what it sent (datagram, destination, hash) and a switch to close it */
 function endpoint(b: CryptoBackend) {
-  const sent: { to: number; hash: string }[] = []
-  const c = new DatagramCrypto<string, number>(b, randomPrivateKey(), { batchVerify: true, batchSign: true, threads: 2 }, {
+  const sent: { d: Uint8Array; to: number; hash: string }[] = []
+  const key = randomPrivateKey()
+  let closed = false
+  const c = new DatagramCrypto<string, number>(b, key, { batchVerify: true, batchSign: true, threads: 2 }, {
     verified: () => {},
-    sealed: (d, to) => sent.push({ to, hash: Buffer.from(d.subarray(0, 32)).toString('hex') }),
+    sealed: (d, to) => sent.push({ d, to, hash: Buffer.from(d.subarray(0, 32)).toString('hex') }),
     sealFailed: () => {},
-    closed: () => false,
+    closed: () => closed,
   })
-  return { c, sent }
+  return { c, sent, key, close: () => (closed = true) }
 }
 
 const enrRequest = () => encodeUnsealed({ type: PacketType.ENRRequest, expiration: expiration() })
@@ -46,26 +49,17 @@ describe('DatagramCrypto, batched signing', () => {
   })
 
   it('sends what it sealed as valid packets of our key, and nothing once closed', async () => {
-    const { b } = counting()
-    const datagrams: Uint8Array[] = []
-    const key = randomPrivateKey()
-    let closed = false
-    const c = new DatagramCrypto<string, number>(b, key, { batchVerify: true, batchSign: true, threads: 2 }, {
-      verified: () => {},
-      sealed: (d) => datagrams.push(d),
-      sealFailed: () => {},
-      closed: () => closed,
-    })
-    for (let i = 0; i < 3; i++) c.seal(enrRequest(), i)
-    await until(() => datagrams.length === 3, 2000, 'three datagrams sent')
-    for (const d of datagrams) {
+    const e = endpoint(counting().b)
+    for (let i = 0; i < 3; i++) e.c.seal(enrRequest(), i)
+    await until(() => e.sent.length === 3, 2000, 'three datagrams sent')
+    for (const { d } of e.sent) {
       const check = backend.verifyPacket(d)
       assert.ok(check.ok)
-      assert.deepEqual(check.pubkey, backend.publicKey(key))
+      assert.deepEqual(check.pubkey, backend.publicKey(e.key))
     }
-    c.seal(enrRequest(), 9)
-    closed = true
+    e.c.seal(enrRequest(), 9)
+    e.close()
     await sleep(50)
-    assert.equal(datagrams.length, 3)
+    assert.equal(e.sent.length, 3)
   })
 })
