@@ -201,6 +201,28 @@ describe('tables that serve revalidated entries only and check more as time goes
     assert.ok(reread >= 20, `${reread} tables read again`)
   })
 
+  it('current geth filters discv5 answers too: a discv5-only walk reads its thin tables again and finds every node', async () => {
+    const delay = 1500 * (REPLY_TIMEOUT_MS / 1000)
+    const { net, records, progress, v4stats } = await crawl({ nodes: 200, discv5: true, v5OnlyFraction: 0, deadFraction: 0, liveness: { checked: 0.05, paceMs: 400, protocols: ['v4', 'v5'] } }, { protocols: ['v5'], rereadDelayMs: delay })
+    assert.equal(v4stats.packetsOut, 0, 'no discv4 in a discv5-only walk')
+    assert.equal(records.size, net.nodes.length, 'every node found')
+    for (const m of net.nodes) assert.equal(records.get(key(m))?.answered, true)
+    // every late read here is a discv5 one
+    assert.ok(progress.lateReads >= 20, `${progress.lateReads} late reads`)
+  })
+
+  it('current geth, both protocols filtered: a crawl of both finds every node and confirms each on both', async () => {
+    const delay = 1500 * (REPLY_TIMEOUT_MS / 1000)
+    const { net, records } = await crawl({ nodes: 200, discv5: true, v5OnlyFraction: 0, deadFraction: 0, liveness: { checked: 0.05, paceMs: 400, protocols: ['v4', 'v5'] } }, { rereadDelayMs: delay })
+    assert.equal(records.size, net.nodes.length)
+    for (const m of net.nodes) {
+      const r = records.get(key(m))!
+      // a consensus-shaped record is tried over discv4 only when a discv4 table lists it
+      if (consensusShaped(m)) assert.ok(r.protocols?.includes('v5'), r.ip)
+      else assert.deepEqual(r.protocols, ['v4', 'v5'], `${r.ip} answered both`)
+    }
+  })
+
   it('a settled network (tables full) reads no table twice', async () => {
     const { records, progress } = await crawl({ nodes: 200, deadFraction: 0 }, { protocols: ['v4'], rereadDelayMs: 1000 }, false)
     assert.equal(records.size, 200)
