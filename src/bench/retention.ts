@@ -56,6 +56,8 @@ type Table = 'visits' | 'sessions' | 'uptime_totals' | 'crawl_counts' | 'daily_c
 interface Store {
   h: History
   size(): Promise<{ total: number; tables: Map<string, number> }>
+  /** what the database does by itself between two real crawls, run after each crawl of the bench */
+  between?(): Promise<void>
 }
 
 /** a SQLite file, weighed once the WAL is folded in (dbstat: each table with its indexes) */
@@ -72,7 +74,12 @@ async function sqliteStore(file: string): Promise<Store> {
   }
 }
 
-/** a PostgreSQL database of its own on the bench server, weighed as it stands (autovacuum reuses, never returns, what deletes free) */
+/**
+ * A PostgreSQL database of its own on the bench server, weighed as it stands. Deleted and updated rows
+ * become reusable only once vacuumed: a monitor crawling every 30 minutes leaves autovacuum (1-minute
+ * naptime) time between crawls, while the bench writes a crawl every second; so the bench vacuums
+ * (plain VACUUM: reuse, never return) after each crawl, both databases alike.
+ */
 async function pgStore(server: string, name: string): Promise<Store> {
   const pg = (await import('pg')).default
   const admin = new pg.Client({ connectionString: server })
@@ -92,6 +99,9 @@ async function pgStore(server: string, name: string): Promise<Store> {
       const total = await sql<{ n: number }>`SELECT pg_database_size(current_database()) AS n`.execute(h.db)
       const rows = await sql<{ tbl: string; bytes: number }>`SELECT c.relname AS tbl, pg_total_relation_size(c.oid) AS bytes FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind = 'r' AND n.nspname = 'public'`.execute(h.db)
       return { total: Number(total.rows[0]!.n), tables: new Map(rows.rows.map((r) => [r.tbl, Number(r.bytes)])) }
+    },
+    async between() {
+      await sql`VACUUM`.execute(h.db)
     },
   }
 }
@@ -146,6 +156,8 @@ async function year(engine: string, full: Store, kept: Store, nodes: SyntheticNo
     await writeCrawl(full.h, meta, records)
     await writeCrawl(kept.h, meta, records)
     prunes.push(await timed(() => pruneHistory(kept.h, { before: t - RETAIN, vantage: 'bench' })))
+    await full.between?.()
+    await kept.between?.()
     if ((k + 1) % 200 === 0) console.error(`  ${k + 1}/${CRAWLS} crawls`)
   }
   const sFull = await full.size()
