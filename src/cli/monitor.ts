@@ -11,7 +11,8 @@ import { InvalidArgumentError } from 'commander'
 import { dbSpecFor, describe, HistoryError, openHistoryWhenReachable } from '../history/db.js'
 import { runMonitor } from '../history/monitor.js'
 import { Spool, spoolDir } from '../history/spool.js'
-import { latestCounts } from '../history/query.js'
+import { geoOfCounts, latestCounts } from '../history/query.js'
+import type { WrittenCrawl } from '../history/write.js'
 import { CrawlMetrics, GAUGE_DIMENSIONS } from '../metrics/crawl.js'
 import { MetricsServerError, serveMetrics } from '../metrics/serve.js'
 import { DashboardError, serveDashboard } from '../web/server.js'
@@ -30,6 +31,35 @@ export interface MonitorCliOptions extends CrawlSetupOptions {
   neighbors?: boolean
   /** ms: prune this vantage point's crawls older than this after each crawl */
   retain?: number
+}
+
+/** countries and ASes each stored crawl's line names: a few, so the line stays one short line */
+export const LINE_GEO_TOP = 3
+
+/**
+ * The JSON line printed for a stored crawl: its counts, churn, protocols and layers, its largest
+ * countries and ASes (shaped as `stats --json`'s `geo`), and the share of answering nodes with a known
+ * AS that are on hosting ASes: null when no AS is known (a loopback testnet), which 0 would misstate.
+ */
+export function crawlLine(w: WrittenCrawl, vantage: string, interrupted: boolean): Record<string, unknown> {
+  const geo = geoOfCounts(w.counts, LINE_GEO_TOP)
+  return {
+    crawl: w.id,
+    vantage,
+    found: w.found,
+    answered: w.answered,
+    new: w.newNodes,
+    returning: w.returningNodes,
+    gone: w.goneNodes,
+    protocols: w.protocols,
+    layers: w.layers,
+    countries: geo.countries,
+    ases: geo.ases,
+    // three decimals: the summary's 0.1 %
+    hostingShare: geo.withAsn === 0 ? null : Math.round(geo.hostingShare * 1000) / 1000,
+    ...(w.edges !== undefined ? { edges: w.edges } : {}),
+    interrupted,
+  }
 }
 
 /** `ethp2p monitor`: crawls every `every` ms into the history until stopped (or `crawls` crawls). */
@@ -94,7 +124,7 @@ export async function runMonitorCli(opts: MonitorCliOptions): Promise<void> {
       ...(opts.crawls !== undefined ? { maxCrawls: opts.crawls } : {}),
       ...(opts.neighbors ? { edges: true } : {}),
       ...(opts.retain !== undefined ? { retainMs: opts.retain } : {}),
-      onCrawl: (w, meta) => process.stdout.write(JSON.stringify({ crawl: w.id, vantage, found: w.found, answered: w.answered, new: w.newNodes, returning: w.returningNodes, gone: w.goneNodes, protocols: w.protocols, layers: w.layers, ...(w.edges !== undefined ? { edges: w.edges } : {}), interrupted: meta.interrupted ?? false }) + '\n'),
+      onCrawl: (w, meta) => process.stdout.write(JSON.stringify(crawlLine(w, vantage, meta.interrupted ?? false)) + '\n'),
     })
   } finally {
     process.off('SIGINT', onInt)

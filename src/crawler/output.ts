@@ -9,6 +9,7 @@ import type { Writable } from 'node:stream'
 import { backend } from '../crypto/backend.js'
 import { hex } from '../crypto/bytes.js'
 import type { Node } from '../enode/node.js'
+import { GeoTally, type GeoRanking } from '../geo/tally.js'
 import { DisconnectReason } from '../p2p/base.js'
 import { CONSENSUS_NOT_DIALLED, notDialled, type DialResult, type Dialer } from './dialer.js'
 import { referenceHeads, syncedOf } from './head.js'
@@ -296,6 +297,8 @@ export interface CrawlSummary {
   heads?: Record<string, HeadCount>
   /** with --dial: each chain's reference head, when at least SYNC_QUORUM nodes of it have a head */
   referenceHeads?: Record<string, number>
+  /** answered nodes by country and AS (the SUMMARY_GEO_TOP largest) and on hosting ASes; absent when no record has either */
+  geo?: GeoRanking
   seconds: number
   since?: { new: number; gone: number; changed: number; same: number }
 }
@@ -340,6 +343,9 @@ export function tallyDial(r: CrawlRecord, t: DialTally): boolean {
   return true
 }
 
+/** countries and ASes the summary names; the rest are "+N more" */
+export const SUMMARY_GEO_TOP = 5
+
 /** Sum up a crawl's records (and its difference from an earlier crawl). */
 export function summarize(all: Iterable<CrawlRecord>, seconds: number, diff?: CrawlDiff): CrawlSummary {
   const records = [...all]
@@ -350,6 +356,7 @@ export function summarize(all: Iterable<CrawlRecord>, seconds: number, diff?: Cr
     m[k] = (m[k] ?? 0) + 1
   }
   const tally = emptyDialTally()
+  const geo = new GeoTally()
   for (const r of records) {
     s.found++
     if (tallyDial(r, tally)) {
@@ -378,7 +385,10 @@ export function summarize(all: Iterable<CrawlRecord>, seconds: number, diff?: Cr
     if (split) (s.protocols ??= emptySplits())[split]++
     if (r.layer) (s.layers ??= emptyLayers())[r.layer]++
     if (r.consensus) bump((s.consensus ??= {}), `${r.consensus.network}${r.consensus.fork ? ' ' + r.consensus.fork : ''}`)
+    geo.add(r)
   }
+  // a loopback testnet or a crawl without the databases has no geography: no geo, no lines
+  if (!geo.empty) s.geo = geo.rank(SUMMARY_GEO_TOP)
   if (refs.size > 0) s.referenceHeads = Object.fromEntries([...refs].sort())
   if (tally.dialled > 0) s.dial = { dialled: tally.dialled, hello: tally.hello, status: tally.status, inbound: tally.inbound }
   if (diff) s.since = { new: diff.new.length, gone: diff.gone.length, changed: diff.changed.length, same: diff.same }
@@ -390,6 +400,23 @@ function counts(m: Record<string, number>): string {
     .sort((a, b) => b[1] - a[1])
     .map(([k, v]) => `${k} ${v}`)
   return parts.join(', ') || '-'
+}
+
+/** "+7 more (12 nodes)" past the named ones, or nothing */
+function more(distinct: number, named: number, nodes: number): string[] {
+  return distinct > named ? [`+${distinct - named} more (${nodes} nodes)`] : []
+}
+
+/** countries, ASes (named with their organisation) and the hosting share, each line only when known */
+function geoLines(g: GeoRanking): string[] {
+  const lines: string[] = []
+  if (g.withCountry > 0) lines.push(`countries: ${[...g.countries.map((c) => `${c.country} ${c.nodes}`), ...more(g.distinct.countries, g.countries.length, g.others.countries)].join(', ')}`)
+  if (g.withAsn > 0) {
+    // "AS: n", as organisations have commas and spaces of their own
+    lines.push(`ASes: ${[...g.ases.map((a) => `AS${a.asn}${a.asOrg ? ' ' + a.asOrg : ''}: ${a.nodes}`), ...more(g.distinct.ases, g.ases.length, g.others.ases)].join(', ')}`)
+    lines.push(`on well-known hosting ASes: ${g.hosted} of ${g.withAsn} answered nodes with a known AS (${(100 * g.hostingShare).toFixed(1)} %)`)
+  }
+  return lines
 }
 
 /** the summary as a few human lines (stderr) */
@@ -410,6 +437,7 @@ export function formatSummary(s: CrawlSummary): string {
     const refs = Object.entries(s.referenceHeads ?? {}).map(([k, v]) => `${k} ${v}`)
     lines.push(`heads synced/known by client: ${heads.map(([k, c]) => `${k} ${c.synced}/${c.head}`).join(', ') || '-'}; reference heads: ${refs.join(', ') || '-'}`)
   }
+  if (s.geo) lines.push(...geoLines(s.geo))
   if (s.since) lines.push(`since: ${s.since.new} new, ${s.since.gone} gone, ${s.since.changed} changed, ${s.since.same} same`)
   return lines.join('\n')
 }

@@ -129,7 +129,9 @@ export async function runMonitor(o: MonitorOptions): Promise<void> {
 
   /** THE place a crawl lands once the database has committed it */
   const committed = async (written: WrittenCrawl, meta: SpooledCrawl['meta']): Promise<void> => {
-    log.info({ ...written, vantage, interrupted: meta.interrupted ?? false, seconds: (meta.endedAt - meta.startedAt) / 1000, spooled: spool.size }, written.alreadyStored ? 'crawl was stored already' : 'crawl stored')
+    // counts leave the log: one row per client version, country and AS would swell the line
+    const { counts: _counts, ...figures } = written
+    log.info({ ...figures, vantage, interrupted: meta.interrupted ?? false, seconds: (meta.endedAt - meta.startedAt) / 1000, spooled: spool.size }, written.alreadyStored ? 'crawl was stored already' : 'crawl stored')
     o.onCrawl?.(written, meta)
     if (o.retainMs !== undefined) await applyRetention(history, vantage, o.retainMs, log, signal)
   }

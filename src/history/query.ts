@@ -11,7 +11,7 @@ import { sql, type SelectQueryBuilder } from 'kysely'
 import { emptyLayers, emptySplits, PROTOCOL_SPLITS, type Layer, type ProtocolSplit } from '../crawler/output.js'
 import type { History } from './db.js'
 import type { HistorySchema } from './schema.js'
-import { HOSTING_ASNS } from '../geo/hosting.js'
+import { GeoTally, type GeoRanking } from '../geo/tally.js'
 import { asnOfKey, DIMENSIONS, type Dimension } from './visit.js'
 
 /** Which crawls a question looks at. */
@@ -276,50 +276,26 @@ export async function protocolCounts(h: History, w: Window = {}): Promise<Protoc
 }
 
 /** The latest crawl's answering nodes by country and by autonomous system, and the share on hosting ASes. */
-export interface GeoCounts {
+export interface GeoCounts extends GeoRanking {
   crawl?: CrawlPoint
-  /** most nodes first, at most `top`; the rest summed under `others` */
-  countries: { country: string; nodes: number }[]
-  ases: { asn: number; asOrg: string | null; nodes: number; hosting: boolean }[]
-  /** answering nodes with a known country / AS */
-  withCountry: number
-  withAsn: number
-  /** of the nodes with a known AS, those on a well-known hosting or cloud AS (src/geo/hosting.ts) */
-  hosted: number
-  /** hosted / withAsn (0 when no AS is known) */
-  hostingShare: number
-  /** nodes in the countries and ASes past `top` */
-  others: { countries: number; ases: number }
+}
+
+/** A crawl's counts (its `country` and `asn` rows; others are skipped) as a ranking of the `top` largest. */
+export function geoOfCounts(counts: Iterable<{ dim: string; key: string; n: number }>, top: number): GeoRanking {
+  const t = new GeoTally()
+  for (const c of counts) {
+    if (c.dim === 'country') t.addCountry(c.key, c.n)
+    if (c.dim !== 'asn') continue
+    const asn = asnOfKey(c.key)
+    if (asn !== undefined) t.addAsn(asn, c.key.slice(`AS${asn}`.length + 1), c.n)
+  }
+  return t.rank(top)
 }
 
 /** Nodes of the latest crawl per country and per AS (its counts), the `top` largest of each. */
 export async function geoCounts(h: History, w: Window = {}, top = 20): Promise<GeoCounts> {
   const { crawl, counts } = await latestCounts(h, ['country', 'asn'], w)
-  const out: GeoCounts = { countries: [], ases: [], withCountry: 0, withAsn: 0, hosted: 0, hostingShare: 0, others: { countries: 0, ases: 0 } }
-  if (crawl) out.crawl = crawl
-  for (const c of counts) {
-    if (c.dim === 'country') {
-      out.withCountry += c.n
-      out.countries.push({ country: c.key, nodes: c.n })
-      continue
-    }
-    const asn = asnOfKey(c.key)
-    if (asn === undefined) continue
-    out.withAsn += c.n
-    const hosting = HOSTING_ASNS.has(asn)
-    if (hosting) out.hosted += c.n
-    const org = c.key.slice(`AS${asn}`.length + 1)
-    out.ases.push({ asn, asOrg: org === '' ? null : org, nodes: c.n, hosting })
-  }
-  const byNodes = (a: { nodes: number }, b: { nodes: number }): number => b.nodes - a.nodes
-  out.countries.sort((a, b) => byNodes(a, b) || a.country.localeCompare(b.country))
-  out.ases.sort((a, b) => byNodes(a, b) || a.asn - b.asn)
-  out.others.countries = out.countries.slice(top).reduce((s, c) => s + c.nodes, 0)
-  out.others.ases = out.ases.slice(top).reduce((s, c) => s + c.nodes, 0)
-  out.countries = out.countries.slice(0, top)
-  out.ases = out.ases.slice(0, top)
-  out.hostingShare = out.withAsn === 0 ? 0 : out.hosted / out.withAsn
-  return out
+  return { ...(crawl ? { crawl } : {}), ...geoOfCounts(counts, top) }
 }
 
 /** The latest crawl's heads: per client, nodes with a head number and the synced ones among them. */

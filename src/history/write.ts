@@ -48,6 +48,8 @@ export interface WrittenCrawl {
   /** answering nodes over v4 only, v5 only and both, and by layer (the monitor's per-crawl summary) */
   protocols: CrawlTally['protocols']
   layers: CrawlTally['layers']
+  /** the crawl's counts by dimension, as crawl_counts holds them (the monitor's line ranks countries and ASes from them) */
+  counts: CrawlTally['counts']
   /** edges between stored nodes handed to the database (monitor --neighbors) */
   edges?: number
   /** the crawl's key was stored already: nothing was written, the figures are the stored crawl's */
@@ -109,7 +111,7 @@ async function storedCrawl(db: Kysely<HistorySchema>, key: string, t: CrawlTally
   if (c === undefined) return undefined
   const edges = withEdges ? await db.selectFrom('edges').select((eb) => eb.fn.countAll<number>().as('n')).where('crawl_id', '=', c.id).executeTakeFirstOrThrow() : undefined
   const churn = { newNodes: c.new_nodes, returningNodes: c.returning_nodes, goneNodes: c.gone_nodes }
-  return { id: c.id, found: c.found, answered: c.answered, ...churn, protocols: t.protocols, layers: t.layers, ...(edges !== undefined ? { edges: Number(edges.n) } : {}), alreadyStored: true }
+  return { id: c.id, found: c.found, answered: c.answered, ...churn, protocols: t.protocols, layers: t.layers, counts: t.counts, ...(edges !== undefined ? { edges: Number(edges.n) } : {}), alreadyStored: true }
 }
 
 async function writeIn(trx: Transaction<HistorySchema>, meta: CrawlMeta, rows: { pubkey: string; visit: VisitRow }[], t: CrawlTally, edges?: Iterable<Edge>): Promise<WrittenCrawl> {
@@ -186,7 +188,7 @@ async function writeIn(trx: Transaction<HistorySchema>, meta: CrawlMeta, rows: {
   const answered = rows.filter((r) => r.visit.answered === 1).map((r) => ids.get(r.pubkey)!)
   const churn = meta.interrupted ? { new: 0, returning: 0, gone: 0 } : await updateSessions(trx, meta.vantage, crawlId, started, answered)
   await trx.updateTable('crawls').set({ new_nodes: churn.new, returning_nodes: churn.returning, gone_nodes: churn.gone }).where('id', '=', crawlId).execute()
-  return { id: crawlId, found: t.found, answered: t.answered, newNodes: churn.new, returningNodes: churn.returning, goneNodes: churn.gone, protocols: t.protocols, layers: t.layers, ...(edgeCount !== undefined ? { edges: edgeCount } : {}) }
+  return { id: crawlId, found: t.found, answered: t.answered, newNodes: churn.new, returningNodes: churn.returning, goneNodes: churn.gone, protocols: t.protocols, layers: t.layers, counts: t.counts, ...(edgeCount !== undefined ? { edges: edgeCount } : {}) }
 }
 
 /**

@@ -44,6 +44,59 @@ describe('crawl summary', () => {
   it('splits with no node still show, at zero', () => {
     assert.match(formatSummary(summarize([at(1, { protocols: ['v4', 'v5'] })], 1)), /^protocols: v4 only 0, v5 only 0, both 1$/m)
   })
+
+  it('answered nodes per country and AS, the top five named, the rest as "+N more", and the share on hosting ASes', () => {
+    const hetzner = { country: 'DE', asn: 24940, asOrg: 'Hetzner Online GmbH' }
+    const records = [
+      ...[1, 2, 3].map((i) => at(i, hetzner)),
+      at(4, { country: 'US', asn: 16509, asOrg: 'Amazon.com, Inc.' }),
+      at(5, { country: 'US', asn: 16509, asOrg: 'Amazon.com, Inc.' }),
+      at(6, { country: 'FI', asn: 1759, asOrg: 'Telia Finland Oyj' }),
+      at(7, { country: 'FR', asn: 3215, asOrg: 'Orange S.A.' }),
+      at(8, { country: 'JP', asn: 2516, asOrg: 'KDDI CORPORATION' }),
+      at(9, { country: 'NL', asn: 1136 }),
+      at(10, { country: 'SE', asn: 3301, asOrg: 'Telia Company AB' }),
+      // a country without an AS counts in one line only
+      at(11, { country: 'SE' }),
+      // unanswered: counted nowhere
+      at(12, { ...hetzner, answered: false, error: 'no answer' }),
+      // private address: no geography
+      at(13, {}),
+    ]
+    const s = summarize(records, 1)
+    assert.deepEqual(s.geo?.countries, [
+      { country: 'DE', nodes: 3 },
+      { country: 'SE', nodes: 2 },
+      { country: 'US', nodes: 2 },
+      { country: 'FI', nodes: 1 },
+      { country: 'FR', nodes: 1 },
+    ])
+    assert.deepEqual(s.geo?.ases.map((a) => [a.asn, a.nodes, a.hosting]), [
+      [24940, 3, true],
+      [16509, 2, true],
+      [1136, 1, false],
+      [1759, 1, false],
+      [2516, 1, false],
+    ])
+    assert.deepEqual([s.geo?.withCountry, s.geo?.withAsn, s.geo?.hosted], [11, 10, 5])
+    const text = formatSummary(s)
+    assert.match(text, /^countries: DE 3, SE 2, US 2, FI 1, FR 1, \+2 more \(2 nodes\)$/m)
+    assert.match(text, /^ASes: AS24940 Hetzner Online GmbH: 3, AS16509 Amazon\.com, Inc\.: 2, AS1136: 1, AS1759 Telia Finland Oyj: 1, AS2516 KDDI CORPORATION: 1, \+2 more \(2 nodes\)$/m)
+    assert.match(text, /^on well-known hosting ASes: 5 of 10 answered nodes with a known AS \(50\.0 %\)$/m)
+  })
+
+  it('five or fewer: no "+N more"; ASes without a country still make their lines', () => {
+    const text = formatSummary(summarize([at(1, { asn: 15169, asOrg: 'Google LLC' }), at(2, { asn: 3320, asOrg: 'Deutsche Telekom AG' }), at(3, { asn: 3320, asOrg: 'Deutsche Telekom AG' })], 1))
+    assert.match(text, /^ASes: AS3320 Deutsche Telekom AG: 2, AS15169 Google LLC: 1$/m)
+    assert.match(text, /^on well-known hosting ASes: 1 of 3 answered nodes with a known AS \(33\.3 %\)$/m)
+    assert.doesNotMatch(text, /^countries:|more \(/m)
+  })
+
+  it('no record with a country or AS (a loopback testnet): no geo, no new line', () => {
+    const s = summarize([at(1, {}), at(2, { protocols: ['v4'] })], 1)
+    assert.equal(s.geo, undefined)
+    assert.doesNotMatch(formatSummary(s), /countries:|ASes/)
+  })
 })
 
 describe('CSV', () => {
