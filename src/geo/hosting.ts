@@ -43,25 +43,3 @@ export const HOSTING_ASNS: ReadonlyMap<number, string> = new Map([
 export function isHostingAsn(asn: number | undefined): boolean {
   return asn !== undefined && HOSTING_ASNS.has(asn)
 }
-
-/** Nodes on hosting ASes among those whose AS is known. */
-export interface HostingShare {
-  /** nodes with a known AS */
-  known: number
-  /** of those, on a well-known hosting AS */
-  hosted: number
-  /** hosted / known, 0 when none is known */
-  share: number
-}
-
-/** The share of `records` (by their `asn`) on well-known hosting ASes. */
-export function hostingShare(records: Iterable<{ asn?: number }>): HostingShare {
-  let known = 0
-  let hosted = 0
-  for (const r of records) {
-    if (r.asn === undefined) continue
-    known++
-    if (HOSTING_ASNS.has(r.asn)) hosted++
-  }
-  return { known, hosted, share: known === 0 ? 0 : hosted / known }
-}

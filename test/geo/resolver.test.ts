@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { GeoError, GeoResolver, isPublicIP } from '../../src/geo/resolver.js'
 import { enrichRecord } from '../../src/geo/enrich.js'
-import { hostingShare, isHostingAsn } from '../../src/geo/hosting.js'
+import { isHostingAsn } from '../../src/geo/hosting.js'
+import { GeoTally } from '../../src/geo/tally.js'
 
 const geo = await GeoResolver.open()
 
@@ -60,7 +61,10 @@ describe('GeoResolver on the packaged databases', () => {
 
   it('the hosting share counts well-known hosting ASes among nodes with a known AS', () => {
     assert.ok(isHostingAsn(16509) && isHostingAsn(24940) && !isHostingAsn(13335) && !isHostingAsn(undefined))
-    assert.deepEqual(hostingShare([{ asn: 16509 }, { asn: 13335 }, {}, { asn: 24940 }, { asn: 3320 }]), { known: 4, hosted: 2, share: 0.5 })
+    const t = new GeoTally()
+    for (const r of [{ asn: 16509 }, { asn: 13335 }, {}, { asn: 24940 }, { asn: 3320 }]) t.add(r)
+    const g = t.rank(10)
+    assert.deepEqual([g.withAsn, g.hosted, g.hostingShare], [4, 2, 0.5])
   })
 })
 
