@@ -24,7 +24,7 @@ import { open as openLmdb, type RootDatabase } from 'lmdb'
 import { hex } from '../crypto/bytes.js'
 import { Node } from '../enode/node.js'
 import { lockDatadir, type DatadirLock } from './datadir-lock.js'
-import { InvalidIPError, parseIP } from '../util/netutil.js'
+import { InvalidIPError, parseIPInto } from '../util/netutil.js'
 import type { TableDB } from './table.js'
 
 /** bumped when the layout changes; an older database is wiped on open */
@@ -184,9 +184,11 @@ export interface NodeDBOptions {
   onExpiryError?: (err: unknown) => void
 }
 
+/** scratch for ipKey, which runs several times a datagram (bond checks, ping and pong times) */
+const IP_BYTES = new Uint8Array(16)
+
 function ipKey(ip: string): string | undefined {
-  const a = parseIP(ip)
-  return a ? hex(a) : undefined
+  return parseIPInto(ip, IP_BYTES) ? hex(IP_BYTES) : undefined
 }
 
 /**

@@ -40,13 +40,23 @@ function parseV4Into(ip: string, out: Uint8Array): boolean {
 /** Parse a textual IPv4/IPv6 address into 16 bytes (IPv4 as ::ffff:a.b.c.d); null if not an address. */
 export function parseIP(ip: string): Uint8Array | null {
   const out = new Uint8Array(16)
+  return parseIPInto(ip, out) ? out : null
+}
+
+/**
+ * {@link parseIP} into `out` (16 bytes, overwritten); false if `ip` is not an address. The classifiers
+ * below parse into module scratch arrays with it: they run for every datagram and every relayed node,
+ * and a fresh array each time was the largest allocation of a crawl.
+ */
+export function parseIPInto(ip: string, out: Uint8Array): boolean {
+  out.fill(0)
   if (parseV4Into(ip, out)) {
     out[10] = 0xff
     out[11] = 0xff
-    return out
+    return true
   }
   out.fill(0)
-  if (!isIPv6(ip)) return null
+  if (!isIPv6(ip)) return false
   let text = ip.split('%')[0]! // drop a zone index
   // an embedded dotted quad becomes two hex groups
   const dot = text.lastIndexOf(':')
@@ -64,8 +74,12 @@ export function parseIP(ip: string): Uint8Array | null {
     out[2 * i] = v >> 8
     out[2 * i + 1] = v & 0xff
   })
-  return out
+  return true
 }
+
+/** scratch for the classifiers: never held past the call that fills it */
+const SCRATCH = new Uint8Array(16)
+const SCRATCH2 = new Uint8Array(16)
 
 function isV4Mapped(a: Uint8Array): boolean {
   for (let i = 0; i < 10; i++) if (a[i] !== 0) return false
@@ -74,8 +88,7 @@ function isV4Mapped(a: Uint8Array): boolean {
 
 /** loopback, RFC 1918 / RFC 4193 private, or link-local: the ranges geth exempts from IP limits */
 export function isLAN(ip: string): boolean {
-  const a = parseIP(ip)
-  return a !== null && lanBytes(a)
+  return parseIPInto(ip, SCRATCH) && lanBytes(SCRATCH)
 }
 
 // lanBytes, loopbackBytes and specialBytes run for every datagram and every relayed node: no
@@ -114,8 +127,8 @@ export class DistinctNetSet {
   ) {}
 
   private key(ip: string): string {
-    const a = parseIP(ip)
-    if (!a) throw new InvalidIPError(ip)
+    const a = SCRATCH
+    if (!parseIPInto(ip, a)) throw new InvalidIPError(ip)
     const v4 = isV4Mapped(a)
     const bytes = v4 ? a.subarray(12) : a
     const bits = Math.min(this.subnet, bytes.length * 8)
@@ -179,8 +192,7 @@ export function ipFromBytes(b: Uint8Array): string | null {
 
 /** whether `ip` is a loopback address (127.0.0.0/8, ::1, or IPv4-mapped loopback) */
 export function isLoopback(ip: string): boolean {
-  const a = parseIP(ip)
-  return a !== null && loopbackBytes(a)
+  return parseIPInto(ip, SCRATCH) && loopbackBytes(SCRATCH)
 }
 
 function loopbackBytes(a: Uint8Array): boolean {
@@ -223,8 +235,7 @@ function prefixMatch(a: Uint8Array, net: Uint8Array, bits: number): boolean {
 
 /** whether `ip` lies in a special-purpose, documentation, multicast or broadcast range (never a real peer) */
 export function isSpecialNetwork(ip: string): boolean {
-  const a = parseIP(ip)
-  return a !== null && specialBytes(a)
+  return parseIPInto(ip, SCRATCH) && specialBytes(SCRATCH)
 }
 
 function specialBytes(a: Uint8Array): boolean {
@@ -247,13 +258,13 @@ export type RelayError = 'unspecified' | 'special' | 'loopback' | 'lan'
  * of network. Returns the reason it is not, or null.
  */
 export function checkRelayIP(sender: string, addr: string): RelayError | null {
-  const a = parseIP(addr)
-  if (!a || isUnspecified(a)) return 'unspecified'
+  const a = SCRATCH
+  if (!parseIPInto(addr, a) || isUnspecified(a)) return 'unspecified'
   if (specialBytes(a)) return 'special'
   const loopback = loopbackBytes(a)
   const lan = lanBytes(a)
   if (!loopback && !lan) return null
-  const s = parseIP(sender)
+  const s = parseIPInto(sender, SCRATCH2) ? SCRATCH2 : null
   if (loopback && !(s && loopbackBytes(s))) return 'loopback'
   if (lan && !(s && lanBytes(s))) return 'lan'
   return null

@@ -39,6 +39,20 @@ describe('netutil', () => {
     assert.ok(isLAN('::1') && !isLAN('::2') && isLAN('127.255.0.1'))
   })
 
+  it('classifies each address alone: one classified before leaves nothing behind (the classifiers share scratch bytes)', () => {
+    assert.equal(isLAN('fc00::1'), true)
+    assert.equal(isLAN('8.8.8.8'), false)
+    assert.equal(isLoopback('::1'), true)
+    assert.equal(isLoopback('1.0.0.1'), false)
+    assert.equal(isSpecialNetwork('2001:db8::1'), true)
+    assert.equal(isSpecialNetwork('9.9.9.9'), false)
+    assert.equal(checkRelayIP('10.0.0.1', '192.168.1.1'), null)
+    assert.equal(checkRelayIP('8.8.8.8', '127.0.0.1'), 'loopback')
+    assert.equal(checkRelayIP('fe80::1', 'fe80::2'), null)
+    assert.equal(checkRelayIP('1.2.3.4', '10.1.1.1'), 'lan')
+    assert.deepEqual(parseIP('1.2.3.4'), new Uint8Array([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 1, 2, 3, 4]))
+  })
+
   it('accepts relayed addresses only from senders in the same kind of network', () => {
     assert.equal(checkRelayIP('8.8.8.8', '1.1.1.1'), null)
     assert.equal(checkRelayIP('8.8.8.8', '127.0.0.1'), 'loopback')
