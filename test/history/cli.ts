@@ -19,13 +19,13 @@ export interface Run {
   stdout: () => string
   stderr: () => string
   exit: Promise<number | null>
-  /** resolves once `pred` holds for the output so far (checked on every chunk), rejects at exit */
-  until: (pred: (out: string, err: string) => boolean, what: string) => Promise<void>
+  /** resolves once `pred` holds for the output so far (checked on every chunk), rejects at exit (or after `timeoutMs`, when given) */
+  until: (pred: (out: string, err: string) => boolean, what: string, timeoutMs?: number) => Promise<void>
 }
 
-/** Start `ethp2p ARGS`. */
-export function run(args: string[]): Run {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+/** Start `ethp2p ARGS`, with `env` added to this process's environment. */
+export function run(args: string[], env: NodeJS.ProcessEnv = {}): Run {
+  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } })
   children.push(child)
   let out = ''
   let err = ''
@@ -42,17 +42,24 @@ export function run(args: string[]): Run {
     poke()
   })
   const exit = new Promise<number | null>((r) => child.once('exit', (code) => r(code)))
-  const until = (pred: (o: string, e: string) => boolean, what: string): Promise<void> =>
+  const until = (pred: (o: string, e: string) => boolean, what: string, timeoutMs?: number): Promise<void> =>
     new Promise((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined
       const check = (): void => {
         if (pred(out, err)) {
           waiters.delete(check)
+          clearTimeout(timer)
           resolve()
         }
       }
+      if (timeoutMs !== undefined)
+        timer = setTimeout(() => {
+          if (waiters.delete(check)) reject(new Error(`not within ${timeoutMs / 1000} s: ${what}: ${err.slice(-2000)}`))
+        }, timeoutMs)
       waiters.add(check)
       check()
       void exit.then((code) => {
+        clearTimeout(timer)
         if (waiters.delete(check)) reject(new Error(`exited (${code}) before ${what}: ${err.slice(-2000)}`))
       })
     })
