@@ -170,11 +170,30 @@ export function ipToBytes(ip: string): Uint8Array {
   return isV4Mapped(a) ? a.slice(12) : a
 }
 
+/**
+ * IPv4 texts made lately, by address: a crawl reads each node's address in every NEIGHBORS that lists
+ * it (dozens of times), and building the text anew was a large share of decoding's allocations.
+ * Cleared when full, so it stays bounded (about 1 MB).
+ */
+const V4_TEXTS = new Map<number, string>()
+const V4_TEXTS_MAX = 16_384
+
+function v4Text(b: Uint8Array, at: number): string {
+  const k = ((b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!) >>> 0
+  let s = V4_TEXTS.get(k)
+  if (s === undefined) {
+    s = `${b[at]}.${b[at + 1]}.${b[at + 2]}.${b[at + 3]}`
+    if (V4_TEXTS.size >= V4_TEXTS_MAX) V4_TEXTS.clear()
+    V4_TEXTS.set(k, s)
+  }
+  return s
+}
+
 /** Text form of a 4- or 16-byte address (v4-mapped IPv6 becomes dotted IPv4); null for other lengths. */
 export function ipFromBytes(b: Uint8Array): string | null {
-  if (b.length === 4) return `${b[0]}.${b[1]}.${b[2]}.${b[3]}`
+  if (b.length === 4) return v4Text(b, 0)
   if (b.length !== 16) return null
-  if (isV4Mapped(b)) return `${b[12]}.${b[13]}.${b[14]}.${b[15]}`
+  if (isV4Mapped(b)) return v4Text(b, 12)
   const groups: string[] = []
   for (let i = 0; i < 16; i += 2) groups.push(((b[i]! << 8) | b[i + 1]!).toString(16))
   // compress the longest run of zero groups, as RFC 5952 asks

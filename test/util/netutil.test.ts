@@ -53,6 +53,17 @@ describe('netutil', () => {
     assert.deepEqual(parseIP('1.2.3.4'), new Uint8Array([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 1, 2, 3, 4]))
   })
 
+  it('IPv4 texts come out right however often an address recurs, past the bound of the texts kept', () => {
+    for (let round = 0; round < 2; round++) {
+      for (let i = 0; i < 40_000; i += 7) {
+        const b = new Uint8Array([i >>> 8, i & 255, (i * 31) & 255, 9])
+        const want = `${b[0]}.${b[1]}.${b[2]}.9`
+        assert.equal(ipFromBytes(b), want)
+        assert.equal(ipFromBytes(new Uint8Array([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, ...b])), want)
+      }
+    }
+  })
+
   it('accepts relayed addresses only from senders in the same kind of network', () => {
     assert.equal(checkRelayIP('8.8.8.8', '1.1.1.1'), null)
     assert.equal(checkRelayIP('8.8.8.8', '127.0.0.1'), 'loopback')
