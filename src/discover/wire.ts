@@ -9,7 +9,7 @@
 import { backend as defaultBackend } from '../crypto/backend.js'
 import { PACKET_HASH_SIZE, PACKET_HEADER_SIZE, type CryptoBackend, type PacketCheck } from '../crypto/types.js'
 import { ipFromBytes, ipToBytes } from '../util/netutil.js'
-import { asBigUint, asBytes, asList, asUint, decodeRLP, encodeRLP, RLPError, uintBytes, type RLPItem } from '../util/rlp.js'
+import { asBigUint, asBytes, asList, asUint, decodeRLP, encodeRLP, RLPCursor, RLPError, uintBytes, type RLPItem } from '../util/rlp.js'
 
 /** The largest discv4 datagram, sent or accepted (bytes). */
 export const MAX_PACKET_SIZE = 1280
@@ -210,7 +210,45 @@ function lenientSeq(item: RLPItem | undefined): bigint | undefined {
   }
 }
 
+/**
+ * NEIGHBORS read in place (see RLPCursor): the packet a crawl receives most, whose generic decoding
+ * built an array and four views per entry only to drop them. Accepts and refuses what the generic
+ * path does: at least [nodes, expiration], every item checked, bytes after the packet list ignored.
+ */
+function decodeNeighbors(payload: Uint8Array, b: CryptoBackend): Neighbors {
+  if (payload.length === 0) throw new RLPError('packet: expected a list')
+  const c = new RLPCursor(payload)
+  const packetEnd = c.list(payload.length, 'packet')
+  if (c.pos >= packetEnd) throw new RLPError('neighbors: expected at least 2 elements, got 0')
+  const nodesEnd = c.list(packetEnd, 'nodes')
+  const nodes: NeighborNode[] = []
+  let skipped = 0
+  while (c.pos < nodesEnd) {
+    const entryEnd = c.list(nodesEnd, 'node')
+    if (c.pos >= entryEnd) throw new RLPError('node: expected [ip, udp, tcp, id]')
+    const ipAt = c.bytes(entryEnd, 'node ip')
+    const ipLen = c.stop - ipAt
+    if (c.pos >= entryEnd) throw new RLPError('node: expected [ip, udp, tcp, id]')
+    const udp = c.uint(entryEnd, 'node udp', 2)
+    if (c.pos >= entryEnd) throw new RLPError('node: expected [ip, udp, tcp, id]')
+    const tcp = c.uint(entryEnd, 'node tcp', 2)
+    if (c.pos >= entryEnd) throw new RLPError('node: expected [ip, udp, tcp, id]')
+    const keyAt = c.bytes(entryEnd, 'node id', 64)
+    c.skipTo(entryEnd, 3)
+    const ip = ipLen === 4 || ipLen === 16 ? ipFromBytes(payload.subarray(ipAt, ipAt + ipLen)) : null
+    const pubkey = payload.slice(keyAt, keyAt + 64)
+    // an entry that is not a real node is dropped, the rest of the packet is still good
+    if (ip === null || !b.publicKeyValid(pubkey)) skipped++
+    else nodes.push({ ip, udp, tcp, pubkey })
+  }
+  if (c.pos >= packetEnd) throw new RLPError('neighbors: expected at least 2 elements, got 1')
+  const expiration = c.uint(packetEnd, 'expiration', 8)
+  c.skipTo(packetEnd, 1)
+  return { type: 4, nodes, expiration, skipped }
+}
+
 function decodeBody(type: number, payload: Uint8Array, b: CryptoBackend): Packet {
+  if (type === PacketType.Neighbors) return decodeNeighbors(payload, b)
   const l = asList(decodeRLP(payload, true), 'packet')
   const need = (n: number): void => {
     if (l.length < n) throw new RLPError(`${PACKET_NAMES[type]}: expected at least ${n} elements, got ${l.length}`)
@@ -239,23 +277,6 @@ function decodeBody(type: number, payload: Uint8Array, b: CryptoBackend): Packet
     case 3:
       need(2)
       return { type: 3, target: asBytes(l[0], 'target', 64), expiration: asUint(l[1], 'expiration', 8) }
-    case 4: {
-      need(2)
-      const nodes: NeighborNode[] = []
-      let skipped = 0
-      for (const item of asList(l[0], 'nodes')) {
-        const e = asList(item, 'node')
-        if (e.length < 4) throw new RLPError('node: expected [ip, udp, tcp, id]')
-        const ip = ipFromBytes(asBytes(e[0], 'node ip'))
-        const udp = asUint(e[1], 'node udp', 2)
-        const tcp = asUint(e[2], 'node tcp', 2)
-        const pubkey = asBytes(e[3], 'node id', 64)
-        // an entry that is not a real node is dropped, the rest of the packet is still good
-        if (ip === null || !b.publicKeyValid(pubkey)) skipped++
-        else nodes.push({ ip, udp, tcp, pubkey })
-      }
-      return { type: 4, nodes, expiration: asUint(l[1], 'expiration', 8), skipped }
-    }
     case 5:
       need(1)
       return { type: 5, expiration: asUint(l[0], 'expiration', 8) }

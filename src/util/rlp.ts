@@ -39,18 +39,24 @@ export function decodeRLP(data: Uint8Array, allowTrailing = false): RLPItem {
  * decoding allocates the items and nothing else (a datagram's NEIGHBORS holds some 60 of them).
  */
 let after = 0
+/** the payload of the item readHeader read last: [start, stop) */
+let start = 0
+let stop = 0
 
-/** The item at data[pos] (pos < end), leaving the offset after it in `after`; nothing may extend past `end`. */
-function decodeItem(data: Uint8Array, pos: number, end: number, depth: number): RLPItem {
+/**
+ * Read the header of the item at data[pos] (pos < end): its payload goes to `start`/`stop`; returns
+ * whether it is a list. Canonical forms only; nothing may extend past `end`.
+ */
+function readHeader(data: Uint8Array, pos: number, end: number): boolean {
   const b = data[pos]!
   if (b < 0x80) {
-    after = pos + 1
-    return data.slice(pos, pos + 1)
+    start = pos
+    stop = pos + 1
+    return false
   }
   const isList = b >= 0xc0
   const short = isList ? b <= 0xf7 : b <= 0xb7
   let len: number
-  let start: number
   if (short) {
     len = b - (isList ? 0xc0 : 0x80)
     start = pos + 1
@@ -63,18 +69,91 @@ function decodeItem(data: Uint8Array, pos: number, end: number, depth: number): 
     if (len <= 55) throw new RLPError('invalid RLP: long form for a length under 56')
     start = pos + 1 + ll
   }
-  const stop = start + len
+  stop = start + len
   if (stop > end) throw new RLPError(`invalid RLP: item of ${len} bytes runs past its input`)
-  if (!isList) {
-    if (len === 1 && data[start]! < 0x80) throw new RLPError('invalid RLP: single byte < 0x80 must not be prefixed')
+  if (!isList && len === 1 && short && data[start]! < 0x80) throw new RLPError('invalid RLP: single byte < 0x80 must not be prefixed')
+  return isList
+}
+
+/** The item at data[pos] (pos < end), leaving the offset after it in `after`; nothing may extend past `end`. */
+function decodeItem(data: Uint8Array, pos: number, end: number, depth: number): RLPItem {
+  if (!readHeader(data, pos, end)) {
     after = stop
     return data.slice(start, stop)
   }
   if (depth >= MAX_RLP_DEPTH) throw new RLPError(`invalid RLP: lists nested deeper than ${MAX_RLP_DEPTH}`)
   const items: RLPItem[] = []
-  for (let p = start; p < stop; p = after) items.push(decodeItem(data, p, stop, depth + 1))
-  after = stop
+  const listStop = stop
+  for (let p = start; p < listStop; p = after) items.push(decodeItem(data, p, listStop, depth + 1))
+  after = listStop
   return items
+}
+
+/** Check the item at data[pos] as decodeItem would, building nothing; returns the offset after it. */
+function skipItem(data: Uint8Array, pos: number, end: number, depth: number): number {
+  if (!readHeader(data, pos, end)) return stop
+  if (depth >= MAX_RLP_DEPTH) throw new RLPError(`invalid RLP: lists nested deeper than ${MAX_RLP_DEPTH}`)
+  const listStop = stop
+  for (let p = start; p < listStop; ) p = skipItem(data, p, listStop, depth + 1)
+  return listStop
+}
+
+/**
+ * Reads RLP in place, one item after another, for the decoders of hot messages (a discv4 NEIGHBORS):
+ * what decodeRLP accepts and refuses, without building an array per list and a view per byte string.
+ * `list()` enters a list and returns where its items end; `bytes()` and `uint()` read one item;
+ * `skipTo()` checks the items left before an offset (as decodeRLP would) and moves past them.
+ */
+export class RLPCursor {
+  /** offset of the next item */
+  pos: number
+
+  constructor(
+    readonly data: Uint8Array,
+    pos = 0,
+  ) {
+    this.pos = pos
+  }
+
+  /** the next item must be a list (`what` names it in errors); returns the offset its items end at */
+  list(end: number, what: string): number {
+    if (this.pos >= end) throw new RLPError(`${what}: missing`)
+    if (!readHeader(this.data, this.pos, end)) throw new RLPError(`${what}: expected a list`)
+    this.pos = start
+    return stop
+  }
+
+  /** the next item must be a byte string (of exactly `size` bytes when given): its [start, stop) in `data` */
+  bytes(end: number, what: string, size?: number): number {
+    if (this.pos >= end) throw new RLPError(`${what}: missing`)
+    if (readHeader(this.data, this.pos, end)) throw new RLPError(`${what}: expected a byte string`)
+    if (size !== undefined && stop - start !== size) throw new RLPError(`${what}: expected ${size} bytes, got ${stop - start}`)
+    this.pos = stop
+    return start
+  }
+
+  /** where the byte string bytes() read last ends */
+  get stop(): number {
+    return stop
+  }
+
+  /** the next item as a canonical unsigned integer of at most `maxBytes` (≤ 6) bytes, as asUint reads it */
+  uint(end: number, what: string, maxBytes = 6): number {
+    const from = this.bytes(end, what)
+    const to = stop
+    const max = Math.min(maxBytes, 6)
+    if (to - from > max) throw new RLPError(`${what}: integer wider than ${max} bytes`)
+    if (to > from && this.data[from] === 0) throw new RLPError(`${what}: non-canonical integer (leading zero)`)
+    let v = 0
+    for (let i = from; i < to; i++) v = v * 256 + this.data[i]!
+    return v
+  }
+
+  /** check the items left before `end` (at list depth `depth`) and move to `end` */
+  skipTo(end: number, depth: number): void {
+    for (let p = this.pos; p < end; ) p = skipItem(this.data, p, end, depth)
+    this.pos = end
+  }
 }
 
 /** RLP of a byte string, or of nested arrays of them (integers go through {@link uintBytes} first). */

@@ -12,7 +12,8 @@ import { bytesEqual, concatBytes } from '../../src/crypto/bytes.js'
 import type { CryptoBackend, PacketCheck } from '../../src/crypto/types.js'
 import { decodePacket, encodePacket, MAX_PACKET_SIZE, WireError, type Packet } from '../../src/discover/wire.js'
 import { ENR } from '../../src/enode/enr.js'
-import { RLPError } from '../../src/util/rlp.js'
+import { ipFromBytes } from '../../src/util/netutil.js'
+import { asBytes, asList, asUint, decodeRLP, encodeRLP, RLPError, type RLPItem } from '../../src/util/rlp.js'
 import { backends, bytes } from '../crypto/helpers.js'
 import { bytesOrMutant, mutant, params, rlpHeaders, typed, unaligned } from './fuzz.js'
 
@@ -78,6 +79,37 @@ function resign(b: CryptoBackend, signed: Uint8Array): Uint8Array {
   return concatBytes(b.keccak256(tail), tail)
 }
 
+/**
+ * NEIGHBORS as the generic RLP path reads it (decodeRLP, then the typed readers): the oracle for the
+ * in-place reader wire.ts uses for this packet.
+ */
+function neighborsByItems(body: Uint8Array, b: CryptoBackend): { nodes: { ip: string; udp: number; tcp: number; pubkey: Uint8Array }[]; expiration: number; skipped: number } {
+  const l = asList(decodeRLP(body, true), 'packet')
+  if (l.length < 2) throw new RLPError('short')
+  const nodes = []
+  let skipped = 0
+  for (const item of asList(l[0], 'nodes')) {
+    const e = asList(item, 'node')
+    if (e.length < 4) throw new RLPError('node')
+    const ip = ipFromBytes(asBytes(e[0], 'ip'))
+    const udp = asUint(e[1], 'udp', 2)
+    const tcp = asUint(e[2], 'tcp', 2)
+    const pubkey = asBytes(e[3], 'id', 64)
+    if (ip === null || !b.publicKeyValid(pubkey)) skipped++
+    else nodes.push({ ip, udp, tcp, pubkey })
+  }
+  return { nodes, expiration: asUint(l[1], 'expiration', 8), skipped }
+}
+
+/** NEIGHBORS-shaped RLP trees: right and wrong sizes, extra items, lists where strings go */
+function neighborsTrees(pub: Uint8Array): fc.Arbitrary<RLPItem> {
+  const sized = (sizes: number[]): fc.Arbitrary<RLPItem> => fc.constantFrom(...sizes).chain((n) => fc.uint8Array({ minLength: n, maxLength: n }))
+  const extra: fc.Arbitrary<RLPItem> = fc.oneof(sized([0, 1, 2, 40]), fc.array(sized([0, 3]), { maxLength: 3 }))
+  const key = fc.oneof({ weight: 4, arbitrary: fc.constant(pub as RLPItem) }, { weight: 1, arbitrary: sized([63, 64, 65]) }, { weight: 1, arbitrary: fc.array(sized([1]), { maxLength: 2 }) })
+  const entry = fc.tuple(sized([4, 16, 0, 3, 5]), sized([0, 1, 2, 3]), sized([0, 1, 2, 3]), key, fc.array(extra, { maxLength: 2 }), fc.nat(9)).map(([ip, u, t, k, more, cut]): RLPItem => [ip, u, t, k, ...more].slice(0, cut >= 4 ? 6 : cut))
+  return fc.tuple(fc.array(entry, { maxLength: 14 }), sized([0, 1, 4, 7]), fc.array(extra, { maxLength: 2 }), fc.nat(6)).map(([entries, exp, more, cut]): RLPItem => [entries, exp, ...more].slice(0, cut >= 2 ? 5 : cut))
+}
+
 for (const b of backends()) {
   describe(`fuzz: discv4 datagrams (${b.name})`, () => {
     const valid = validDatagrams(b)
@@ -115,6 +147,47 @@ for (const b of backends()) {
           if (r) assert.ok(bytesEqual(r.pubkey, b.publicKey(KEY)))
         }),
         params(4003, b.name === 'js' ? 1000 : 2000),
+      )
+    })
+
+    it('NEIGHBORS read in place accepts and refuses what the generic RLP path does, with the same nodes', () => {
+      const pub = b.publicKey(KEY)
+      const neighborsBodies = valid.filter((d) => d[HEADER - 1] === 4).map((d) => d.subarray(HEADER))
+      // an item no canonical encoder writes, placed after an entry's four or after the expiration
+      const bad = fc.constantFrom(Uint8Array.of(0x81, 0x05), Uint8Array.of(0xb8, 0x01, 0x61), Uint8Array.of(0xc1, 0x81, 0x00), Uint8Array.of(0x82, 0x01))
+      const listOf = (payload: Uint8Array): Uint8Array => {
+        const n = payload.length
+        const head = n < 56 ? Uint8Array.of(0xc0 + n) : n < 256 ? Uint8Array.of(0xf8, n) : Uint8Array.of(0xf9, n >> 8, n & 255)
+        return concatBytes(head, payload)
+      }
+      const entry = (ip: number[]): Uint8Array => concatBytes(encodeRLP(Uint8Array.from(ip)), encodeRLP(Uint8Array.of(0x76, 0x5f)), encodeRLP(Uint8Array.of(0x76, 0x5f)), encodeRLP(pub))
+      const withBad = fc.tuple(bad, fc.boolean()).map(([x, inEntry]) => {
+        const good = entry([10, 0, 0, 1])
+        const entries = inEntry ? concatBytes(listOf(good), listOf(concatBytes(good, x))) : listOf(good)
+        const exp = encodeRLP(Uint8Array.of(0x77, 0x35, 0x94, 0x00))
+        return listOf(concatBytes(listOf(entries), exp, inEntry ? new Uint8Array(0) : x))
+      })
+      const body = fc.oneof(
+        neighborsTrees(pub).map((t) => encodeRLP(t)),
+        withBad,
+        mutant(neighborsBodies, { fields: (s) => rlpHeaders(s) }),
+        fc.tuple(neighborsTrees(pub), fc.uint8Array({ maxLength: 4 })).map(([t, tail]) => concatBytes(encodeRLP(t), tail)),
+      )
+      fc.assert(
+        fc.property(body, (payload) => {
+          let want: ReturnType<typeof neighborsByItems> | undefined
+          try {
+            want = neighborsByItems(payload, b)
+          } catch (err) {
+            assert.ok(err instanceof RLPError, String(err))
+          }
+          const d = resign(b, concatBytes(Uint8Array.of(4), payload))
+          const got = typed(() => decodePacket(d, b), [WireError], [RLPError])
+          if (!want) return assert.equal(got, undefined, 'the generic path refuses it')
+          assert.ok(got && got.packet.type === 4, 'the generic path accepts it')
+          assert.deepEqual({ nodes: got.packet.nodes, expiration: got.packet.expiration, skipped: got.packet.skipped }, want)
+        }),
+        params(4005, b.name === 'js' ? 300 : 1500),
       )
     })
 
