@@ -8,7 +8,7 @@
  * keccak hashes, so their first four bytes are already a uniform hash).
  */
 import type { ConsensusInfo } from '../eth/consensus.js'
-import { parseIP } from '../util/netutil.js'
+import { ipv4Text, parseIP, parseIPInto } from '../util/netutil.js'
 
 /** record fields beyond the endpoint: the consensus entries, a client entry, IPv6 and QUIC */
 export interface RecordExtras {
@@ -19,6 +19,9 @@ export interface RecordExtras {
   quic?: number
   quic6?: number
 }
+
+/** scratch for setIP: an address is parsed and packed at once */
+const IP_BYTES = new Uint8Array(16)
 
 /** per-node flag bits */
 export const F = {
@@ -248,9 +251,9 @@ export class CrawlNodes {
   }
 
   private setIP(i: number, ip: string): void {
-    const b = parseIP(ip)
-    // parseIP gives 16 bytes, IPv4 as ::ffff:a.b.c.d
-    if (b && b[10] === 0xff && b[11] === 0xff && b.subarray(0, 10).every((x) => x === 0)) {
+    const b = IP_BYTES
+    // 16 bytes, IPv4 as ::ffff:a.b.c.d
+    if (parseIPInto(ip, b) && b[10] === 0xff && b[11] === 0xff && b.subarray(0, 10).every((x) => x === 0)) {
       this.ip4[i] = ((b[12]! << 24) | (b[13]! << 16) | (b[14]! << 8) | b[15]!) >>> 0
       this.flags[i]! &= ~F.ipv6
     } else {
@@ -261,8 +264,7 @@ export class CrawlNodes {
 
   ip(i: number): string {
     if (this.flags[i]! & F.ipv6) return this.ip6.get(i)!
-    const v = this.ip4[i]!
-    return `${v >>> 24}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}`
+    return ipv4Text(this.ip4[i]!)
   }
 
   /**

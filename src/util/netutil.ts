@@ -179,12 +179,16 @@ const V4_TEXTS = new Map<number, string>()
 const V4_TEXTS_MAX = 16_384
 
 function v4Text(b: Uint8Array, at: number): string {
-  const k = ((b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!) >>> 0
-  let s = V4_TEXTS.get(k)
+  return ipv4Text(((b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!) >>> 0)
+}
+
+/** The dotted quad of an IPv4 address given as a 32-bit unsigned number (kept, see V4_TEXTS). */
+export function ipv4Text(v: number): string {
+  let s = V4_TEXTS.get(v)
   if (s === undefined) {
-    s = `${b[at]}.${b[at + 1]}.${b[at + 2]}.${b[at + 3]}`
+    s = `${v >>> 24}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}`
     if (V4_TEXTS.size >= V4_TEXTS_MAX) V4_TEXTS.clear()
-    V4_TEXTS.set(k, s)
+    V4_TEXTS.set(v, s)
   }
   return s
 }
