@@ -149,6 +149,17 @@ export class RLPCursor {
     return v
   }
 
+  /**
+   * Check the next item, whatever it is, as decodeRLP would (at list depth `depth`) and move past it:
+   * returns its offset, so its canonical encoding is `data[returned, pos)`.
+   */
+  next(end: number, what: string, depth: number): number {
+    if (this.pos >= end) throw new RLPError(`${what}: missing`)
+    const from = this.pos
+    this.pos = skipItem(this.data, from, end, depth)
+    return from
+  }
+
   /** check the items left before `end` (at list depth `depth`) and move to `end` */
   skipTo(end: number, depth: number): void {
     for (let p = this.pos; p < end; ) p = skipItem(this.data, p, end, depth)

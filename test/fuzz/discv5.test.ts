@@ -13,10 +13,58 @@ import { ENR } from '../../src/enode/enr.js'
 import { Discv5 } from '../../src/discover/v5/udp.js'
 import { decodeHeader, decodeMessage, parseHandshake, parseWhoareyou, V5WireError, Flag } from '../../src/discover/v5/wire.js'
 import { backends, bytes } from '../crypto/helpers.js'
-import { bytesOrMutant, params, typed } from './fuzz.js'
+import { bytesOrMutant, mutant, params, rlpHeaders, typed } from './fuzz.js'
+import { concatBytes } from '../../src/crypto/bytes.js'
+import { asBytes, asList, asUint, decodeRLP, encodeRLP, RLPError, type RLPItem } from '../../src/util/rlp.js'
 
 const V = JSON.parse(readFileSync(join(import.meta.dirname, '../vectors/discv5.json'), 'utf8'))
 const valid = [V.pingMessage.packet, V.whoareyou.packet, V.pingHandshake.packet, V.pingHandshakeWithRecord.packet].map((h: string) => bytes(h))
+
+/** NODES as the generic path reads it (decodeRLP, typed readers, records encoded again): the oracle */
+function nodesByItems(body: Uint8Array): { reqId: Uint8Array; total: number; records: Uint8Array[] } {
+  const l = asList(decodeRLP(body), 'message')
+  const reqId = asBytes(l[0], 'request id')
+  if (reqId.length > 8) throw new RLPError('request id too long')
+  return { reqId, total: asUint(l[1], 'total', 1), records: asList(l[2], 'records').map((r) => encodeRLP(asList(r, 'record'))) }
+}
+
+describe('fuzz: discv5 NODES', () => {
+  it('read in place: the generic path\'s verdict and records, for any body', () => {
+    const record = decodeRLP(ENR.sign(new Uint8Array(32).fill(5), { ip: '10.0.0.1', udp: 30303, seq: 3n }).raw) as RLPItem
+    const sized = (sizes: number[]): fc.Arbitrary<RLPItem> => fc.constantFrom(...sizes).chain((n) => fc.uint8Array({ minLength: n, maxLength: n }))
+    const rec: fc.Arbitrary<RLPItem> = fc.oneof({ weight: 4, arbitrary: fc.constant(record) }, { weight: 1, arbitrary: sized([0, 5]) }, { weight: 1, arbitrary: fc.array(sized([0, 1, 60]), { maxLength: 3 }) })
+    const tree = fc.tuple(sized([0, 1, 8, 9]), sized([0, 1, 2]), fc.oneof(fc.array(rec, { maxLength: 5 }), sized([3])), fc.array(sized([0, 2]), { maxLength: 2 }), fc.nat(5)).map(([id, total, recs, more, cut]): RLPItem => [id, total, recs, ...more].slice(0, cut >= 3 ? 5 : cut))
+    const bad = fc.constantFrom(Uint8Array.of(0x81, 0x05), Uint8Array.of(0xb8, 0x01, 0x61), Uint8Array.of(0xc1, 0x81, 0x00))
+    const listOf = (payload: Uint8Array): Uint8Array => {
+      const n = payload.length
+      const head = n < 56 ? Uint8Array.of(0xc0 + n) : n < 256 ? Uint8Array.of(0xf8, n) : Uint8Array.of(0xf9, n >> 8, n & 255)
+      return concatBytes(head, payload)
+    }
+    // a record or the message with an item no canonical encoder writes
+    const withBad = fc.tuple(bad, fc.boolean()).map(([x, inRecord]) => {
+      const r = encodeRLP(record)
+      const recs = listOf(concatBytes(r, inRecord ? listOf(concatBytes(r.subarray(r[0]! === 0xf8 ? 2 : r[0]! === 0xf9 ? 3 : 1), x)) : new Uint8Array(0)))
+      return listOf(concatBytes(encodeRLP(Uint8Array.of(1, 2)), encodeRLP(Uint8Array.of(1)), recs, inRecord ? new Uint8Array(0) : x))
+    })
+    const validBodies = [encodeRLP([Uint8Array.of(7), Uint8Array.of(1), [record, record]])]
+    const body = fc.oneof(tree.map((t) => encodeRLP(t)), withBad, mutant(validBodies, { fields: (d) => rlpHeaders(d) }), fc.tuple(tree, fc.uint8Array({ minLength: 1, maxLength: 3 })).map(([t, tail]) => concatBytes(encodeRLP(t), tail)))
+    fc.assert(
+      fc.property(body, (b) => {
+        let want: ReturnType<typeof nodesByItems> | undefined
+        try {
+          want = nodesByItems(b)
+        } catch (err) {
+          assert.ok(err instanceof RLPError, String(err))
+        }
+        const got = typed(() => decodeMessage(concatBytes(Uint8Array.of(4), b)), [V5WireError])
+        if (!want) return assert.equal(got, undefined, 'the generic path refuses it')
+        assert.ok(got && got.type === 4, 'the generic path accepts it')
+        assert.deepEqual({ reqId: got.reqId, total: got.total, records: got.records }, want)
+      }),
+      params(5103, 3000),
+    )
+  })
+})
 
 for (const b of backends()) {
   describe(`fuzz: discv5 (${b.name})`, () => {

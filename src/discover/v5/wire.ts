@@ -13,7 +13,7 @@
  */
 import { backend as defaultBackend } from '../../crypto/backend.js'
 import type { CryptoBackend } from '../../crypto/types.js'
-import { asBigUint, asBytes, asList, asUint, decodeRLP, encodeRLP, RLPError, uintBytes, type RLPItem } from '../../util/rlp.js'
+import { asBigUint, asBytes, asList, asUint, decodeRLP, encodeRLP, RLPCursor, RLPError, uintBytes, type RLPItem } from '../../util/rlp.js'
 
 /** the smallest valid packet: masking IV, static header and a 24-byte WHOAREYOU authdata */
 export const MIN_PACKET_SIZE = 63
@@ -242,10 +242,43 @@ function reqId(item: RLPItem | undefined): Uint8Array {
   return id
 }
 
+/**
+ * NODES read in place (see RLPCursor): each record is the slice of the message that encodes it, where
+ * decoding every record into items and encoding them again was most of a discv5 crawl's allocations.
+ * Accepts and refuses what the generic path does (the whole message checked, nothing after it).
+ */
+function decodeNodes(body: Uint8Array): V5Message {
+  if (body.length === 0) throw new RLPError('message: expected a list')
+  const c = new RLPCursor(body)
+  const end = c.list(body.length, 'message')
+  if (end !== body.length) throw new RLPError(`invalid RLP: ${body.length - end} bytes after the item`)
+  const idAt = c.bytes(end, 'request id')
+  const id = body.slice(idAt, c.stop)
+  if (id.length > MAX_REQUEST_ID) throw new V5WireError('BAD_MESSAGE', `request id of ${id.length} bytes exceeds ${MAX_REQUEST_ID}`)
+  const total = c.uint(end, 'total', 1)
+  const recordsEnd = c.list(end, 'records')
+  const records: Uint8Array[] = []
+  while (c.pos < recordsEnd) {
+    if (body[c.pos]! < 0xc0) throw new RLPError('record: expected a list')
+    const from = c.next(recordsEnd, 'record', 2)
+    records.push(body.slice(from, c.pos))
+  }
+  c.skipTo(end, 1)
+  return { type: MessageType.nodes, reqId: id, total, records }
+}
+
 /** Decode a message's plaintext (type ‖ rlp). Extra list elements are ignored, as the spec allows. */
 export function decodeMessage(pt: Uint8Array): V5Message {
   if (pt.length < 2) throw new V5WireError('BAD_MESSAGE', 'empty message')
   const type = pt[0]!
+  if (type === MessageType.nodes) {
+    try {
+      return decodeNodes(pt.subarray(1))
+    } catch (err) {
+      if (err instanceof RLPError) throw new V5WireError('BAD_MESSAGE', err.message)
+      throw err
+    }
+  }
   let l: RLPItem[]
   try {
     l = asList(decodeRLP(pt.subarray(1)), 'message')
@@ -268,10 +301,6 @@ export function decodeMessage(pt: Uint8Array): V5Message {
         const distances = ds.map((d) => asUint(d, 'distance', 2))
         if (distances.some((d) => d > 256)) throw new V5WireError('BAD_MESSAGE', 'distance beyond 256')
         return { type, reqId: reqId(l[0]), distances }
-      }
-      case 4: {
-        const recs = asList(l[2], 'records')
-        return { type, reqId: reqId(l[0]), total: asUint(l[1], 'total', 1), records: recs.map((r) => encodeRLP(asList(r, 'record'))) }
       }
       case 5:
         return { type, reqId: reqId(l[0]), protocol: asBytes(l[1], 'protocol'), request: asBytes(l[2], 'request') }
