@@ -145,35 +145,72 @@ export class PendingRequests {
   start<T>(o: PendingStart<T>, register: (req: PendingRequest<T>) => void): Promise<T> {
     if (o.closed) return Promise.reject(new DiscoveryError('CLOSED', `${this.what} closed`))
     if (this.count >= this.max) return Promise.reject(new DiscoveryError('TOO_MANY_PENDING', `${this.max} requests already pending`))
-    const signal = o.signal
-    signal?.throwIfAborted()
+    o.signal?.throwIfAborted()
     return new Promise<T>((resolve, reject) => {
-      let timer: NodeJS.Timeout | undefined
-      let settled = false
-      const onAbort = (): void => finish(signal!.reason instanceof Error ? signal!.reason : new DiscoveryError('CLOSED', 'aborted'))
-      const finish = (err: Error | undefined, value?: T): void => {
-        if (settled) return
-        settled = true
-        clearTimeout(timer)
-        signal?.removeEventListener('abort', onAbort)
-        this.count--
-        o.onSettle?.()
-        if (err) reject(err)
-        else resolve(value as T)
-      }
-      const req: PendingRequest<T> = {
-        resolve: (v) => finish(undefined, v),
-        reject: (err) => finish(err),
-        extend: (ms) => {
-          if (settled) return
-          clearTimeout(timer)
-          timer = setTimeout(() => o.onTimeout(req), ms)
-        },
-      }
+      const req = new Request<T>(this.release, o, resolve, reject)
       this.count++
       req.extend(o.timeoutMs)
-      signal?.addEventListener('abort', onAbort, { once: true })
+      if (o.signal) {
+        req.onAbort = () => req.reject(o.signal!.reason instanceof Error ? o.signal!.reason : new DiscoveryError('CLOSED', 'aborted'))
+        o.signal.addEventListener('abort', req.onAbort, { once: true })
+      }
       register(req)
     })
   }
+
+  /** a request settled: one function for all of them */
+  private readonly release = (): void => {
+    this.count--
+  }
+}
+
+/**
+ * One pending request: methods on a class and a timer that calls a shared function, where closures
+ * per request (a crawl starts thousands a second) were a good part of what each one allocated.
+ */
+class Request<T> implements PendingRequest<T> {
+  private timer: NodeJS.Timeout | undefined
+  private done = false
+  onAbort: (() => void) | undefined
+
+  constructor(
+    private readonly release: () => void,
+    private readonly o: PendingStart<T>,
+    private readonly ok: (value: T) => void,
+    private readonly fail: (err: Error) => void,
+  ) {}
+
+  resolve(value: T): void {
+    if (this.finish()) this.ok(value)
+  }
+
+  reject(err: Error): void {
+    if (this.finish()) this.fail(err)
+  }
+
+  extend(ms: number): void {
+    if (this.done) return
+    clearTimeout(this.timer)
+    this.timer = setTimeout(timedOut, ms, this)
+  }
+
+  /** the clock ran out: the transport settles the request */
+  timeout(): void {
+    this.o.onTimeout(this)
+  }
+
+  /** settle once: false when settled before */
+  private finish(): boolean {
+    if (this.done) return false
+    this.done = true
+    clearTimeout(this.timer)
+    if (this.onAbort) this.o.signal?.removeEventListener('abort', this.onAbort)
+    this.release()
+    this.o.onSettle?.()
+    return true
+  }
+}
+
+function timedOut(req: { timeout(): void }): void {
+  req.timeout()
 }
