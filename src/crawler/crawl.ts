@@ -199,10 +199,11 @@ export class Crawler extends EventEmitter<CrawlerEvents> {
    */
   add(n: Node, firstSeen = Date.now(), origin: number = Origin.heard, via: CrawlProtocol = 'v4', record?: ENR): void {
     const nodes = this.nodes
-    if (this.isSelf(n.id)) return
     if (via === 'v4' ? !this.useV4 : !this.v5) return
-    let i = nodes.find(n.id)
+    // by public key: a node listed again (most entries of a NEIGHBORS) needs no keccak into its ID
+    let i = nodes.findByPubkey(n.pubkey)
     if (i < 0) {
+      if (this.isSelf(n.id)) return
       if (this.stopped || nodes.size >= this.maxNodes) {
         this.dropped++
         return

@@ -7,6 +7,7 @@
  * IDs are looked up in an open-addressing hash table over the ID bytes themselves (node IDs are
  * keccak hashes, so their first four bytes are already a uniform hash).
  */
+import { randomBytes } from 'node:crypto'
 import type { ConsensusInfo } from '../eth/consensus.js'
 import { ipv4Text, parseIP, parseIPInto } from '../util/netutil.js'
 
@@ -18,6 +19,17 @@ export interface RecordExtras {
   udp6?: number
   quic?: number
   quic6?: number
+}
+
+/**
+ * A public key's slot hash: FNV-1a over all 64 bytes from a seed drawn per process. Public keys, unlike
+ * IDs, are the sender's to choose, so a hash of a few fixed bytes would let a peer fill one probe chain.
+ */
+const PUB_SEED = randomBytes(4).readUInt32LE(0)
+function pubHash(pub: Uint8Array): number {
+  let h = (0x811c9dc5 ^ PUB_SEED) >>> 0
+  for (let k = 0; k < 64; k++) h = Math.imul(h ^ pub[k]!, 0x01000193)
+  return h >>> 0
 }
 
 /** scratch for setIP: an address is parsed and packed at once */
@@ -183,6 +195,8 @@ export class CrawlNodes {
   private arena = new Uint8Array(1 << 16)
   private arenaUsed = 0
   private slots: Int32Array
+  /** the same rows by public key: a node listed again is found without hashing its key into an ID */
+  private pubSlots: Int32Array
   private readonly ip6 = new Map<number, string>()
   private readonly recordEndpoint = new Map<number, { ip: string; udp: number; tcp: number }>()
   readonly networks = new Interner(250, 'other')
@@ -222,6 +236,7 @@ export class CrawlNodes {
     this.fork = new Uint8Array(n)
     this.error = new Uint16Array(n)
     this.slots = new Int32Array(n * 2).fill(-1)
+    this.pubSlots = new Int32Array(n * 2).fill(-1)
   }
 
   /** row of the node with this 32-byte ID, or -1 */
@@ -230,6 +245,15 @@ export class CrawlNodes {
     for (let s = this.hash(id) & mask; ; s = (s + 1) & mask) {
       const i = this.slots[s]!
       if (i < 0 || this.idEquals(i, id)) return i
+    }
+  }
+
+  /** row of the node with this 64-byte public key, or -1 */
+  findByPubkey(pub: Uint8Array): number {
+    const mask = this.pubSlots.length - 1
+    for (let s = pubHash(pub) & mask; ; s = (s + 1) & mask) {
+      const i = this.pubSlots[s]!
+      if (i < 0 || this.pubEquals(i, pub)) return i
     }
   }
 
@@ -351,15 +375,26 @@ export class CrawlNodes {
     return true
   }
 
+  private pubEquals(i: number, pub: Uint8Array): boolean {
+    const o = i * 64
+    const a = this.pub
+    for (let k = 0; k < 64; k++) if (a[o + k] !== pub[k]) return false
+    return true
+  }
+
   private insertSlot(i: number): void {
     const mask = this.slots.length - 1
     let s = this.hash(this.nodeId(i)) & mask
     while (this.slots[s]! >= 0) s = (s + 1) & mask
     this.slots[s] = i
+    let p = pubHash(this.pub.subarray(i * 64, i * 64 + 64)) & mask
+    while (this.pubSlots[p]! >= 0) p = (p + 1) & mask
+    this.pubSlots[p] = i
   }
 
   private rehash(): void {
     this.slots = new Int32Array(this.slots.length * 2).fill(-1)
+    this.pubSlots = new Int32Array(this.slots.length).fill(-1)
     for (let i = 0; i < this.size; i++) this.insertSlot(i)
   }
 

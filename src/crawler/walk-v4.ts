@@ -211,7 +211,7 @@ export class V4Walk {
 
   /** the node pinged us: it is alive, and it holds our pong (the transport answered at once) */
   theirPing(from: Node): void {
-    const i = this.c.nodes.find(from.id)
+    const i = this.c.nodes.findByPubkey(from.pubkey)
     if (i < 0 || this.c.nodes.ip(i) !== from.ip) return
     const n = this.c.nodes
     n.flags[i]! |= F.pingedUs
@@ -322,11 +322,12 @@ export class V4Walk {
     const now = Date.now()
     const edges = this.c.wantsEdges()
     for (const x of a.nodes) {
-      const ld = logDistance(x.id, self)
+      this.c.add(x, now, Origin.heard, 'v4')
+      // a known node's ID is stored: no keccak of its key
+      const row = n.findByPubkey(x.pubkey)
+      const ld = logDistance(row >= 0 ? n.nodeId(row) : x.id, self)
       if (ld <= r.d) within++
       if (ld === r.d) atD++
-      this.c.add(x, now, Origin.heard, 'v4')
-      const row = n.find(x.id)
       if (edges && row >= 0) this.c.edge(i, row, ld)
       if (row >= 0 && !r.seen.has(row)) {
         r.seen.add(row)
