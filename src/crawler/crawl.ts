@@ -195,18 +195,18 @@ export class Crawler extends EventEmitter<CrawlerEvents> {
    * crawl walks and the node may speak, whichever protocol it was heard of on: a node is one node. A
    * record with `eth2` and no `eth` (a consensus client, which runs discv5 only) is not tried over
    * discv4 unless a discv4 table lists it. Known nodes are only updated; a signed record that came
-   * with the node is kept when it is newer.
+   * with the node is kept when it is newer. Returns the node's row, or -1 when it is not kept.
    */
-  add(n: Node, firstSeen = Date.now(), origin: number = Origin.heard, via: CrawlProtocol = 'v4', record?: ENR): void {
+  add(n: Node, firstSeen = Date.now(), origin: number = Origin.heard, via: CrawlProtocol = 'v4', record?: ENR): number {
     const nodes = this.nodes
-    if (via === 'v4' ? !this.useV4 : !this.v5) return
+    if (via === 'v4' ? !this.useV4 : !this.v5) return -1
     // by public key: a node listed again (most entries of a NEIGHBORS) needs no keccak into its ID
     let i = nodes.findByPubkey(n.pubkey)
     if (i < 0) {
-      if (this.isSelf(n.id)) return
+      if (this.isSelf(n.id)) return -1
       if (this.stopped || nodes.size >= this.maxNodes) {
         this.dropped++
-        return
+        return -1
       }
       i = nodes.add(n.pubkey, n.id, n.ip, n.udp, n.tcp, origin, firstSeen)
       // not (yet) a discv4 node: its discv4 part counts as over until something says it speaks discv4
@@ -216,7 +216,7 @@ export class Crawler extends EventEmitter<CrawlerEvents> {
     } else {
       if (!isAlive(nodes, i)) nodes.lastSeen[i] = Date.now()
       if (record && record.seq > BigInt(nodes.seq[i]!) && !(nodes.flags[i]! & F.complete)) takeRecord(nodes, i, record)
-      if (nodes.flags[i]! & F.complete) return
+      if (nodes.flags[i]! & F.complete) return i
     }
     const cls = origin === Origin.heard ? C.fresh : origin === Origin.stored ? C.stored : C.storedDead
     // discv4: heard of there, or (in a crawl of both) anything whose record is not a consensus client's
@@ -235,6 +235,7 @@ export class Crawler extends EventEmitter<CrawlerEvents> {
       this.schedule.push(cls, i * 4 + Step.v5)
     }
     this.pump()
+    return i
   }
 
   /** node `from`'s table lists `to`: an `edge` event, once per pair, when anyone listens */

@@ -322,9 +322,8 @@ export class V4Walk {
     const now = Date.now()
     const edges = this.c.wantsEdges()
     for (const x of a.nodes) {
-      this.c.add(x, now, Origin.heard, 'v4')
-      // a known node's ID is stored: no keccak of its key
-      const row = n.findByPubkey(x.pubkey)
+      // a kept node's ID is stored: no keccak of its key
+      const row = this.c.add(x, now, Origin.heard, 'v4')
       const ld = logDistance(row >= 0 ? n.nodeId(row) : x.id, self)
       if (ld <= r.d) within++
       if (ld === r.d) atD++

@@ -218,21 +218,17 @@ function lenientSeq(item: RLPItem | undefined): bigint | undefined {
 function decodeNeighbors(payload: Uint8Array, b: CryptoBackend): Neighbors {
   if (payload.length === 0) throw new RLPError('packet: expected a list')
   const c = new RLPCursor(payload)
+  // a missing item (fewer than [nodes, expiration] or [ip, udp, tcp, id]) throws as the cursor reads it
   const packetEnd = c.list(payload.length, 'packet')
-  if (c.pos >= packetEnd) throw new RLPError('neighbors: expected at least 2 elements, got 0')
   const nodesEnd = c.list(packetEnd, 'nodes')
   const nodes: NeighborNode[] = []
   let skipped = 0
   while (c.pos < nodesEnd) {
     const entryEnd = c.list(nodesEnd, 'node')
-    if (c.pos >= entryEnd) throw new RLPError('node: expected [ip, udp, tcp, id]')
     const ipAt = c.bytes(entryEnd, 'node ip')
     const ipLen = c.stop - ipAt
-    if (c.pos >= entryEnd) throw new RLPError('node: expected [ip, udp, tcp, id]')
     const udp = c.uint(entryEnd, 'node udp', 2)
-    if (c.pos >= entryEnd) throw new RLPError('node: expected [ip, udp, tcp, id]')
     const tcp = c.uint(entryEnd, 'node tcp', 2)
-    if (c.pos >= entryEnd) throw new RLPError('node: expected [ip, udp, tcp, id]')
     const keyAt = c.bytes(entryEnd, 'node id', 64)
     c.skipTo(entryEnd, 3)
     const ip = ipLen === 4 || ipLen === 16 ? ipFromBytes(payload.subarray(ipAt, ipAt + ipLen)) : null
@@ -241,7 +237,6 @@ function decodeNeighbors(payload: Uint8Array, b: CryptoBackend): Neighbors {
     if (ip === null || !b.publicKeyValid(pubkey)) skipped++
     else nodes.push({ ip, udp, tcp, pubkey })
   }
-  if (c.pos >= packetEnd) throw new RLPError('neighbors: expected at least 2 elements, got 1')
   const expiration = c.uint(packetEnd, 'expiration', 8)
   c.skipTo(packetEnd, 1)
   return { type: 4, nodes, expiration, skipped }

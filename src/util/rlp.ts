@@ -140,13 +140,7 @@ export class RLPCursor {
   /** the next item as a canonical unsigned integer of at most `maxBytes` (≤ 6) bytes, as asUint reads it */
   uint(end: number, what: string, maxBytes = 6): number {
     const from = this.bytes(end, what)
-    const to = stop
-    const max = Math.min(maxBytes, 6)
-    if (to - from > max) throw new RLPError(`${what}: integer wider than ${max} bytes`)
-    if (to > from && this.data[from] === 0) throw new RLPError(`${what}: non-canonical integer (leading zero)`)
-    let v = 0
-    for (let i = from; i < to; i++) v = v * 256 + this.data[i]!
-    return v
+    return uintIn(this.data, from, stop, what, maxBytes)
   }
 
   /**
@@ -198,12 +192,17 @@ export function asBigUint(item: RLPItem | undefined, what: string, maxBytes = 8)
 /** A canonical unsigned integer that fits a JS number (at most 6 bytes). */
 export function asUint(item: RLPItem | undefined, what: string, maxBytes = 6): number {
   const b = asBytes(item, what)
+  return uintIn(b, 0, b.length, what, maxBytes)
+}
+
+/** data[from, to) as a canonical unsigned integer of at most `maxBytes` (≤ 6) bytes: asUint's and RLPCursor's reading */
+function uintIn(data: Uint8Array, from: number, to: number, what: string, maxBytes: number): number {
   const max = Math.min(maxBytes, 6)
-  if (b.length > max) throw new RLPError(`${what}: integer wider than ${max} bytes`)
-  if (b.length > 0 && b[0] === 0) throw new RLPError(`${what}: non-canonical integer (leading zero)`)
+  if (to - from > max) throw new RLPError(`${what}: integer wider than ${max} bytes`)
+  if (to > from && data[from] === 0) throw new RLPError(`${what}: non-canonical integer (leading zero)`)
   // plain arithmetic: six bytes stay below 2^53, and ports and expirations are read per datagram
   let v = 0
-  for (let i = 0; i < b.length; i++) v = v * 256 + b[i]!
+  for (let i = from; i < to; i++) v = v * 256 + data[i]!
   return v
 }
 
