@@ -146,11 +146,24 @@ Napi::Value VerifyPacket(const Napi::CallbackInfo &info) {
   return Napi::Number::New(info.Env(), ep_verify_packet(d.data, d.len, out.data));
 }
 
+// verifyPacketFrom(datagram, expected 64, out 64): verifyPacket for a datagram likely signed by `expected`
+Napi::Value VerifyPacketFrom(const Napi::CallbackInfo &info) {
+  Bytes d = ArgBytes(info, 0), want = ArgBytes(info, 1, 64), out = ArgBytes(info, 2, 64);
+  if (!d.ok || !want.ok || !out.ok) return Napi::Value();
+  return Napi::Number::New(info.Env(), ep_verify_packet_from(d.data, d.len, want.data, out.data));
+}
+
 // One batch shared by several libuv pool workers. Each worker takes the next unverified datagram from an
 // atomic index, so a worker whose core is busy with something else simply verifies fewer: the batch
 // finishes when the last datagram does, not when the slowest fixed-size chunk does.
+struct VerifyItem {
+  const uint8_t *data;
+  size_t len;
+  const uint8_t *expected;  // the likely signer (64 bytes), or null
+};
+
 struct VerifyJob {
-  std::vector<std::pair<const uint8_t *, size_t>> items;
+  std::vector<VerifyItem> items;
   int32_t *status = nullptr;
   uint8_t *keys = nullptr;
   std::atomic<size_t> next{0};
@@ -168,8 +181,11 @@ class VerifyWorker : public Napi::AsyncWorker {
   VerifyWorker(Napi::Env env, std::shared_ptr<VerifyJob> job) : Napi::AsyncWorker(env), job_(std::move(job)) {}
   void Execute() override {
     VerifyJob &j = *job_;
-    for (size_t i; (i = j.next.fetch_add(1, std::memory_order_relaxed)) < j.items.size();)
-      j.status[i] = ep_verify_packet(j.items[i].first, j.items[i].second, j.keys + 64 * i);
+    for (size_t i; (i = j.next.fetch_add(1, std::memory_order_relaxed)) < j.items.size();) {
+      const VerifyItem &it = j.items[i];
+      j.status[i] = it.expected ? ep_verify_packet_from(it.data, it.len, it.expected, j.keys + 64 * i)
+                                : ep_verify_packet(it.data, it.len, j.keys + 64 * i);
+    }
   }
   void OnOK() override {
     if (--job_->running == 0 && !job_->failed) job_->deferred.Resolve(Env().Undefined());
@@ -184,8 +200,9 @@ class VerifyWorker : public Napi::AsyncWorker {
   std::shared_ptr<VerifyJob> job_;
 };
 
-// verifyBatch(datagrams, status Int32Array, keys Uint8Array n×64, workers): a promise settled once every
-// datagram's status and signer key are written
+// verifyBatch(datagrams, status Int32Array, keys Uint8Array n×64, workers[, expected]): a promise settled once
+// every datagram's status and signer key are written; expected[i], when a 64-byte Uint8Array, is datagram
+// i's likely signer (see ep_verify_packet_from)
 Napi::Value VerifyBatch(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   if (!info[0].IsArray() || !info[1].IsTypedArray() ||
@@ -202,6 +219,12 @@ Napi::Value VerifyBatch(const Napi::CallbackInfo &info) {
     Napi::RangeError::New(env, "status length must equal the number of datagrams").ThrowAsJavaScriptException();
     return Napi::Value();
   }
+  bool hints = info.Length() > 4 && info[4].IsArray();
+  Napi::Array expected = hints ? info[4].As<Napi::Array>() : Napi::Array();
+  if (hints && expected.Length() != n) {
+    Napi::RangeError::New(env, "expected must have one entry per datagram").ThrowAsJavaScriptException();
+    return Napi::Value();
+  }
   auto job = std::make_shared<VerifyJob>(env);
   job->items.reserve(n);
   for (uint32_t i = 0; i < n; i++) {
@@ -211,7 +234,22 @@ Napi::Value VerifyBatch(const Napi::CallbackInfo &info) {
       return Napi::Value();
     }
     Napi::Uint8Array d = v.As<Napi::Uint8Array>();
-    job->items.emplace_back(d.Data(), d.ByteLength());
+    const uint8_t *want = nullptr;
+    if (hints) {
+      Napi::Value e = expected[i];
+      if (e.IsTypedArray() && e.As<Napi::TypedArray>().TypedArrayType() == napi_uint8_array) {
+        Napi::Uint8Array k = e.As<Napi::Uint8Array>();
+        if (k.ByteLength() != 64) {
+          Napi::RangeError::New(env, "an expected signer must be 64 bytes").ThrowAsJavaScriptException();
+          return Napi::Value();
+        }
+        want = k.Data();
+      } else if (!e.IsUndefined()) {
+        Napi::TypeError::New(env, "an expected signer must be a Uint8Array or undefined").ThrowAsJavaScriptException();
+        return Napi::Value();
+      }
+    }
+    job->items.push_back({d.Data(), d.ByteLength(), want});
   }
   job->status = status.Data();
   job->keys = keys.data;
@@ -219,6 +257,7 @@ Napi::Value VerifyBatch(const Napi::CallbackInfo &info) {
   keep.Set("d", arr);
   keep.Set("s", status);
   keep.Set("k", info[2]);
+  if (hints) keep.Set("e", expected);
   job->keep = Napi::Persistent(keep);
   // never more workers than datagrams, never fewer than one, and a sane cap on pool threads taken
   int64_t want = info[3].As<Napi::Number>().Int64Value();
@@ -340,6 +379,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("verify", Napi::Function::New(env, Verify));
   exports.Set("modInverse", Napi::Function::New(env, ModInverse));
   exports.Set("verifyPacket", Napi::Function::New(env, VerifyPacket));
+  exports.Set("verifyPacketFrom", Napi::Function::New(env, VerifyPacketFrom));
   exports.Set("sealPacket", Napi::Function::New(env, SealPacket));
   exports.Set("sealBatch", Napi::Function::New(env, SealBatch));
   exports.Set("verifyBatch", Napi::Function::New(env, VerifyBatch));

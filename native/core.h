@@ -43,6 +43,9 @@ int ep_recover(const uint8_t hash[32], const uint8_t sig[64], int recid, uint8_t
 /* x coordinate of priv·pub. Returns 0 when pub is not a valid point. */
 int ep_ecdh(const uint8_t priv[32], const uint8_t pub[64], uint8_t out[32]);
 int ep_pubkey(const uint8_t priv[32], uint8_t out[64]);
+/* 1 when r ‖ s with recid over hash recovers to exactly pub (ep_recover's answer), decided for the cost
+ * of a verification; 0 when it does not or is invalid */
+int ep_signed_by(const uint8_t hash[32], const uint8_t sig[64], int recid, const uint8_t pub[64]);
 /* in^-1 modulo p (modulus 0) or n (modulus 1), 32-byte big-endian; 0 when in is 0 or >= the modulus */
 int ep_modinv(int modulus, const uint8_t in[32], uint8_t out[32]);
 /* 1 when pub is on the curve with both coordinates < p */
@@ -57,6 +60,9 @@ int ep_verify(const uint8_t hash[32], const uint8_t sig[64], const uint8_t *pub,
 
 /* discv4 datagram: hash(32) ‖ sig(65) ‖ type ‖ rlp. Returns the type or an EP_* error; fills pub. */
 int ep_verify_packet(const uint8_t *d, size_t len, uint8_t pub[64]);
+/* ep_verify_packet when the signer is likely `expected` (a reply from the node asked): verified against
+ * it first, recovered only when it is not the signer. Same result and pub as ep_verify_packet. */
+int ep_verify_packet_from(const uint8_t *d, size_t len, const uint8_t expected[64], uint8_t pub[64]);
 
 /* indices of the k ids (packed n×32) nearest to target by XOR distance, nearest first; returns count */
 size_t ep_closest(const uint8_t target[32], const uint8_t *ids, size_t n, size_t k, uint32_t *out);

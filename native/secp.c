@@ -173,6 +173,52 @@ int ep_recover(const uint8_t hash[32], const uint8_t sig[64], int recid, uint8_t
   return 1;
 }
 
+/*
+ * Whether r ‖ s with recovery id recid over hash recovers to exactly pub (64 bytes), decided without
+ * recovering: R' = (e/s) G + (r/s) Q must be the very point R that recovery starts from (x = r, or
+ * r + n when recid & 2, and y of parity recid & 1). Then s R = e G + r Q, so recovery would yield Q:
+ * the answer is ep_recover's, byte for byte, for the price of a verification, which needs no square
+ * root. 0 says nothing more than "not this key" (the caller recovers to learn whose it is).
+ */
+EP_EXPORT(ep_signed_by)
+int ep_signed_by(const uint8_t hash[32], const uint8_t sig[64], int recid, const uint8_t pub[64]) {
+  secp256k1_scalar r, s, m, sinv, u1, u2;
+  secp256k1_fe xr, qx, qy, zi, zi2, y;
+  secp256k1_ge q;
+  secp256k1_gej qj, rj;
+  unsigned char brx[32];
+  int overflow = 0;
+  if (recid < 0 || recid > 3) return 0;
+  secp256k1_scalar_set_b32(&r, sig, &overflow);
+  if (overflow || secp256k1_scalar_is_zero(&r)) return 0;
+  secp256k1_scalar_set_b32(&s, sig + 32, &overflow);
+  if (overflow || secp256k1_scalar_is_zero(&s)) return 0;
+  secp256k1_scalar_set_b32(&m, hash, NULL);
+  secp256k1_scalar_get_b32(brx, &r);
+  if (!secp256k1_fe_set_b32(&xr, brx)) return 0;
+  if (recid & 2) {
+    if (secp256k1_fe_cmp_var(&xr, &secp256k1_ecdsa_const_p_minus_order) >= 0) return 0;
+    secp256k1_fe_add(&xr, &secp256k1_ecdsa_const_order_as_fe);
+  }
+  if (!secp256k1_fe_set_b32(&qx, pub) || !secp256k1_fe_set_b32(&qy, pub + 32)) return 0;
+  secp256k1_ge_set_xy(&q, &qx, &qy);
+  if (!secp256k1_ge_is_valid_var(&q)) return 0;
+  secp256k1_gej_set_ge(&qj, &q);
+  scalar_inverse_fast(&sinv, &s);
+  secp256k1_scalar_mul(&u1, &sinv, &m);
+  secp256k1_scalar_mul(&u2, &sinv, &r);
+  secp256k1_ecmult(&ctx->ecmult_ctx, &rj, &qj, &u2, &u1);
+  if (secp256k1_gej_is_infinity(&rj)) return 0;
+  /* x exactly (X == x Z^2), then the parity of y = Y / Z^3 */
+  if (!secp256k1_gej_eq_x_var(&xr, &rj)) return 0;
+  fe_inverse_fast(&zi, &rj.z);
+  secp256k1_fe_sqr(&zi2, &zi);
+  secp256k1_fe_mul(&zi2, &zi2, &zi);
+  secp256k1_fe_mul(&y, &rj.y, &zi2);
+  secp256k1_fe_normalize_var(&y);
+  return secp256k1_fe_is_odd(&y) == (recid & 1);
+}
+
 /* x^-1 mod p (modulus 0) or mod n (modulus 1), big-endian; exported so tests can check modinv.c directly */
 EP_EXPORT(ep_modinv)
 int ep_modinv(int modulus, const uint8_t in[32], uint8_t out[32]) {

@@ -157,9 +157,10 @@ export function checked(impl: BackendImpl): CryptoBackend {
       return impl.verify(hash, sig, pub)
     },
     privateKeyValid,
-    verifyPacket(d) {
+    verifyPacket(d, expected) {
       bytes('datagram', d)
-      return impl.verifyPacket(d)
+      if (expected !== undefined) len('expected signer', expected, 64)
+      return impl.verifyPacket(d, expected)
     },
     sealPacket(d, key) {
       bytes('datagram', d)
@@ -167,10 +168,18 @@ export function checked(impl: BackendImpl): CryptoBackend {
       priv('private key', key)
       if (!impl.sealPacket(d, key)) throw new CryptoError('INVALID_PRIVATE_KEY', 'signing failed')
     },
-    verifyPackets(ds, threads) {
-      if (!Array.isArray(ds)) return Promise.reject(new CryptoError('INVALID_LENGTH', 'datagrams must be an array'))
-      for (const d of ds) bytes('datagram', d)
-      return impl.verifyPackets(ds, threads)
+    verifyPackets(ds, threads, expected) {
+      try {
+        if (!Array.isArray(ds)) throw new CryptoError('INVALID_LENGTH', 'datagrams must be an array')
+        for (const d of ds) bytes('datagram', d)
+        if (expected !== undefined) {
+          if (!Array.isArray(expected) || expected.length !== ds.length) throw new CryptoError('INVALID_LENGTH', 'expected signers must be an array as long as the datagrams')
+          for (const e of expected) if (e !== undefined) len('expected signer', e, 64)
+        }
+      } catch (err) {
+        return Promise.reject(err)
+      }
+      return impl.verifyPackets(ds, threads, expected)
     },
     sealPackets(ds, key, threads = 1) {
       try {

@@ -60,6 +60,7 @@ function ecdh(priv: Uint8Array, pub: Uint8Array): Uint8Array | null {
 
 /** The pure-JS backend: @noble/curves and @noble/hashes, Node's crypto for AES and HMAC. */
 export function createJsBackend(): BackendImpl {
+  // no cheaper check than recovery here: an expected signer is ignored, which gives the same answer
   const verifyPacket = (d: Uint8Array): PacketCheck => checkPacketWith(d, keccak_256, recover)
   const sign = (hash: Uint8Array, priv: Uint8Array): Signature => {
     const rec = secp256k1.sign(hash, priv, { prehash: false, format: 'recovered', lowS: true })

@@ -19,9 +19,10 @@ interface Addon {
   publicKeyParse(pub: Uint8Array, out: Uint8Array): boolean
   verify(hash: Uint8Array, sig: Uint8Array, pub: Uint8Array): boolean
   verifyPacket(d: Uint8Array, pubOut: Uint8Array): number
+  verifyPacketFrom(d: Uint8Array, expected: Uint8Array, pubOut: Uint8Array): number
   sealPacket(d: Uint8Array, priv: Uint8Array): boolean
   sealBatch(ds: Uint8Array[], priv: Uint8Array, workers: number): Promise<void>
-  verifyBatch(ds: Uint8Array[], status: Int32Array, keys: Uint8Array, workers: number): Promise<void>
+  verifyBatch(ds: Uint8Array[], status: Int32Array, keys: Uint8Array, workers: number, expected?: (Uint8Array | undefined)[]): Promise<void>
   eciesEncrypt(pub: Uint8Array, plain: Uint8Array, smd: Uint8Array, eph: Uint8Array, iv: Uint8Array): Uint8Array | null
   eciesDecrypt(priv: Uint8Array, cipher: Uint8Array, smd: Uint8Array): Uint8Array | null
   FrameCipher: new (aes: Uint8Array, mac: Uint8Array, egressSeed: Uint8Array, ingressSeed: Uint8Array) => FrameCipherImpl
@@ -104,8 +105,8 @@ const MIN_PARALLEL = 64
 /** The native backend over the addon; throws when no addon loads here. */
 export function createNativeBackend(): BackendImpl {
   const a = load()
-  const verifyPacket = (d: Uint8Array): PacketCheck => {
-    const status = a.verifyPacket(d, scratch64)
+  const verifyPacket = (d: Uint8Array, expected?: Uint8Array): PacketCheck => {
+    const status = expected ? a.verifyPacketFrom(d, expected, scratch64) : a.verifyPacket(d, scratch64)
     return checkFromStatus(d, status, status < 0 ? scratch64 : scratch64.slice())
   }
   return {
@@ -133,12 +134,12 @@ export function createNativeBackend(): BackendImpl {
     sealPacket: (d, k) => a.sealPacket(d, k),
     // like verification: one pool thread below MIN_PARALLEL datagrams
     sealPackets: (ds, k, most) => a.sealBatch(ds, k, ds.length >= MIN_PARALLEL ? most : 1),
-    async verifyPackets(ds, most = threads) {
+    async verifyPackets(ds, most = threads, expected) {
       const n = ds.length
       const status = new Int32Array(n)
       const keys = new Uint8Array(n * 64)
       // pool workers share the batch through one atomic index, so a busy core does not hold the rest up
-      await a.verifyBatch(ds, status, keys, n >= MIN_PARALLEL ? most : 1)
+      await a.verifyBatch(ds, status, keys, n >= MIN_PARALLEL ? most : 1, expected)
       return ds.map((d, i) => checkFromStatus(d, status[i]!, keys.slice(i * 64, i * 64 + 64)))
     },
     eciesEncrypt: (p, m, s, e, iv) => a.eciesEncrypt(p, m, s, e, iv),

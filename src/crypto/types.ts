@@ -85,9 +85,10 @@ export interface BackendImpl {
   publicKeyParse(pub: Uint8Array): Uint8Array | null
   /** ECDSA check of a 64-byte low-s r ‖ s over a 32-byte hash; pub is 33 or 64 bytes */
   verify(hash: Uint8Array, sig: Uint8Array, pub: Uint8Array): boolean
-  verifyPacket(datagram: Uint8Array): PacketCheck
+  /** `expected`: the likely signer, a hint that never changes the result (see CryptoBackend.verifyPacket) */
+  verifyPacket(datagram: Uint8Array, expected?: Uint8Array): PacketCheck
   /** `threads`: pool threads a batch may take (native; the worker pools have their own size) */
-  verifyPackets(datagrams: Uint8Array[], threads?: number): Promise<PacketCheck[]>
+  verifyPackets(datagrams: Uint8Array[], threads?: number, expected?: (Uint8Array | undefined)[]): Promise<PacketCheck[]>
   /** fill a discv4 datagram's hash and signature in place (at least 98 bytes; false for a bad key) */
   sealPacket(datagram: Uint8Array, priv: Uint8Array): boolean
   /** sealPacket over a batch, off the event loop where the backend can (native: up to `threads` pool threads) */
@@ -136,13 +137,19 @@ export interface CryptoBackend {
    * for any malformed input rather than a throw: a peer's bad signature is an answer, not an error.
    */
   verify(hash: Uint8Array, sig: Uint8Array, pub: Uint8Array): boolean
-  /** Checks one discv4 datagram in one crossing: hash, signer recovery and packet type. */
-  verifyPacket(datagram: Uint8Array): PacketCheck
+  /**
+   * Checks one discv4 datagram in one crossing: hash, signer recovery and packet type. `expected` (64
+   * bytes) names the signer the caller thinks likely, as for a reply from the node it asked: the native
+   * and WASM backends then verify against that key first, which costs less than recovering a key, and
+   * recover only when it is not the signer. The result is the same with or without it.
+   */
+  verifyPacket(datagram: Uint8Array, expected?: Uint8Array): PacketCheck
   /**
    * Checks many datagrams off the event loop (libuv pool or worker threads); `threads` caps the pool
-   * threads one batch takes (native; default: one per core, at most 4).
+   * threads one batch takes (native; default: one per core, at most 4). `expected[i]` is datagram i's
+   * likely signer, as for verifyPacket.
    */
-  verifyPackets(datagrams: Uint8Array[], threads?: number): Promise<PacketCheck[]>
+  verifyPackets(datagrams: Uint8Array[], threads?: number, expected?: (Uint8Array | undefined)[]): Promise<PacketCheck[]>
   /**
    * Signs a discv4 datagram in place: `datagram` is hash(32) ‖ signature(65) ‖ type ‖ rlp with the first
    * 97 bytes to fill, as {@link CryptoBackend.verifyPacket} checks them (one crossing on native).

@@ -33,6 +33,7 @@ interface Exports {
   ep_pubkey_parse(p: number, n: number, out: number): number
   ep_verify(h: number, s: number, p: number, n: number): number
   ep_verify_packet(p: number, n: number, out: number): number
+  ep_verify_packet_from(p: number, n: number, expected: number, out: number): number
   ep_closest(t: number, ids: number, n: number, k: number, out: number): number
 }
 
@@ -146,8 +147,9 @@ class WasmCore {
     return this.e.ep_pubkey_valid(this.put(B, pub)) === 1
   }
 
-  verifyPacket(d: Uint8Array): PacketCheck {
-    const status = this.e.ep_verify_packet(this.input(d), d.length, this.fixed + OUT)
+  verifyPacket(d: Uint8Array, expected?: Uint8Array): PacketCheck {
+    const at = this.input(d)
+    const status = expected ? this.e.ep_verify_packet_from(at, d.length, this.put(B, expected), this.fixed + OUT) : this.e.ep_verify_packet(at, d.length, this.fixed + OUT)
     return checkFromStatus(d, status, status >= 0 ? this.out(64) : new Uint8Array(64))
   }
 
@@ -188,7 +190,7 @@ export function createWasmBackend(): BackendImpl {
     async sealPackets(ds, priv) {
       for (const d of ds) sealPacketWith(d, priv, keccak256, sign)
     },
-    verifyPackets: (ds) => verifyInWorkers('wasm', ds, verifyPacket),
+    verifyPackets: (ds, _threads, expected) => verifyInWorkers('wasm', ds, verifyPacket, expected),
     eciesEncrypt: (pub, plain, smd, eph, iv) => eciesEncryptWith(prims, pub, plain, smd, eph, iv),
     eciesDecrypt: (priv, cipher, smd) => eciesDecryptWith(prims, priv, cipher, smd),
     frameCipher: (s) => new GenericFrameCipher(s, () => w.keccak()),

@@ -89,10 +89,12 @@ const MIN_PARALLEL = 16
 export async function verifyInWorkers(
   name: BackendName,
   datagrams: Uint8Array[],
-  single: (d: Uint8Array) => PacketCheck,
+  single: (d: Uint8Array, expected?: Uint8Array) => PacketCheck,
+  expected?: (Uint8Array | undefined)[],
 ): Promise<PacketCheck[]> {
   const p = datagrams.length >= MIN_PARALLEL ? pool(name) : null
-  if (!p) return datagrams.map(single)
+  // the pool's workers recover every signer: an expected one saves work only here, on this thread
+  if (!p) return datagrams.map((d, i) => single(d, expected?.[i]))
   const chunk = Math.ceil(datagrams.length / p.size)
   const parts: Promise<{ status: Int32Array; keys: Uint8Array }>[] = []
   for (let i = 0; i * chunk < datagrams.length; i++) parts.push(p.run(i, datagrams.slice(i * chunk, (i + 1) * chunk)))

@@ -35,7 +35,7 @@ export interface DatagramCryptoOptions {
 
 /** The signing and verification of one endpoint's datagrams, inline or in batches. */
 export class DatagramCrypto<From, To> {
-  private readonly verifyQueue: { data: Uint8Array; from: From }[] = []
+  private readonly verifyQueue: { data: Uint8Array; from: From; expected: Uint8Array | undefined }[] = []
   private verifying = false
   private signQueue: { datagram: Uint8Array; to: To; onHash: ((hash: Uint8Array) => void) | undefined }[] = []
   private signTimer: NodeJS.Timeout | undefined
@@ -92,14 +92,17 @@ export class DatagramCrypto<From, To> {
     }
   }
 
-  /** Check a received datagram (now, or in a batch); false when the batch queue is full and it was dropped. */
-  verify(data: Uint8Array, from: From): boolean {
+  /**
+   * Check a received datagram (now, or in a batch); false when the batch queue is full and it was
+   * dropped. `expected`: its likely signer (see CryptoBackend.verifyPacket), checked first.
+   */
+  verify(data: Uint8Array, from: From, expected?: Uint8Array): boolean {
     if (!this.opts.batchVerify) {
-      this.hooks.verified(this.b.verifyPacket(data), from)
+      this.hooks.verified(this.b.verifyPacket(data, expected), from)
       return true
     }
     if (this.verifyQueue.length >= MAX_VERIFY_QUEUE) return false
-    this.verifyQueue.push({ data, from })
+    this.verifyQueue.push({ data, from, expected })
     if (!this.verifying) void this.drainVerifyQueue()
     return true
   }
@@ -113,6 +116,7 @@ export class DatagramCrypto<From, To> {
         const checks = await this.b.verifyPackets(
           batch.map((e) => e.data),
           this.opts.threads,
+          batch.map((e) => e.expected),
         )
         for (let i = 0; i < checks.length; i++) this.hooks.verified(checks[i]!, batch[i]!.from)
       }

@@ -483,7 +483,19 @@ export class Discv4 extends EventEmitter<Discv4Events> implements TableTransport
     if (data.length > PACKET_HEADER_SIZE && isDedupedType(data[PACKET_HEADER_SIZE]!) && this.dups.seen(data.toString('latin1', 0, 32))) {
       return this.drop('duplicate', from.address)
     }
-    if (!this.crypto.verify(data, from)) this.drop('queue-full', from.address)
+    if (!this.crypto.verify(data, from, this.expectedSigner(data, from.address))) this.drop('queue-full', from.address)
+  }
+
+  /**
+   * The node a reply is most likely from: the one asked, when a request of ours from that address waits
+   * for this type. Verifying against its key costs less than recovering one; a wrong guess only costs the
+   * recovery it would have needed anyway (see CryptoBackend.verifyPacket).
+   */
+  private expectedSigner(data: Buffer, ip: string): Uint8Array | undefined {
+    if (data.length <= PACKET_HEADER_SIZE) return undefined
+    const type = data[PACKET_HEADER_SIZE]!
+    if (type !== PacketType.Pong && type !== PacketType.Neighbors && type !== PacketType.ENRResponse) return undefined
+    return this.pending.get(`${ip}|${type}`)?.[0]?.pub
   }
 
   private handleChecked(check: ReturnType<CryptoBackend['verifyPacket']>, from: RemoteInfo): void {

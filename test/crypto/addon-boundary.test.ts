@@ -28,6 +28,9 @@ it('native addon rejects wrong types and lengths without crashing', { skip }, as
     ['modInverse', [0, u(31), u(32)]],
     ['modInverse', ['p', u(32), u(32)]],
     ['verifyPacket', [u(100), u(63)]],
+    ['verifyPacketFrom', [u(100), u(63), u(64)]],
+    ['verifyPacketFrom', [u(100), u(64), u(65)]],
+    ['verifyPacketFrom', ['x', u(64), u(64)]],
     ['sealPacket', [u(97), u(32)]],
     ['sealPacket', [u(100), u(31)]],
     ['sealPacket', ['x', u(32)]],
@@ -36,6 +39,9 @@ it('native addon rejects wrong types and lengths without crashing', { skip }, as
     ['verifyBatch', [[42], new Int32Array(1), u(64), 1]],
     ['verifyBatch', [[u(100)], new Int32Array(1), u(64)]],
     ['verifyBatch', [[u(100)], new Int32Array(1), u(63), 2]],
+    ['verifyBatch', [[u(100)], new Int32Array(1), u(64), 1, [u(63)]]],
+    ['verifyBatch', [[u(100)], new Int32Array(1), u(64), 1, ['x']]],
+    ['verifyBatch', [[u(100)], new Int32Array(1), u(64), 1, []]],
     ['eciesEncrypt', [u(64), u(1), u(0), u(32), u(15)]],
     ['eciesDecrypt', [u(32), 'x', u(0)]],
     ['closest', [u(32), u(33), 1]],
@@ -49,7 +55,7 @@ it('native addon rejects wrong types and lengths without crashing', { skip }, as
     ['gcmOpen', [u(16), u(12), u(15), u(0), u(0)]],
     ['gcmOpen', [u(16), u(12), u(20), u(0), u(3)]],
   ]
-  for (const [fn, args] of bad) assert.throws(() => addon[fn]!(...args), /must be|Uint8Array|verifyBatch|closest|recovery|length|out|sealed/, `${fn} with bad args`)
+  for (const [fn, args] of bad) assert.throws(() => addon[fn]!(...args), /must be|must have|Uint8Array|verifyBatch|closest|recovery|length|out|sealed/, `${fn} with bad args`)
   assert.throws(() => new addon.FrameCipher(u(31), u(32), u(0), u(0)))
   const f = new addon.FrameCipher(u(32), u(32), u(0), u(0))
   assert.throws(() => f.openHeader(u(16)))

@@ -245,5 +245,54 @@ describe('packet check', () => {
         assert.deepEqual(await b.verifyPackets(many), many.map((d) => b.verifyPacket(d)), `batch of ${n}`)
       }
     })
+
+    it(`${b.name}: an expected signer never changes the answer, right or wrong, whatever the recovery id`, async () => {
+      const n = BigInt('0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141')
+      const me = b.publicKey(priv)
+      const other = b.publicKey(new Uint8Array(32).fill(3))
+      const rehash = (d: Uint8Array): Uint8Array => {
+        d.set(b.keccak256(d.subarray(32)), 0)
+        return d
+      }
+      const variants: [string, Uint8Array][] = []
+      for (let i = 0; i < 12; i++) {
+        const d = packet(b, 1 + (i % 6), Uint8Array.of(i, 7, 7))
+        variants.push([`packet ${i}`, d])
+        // every other recovery id: recovery finds another key or none, and so must the check against ours
+        for (const rec of [0, 1, 2, 3]) if (rec !== d[96]) variants.push([`packet ${i}, recovery id ${rec}`, rehash(Uint8Array.from(d).fill(rec, 96, 97))])
+        // the same signature with s' = n - s (high s) and the other parity: recovers the same key
+        const s = BigInt('0x' + hexOf(d.subarray(64, 96)))
+        const high = Uint8Array.from(d)
+        high.set(bytes((n - s).toString(16).padStart(64, '0')), 64)
+        high[96] = d[96]! ^ 1
+        variants.push([`packet ${i}, high s`, rehash(high)])
+      }
+      const bad = Uint8Array.from(variants[0]![1])
+      bad.fill(0, 32, 64) // r = 0
+      variants.push(['r = 0', rehash(bad)])
+      const bigR = Uint8Array.from(variants[0]![1])
+      bigR.set(bytes('fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141'), 32) // r = n
+      variants.push(['r = n', rehash(bigR)])
+      variants.push(['bad hash', Uint8Array.from(variants[0]![1]).fill(1, 0, 1)])
+      variants.push(['too short', variants[0]![1].subarray(0, 97)])
+      let recovered = 0
+      for (const [what, d] of variants) {
+        const truth = b.verifyPacket(d)
+        if (truth.ok && hexOf(truth.pubkey) === hexOf(me)) recovered++
+        for (const [who, key] of [['its signer', me], ['another key', other], ['no point', new Uint8Array(64).fill(0xff)]] as const)
+          assert.deepEqual(b.verifyPacket(d, key), truth, `${what}, expecting ${who}`)
+      }
+      // the good packets and their high-s twins; a changed recovery id recovers someone else
+      assert.equal(recovered, 24)
+      const ds = variants.map(([, d]) => d)
+      const hints = ds.map((_, i) => (i % 3 === 0 ? undefined : i % 3 === 1 ? me : other))
+      for (const size of [ds.length, 70]) {
+        const part = Array.from({ length: size }, (_, i) => ds[i % ds.length]!)
+        const want = part.map((d) => b.verifyPacket(d))
+        assert.deepEqual(await b.verifyPackets(part, undefined, part.map((_, i) => hints[i % hints.length])), want, `batch of ${size}`)
+      }
+      assert.throws(() => b.verifyPacket(ds[0]!, me.subarray(0, 63)), (e: unknown) => e instanceof CryptoError && e.code === 'INVALID_LENGTH')
+      await assert.rejects(b.verifyPackets(ds, undefined, [me]), (e: unknown) => e instanceof CryptoError && e.code === 'INVALID_LENGTH')
+    })
   }
 })
