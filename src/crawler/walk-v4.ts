@@ -324,7 +324,8 @@ export class V4Walk {
     for (const x of a.nodes) {
       // a kept node's ID is stored: no keccak of its key
       const row = this.c.add(x, now, Origin.heard, 'v4')
-      const ld = logDistance(row >= 0 ? n.nodeId(row) : x.id, self)
+      // read in place from the packed IDs: no view made per entry
+      const ld = row >= 0 ? logDistance(n.id, self, row * 32) : logDistance(x.id, self)
       if (ld <= r.d) within++
       if (ld === r.d) atD++
       if (edges && row >= 0) this.c.edge(i, row, ld)

@@ -15,10 +15,10 @@ export const BUCKET_MIN_DISTANCE = 256 - N_BUCKETS
 /** FINDNODE requests in flight per lookup (Kademlia's alpha, geth's 3) */
 export const ALPHA = 3
 
-/** log2 distance as geth defines it: 256 minus the number of leading bits `a` and `b` share (0 when equal) */
-export function logDistance(a: Uint8Array, b: Uint8Array): number {
+/** log2 distance as geth defines it: 256 minus the number of leading bits `a` (its 32 bytes from `aAt`) and `b` share (0 when equal) */
+export function logDistance(a: Uint8Array, b: Uint8Array, aAt = 0): number {
   for (let i = 0; i < 32; i++) {
-    const x = a[i]! ^ b[i]!
+    const x = a[aAt + i]! ^ b[i]!
     if (x !== 0) return (31 - i) * 8 + (32 - Math.clz32(x))
   }
   return 0

@@ -3,6 +3,7 @@
  * and AddrIsLAN). Addresses are handled as 16-byte arrays; IPv4 is v4-mapped so both families share one
  * code path, and a v4-mapped IPv6 text form counts as the IPv4 address it carries.
  */
+import { randomBytes } from 'node:crypto'
 import { isIPv4, isIPv6 } from 'node:net'
 
 /** A string that is not an IPv4 or IPv6 address. */
@@ -17,15 +18,24 @@ export class InvalidIPError extends Error {
  * A strict dotted quad (no leading zeros, each part ≤ 255) into `out[12..16]`; false otherwise.
  * Hand-rolled: every datagram and every NEIGHBORS entry is classified, and this is the common case.
  */
-function parseV4Into(ip: string, out: Uint8Array): boolean {
+/** scratch for dotted quads read as numbers: [0] the address, [1] a sender */
+const V4 = new Int32Array(2)
+
+/**
+ * A dotted quad (no leading zeros, each part ≤ 255) into out[k] as a signed 32-bit number; false when
+ * `ip` is none. The hot checks below read IPv4 addresses this way, as plain numbers.
+ */
+function v4Into(ip: string, out: Int32Array, k: number): boolean {
   let part = 0
   let digits = 0
   let value = 0
+  let acc = 0
   for (let i = 0; i <= ip.length; i++) {
     const c = i < ip.length ? ip.charCodeAt(i) : 46 /* '.' ends the last part */
     if (c === 46) {
       if (digits === 0 || part > 3) return false
-      out[12 + part++] = value
+      acc = (acc << 8) | value
+      part++
       digits = 0
       value = 0
     } else if (c >= 48 && c <= 57) {
@@ -34,7 +44,19 @@ function parseV4Into(ip: string, out: Uint8Array): boolean {
       if (++digits > 3 || value > 255) return false
     } else return false
   }
-  return part === 4
+  if (part !== 4) return false
+  out[k] = acc
+  return true
+}
+
+function parseV4Into(ip: string, out: Uint8Array): boolean {
+  if (!v4Into(ip, V4, 0)) return false
+  const v = V4[0]!
+  out[12] = v >>> 24
+  out[13] = (v >>> 16) & 255
+  out[14] = (v >>> 8) & 255
+  out[15] = v & 255
+  return true
 }
 
 /** Parse a textual IPv4/IPv6 address into 16 bytes (IPv4 as ::ffff:a.b.c.d); null if not an address. */
@@ -94,12 +116,13 @@ export function isLAN(ip: string): boolean {
 // lanBytes, loopbackBytes and specialBytes run for every datagram and every relayed node: no
 // allocation in them (no subarray, destructuring or callbacks)
 function lanBytes(a: Uint8Array): boolean {
-  if (isV4Mapped(a)) {
-    const b0 = a[12]!
-    const b1 = a[13]!
-    return b0 === 127 || b0 === 10 || (b0 === 172 && (b1 & 0xf0) === 16) || (b0 === 192 && b1 === 168) || (b0 === 169 && b1 === 254)
-  }
+  if (isV4Mapped(a)) return lanV4(a[12]!, a[13]!)
   return v6Loopback(a) || (a[0]! & 0xfe) === 0xfc || (a[0] === 0xfe && (a[1]! & 0xc0) === 0x80)
+}
+
+/** an IPv4 address with first octets b0, b1 is loopback, private or link-local */
+function lanV4(b0: number, b1: number): boolean {
+  return b0 === 127 || b0 === 10 || (b0 === 172 && (b1 & 0xf0) === 16) || (b0 === 192 && b1 === 168) || (b0 === 169 && b1 === 254)
 }
 
 function v6Loopback(a: Uint8Array): boolean {
@@ -172,25 +195,45 @@ export function ipToBytes(ip: string): Uint8Array {
 
 /**
  * IPv4 texts made lately, by address: a crawl reads each node's address in every NEIGHBORS that lists
- * it (dozens of times), and building the text anew was a large share of decoding's allocations.
- * Cleared when full, so it stays bounded (about 1 MB).
+ * it (dozens of times), and building the text anew was a large share of decoding's allocations. An
+ * open-addressed table of int32 keys, as a Map keyed by the address would box every key above 2^30
+ * (most addresses) on each lookup; multiply-shift hashing. Cleared when half full, so it stays bounded (about 1 MB).
  */
-const V4_TEXTS = new Map<number, string>()
-const V4_TEXTS_MAX = 16_384
+const V4_SLOTS = 32_768
+/** a random odd multiplier per process: the addresses are the peers' to choose, the probe chains are not */
+const V4_MUL = randomBytes(4).readUInt32LE(0) | 1
+const V4_KEYS = new Int32Array(V4_SLOTS)
+const V4_TEXT: (string | undefined)[] = new Array<string | undefined>(V4_SLOTS).fill(undefined)
+let v4Used = 0
 
 function v4Text(b: Uint8Array, at: number): string {
-  return ipv4Text(((b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!) >>> 0)
+  return v4TextOf((b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!)
 }
 
-/** The dotted quad of an IPv4 address given as a 32-bit unsigned number (kept, see V4_TEXTS). */
-export function ipv4Text(v: number): string {
-  let s = V4_TEXTS.get(v)
-  if (s === undefined) {
-    s = `${v >>> 24}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}`
-    if (V4_TEXTS.size >= V4_TEXTS_MAX) V4_TEXTS.clear()
-    V4_TEXTS.set(v, s)
+/** the dotted quad of `v`, the address as a signed 32-bit number */
+function v4TextOf(v: number): string {
+  const mask = V4_SLOTS - 1
+  let s = Math.imul(v, V4_MUL) >>> 17
+  for (;; s = (s + 1) & mask) {
+    const t = V4_TEXT[s]
+    if (t === undefined) break
+    if (V4_KEYS[s] === v) return t
   }
-  return s
+  if (v4Used >= V4_SLOTS >> 1) {
+    V4_TEXT.fill(undefined)
+    v4Used = 0
+    s = Math.imul(v, V4_MUL) >>> 17
+  }
+  const t = `${(v >>> 24) & 255}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}`
+  V4_KEYS[s] = v
+  V4_TEXT[s] = t
+  v4Used++
+  return t
+}
+
+/** The dotted quad of an IPv4 address given as a 32-bit unsigned number (kept, see V4_SLOTS). */
+export function ipv4Text(v: number): string {
+  return v4TextOf(v | 0)
 }
 
 /** Text form of a 4- or 16-byte address (v4-mapped IPv6 becomes dotted IPv4); null for other lengths. */
@@ -262,13 +305,15 @@ export function isSpecialNetwork(ip: string): boolean {
 }
 
 function specialBytes(a: Uint8Array): boolean {
-  if (isV4Mapped(a)) {
-    const n = ((a[12]! << 24) | (a[13]! << 16) | (a[14]! << 8) | a[15]!) >>> 0
-    const m = SPECIAL_V4_MASKS
-    for (let i = 0; i < m.length; i += 2) if ((n & m[i + 1]!) >>> 0 === m[i]) return true
-    return false
-  }
+  if (isV4Mapped(a)) return specialV4((a[12]! << 24) | (a[13]! << 16) | (a[14]! << 8) | a[15]!)
   for (const [net, bits] of SPECIAL_V6) if (prefixMatch(a, net, bits)) return true
+  return false
+}
+
+/** the IPv4 address `v` (a signed 32-bit number) lies in a special-purpose range */
+function specialV4(v: number): boolean {
+  const m = SPECIAL_V4_MASKS
+  for (let i = 0; i < m.length; i += 2) if ((v & m[i + 1]!) >>> 0 === m[i]) return true
   return false
 }
 
@@ -281,6 +326,8 @@ export type RelayError = 'unspecified' | 'special' | 'loopback' | 'lan'
  * of network. Returns the reason it is not, or null.
  */
 export function checkRelayIP(sender: string, addr: string): RelayError | null {
+  // a dotted quad (nearly every relayed address) is checked as a number
+  if (v4Into(addr, V4, 0)) return relayV4(sender, V4[0]!)
   const a = SCRATCH
   if (!parseIPInto(addr, a) || isUnspecified(a)) return 'unspecified'
   if (specialBytes(a)) return 'special'
@@ -291,4 +338,24 @@ export function checkRelayIP(sender: string, addr: string): RelayError | null {
   if (loopback && !(s && loopbackBytes(s))) return 'loopback'
   if (lan && !(s && lanBytes(s))) return 'lan'
   return null
+}
+
+function relayV4(sender: string, v: number): RelayError | null {
+  if (v === 0) return 'unspecified'
+  if (specialV4(v)) return 'special'
+  const loopback = v >>> 24 === 127
+  if (!loopback && !lanV4(v >>> 24, (v >>> 16) & 255)) return null
+  let senderLoopback: boolean
+  let senderLAN: boolean
+  if (v4Into(sender, V4, 1)) {
+    const s = V4[1]!
+    senderLoopback = s >>> 24 === 127
+    senderLAN = lanV4(s >>> 24, (s >>> 16) & 255)
+  } else {
+    const ok = parseIPInto(sender, SCRATCH2)
+    senderLoopback = ok && loopbackBytes(SCRATCH2)
+    senderLAN = ok && lanBytes(SCRATCH2)
+  }
+  if (loopback) return senderLoopback ? null : 'loopback'
+  return senderLAN ? null : 'lan'
 }
