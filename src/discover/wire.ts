@@ -9,7 +9,7 @@
 import { backend as defaultBackend } from '../crypto/backend.js'
 import { PACKET_HASH_SIZE, PACKET_HEADER_SIZE, type CryptoBackend, type PacketCheck } from '../crypto/types.js'
 import { ipFromBytes, ipToBytes } from '../util/netutil.js'
-import { asBigUint, asBytes, asList, asUint, decodeRLP, encodeRLP, RLPCursor, RLPError, uintBytes, type RLPItem } from '../util/rlp.js'
+import { asBigUint, asBytes, asList, asUint, decodeRLP, encodeRLP, RLPCursor, RLPError, rlpSize, uintBytes, writeRLP, type RLPItem } from '../util/rlp.js'
 
 /** The largest discv4 datagram, sent or accepted (bytes). */
 export const MAX_PACKET_SIZE = 1280
@@ -185,12 +185,12 @@ export function encodeUnsealed(p: Packet): Uint8Array {
   if (p.type === PacketType.Neighbors && p.nodes.length > MAX_NEIGHBORS) {
     throw new WireError('TOO_LARGE', `neighbors carries at most ${MAX_NEIGHBORS} nodes, got ${p.nodes.length}`)
   }
-  const body = encodeRLP(bodyItems(p))
-  const size = PACKET_HEADER_SIZE + 1 + body.length
+  const body = bodyItems(p)
+  const size = PACKET_HEADER_SIZE + 1 + rlpSize(body)
   if (size > MAX_PACKET_SIZE) throw new WireError('TOO_LARGE', `packet of ${size} bytes exceeds ${MAX_PACKET_SIZE}`)
   const datagram = new Uint8Array(size)
   datagram[PACKET_HEADER_SIZE] = p.type
-  datagram.set(body, PACKET_HEADER_SIZE + 1)
+  writeRLP(body, datagram, PACKET_HEADER_SIZE + 1)
   return datagram
 }
 

@@ -1,9 +1,8 @@
 /**
- * Thin, typed helpers over @ethereumjs/rlp for codecs that read untrusted bytes: every decoding
- * failure becomes an RLPError, and integers are read the way geth reads them (canonical: no leading
- * zero bytes, bounded width), so a value has exactly one encoding.
+ * RLP for codecs that read untrusted bytes: every decoding failure becomes an RLPError, and integers
+ * are read the way geth reads them (canonical: no leading zero bytes, bounded width), so a value has
+ * exactly one encoding. Encoder and decoder are ours, held to @ethereumjs/rlp by test/fuzz/rlp.test.ts.
  */
-import { RLP } from '@ethereumjs/rlp'
 
 /** A decoded RLP value: a byte string, or a list of items. */
 export type RLPItem = Uint8Array | RLPItem[]
@@ -161,9 +160,85 @@ export class RLPCursor {
   }
 }
 
-/** RLP of a byte string, or of nested arrays of them (integers go through {@link uintBytes} first). */
+/**
+ * RLP of a byte string, or of nested arrays of them. Codecs pass integers through {@link uintBytes};
+ * other values are taken as @ethereumjs/rlp takes them (see scalarBytes).
+ */
 export function encodeRLP(item: unknown): Uint8Array {
-  return RLP.encode(item as Parameters<typeof RLP.encode>[0])
+  const out = new Uint8Array(rlpSize(item))
+  writeRLP(item, out, 0)
+  return out
+}
+
+/**
+ * Bytes the RLP of `item` takes. With {@link writeRLP} a codec encodes straight into the buffer it
+ * sends (a discv4 datagram behind its header), with no copy per level as a concatenating encoder makes.
+ */
+export function rlpSize(item: unknown): number {
+  if (Array.isArray(item)) {
+    let n = 0
+    for (const x of item) n += rlpSize(x)
+    return headerSize(n) + n
+  }
+  const b = item instanceof Uint8Array ? item : scalarBytes(item)
+  return b.length === 1 && b[0]! < 0x80 ? 1 : headerSize(b.length) + b.length
+}
+
+/** Write the RLP of `item` into `out` from `at` (room checked by the caller, see rlpSize); returns the end. */
+export function writeRLP(item: unknown, out: Uint8Array, at: number): number {
+  if (Array.isArray(item)) {
+    let n = 0
+    for (const x of item) n += rlpSize(x)
+    at = writeHeader(out, at, 0xc0, n)
+    for (const x of item) at = writeRLP(x, out, at)
+    return at
+  }
+  const b = item instanceof Uint8Array ? item : scalarBytes(item)
+  if (b.length === 1 && b[0]! < 0x80) {
+    out[at] = b[0]!
+    return at + 1
+  }
+  at = writeHeader(out, at, 0x80, b.length)
+  out.set(b, at)
+  return at + b.length
+}
+
+/**
+ * Besides bytes and lists, encodeRLP takes values as @ethereumjs/rlp does (tests build odd messages
+ * with them): a number or bigint as its minimal big-endian bytes (0: empty), a string as UTF-8 or,
+ * written 0x…, as hex, null or undefined as empty; anything else is an RLPError.
+ */
+function scalarBytes(v: unknown): Uint8Array {
+  if (typeof v === 'number' || typeof v === 'bigint') {
+    if (typeof v === 'number' && !(Number.isSafeInteger(v) && v >= 0)) throw new RLPError(`cannot encode ${v}`)
+    if (typeof v === 'bigint' && v < 0n) throw new RLPError(`cannot encode ${v}`)
+    return v ? uintBytes(v) : new Uint8Array(0)
+  }
+  if (typeof v === 'string') {
+    if (/^0x[0-9a-fA-F]*$/.test(v)) return Uint8Array.from(Buffer.from(v.length % 2 ? `0${v.slice(2)}` : v.slice(2), 'hex'))
+    return new TextEncoder().encode(v)
+  }
+  if (v === null || v === undefined) return new Uint8Array(0)
+  throw new RLPError(`cannot encode a ${typeof v}`)
+}
+
+function headerSize(len: number): number {
+  if (len < 56) return 1
+  let n = 1
+  for (let x = len; x > 0; x = Math.floor(x / 256)) n++
+  return n
+}
+
+/** a string (base 0x80) or list (0xc0) header for a payload of `len` bytes */
+function writeHeader(out: Uint8Array, at: number, base: number, len: number): number {
+  if (len < 56) {
+    out[at] = base + len
+    return at + 1
+  }
+  const size = headerSize(len) - 1
+  out[at] = base + 55 + size
+  for (let i = size, x = len; i > 0; i--, x = Math.floor(x / 256)) out[at + i] = x % 256
+  return at + 1 + size
 }
 
 /** `item` as a list, or an RLPError naming `what`. */

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
 import { RLP } from '@ethereumjs/rlp'
-import { asBigUint, asBytes, asList, asUint, decodeRLP, encodeRLP, MAX_RLP_DEPTH, RLPError, type RLPItem } from '../../src/util/rlp.js'
+import { asBigUint, asBytes, asList, asUint, decodeRLP, encodeRLP, MAX_RLP_DEPTH, RLPError, rlpSize, writeRLP, type RLPItem } from '../../src/util/rlp.js'
 import { bytesOrMutant, params, typed } from './fuzz.js'
 
 /** nested items with short and long strings and lists, so every header form is present */
@@ -94,6 +94,40 @@ describe('fuzz: RLP', () => {
       }),
       params(5003, 5000),
     )
+  })
+
+  it('encodes as @ethereumjs/rlp does: nested bytes, integers, strings, hex strings and empty values', () => {
+    const scalar = fc.oneof(
+      fc.uint8Array({ maxLength: 70 }),
+      fc.uint8Array({ minLength: 1, maxLength: 1 }),
+      fc.nat(),
+      fc.bigInt({ min: 0n, max: (1n << 200n) - 1n }),
+      fc.string({ maxLength: 60 }),
+      fc.stringMatching(/^0x[0-9a-f]{0,9}$/),
+      fc.constantFrom(null, undefined, 0, 0n, '', '0x'),
+    )
+    const input = fc.letrec<{ x: unknown }>((tie) => ({ x: fc.oneof({ depthSize: 'small' }, scalar, fc.array(tie('x'), { maxLength: 5 })) })).x
+    fc.assert(
+      fc.property(input, (x) => {
+        const ours = encodeRLP(x)
+        assert.deepEqual(ours, RLP.encode(x as Parameters<typeof RLP.encode>[0]))
+        assert.equal(rlpSize(x), ours.length)
+        // written behind a prefix, as a datagram's body is
+        const out = new Uint8Array(3 + ours.length)
+        assert.equal(writeRLP(x, out, 3), out.length)
+        assert.deepEqual(out.subarray(3), ours)
+      }),
+      params(5004, 3000),
+    )
+    // lengths across the one- to four-byte length headers
+    for (const n of [55, 56, 255, 256, 65_535, 65_536, 1 << 24]) {
+      const b = new Uint8Array(n).fill(7)
+      assert.deepEqual(encodeRLP(b), RLP.encode(b), `${n} bytes`)
+      assert.deepEqual(encodeRLP([b, [b]]), RLP.encode([b, [b]]), `lists around ${n} bytes`)
+    }
+    assert.throws(() => encodeRLP(-1), RLPError)
+    assert.throws(() => encodeRLP([1.5]), RLPError)
+    assert.throws(() => encodeRLP({}), RLPError)
   })
 
   it('deep nesting is refused in linear time, never a stack overflow or a copy per level', () => {

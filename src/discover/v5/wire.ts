@@ -13,7 +13,7 @@
  */
 import { backend as defaultBackend } from '../../crypto/backend.js'
 import type { CryptoBackend } from '../../crypto/types.js'
-import { asBigUint, asBytes, asList, asUint, decodeRLP, encodeRLP, RLPCursor, RLPError, uintBytes, type RLPItem } from '../../util/rlp.js'
+import { asBigUint, asBytes, asList, asUint, decodeRLP, RLPCursor, RLPError, rlpSize, uintBytes, writeRLP, type RLPItem } from '../../util/rlp.js'
 
 /** the smallest valid packet: masking IV, static header and a 24-byte WHOAREYOU authdata */
 export const MIN_PACKET_SIZE = 63
@@ -229,10 +229,9 @@ export function encodeMessage(m: V5Message): Uint8Array {
       body = [m.reqId, m.response]
       break
   }
-  const rlp = encodeRLP(body)
-  const out = new Uint8Array(1 + rlp.length)
+  const out = new Uint8Array(1 + rlpSize(body))
   out[0] = m.type
-  out.set(rlp, 1)
+  writeRLP(body, out, 1)
   return out
 }
 
