@@ -3,7 +3,7 @@
  * endpoint proofs, and the Kademlia table on top. Everything that reads the socket is bounded: per-IP
  * rate, a duplicate filter, the pending-reply set and the batch-verification queue.
  *
- * Reply matching: a reply must come from the node ID and IP we asked, with the expected type; pongs
+ * Reply matching (replies.ts): a reply must come from the node ID and IP we asked, with the expected type; pongs
  * and ENRResponses must echo our request's hash. Requests time out after 500 ms; a FINDNODE answered
  * by fewer than 16 nodes ends at the first NEIGHBORS packet holding fewer than 12 entries (the sender
  * has nothing more), or at the timeout with what arrived.
@@ -31,6 +31,7 @@ import { BUCKET_SIZE } from './kademlia.js'
 import { lookup, lookupIterator, randomWalk } from './lookup.js'
 import { NodeDB } from './nodedb.js'
 import { DriftCheck } from './ntp.js'
+import { AwaitedReplies, type AwaitedReply } from './replies.js'
 import { DEFAULT_RATE_LIMIT, DuplicateFilter, IPRateLimiter, type RateLimitOptions } from './ratelimit.js'
 import { MAX_FINDNODE_FAILURES, Table, type LookupTarget, type TableTransport } from './table.js'
 import {
@@ -51,14 +52,6 @@ import {
 
 /** lowest UDP port accepted for a relayed node (geth refuses privileged ports) */
 const MIN_RELAY_PORT = 1025
-
-interface Pending {
-  /** the public key the reply must be signed with: the node we asked */
-  pub: Uint8Array
-  /** returns true when the request is complete */
-  onReply(d: Decoded): boolean | 'no-match'
-  req: PendingRequest<unknown>
-}
 
 function isDedupedType(t: number): boolean {
   return t === PacketType.FindNode || t === PacketType.ENRRequest
@@ -81,7 +74,7 @@ export class Discv4 extends EventEmitter<Discv4Events> implements TableTransport
   private readonly dups = new DuplicateFilter()
   private readonly predictor: EndpointPredictor
   /** requests awaiting a reply by ip|type (their node's key is checked on each reply: no hex per datagram) */
-  private readonly pending = new Map<string, Pending[]>()
+  private readonly awaited = new AwaitedReplies()
   private readonly requests = new PendingRequests(MAX_PENDING, 'discovery')
   /** waiters for a ping from a node we just pinged (ensureBond), by id|ip */
   private readonly pingWaiters = new Map<string, () => void>()
@@ -238,8 +231,7 @@ export class Discv4 extends EventEmitter<Discv4Events> implements TableTransport
     onTimeout: () => T | Error,
     opts: RequestOptions,
   ): Promise<T> {
-    const key = `${n.ip}|${type}`
-    let p: Pending
+    let p: AwaitedReply
     return this.requests.start<T>(
       {
         closed: this.closed,
@@ -254,12 +246,7 @@ export class Discv4 extends EventEmitter<Discv4Events> implements TableTransport
           else req.resolve(result())
         },
         onSettle: () => {
-          const list = this.pending.get(key)
-          const i = list ? list.indexOf(p) : -1
-          if (list && i >= 0) {
-            list.splice(i, 1)
-            if (list.length === 0) this.pending.delete(key)
-          }
+          this.awaited.remove(n.ip, type, p)
           this.stats.pending = this.requests.size
         },
       },
@@ -273,9 +260,7 @@ export class Discv4 extends EventEmitter<Discv4Events> implements TableTransport
             return r
           },
         }
-        const list = this.pending.get(key)
-        if (list) list.push(p)
-        else this.pending.set(key, [p])
+        this.awaited.add(n.ip, type, p)
         this.stats.pending = this.requests.size
       },
     )
@@ -483,19 +468,8 @@ export class Discv4 extends EventEmitter<Discv4Events> implements TableTransport
     if (data.length > PACKET_HEADER_SIZE && isDedupedType(data[PACKET_HEADER_SIZE]!) && this.dups.seen(data.toString('latin1', 0, 32))) {
       return this.drop('duplicate', from.address)
     }
-    if (!this.crypto.verify(data, from, this.expectedSigner(data, from.address))) this.drop('queue-full', from.address)
-  }
-
-  /**
-   * The node a reply is most likely from: the one asked, when a request of ours from that address waits
-   * for this type. Verifying against its key costs less than recovering one; a wrong guess only costs the
-   * recovery it would have needed anyway (see CryptoBackend.verifyPacket).
-   */
-  private expectedSigner(data: Buffer, ip: string): Uint8Array | undefined {
-    if (data.length <= PACKET_HEADER_SIZE) return undefined
-    const type = data[PACKET_HEADER_SIZE]!
-    if (type !== PacketType.Pong && type !== PacketType.Neighbors && type !== PacketType.ENRResponse) return undefined
-    return this.pending.get(`${ip}|${type}`)?.[0]?.pub
+    const likely = data.length > PACKET_HEADER_SIZE ? this.awaited.likelySigner(from.address, data[PACKET_HEADER_SIZE]!) : undefined
+    if (!this.crypto.verify(data, from, likely)) this.drop('queue-full', from.address)
   }
 
   private handleChecked(check: ReturnType<CryptoBackend['verifyPacket']>, from: RemoteInfo): void {
@@ -518,7 +492,8 @@ export class Discv4 extends EventEmitter<Discv4Events> implements TableTransport
       case PacketType.Pong:
       case PacketType.Neighbors:
       case PacketType.ENRResponse:
-        if (!this.matchReply(d, sender)) return this.drop('unsolicited', from.address)
+        if (!this.awaited.match(d, sender.ip, sender.pubkey)) return this.drop('unsolicited', from.address)
+        this.drift.answered()
         if (p.type === PacketType.Pong) this.onPong(p.to, sender)
         break
       case PacketType.FindNode:
@@ -531,19 +506,6 @@ export class Discv4 extends EventEmitter<Discv4Events> implements TableTransport
         break
     }
     this.emit('packet', p, sender)
-  }
-
-  private matchReply(d: Decoded, sender: Node): boolean {
-    const list = this.pending.get(`${sender.ip}|${d.packet.type}`)
-    if (!list) return false
-    for (const p of list.length === 1 ? list : [...list]) {
-      if (!sameBytes(p.pub, sender.pubkey)) continue
-      if (p.onReply(d) !== 'no-match') {
-        this.drift.answered()
-        return true
-      }
-    }
-    return false
   }
 
   private bonded(n: Node): boolean {
@@ -602,7 +564,7 @@ export class Discv4 extends EventEmitter<Discv4Events> implements TableTransport
     this.emit('close')
     this.table.close()
     const err = new DiscoveryError('CLOSED', 'discovery closed')
-    for (const list of [...this.pending.values()]) for (const p of [...list]) p.req.reject(err)
+    for (const req of this.awaited.requests()) req.reject(err)
     for (const w of [...this.pingWaiters.values()]) w()
     await new Promise<void>((resolve) => this.socket.close(() => resolve()))
     if (this.ownsDB) await this.db.close()
