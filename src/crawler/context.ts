@@ -72,7 +72,7 @@ export interface WalkContext {
   alive(i: number): boolean
   /** first sign of life over one protocol (`F.answered` or `F.v5answered`) */
   markAlive(i: number, flag: number): void
-  /** a node an answer named, heard of over `via`: its row, or -1 when it is not kept */
+  /** a node an answer named, heard of over `via`: its row, or -1 when it is not kept (call pump() after the answer's last) */
   add(n: Node, firstSeen: number, origin: number, via: CrawlProtocol, record?: ENR): number
   /** keep a signed record of node `i` */
   takeRecord(i: number, r: ENR): void

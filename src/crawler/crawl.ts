@@ -176,7 +176,7 @@ export class Crawler extends EventEmitter<CrawlerEvents> {
       node: (i) => this.node(i),
       alive: (i) => isAlive(this.nodes, i),
       markAlive: (i, flag) => this.markAlive(i, flag),
-      add: (n, firstSeen, origin, via, record) => this.add(n, firstSeen, origin, via, record),
+      add: (n, firstSeen, origin, via, record) => this.addNode(n, firstSeen, origin, via, record),
       takeRecord: (i, r) => takeRecord(this.nodes, i, r),
       report: (i) => this.report(i),
       finish: (i) => this.finish(i),
@@ -198,6 +198,13 @@ export class Crawler extends EventEmitter<CrawlerEvents> {
    * with the node is kept when it is newer. Returns the node's row, or -1 when it is not kept.
    */
   add(n: Node, firstSeen = Date.now(), origin: number = Origin.heard, via: CrawlProtocol = 'v4', record?: ENR): number {
+    const i = this.addNode(n, firstSeen, origin, via, record)
+    this.pump()
+    return i
+  }
+
+  /** {@link add} without sending: the walkers add a whole answer, then pump once */
+  private addNode(n: Node, firstSeen: number, origin: number, via: CrawlProtocol, record?: ENR): number {
     const nodes = this.nodes
     if (via === 'v4' ? !this.useV4 : !this.v5) return -1
     // by public key: a node listed again (most entries of a NEIGHBORS) needs no keccak into its ID
@@ -234,7 +241,6 @@ export class Crawler extends EventEmitter<CrawlerEvents> {
       nodes.v5st[i] = V5.queued
       this.schedule.push(cls, i * 4 + Step.v5)
     }
-    this.pump()
     return i
   }
 

@@ -118,6 +118,7 @@ export class V4Walk {
           c.add(x, now, Origin.heard, 'v4')
           if (edges) this.edge(i, x, logDistance(x.id, self))
         }
+        c.pump()
         c.planReread(i, 0, a.nodes.length)
         c.ended(i, item)
       },
@@ -334,6 +335,7 @@ export class V4Walk {
         fresh++
       }
     }
+    this.c.pump()
     n.neighbors[i] = Math.min(65535, r.seen.size)
     r.tries = 0
     // the rest of a split answer was lost: ask the same once more

@@ -52,6 +52,7 @@ export class V5Walk {
           c.add(x, now, Origin.heard, 'v5', r)
           if (edges) this.edge(i, x)
         }
+        c.pump()
         c.planReread(i, 1, named)
         c.ended(i, item)
       },
@@ -143,6 +144,7 @@ export class V5Walk {
       this.c.add(node, now, Origin.heard, 'v5', r)
       if (edges) this.edge(i, node)
     }
+    this.c.pump()
     n.neighbors[i] = Math.min(65535, n.neighbors[i]! + records.length)
     n.v5got[i] = Math.min(65535, n.v5got[i]! + records.length)
     n.v5empty[i] = records.length === 0 ? n.v5empty[i]! + 1 : 0

@@ -1,6 +1,7 @@
 /**
- * discv4's replies awaited, by sender IP and packet type: what a PONG, NEIGHBORS or ENRResponse is
- * matched against once verified, and, before that, whose key it is likely signed with.
+ * discv4's replies awaited, by sender IP (then packet type: a node has one request or two in flight,
+ * and an IP key needs no string built per datagram): what a PONG, NEIGHBORS or ENRResponse is matched
+ * against once verified, and, before that, whose key it is likely signed with.
  */
 import { sameBytes } from '../crypto/bytes.js'
 import type { PendingRequest } from './common.js'
@@ -8,6 +9,8 @@ import { PacketType, type Decoded } from './wire.js'
 
 /** One awaited reply. */
 export interface AwaitedReply {
+  /** the packet type awaited */
+  type: number
   /** the public key the reply must be signed with: the node we asked */
   pub: Uint8Array
   /** returns true when the request is complete */
@@ -17,22 +20,20 @@ export interface AwaitedReply {
 
 /** The awaited replies (bounded by the transport's PendingRequests, which each entry belongs to). */
 export class AwaitedReplies {
-  private readonly byKey = new Map<string, AwaitedReply[]>()
+  private readonly byIP = new Map<string, AwaitedReply[]>()
 
-  add(ip: string, type: number, r: AwaitedReply): void {
-    const key = `${ip}|${type}`
-    const list = this.byKey.get(key)
+  add(ip: string, r: AwaitedReply): void {
+    const list = this.byIP.get(ip)
     if (list) list.push(r)
-    else this.byKey.set(key, [r])
+    else this.byIP.set(ip, [r])
   }
 
-  remove(ip: string, type: number, r: AwaitedReply): void {
-    const key = `${ip}|${type}`
-    const list = this.byKey.get(key)
+  remove(ip: string, r: AwaitedReply): void {
+    const list = this.byIP.get(ip)
     const i = list ? list.indexOf(r) : -1
     if (!list || i < 0) return
     list.splice(i, 1)
-    if (list.length === 0) this.byKey.delete(key)
+    if (list.length === 0) this.byIP.delete(ip)
   }
 
   /**
@@ -42,22 +43,25 @@ export class AwaitedReplies {
    */
   likelySigner(ip: string, type: number): Uint8Array | undefined {
     if (type !== PacketType.Pong && type !== PacketType.Neighbors && type !== PacketType.ENRResponse) return undefined
-    return this.byKey.get(`${ip}|${type}`)?.[0]?.pub
+    const list = this.byIP.get(ip)
+    if (list) for (const r of list) if (r.type === type) return r.pub
+    return undefined
   }
 
   /** Hand a verified reply to the request it answers; false when none awaits it (unsolicited). */
   match(d: Decoded, ip: string, pubkey: Uint8Array): boolean {
-    const list = this.byKey.get(`${ip}|${d.packet.type}`)
+    const list = this.byIP.get(ip)
     if (!list) return false
+    const type = d.packet.type
     // a copy when several wait: a reply that completes one removes it from the list
     for (const r of list.length === 1 ? list : [...list]) {
-      if (sameBytes(r.pub, pubkey) && r.onReply(d) !== 'no-match') return true
+      if (r.type === type && sameBytes(r.pub, pubkey) && r.onReply(d) !== 'no-match') return true
     }
     return false
   }
 
   /** every awaited reply's request (to fail them all on close) */
   requests(): PendingRequest<unknown>[] {
-    return [...this.byKey.values()].flatMap((list) => list.map((r) => r.req))
+    return [...this.byIP.values()].flatMap((list) => list.map((r) => r.req))
   }
 }

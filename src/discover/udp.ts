@@ -246,12 +246,13 @@ export class Discv4 extends EventEmitter<Discv4Events> implements TableTransport
           else req.resolve(result())
         },
         onSettle: () => {
-          this.awaited.remove(n.ip, type, p)
+          this.awaited.remove(n.ip, p)
           this.stats.pending = this.requests.size
         },
       },
       (req) => {
         p = {
+          type,
           pub: n.pubkey,
           req: req as PendingRequest<unknown>,
           onReply: (d) => {
@@ -260,7 +261,7 @@ export class Discv4 extends EventEmitter<Discv4Events> implements TableTransport
             return r
           },
         }
-        this.awaited.add(n.ip, type, p)
+        this.awaited.add(n.ip, p)
         this.stats.pending = this.requests.size
       },
     )

@@ -7,8 +7,9 @@ import { PacketType, type Decoded } from '../../src/discover/wire.js'
 const key = (b: number): Uint8Array => new Uint8Array(64).fill(b)
 const req = {} as PendingRequest<unknown>
 
-function reply(pub: Uint8Array, answer: boolean | 'no-match', seen: Decoded[]): AwaitedReply {
+function reply(type: number, pub: Uint8Array, answer: boolean | 'no-match', seen: Decoded[]): AwaitedReply {
   return {
+    type,
     pub,
     req,
     onReply: (d) => {
@@ -23,16 +24,16 @@ const pong = { packet: { type: PacketType.Pong }, hash: new Uint8Array(32), pubk
 describe('awaited replies', () => {
   it('names the likely signer of reply types only, the first one awaited from that address', () => {
     const a = new AwaitedReplies()
-    const first = reply(key(1), true, [])
-    a.add('10.0.0.1', PacketType.Pong, first)
-    a.add('10.0.0.1', PacketType.Pong, reply(key(2), true, []))
+    const first = reply(PacketType.Pong, key(1), true, [])
+    a.add('10.0.0.1', first)
+    a.add('10.0.0.1', reply(PacketType.Pong, key(2), true, []))
     assert.deepEqual(a.likelySigner('10.0.0.1', PacketType.Pong), key(1))
     assert.equal(a.likelySigner('10.0.0.2', PacketType.Pong), undefined)
     assert.equal(a.likelySigner('10.0.0.1', PacketType.Neighbors), undefined)
     // requests are never replies: a PING or FINDNODE gets no guess, whatever waits
-    a.add('10.0.0.1', PacketType.Ping, reply(key(3), true, []))
+    a.add('10.0.0.1', reply(PacketType.Ping, key(3), true, []))
     assert.equal(a.likelySigner('10.0.0.1', PacketType.Ping), undefined)
-    a.remove('10.0.0.1', PacketType.Pong, first)
+    a.remove('10.0.0.1', first)
     assert.deepEqual(a.likelySigner('10.0.0.1', PacketType.Pong), key(2))
   })
 
@@ -40,20 +41,24 @@ describe('awaited replies', () => {
     const a = new AwaitedReplies()
     const seen: Decoded[] = []
     const other: Decoded[] = []
-    const r = reply(key(1), true, seen)
-    a.add('10.0.0.1', PacketType.Pong, reply(key(2), true, other))
-    a.add('10.0.0.1', PacketType.Pong, r)
+    const r = reply(PacketType.Pong, key(1), true, seen)
+    a.add('10.0.0.1', reply(PacketType.Pong, key(2), true, other))
+    a.add('10.0.0.1', r)
     assert.equal(a.match(pong, '10.0.0.9', key(1)), false, 'another address')
     assert.equal(a.match(pong, '10.0.0.1', key(9)), false, 'another key')
+    // a NEIGHBORS awaited from the same node is no PONG's match
+    const nb: Decoded[] = []
+    a.add('10.0.0.1', reply(PacketType.Neighbors, key(1), true, nb))
     assert.equal(a.match(pong, '10.0.0.1', key(1)), true)
     assert.equal(seen.length, 1)
     assert.equal(other.length, 0)
-    a.remove('10.0.0.1', PacketType.Pong, r)
+    assert.equal(nb.length, 0)
+    a.remove('10.0.0.1', r)
     assert.equal(a.match(pong, '10.0.0.1', key(1)), false, 'removed')
-    assert.equal(a.requests().length, 1)
+    assert.equal(a.requests().length, 2)
     // a request that says no-match leaves the reply unsolicited
     const b = new AwaitedReplies()
-    b.add('10.0.0.1', PacketType.Pong, reply(key(1), 'no-match', seen))
+    b.add('10.0.0.1', reply(PacketType.Pong, key(1), 'no-match', seen))
     assert.equal(b.match(pong, '10.0.0.1', key(1)), false)
   })
 })
