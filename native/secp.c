@@ -173,6 +173,18 @@ int ep_recover(const uint8_t hash[32], const uint8_t sig[64], int recid, uint8_t
   return 1;
 }
 
+/* R' = (m/s) G + (r/s) Q, the point a valid signature's r is the x of; 0 when it is at infinity */
+static int verify_point(secp256k1_gej *rj, const secp256k1_scalar *r, const secp256k1_scalar *s, const secp256k1_scalar *m, const secp256k1_ge *q) {
+  secp256k1_scalar sinv, u1, u2;
+  secp256k1_gej qj;
+  secp256k1_gej_set_ge(&qj, q);
+  scalar_inverse_fast(&sinv, s);
+  secp256k1_scalar_mul(&u1, &sinv, m);
+  secp256k1_scalar_mul(&u2, &sinv, r);
+  secp256k1_ecmult(&ctx->ecmult_ctx, rj, &qj, &u2, &u1);
+  return !secp256k1_gej_is_infinity(rj);
+}
+
 /*
  * Whether r ‖ s with recovery id recid over hash recovers to exactly pub (64 bytes), decided without
  * recovering: R' = (e/s) G + (r/s) Q must be the very point R that recovery starts from (x = r, or
@@ -182,10 +194,10 @@ int ep_recover(const uint8_t hash[32], const uint8_t sig[64], int recid, uint8_t
  */
 EP_EXPORT(ep_signed_by)
 int ep_signed_by(const uint8_t hash[32], const uint8_t sig[64], int recid, const uint8_t pub[64]) {
-  secp256k1_scalar r, s, m, sinv, u1, u2;
+  secp256k1_scalar r, s, m;
   secp256k1_fe xr, qx, qy, zi, zi2, y;
   secp256k1_ge q;
-  secp256k1_gej qj, rj;
+  secp256k1_gej rj;
   unsigned char brx[32];
   int overflow = 0;
   if (recid < 0 || recid > 3) return 0;
@@ -203,12 +215,7 @@ int ep_signed_by(const uint8_t hash[32], const uint8_t sig[64], int recid, const
   if (!secp256k1_fe_set_b32(&qx, pub) || !secp256k1_fe_set_b32(&qy, pub + 32)) return 0;
   secp256k1_ge_set_xy(&q, &qx, &qy);
   if (!secp256k1_ge_is_valid_var(&q)) return 0;
-  secp256k1_gej_set_ge(&qj, &q);
-  scalar_inverse_fast(&sinv, &s);
-  secp256k1_scalar_mul(&u1, &sinv, &m);
-  secp256k1_scalar_mul(&u2, &sinv, &r);
-  secp256k1_ecmult(&ctx->ecmult_ctx, &rj, &qj, &u2, &u1);
-  if (secp256k1_gej_is_infinity(&rj)) return 0;
+  if (!verify_point(&rj, &r, &s, &m, &q)) return 0;
   /* x exactly (X == x Z^2), then the parity of y = Y / Z^3 */
   if (!secp256k1_gej_eq_x_var(&xr, &rj)) return 0;
   fe_inverse_fast(&zi, &rj.z);
@@ -278,13 +285,33 @@ int ep_pubkey_parse(const uint8_t *pub, size_t publen, uint8_t out[64]) {
   return 1;
 }
 
+/*
+ * ECDSA as secp256k1_ecdsa_verify decides it (r, s in [1, n), s low, x(R') ≡ r mod n), with the
+ * variable-time inverse of s: everything here is public.
+ */
 EP_EXPORT(ep_verify)
 int ep_verify(const uint8_t hash[32], const uint8_t sig[64], const uint8_t *pub, size_t publen) {
-  secp256k1_ecdsa_signature s;
+  secp256k1_scalar r, s, m;
   secp256k1_pubkey pk;
-  if (!secp256k1_ecdsa_signature_parse_compact(ctx, &s, sig)) return 0;
-  if (!parse_any(&pk, pub, publen)) return 0;
-  return secp256k1_ecdsa_verify(ctx, &s, hash, &pk);
+  secp256k1_ge q;
+  secp256k1_gej rj;
+  secp256k1_fe xr;
+  unsigned char b[32];
+  int overflow = 0;
+  secp256k1_scalar_set_b32(&r, sig, &overflow);
+  if (overflow || secp256k1_scalar_is_zero(&r)) return 0;
+  secp256k1_scalar_set_b32(&s, sig + 32, &overflow);
+  if (overflow || secp256k1_scalar_is_zero(&s) || secp256k1_scalar_is_high(&s)) return 0;
+  if (!parse_any(&pk, pub, publen) || !secp256k1_pubkey_load(ctx, &q, &pk)) return 0;
+  secp256k1_scalar_set_b32(&m, hash, NULL);
+  if (!verify_point(&rj, &r, &s, &m, &q)) return 0;
+  /* R'.x is r, or r + n when that is still below p */
+  secp256k1_scalar_get_b32(b, &r);
+  secp256k1_fe_set_b32(&xr, b);
+  if (secp256k1_gej_eq_x_var(&xr, &rj)) return 1;
+  if (secp256k1_fe_cmp_var(&xr, &secp256k1_ecdsa_const_p_minus_order) >= 0) return 0;
+  secp256k1_fe_add(&xr, &secp256k1_ecdsa_const_order_as_fe);
+  return secp256k1_gej_eq_x_var(&xr, &rj);
 }
 
 EP_EXPORT(ep_pubkey)

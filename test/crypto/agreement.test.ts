@@ -47,6 +47,20 @@ it('backends agree: sign, recover, public key, ECDH', () => {
   )
 })
 
+const ORDER = BigInt('0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141')
+
+/** a signature's malleated and malformed twins, each one verify must refuse */
+function badSignatures(sig: Uint8Array): Uint8Array[] {
+  const num = (b: Uint8Array): bigint => BigInt('0x' + hexOf(b))
+  const be = (v: bigint): Uint8Array => Uint8Array.from(Buffer.from(v.toString(16).padStart(64, '0'), 'hex'))
+  const r = sig.subarray(0, 32)
+  const s = sig.subarray(32)
+  const join = (a: Uint8Array, b: Uint8Array): Uint8Array => Uint8Array.from([...a, ...b])
+  // v + n where that still fits 32 bytes, else n itself: either way not below n
+  const overN = (v: bigint): bigint => (v + ORDER < 1n << 256n ? v + ORDER : ORDER)
+  return [join(r, be(ORDER - num(s))), join(be(0n), s), join(r, be(0n)), join(be(overN(num(r))), s), join(r, be(overN(num(s))))]
+}
+
 it('backends agree: discv5 ECDH point, compressed keys, ECDSA verify (and refuse alike)', () => {
   const compress = (pub: Uint8Array): Uint8Array => Uint8Array.from([2 | (pub[63]! & 1), ...pub.subarray(0, 32)])
   fc.assert(
@@ -67,6 +81,8 @@ it('backends agree: discv5 ECDH point, compressed keys, ECDSA verify (and refuse
         const other = h.slice()
         other[0]! ^= 1
         assert.equal(b.verify(other, s.sig, pub1), false)
+        // high s (n - s: valid ECDSA, refused as libsecp256k1 refuses it), zero and out-of-range r or s
+        for (const bad of badSignatures(s.sig)) assert.equal(b.verify(h, bad, pub1), false)
       }
       // arbitrary 33 bytes with a compressed prefix: a point or not, every backend says the same
       junk[0] = 2 | (junk[0]! & 1)
