@@ -93,24 +93,37 @@ static void fe_inverse_fast(secp256k1_fe *r, const secp256k1_fe *a) {
   secp256k1_fe_inv_var(r, a);
 }
 
+/* r ‖ s as scalars, each in [1, n); 0 otherwise */
+static int parse_rs(secp256k1_scalar *r, secp256k1_scalar *s, const uint8_t sig[64]) {
+  int overflow = 0;
+  secp256k1_scalar_set_b32(r, sig, &overflow);
+  if (overflow || secp256k1_scalar_is_zero(r)) return 0;
+  secp256k1_scalar_set_b32(s, sig + 32, &overflow);
+  return !overflow && !secp256k1_scalar_is_zero(s);
+}
+
+/* the field element r, or r + n when plus_n; 0 when r + n is not below p (no such x) */
+static int x_of_r(secp256k1_fe *x, const secp256k1_scalar *r, int plus_n) {
+  unsigned char b[32];
+  secp256k1_scalar_get_b32(b, r);
+  if (!secp256k1_fe_set_b32(x, b)) return 0;
+  if (!plus_n) return 1;
+  if (secp256k1_fe_cmp_var(x, &secp256k1_ecdsa_const_p_minus_order) >= 0) return 0;
+  secp256k1_fe_add(x, &secp256k1_ecdsa_const_order_as_fe);
+  return 1;
+}
+
 /*
  * Public key from a recoverable signature: Q = r^-1 (s R - e G), R the point with x = r (+ n when
  * recid & 2) and the y parity recid & 1. The same checks as secp256k1_ecdsa_recover; only the two
  * inversions differ.
  */
 static int recover_point(secp256k1_ge *q, const secp256k1_scalar *sigr, const secp256k1_scalar *sigs, const secp256k1_scalar *msg, int recid) {
-  unsigned char brx[32];
   secp256k1_fe fx, zi, zi2, zi3, x, y;
   secp256k1_ge rp;
   secp256k1_gej rj, qj;
   secp256k1_scalar rinv, u1, u2;
-  if (secp256k1_scalar_is_zero(sigr) || secp256k1_scalar_is_zero(sigs)) return 0;
-  secp256k1_scalar_get_b32(brx, sigr);
-  if (!secp256k1_fe_set_b32(&fx, brx)) return 0;
-  if (recid & 2) {
-    if (secp256k1_fe_cmp_var(&fx, &secp256k1_ecdsa_const_p_minus_order) >= 0) return 0;
-    secp256k1_fe_add(&fx, &secp256k1_ecdsa_const_order_as_fe);
-  }
+  if (!x_of_r(&fx, sigr, recid & 2)) return 0;
   if (!secp256k1_ge_set_xo_var(&rp, &fx, recid & 1)) return 0;
   secp256k1_gej_set_ge(&rj, &rp);
   scalar_inverse_fast(&rinv, sigr);
@@ -158,12 +171,7 @@ EP_EXPORT(ep_recover)
 int ep_recover(const uint8_t hash[32], const uint8_t sig[64], int recid, uint8_t out[64]) {
   secp256k1_scalar r, s, m;
   secp256k1_ge q;
-  int overflow = 0;
-  if (recid < 0 || recid > 3) return 0;
-  secp256k1_scalar_set_b32(&r, sig, &overflow);
-  if (overflow) return 0;
-  secp256k1_scalar_set_b32(&s, sig + 32, &overflow);
-  if (overflow) return 0;
+  if (recid < 0 || recid > 3 || !parse_rs(&r, &s, sig)) return 0;
   secp256k1_scalar_set_b32(&m, hash, NULL);
   if (!recover_point(&q, &r, &s, &m, recid)) return 0;
   secp256k1_fe_normalize_var(&q.x);
@@ -195,26 +203,13 @@ static int verify_point(secp256k1_gej *rj, const secp256k1_scalar *r, const secp
 EP_EXPORT(ep_signed_by)
 int ep_signed_by(const uint8_t hash[32], const uint8_t sig[64], int recid, const uint8_t pub[64]) {
   secp256k1_scalar r, s, m;
-  secp256k1_fe xr, qx, qy, zi, zi2, y;
+  secp256k1_fe xr, zi, zi2, y;
+  secp256k1_pubkey pk;
   secp256k1_ge q;
   secp256k1_gej rj;
-  unsigned char brx[32];
-  int overflow = 0;
-  if (recid < 0 || recid > 3) return 0;
-  secp256k1_scalar_set_b32(&r, sig, &overflow);
-  if (overflow || secp256k1_scalar_is_zero(&r)) return 0;
-  secp256k1_scalar_set_b32(&s, sig + 32, &overflow);
-  if (overflow || secp256k1_scalar_is_zero(&s)) return 0;
+  if (recid < 0 || recid > 3 || !parse_rs(&r, &s, sig) || !x_of_r(&xr, &r, recid & 2)) return 0;
+  if (!parse64(&pk, pub) || !secp256k1_pubkey_load(ctx, &q, &pk)) return 0;
   secp256k1_scalar_set_b32(&m, hash, NULL);
-  secp256k1_scalar_get_b32(brx, &r);
-  if (!secp256k1_fe_set_b32(&xr, brx)) return 0;
-  if (recid & 2) {
-    if (secp256k1_fe_cmp_var(&xr, &secp256k1_ecdsa_const_p_minus_order) >= 0) return 0;
-    secp256k1_fe_add(&xr, &secp256k1_ecdsa_const_order_as_fe);
-  }
-  if (!secp256k1_fe_set_b32(&qx, pub) || !secp256k1_fe_set_b32(&qy, pub + 32)) return 0;
-  secp256k1_ge_set_xy(&q, &qx, &qy);
-  if (!secp256k1_ge_is_valid_var(&q)) return 0;
   if (!verify_point(&rj, &r, &s, &m, &q)) return 0;
   /* x exactly (X == x Z^2), then the parity of y = Y / Z^3 */
   if (!secp256k1_gej_eq_x_var(&xr, &rj)) return 0;
@@ -296,22 +291,13 @@ int ep_verify(const uint8_t hash[32], const uint8_t sig[64], const uint8_t *pub,
   secp256k1_ge q;
   secp256k1_gej rj;
   secp256k1_fe xr;
-  unsigned char b[32];
-  int overflow = 0;
-  secp256k1_scalar_set_b32(&r, sig, &overflow);
-  if (overflow || secp256k1_scalar_is_zero(&r)) return 0;
-  secp256k1_scalar_set_b32(&s, sig + 32, &overflow);
-  if (overflow || secp256k1_scalar_is_zero(&s) || secp256k1_scalar_is_high(&s)) return 0;
+  if (!parse_rs(&r, &s, sig) || secp256k1_scalar_is_high(&s)) return 0;
   if (!parse_any(&pk, pub, publen) || !secp256k1_pubkey_load(ctx, &q, &pk)) return 0;
   secp256k1_scalar_set_b32(&m, hash, NULL);
   if (!verify_point(&rj, &r, &s, &m, &q)) return 0;
   /* R'.x is r, or r + n when that is still below p */
-  secp256k1_scalar_get_b32(b, &r);
-  secp256k1_fe_set_b32(&xr, b);
-  if (secp256k1_gej_eq_x_var(&xr, &rj)) return 1;
-  if (secp256k1_fe_cmp_var(&xr, &secp256k1_ecdsa_const_p_minus_order) >= 0) return 0;
-  secp256k1_fe_add(&xr, &secp256k1_ecdsa_const_order_as_fe);
-  return secp256k1_gej_eq_x_var(&xr, &rj);
+  if (x_of_r(&xr, &r, 0) && secp256k1_gej_eq_x_var(&xr, &rj)) return 1;
+  return x_of_r(&xr, &r, 1) && secp256k1_gej_eq_x_var(&xr, &rj);
 }
 
 EP_EXPORT(ep_pubkey)

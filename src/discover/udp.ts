@@ -73,7 +73,7 @@ export class Discv4 extends EventEmitter<Discv4Events> implements TableTransport
   private readonly limitsOnLAN: boolean
   private readonly dups = new DuplicateFilter()
   private readonly predictor: EndpointPredictor
-  /** requests awaiting a reply by ip|type (their node's key is checked on each reply: no hex per datagram) */
+  /** requests awaiting a reply, by IP (their node's key is checked on each reply: no hex per datagram) */
   private readonly awaited = new AwaitedReplies()
   private readonly requests = new PendingRequests(MAX_PENDING, 'discovery')
   /** waiters for a ping from a node we just pinged (ensureBond), by id|ip */
