@@ -33,12 +33,20 @@ export interface DatagramCryptoOptions {
   threads: number | undefined
 }
 
+interface SignEntry<To> {
+  datagram: Uint8Array
+  to: To
+  onHash: ((hash: Uint8Array) => void) | undefined
+}
+
 /** The signing and verification of one endpoint's datagrams, inline or in batches. */
 export class DatagramCrypto<From, To> {
   private readonly verifyQueue: { data: Uint8Array; from: From; expected: Uint8Array | undefined }[] = []
   private verifying = false
-  private signQueue: { datagram: Uint8Array; to: To; onHash: ((hash: Uint8Array) => void) | undefined }[] = []
+  private signQueue: SignEntry<To>[] = []
   private signTimer: NodeJS.Timeout | undefined
+  /** the newest batch's sending, which waits for the one before */
+  private sending: Promise<void> = Promise.resolve()
 
   constructor(
     private readonly b: CryptoBackend,
@@ -65,23 +73,37 @@ export class DatagramCrypto<From, To> {
       return
     }
     this.signQueue.push({ datagram, to, onHash })
-    if (this.signQueue.length >= SIGN_GATHER_BELOW) void this.flushSigns()
-    else if (this.signQueue.length === 1) this.signTimer = setTimeout(() => void this.flushSigns(), SIGN_GATHER_MS)
+    if (this.signQueue.length >= SIGN_GATHER_BELOW) this.flushSigns()
+    else if (this.signQueue.length === 1) this.signTimer = setTimeout(() => this.flushSigns(), SIGN_GATHER_MS)
   }
 
-  private async flushSigns(): Promise<void> {
+  private flushSigns(): void {
     clearTimeout(this.signTimer)
     this.signTimer = undefined
     const batch = this.signQueue
     this.signQueue = []
     if (this.hooks.closed()) return
+    // batches sign side by side, but go out in the order they were sealed: a smaller batch behind a
+    // full one would otherwise overtake it (a PING before the FINDNODE that needs its bond)
+    let signed: Promise<boolean>
     try {
-      await this.b.sealPackets(
+      signed = this.b.sealPackets(
         batch.map((e) => e.datagram),
         this.key,
         this.opts.threads,
+      ).then(
+        () => true,
+        () => false,
       )
     } catch {
+      signed = Promise.resolve(false)
+    }
+    this.sending = this.sendSigned(batch, signed, this.sending)
+  }
+
+  private async sendSigned(batch: SignEntry<To>[], signed: Promise<boolean>, previous: Promise<void>): Promise<void> {
+    await previous
+    if (!(await signed)) {
       this.hooks.sealFailed(batch.length)
       return
     }

@@ -336,26 +336,41 @@ export class NodeDB implements TableDB {
 
   /**
    * Up to `n` distinct random nodes that answered a ping within `maxAgeMs`. Each try seeks to a
-   * random ID and takes the next node record, so the cost does not grow with the database.
+   * random ID and walks on (wrapping at the end) to the first such node not yet taken, so the cost
+   * does not grow with the database; all tries together look at no more than 5·n records. Walking on
+   * matters in a small database: one record whose ID follows another's closely is rarely the first
+   * after a random point, and a recent seed must not be left out by bad luck.
    */
   querySeeds(n: number, maxAgeMs: number): Node[] {
     const now = Date.now()
     const out = new Map<string, Node>()
-    for (let seeks = 0; out.size < n && seeks < n * 5; seeks++) {
+    let budget = n * 5
+    for (let tries = 0; out.size < n && budget > 0 && tries < n; tries++) {
       const start = NODE_PREFIX + randomBytes(32).toString('hex')
-      const rec = this.firstNode(start) ?? this.firstNode(NODE_PREFIX)
-      if (!rec) break // empty
-      if (out.has(rec.idHex) || now - this.lastPongReceived(rec.id, rec.ip) > maxAgeMs) continue
-      out.set(rec.idHex, rec)
+      let examined = 0
+      for (const rec of this.nodesFrom(start)) {
+        examined++
+        budget--
+        if (!out.has(rec.idHex) && now - this.lastPongReceived(rec.id, rec.ip) <= maxAgeMs) {
+          out.set(rec.idHex, rec)
+          break
+        }
+        if (budget <= 0) break
+      }
+      if (examined === 0) break // empty
     }
     return [...out.values()]
   }
 
-  private firstNode(start: string): Node | undefined {
-    for (const { key } of this.store.range(start, NODE_END)) {
-      if (key.length === NODE_KEY_LEN) return this.node(Buffer.from(key.slice(NODE_PREFIX.length), 'hex'))?.node
+  /** node records from key `start` to the end, then from the beginning up to `start` */
+  private *nodesFrom(start: string): Generator<Node> {
+    for (const [from, to] of [[start, NODE_END], [NODE_PREFIX, start]] as const) {
+      for (const { key } of this.store.range(from, to)) {
+        if (key.length !== NODE_KEY_LEN) continue
+        const rec = this.node(Buffer.from(key.slice(NODE_PREFIX.length), 'hex'))?.node
+        if (rec) yield rec
+      }
     }
-    return undefined
   }
 
   /**

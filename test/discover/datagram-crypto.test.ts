@@ -17,18 +17,20 @@ function counting(): { b: CryptoBackend; batches: number[] } {
   return { b, batches }
 }
 
-/** a batching endpoint on `b`: what it sent (datagram, destination, hash) and a switch to close it */
+/** a batching endpoint on `b`: what it sent (datagram, destination, hash), the sizes of batches that
+ * failed, and a switch to close it */
 function endpoint(b: CryptoBackend) {
   const sent: { d: Uint8Array; to: number; hash: string }[] = []
   const key = randomPrivateKey()
+  const failed: number[] = []
   let closed = false
   const c = new DatagramCrypto<string, number>(b, key, { batchVerify: true, batchSign: true, threads: 2 }, {
     verified: () => {},
     sealed: (d, to) => sent.push({ d, to, hash: Buffer.from(d.subarray(0, 32)).toString('hex') }),
-    sealFailed: () => {},
+    sealFailed: (n) => failed.push(n),
     closed: () => closed,
   })
-  return { c, sent, key, close: () => (closed = true) }
+  return { c, sent, failed, key, close: () => (closed = true) }
 }
 
 const enrRequest = () => encodeUnsealed({ type: PacketType.ENRRequest, expiration: expiration() })
@@ -46,6 +48,36 @@ describe('DatagramCrypto, batched signing', () => {
     // every datagram sent once, in order, each signed (its hash as onHash saw it, a valid packet)
     assert.deepEqual(e.sent.map((s) => s.to), Array.from({ length: SIGN_GATHER_BELOW + 5 }, (_, i) => i))
     assert.deepEqual(e.sent.map((s) => s.hash), hashes)
+  })
+
+  it('sends batches in the order they were sealed, when a later one is signed sooner', async () => {
+    // the full batch takes 100 ms longer than the batch gathered after it
+    let calls = 0
+    const slowFirst: CryptoBackend = {
+      ...backend,
+      sealPackets: async (ds, k, t) => {
+        if (calls++ === 0) await sleep(100)
+        return backend.sealPackets(ds, k, t)
+      },
+    }
+    const e = endpoint(slowFirst)
+    for (let i = 0; i < SIGN_GATHER_BELOW + 5; i++) e.c.seal(enrRequest(), i)
+    await until(() => e.sent.length === SIGN_GATHER_BELOW + 5, 2000, 'every datagram sent')
+    assert.equal(calls, 2)
+    assert.deepEqual(e.sent.map((s) => s.to), Array.from({ length: SIGN_GATHER_BELOW + 5 }, (_, i) => i))
+  })
+
+  it('reports a batch that failed to sign, sends none of it, and goes on with the next', async () => {
+    let calls = 0
+    const failFirst: CryptoBackend = {
+      ...backend,
+      sealPackets: (ds, k, t) => (calls++ === 0 ? Promise.reject(new Error('bad key')) : backend.sealPackets(ds, k, t)),
+    }
+    const e = endpoint(failFirst)
+    for (let i = 0; i < SIGN_GATHER_BELOW + 3; i++) e.c.seal(enrRequest(), i)
+    await until(() => e.sent.length === 3, 2000, 'the second batch sent')
+    assert.deepEqual(e.failed, [SIGN_GATHER_BELOW])
+    assert.deepEqual(e.sent.map((s) => s.to), [SIGN_GATHER_BELOW, SIGN_GATHER_BELOW + 1, SIGN_GATHER_BELOW + 2])
   })
 
   it('sends what it sealed as valid packets of our key, and nothing once closed', async () => {

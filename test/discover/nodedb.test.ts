@@ -89,7 +89,7 @@ for (const kind of ['memory', 'lmdb'] as const) {
       const union = new Set<string>()
       for (let q = 0; q < 5; q++) {
         const seeds = db.querySeeds(10, 5 * 24 * HOUR)
-        assert.ok(seeds.length > 0 && seeds.length <= 10)
+        assert.equal(seeds.length, 10, 'as many as asked for, when there are enough')
         assert.equal(new Set(seeds.map((s) => s.idHex)).size, seeds.length, 'distinct')
         for (const s of seeds) {
           assert.ok(recentIds.has(s.idHex), 'only recently seen nodes')
@@ -98,6 +98,26 @@ for (const kind of ['memory', 'lmdb'] as const) {
       }
       assert.ok(union.size > 10, `queries are random (${union.size} distinct over 5 queries)`)
       assert.deepEqual(open().querySeeds(5, HOUR), [], 'empty database')
+      await db.close()
+    })
+
+    it('finds every recent seed of a small database, even one whose ID closely follows another', async () => {
+      const db = open()
+      const now = Date.now()
+      // of 4096 random IDs, the two closest lie about 2^-24 of the ID space apart: a random seek lands
+      // between them that rarely, and walking on from wherever it lands must still reach `fresh`
+      const pool = Array.from({ length: 4096 }, () => randomNode('1.2.3.4')).sort((a, b) => (a.idHex < b.idHex ? -1 : 1))
+      let closest = 0
+      const gap = (i: number) => BigInt('0x' + pool[i + 1]!.idHex) - BigInt('0x' + pool[i]!.idHex)
+      for (let i = 1; i < pool.length - 1; i++) if (gap(i) < gap(closest)) closest = i
+      const [stale, fresh] = [pool[closest]!, pool[closest + 1]!]
+      const others = Array.from({ length: 5 }, (_, i) => randomNode(`1.3.${i}.1`))
+      for (const n of [stale, fresh, ...others]) await db.updateNode(n)
+      for (const n of [stale, ...others]) await db.updateLastPongReceived(n.id, n.ip, now - 10 * 24 * HOUR)
+      await db.updateLastPongReceived(fresh.id, fresh.ip, now - HOUR)
+      for (let q = 0; q < 20; q++) {
+        assert.deepEqual(db.querySeeds(30, 5 * 24 * HOUR).map((s) => s.idHex), [fresh.idHex], `query ${q}`)
+      }
       await db.close()
     })
 
