@@ -1,38 +1,63 @@
 /**
  * discv5 session state: established session keys per remote (node ID and UDP endpoint, so a node that
  * moves must handshake again), the challenge we sent each remote, and the records we know. All three
- * are bounded maps that forget the least recently used entry first.
+ * are bounded maps that forget the entries unused the longest first (see LRU).
  */
 import type { ENR } from '../../enode/enr.js'
 
-/** A Map that keeps at most `max` entries, forgetting the least recently used. */
+/**
+ * A bounded map that forgets the entries unused the longest, in two generations: entries go into the
+ * current one; once it holds `keep`, it becomes the previous one and the one before is forgotten; a
+ * hit in the previous generation moves the entry back into the current one. So the `keep` most
+ * recently used entries are always there, and never more than twice as many. A hit in the current
+ * generation changes nothing, where a strict LRU deletes and inserts on every hit: at crawl rates that
+ * made V8 rebuild the map's table over and over, and each rebuilt table (and each new key replacing an
+ * equal one) was old-generation garbage.
+ */
 export class LRU<K, V> {
-  private readonly m = new Map<K, V>()
-  constructor(readonly max: number) {}
+  private cur = new Map<K, V>()
+  private prev = new Map<K, V>()
+  constructor(readonly keep: number) {}
   get(k: K): V | undefined {
-    const v = this.m.get(k)
-    if (v !== undefined) {
-      this.m.delete(k)
-      this.m.set(k, v)
+    const v = this.cur.get(k)
+    if (v !== undefined) return v
+    const old = this.prev.get(k)
+    if (old !== undefined) {
+      this.prev.delete(k)
+      this.insert(k, old)
     }
-    return v
+    return old
   }
+  /** the entry, without marking it used */
   peek(k: K): V | undefined {
-    return this.m.get(k)
+    const v = this.cur.get(k)
+    return v !== undefined ? v : this.prev.get(k)
   }
   set(k: K, v: V): void {
-    this.m.delete(k)
-    this.m.set(k, v)
-    if (this.m.size > this.max) this.m.delete(this.m.keys().next().value as K)
+    if (this.cur.has(k)) {
+      this.cur.set(k, v)
+      return
+    }
+    this.prev.delete(k)
+    this.insert(k, v)
+  }
+  private insert(k: K, v: V): void {
+    if (this.cur.size >= this.keep) {
+      this.prev = this.cur
+      this.cur = new Map()
+    }
+    this.cur.set(k, v)
   }
   delete(k: K): boolean {
-    return this.m.delete(k)
+    const a = this.cur.delete(k)
+    return this.prev.delete(k) || a
   }
   get size(): number {
-    return this.m.size
+    return this.cur.size + this.prev.size
   }
   clear(): void {
-    this.m.clear()
+    this.cur.clear()
+    this.prev.clear()
   }
 }
 

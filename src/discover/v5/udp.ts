@@ -18,7 +18,7 @@ import type { RemoteInfo, Socket } from 'node:dgram'
 import { EventEmitter } from 'node:events'
 import { randomBytes } from 'node:crypto'
 import { backend as defaultBackend, randomPrivateKey } from '../../crypto/backend.js'
-import { hex } from '../../crypto/bytes.js'
+import { hex, sameBytes } from '../../crypto/bytes.js'
 import type { CryptoBackend } from '../../crypto/types.js'
 import { compressPubkey, ENR, type ENRFields } from '../../enode/enr.js'
 import type { Node } from '../../enode/node.js'
@@ -91,6 +91,7 @@ export interface Discv5Options {
   /** WHOAREYOU answers per IP per second (default 20; loopback and LAN exempt unless limitsOnLAN) */
   whoareyouRate?: number
   limitsOnLAN?: boolean
+  /** sessions and known records kept (default 10,000): the most recently used this many, at most twice that (see LRU) */
   maxSessions?: number
   maxPending?: number
   backend?: CryptoBackend
@@ -163,10 +164,13 @@ export class Discv5 extends EventEmitter<Discv5Events> {
   private closed = false
   private nodesSource: ((distances: number[]) => ENR[]) | undefined
   /**
-   * Records already verified, by their bytes: a crawl meets each record in dozens of NODES answers,
-   * and a signature check costs as much as the rest of the packet.
+   * Records already verified, by a hash of their first bytes (the signature among them; a hit is
+   * compared in full): a crawl meets each record in dozens of NODES answers, and a signature check
+   * costs as much as the rest of the packet. The hash is seeded per process, since peers choose the
+   * records; a collision only costs a check.
    */
-  private readonly verified = new LRU<string, ENR>(16_384)
+  private readonly verified = new LRU<number, ENR>(16_384)
+  private readonly recordSeed = randomBytes(4).readUInt32LE(0)
   readonly stats: Discv5Stats = { packetsIn: 0, packetsOut: 0, bytesIn: 0, bytesOut: 0, handshakes: 0, dropped: emptyDrops(), timeouts: 0 }
 
   private constructor(
@@ -564,8 +568,9 @@ export class Discv5 extends EventEmitter<Discv5Events> {
     p.total ||= Math.min(Math.max(1, m.total), MAX_NODES_PACKETS)
     for (const raw of m.records) {
       if (p.records.length >= MAX_NODES_RECORDS) break
-      const key = Buffer.from(raw.buffer, raw.byteOffset, raw.length).toString('latin1')
+      const key = recordKey(raw, this.recordSeed)
       let r = this.verified.get(key)
+      if (r && !sameBytes(r.raw, raw)) r = undefined
       if (!r) {
         try {
           r = ENR.decode(raw, this.b)
@@ -595,6 +600,15 @@ export class Discv5 extends EventEmitter<Discv5Events> {
     this.store.challenges.clear()
     if (this.socket) await new Promise<void>((resolve) => this.socket!.close(() => resolve()))
   }
+}
+
+/** a seeded FNV-1a hash of a record's first 80 bytes (RLP headers and signature), as a small integer */
+function recordKey(raw: Uint8Array, seed: number): number {
+  let h = 0x811c9dc5 ^ seed
+  const n = Math.min(raw.length, 80)
+  for (let i = 0; i < n; i++) h = Math.imul(h ^ raw[i]!, 0x01000193)
+  // 30 bits: a V8 small integer, so no number is boxed per lookup
+  return h & 0x3fffffff
 }
 
 const MESSAGE_NAMES: Record<number, string> = { 1: 'PING', 2: 'PONG', 3: 'FINDNODE', 4: 'NODES', 5: 'TALKREQ', 6: 'TALKRESP' }

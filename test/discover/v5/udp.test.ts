@@ -210,6 +210,23 @@ describe('discv5 under hostile input', () => {
     assert.ok(a.stats.dropped.unsolicited >= 1)
   })
 
+  it('a record that shares a verified record\'s signature but not its bytes is checked on its own, and dropped', async () => {
+    const a = await node()
+    const b = await node()
+    const [good] = recordsAt(b.id, 256, 1)
+    // the same length, headers and signature; the last byte (the UDP port's) differs, so the signature fails
+    const forged = Uint8Array.from(good!.raw)
+    forged[forged.length - 1]! ^= 1
+    let answer = good!.raw
+    const liar = b as unknown as { serveFindnode: (s: unknown, dest: Uint8Array, ip: string, port: number, reqId: Uint8Array) => void; reply(s: unknown, dest: Uint8Array, ip: string, port: number, m: object): void }
+    liar.serveFindnode = function (this: typeof liar, s: unknown, dest: Uint8Array, ip: string, port: number, reqId: Uint8Array) {
+      this.reply(s, dest, ip, port, { type: 4, reqId, total: 1, records: [answer] })
+    }
+    assert.deepEqual((await a.findnode(b.localENR, [256])).map((r) => r.toText()), [good!.toText()])
+    answer = forged
+    assert.deepEqual(await a.findnode(b.localENR, [256]), [])
+  })
+
   it('a ping whose request id is longer than 8 bytes is dropped, not answered', async () => {
     const a = await node()
     const b = await node()
