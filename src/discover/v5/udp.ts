@@ -18,7 +18,7 @@ import type { RemoteInfo, Socket } from 'node:dgram'
 import { EventEmitter } from 'node:events'
 import { randomBytes } from 'node:crypto'
 import { backend as defaultBackend, randomPrivateKey } from '../../crypto/backend.js'
-import { hex, sameBytes } from '../../crypto/bytes.js'
+import { hex } from '../../crypto/bytes.js'
 import type { CryptoBackend } from '../../crypto/types.js'
 import { compressPubkey, ENR, type ENRFields } from '../../enode/enr.js'
 import type { Node } from '../../enode/node.js'
@@ -27,7 +27,8 @@ import { bindSocket, DiscoveryError, PendingRequests, quietError, type PendingRe
 import { logDistance } from '../kademlia.js'
 import { IPRateLimiter } from '../ratelimit.js'
 import { deriveKeys, GCM_TAG_SIZE, idSign, idVerify } from './crypto.js'
-import { LRU, SessionStore, type Session } from './session.js'
+import { SessionStore, type Session } from './session.js'
+import { VerifiedRecords } from './verified-records.js'
 import {
   decodeHeader,
   decodeMessage,
@@ -163,14 +164,8 @@ export class Discv5 extends EventEmitter<Discv5Events> {
   private readonly requests: PendingRequests
   private closed = false
   private nodesSource: ((distances: number[]) => ENR[]) | undefined
-  /**
-   * Records already verified, by a hash of their first bytes (the signature among them; a hit is
-   * compared in full): a crawl meets each record in dozens of NODES answers, and a signature check
-   * costs as much as the rest of the packet. The hash is seeded per process, since peers choose the
-   * records; a collision only costs a check.
-   */
-  private readonly verified = new LRU<number, ENR>(16_384)
-  private readonly recordSeed = randomBytes(4).readUInt32LE(0)
+  /** records already verified, so that a record met again costs no signature check */
+  private readonly verified: VerifiedRecords
   readonly stats: Discv5Stats = { packetsIn: 0, packetsOut: 0, bytesIn: 0, bytesOut: 0, handshakes: 0, dropped: emptyDrops(), timeouts: 0 }
 
   private constructor(
@@ -180,6 +175,7 @@ export class Discv5 extends EventEmitter<Discv5Events> {
   ) {
     super()
     this.b = opts.backend ?? defaultBackend
+    this.verified = new VerifiedRecords(16_384, this.b)
     this.key = opts.privateKey
     this.enr = opts.localENR ?? ENR.sign(this.key, { seq: 1n, ...opts.enr }, this.b)
     this.id = this.enr.nodeId
@@ -568,17 +564,8 @@ export class Discv5 extends EventEmitter<Discv5Events> {
     p.total ||= Math.min(Math.max(1, m.total), MAX_NODES_PACKETS)
     for (const raw of m.records) {
       if (p.records.length >= MAX_NODES_RECORDS) break
-      const key = recordKey(raw, this.recordSeed)
-      let r = this.verified.get(key)
-      if (r && !sameBytes(r.raw, raw)) r = undefined
-      if (!r) {
-        try {
-          r = ENR.decode(raw, this.b)
-        } catch {
-          continue
-        }
-        this.verified.set(key, r)
-      }
+      const r = this.verified.decode(raw)
+      if (!r) continue
       const d = logDistance(r.nodeId, p.peer.id)
       // not at a distance we asked for: dropped, as geth does
       if (!asked.includes(d)) continue
@@ -600,15 +587,6 @@ export class Discv5 extends EventEmitter<Discv5Events> {
     this.store.challenges.clear()
     if (this.socket) await new Promise<void>((resolve) => this.socket!.close(() => resolve()))
   }
-}
-
-/** a seeded FNV-1a hash of a record's first 80 bytes (RLP headers and signature), as a small integer */
-function recordKey(raw: Uint8Array, seed: number): number {
-  let h = 0x811c9dc5 ^ seed
-  const n = Math.min(raw.length, 80)
-  for (let i = 0; i < n; i++) h = Math.imul(h ^ raw[i]!, 0x01000193)
-  // 30 bits: a V8 small integer, so no number is boxed per lookup
-  return h & 0x3fffffff
 }
 
 const MESSAGE_NAMES: Record<number, string> = { 1: 'PING', 2: 'PONG', 3: 'FINDNODE', 4: 'NODES', 5: 'TALKREQ', 6: 'TALKRESP' }
