@@ -7,6 +7,7 @@
  * record's key, which gives the uncompressed key (needed for the node ID) without a square root.
  */
 import { backend as defaultBackend } from '../crypto/backend.js'
+import { hex } from '../crypto/bytes.js'
 import type { CryptoBackend } from '../crypto/types.js'
 import { asBigUint, asBytes, asList, decodeRLP, encodeRLP, RLPError, uintBytes, type RLPItem } from '../util/rlp.js'
 import { ipFromBytes, ipToBytes } from '../util/netutil.js'
@@ -57,6 +58,10 @@ export function compressPubkey(pub: Uint8Array): Uint8Array {
 
 /** A verified node record: its entries, its signer and the node ID derived from that key. */
 export class ENR {
+  /** toNode's answer once worked out (null: none) */
+  private node: Node | null | undefined
+  private idHex: string | undefined
+
   private constructor(
     readonly seq: bigint,
     readonly signature: Uint8Array,
@@ -200,17 +205,28 @@ export class ENR {
    * when it carries no usable address. A missing TCP port reads as 0 and a missing UDP port as the TCP one.
    */
   toNode(): Node | undefined {
+    // a record never changes: the node is worked out once (a crawl meets each record dozens of times)
+    if (this.node === undefined) this.node = this.nodeOf() ?? null
+    return this.node ?? undefined
+  }
+
+  private nodeOf(): Node | undefined {
     const v4 = this.ip
     if (v4 !== undefined) {
       const udp = this.udp ?? this.tcp
-      if (udp !== undefined) return new Node(this.pubkey, v4, udp, this.tcp ?? 0)
+      if (udp !== undefined) return new Node(this.pubkey, v4, udp, this.tcp ?? 0, this.nodeId)
     }
     const v6 = this.ip6
     if (v6 !== undefined) {
       const udp = this.udp6 ?? this.udp ?? this.tcp6 ?? this.tcp
-      if (udp !== undefined) return new Node(this.pubkey, v6, udp, this.tcp6 ?? this.tcp ?? 0)
+      if (udp !== undefined) return new Node(this.pubkey, v6, udp, this.tcp6 ?? this.tcp ?? 0, this.nodeId)
     }
     return undefined
+  }
+
+  /** hex of `nodeId`, the key maps use */
+  get nodeIdHex(): string {
+    return (this.idHex ??= hex(this.nodeId))
   }
 
   /**

@@ -26,6 +26,12 @@ for (const b of backends()) {
       assert.ok(n)
       assert.equal(n.idHex, EIP778_ID)
       assert.equal(n.udp, 30303)
+      assert.equal(r.nodeIdHex, EIP778_ID)
+      // a record never changes: the same node each time
+      assert.equal(r.toNode(), n)
+      const bare = ENR.sign(EIP778_KEY, { seq: 2n }, b)
+      assert.equal(bare.toNode(), undefined)
+      assert.equal(bare.toNode(), undefined)
     })
 
     it('signs the EIP-778 example record byte for byte (deterministic signatures)', () => {

@@ -34,8 +34,10 @@ export class LRU<K, V> {
     return v !== undefined ? v : this.prev.get(k)
   }
   set(k: K, v: V): void {
-    if (this.cur.has(k)) {
-      this.cur.set(k, v)
+    const had = this.cur.get(k)
+    if (had !== undefined) {
+      // the same value again (a crawl meets each record many times) costs one lookup
+      if (had !== v) this.cur.set(k, v)
       return
     }
     this.prev.delete(k)

@@ -214,7 +214,7 @@ export class Discv5 extends EventEmitter<Discv5Events> {
 
   /** Replace our record (a new sequence number); peers learn it from our pings and handshakes. */
   setLocalENR(enr: ENR): void {
-    if (hex(enr.nodeId) !== this.idHex) throw new RangeError('the record belongs to another node')
+    if (enr.nodeIdHex !== this.idHex) throw new RangeError('the record belongs to another node')
     this.enr = enr
   }
 
@@ -270,8 +270,8 @@ export class Discv5 extends EventEmitter<Discv5Events> {
     if (n instanceof ENR) {
       const node = n.toNode()
       if (!node) throw new DiscoveryError('NO_ENDPOINT', 'the record has no UDP endpoint')
-      this.store.records.set(hex(n.nodeId), n)
-      return { id: n.nodeId, idHex: hex(n.nodeId), pubkey: n.pubkey, ip: node.ip, port: node.udp }
+      this.store.records.set(n.nodeIdHex, n)
+      return { id: n.nodeId, idHex: n.nodeIdHex, pubkey: n.pubkey, ip: node.ip, port: node.udp }
     }
     return { id: n.id, idHex: n.idHex, pubkey: n.pubkey, ip: n.ip, port: n.udp }
   }
@@ -472,7 +472,7 @@ export class Discv5 extends EventEmitter<Discv5Events> {
       } catch {
         return this.drop('bad-handshake', ip)
       }
-      if (hex(r.nodeId) !== idHex) return this.drop('bad-handshake', ip)
+      if (r.nodeIdHex !== idHex) return this.drop('bad-handshake', ip)
       if (!record || r.seq >= record.seq) record = r
     }
     if (!record) return this.drop('no-record', ip)
@@ -533,7 +533,7 @@ export class Discv5 extends EventEmitter<Discv5Events> {
     for (const d of distances) {
       const found = d === 0 ? [this.enr] : (this.nodesSource?.([d]) ?? []).filter((r) => logDistance(r.nodeId, this.id) === d)
       for (const r of found) {
-        const k = hex(r.nodeId)
+        const k = r.nodeIdHex
         if (seen.has(k) || records.length >= 16) continue
         seen.add(k)
         records.push(r)
@@ -570,7 +570,7 @@ export class Discv5 extends EventEmitter<Discv5Events> {
       // not at a distance we asked for: dropped, as geth does
       if (!asked.includes(d)) continue
       p.records.push(r)
-      this.store.records.set(hex(r.nodeId), r)
+      this.store.records.set(r.nodeIdHex, r)
       this.emit('record', r)
     }
     if (p.packets >= p.total) p.req.resolve(p.records)
