@@ -14,16 +14,13 @@ export class InvalidIPError extends Error {
   }
 }
 
-/**
- * A strict dotted quad (no leading zeros, each part ≤ 255) into `out[12..16]`; false otherwise.
- * Hand-rolled: every datagram and every NEIGHBORS entry is classified, and this is the common case.
- */
 /** scratch for dotted quads read as numbers: [0] the address, [1] a sender */
 const V4 = new Int32Array(2)
 
 /**
- * A dotted quad (no leading zeros, each part ≤ 255) into out[k] as a signed 32-bit number; false when
- * `ip` is none. The hot checks below read IPv4 addresses this way, as plain numbers.
+ * A strict dotted quad (no leading zeros, each part ≤ 255) into out[k] as a signed 32-bit number;
+ * false when `ip` is none. Hand-rolled: every datagram and every NEIGHBORS entry is classified, and
+ * this is the common case; the hot checks below read IPv4 addresses this way, as plain numbers.
  */
 function v4Into(ip: string, out: Int32Array, k: number): boolean {
   let part = 0
@@ -49,6 +46,7 @@ function v4Into(ip: string, out: Int32Array, k: number): boolean {
   return true
 }
 
+/** a strict dotted quad into `out[12..16]` (the v4-mapped form's last four bytes); false otherwise */
 function parseV4Into(ip: string, out: Uint8Array): boolean {
   if (!v4Into(ip, V4, 0)) return false
   const v = V4[0]!
